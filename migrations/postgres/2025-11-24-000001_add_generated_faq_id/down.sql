@@ -1,0 +1,3 @@
+DROP INDEX idx_expert_feedback_generated_faq_id;
+ALTER TABLE expert_feedback DROP CONSTRAINT fk_expert_feedback_generated_faq_id;
+ALTER TABLE expert_feedback DROP COLUMN generated_faq_id;

@@ -1,0 +1,2 @@
+DROP TABLE expert_feedback;
+DROP TABLE expert_profiles;

@@ -1,0 +1,214 @@
+//! The command line, declared with clap's derive API. Every `///` here is `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Reports on the expert feedback → FAQ link: per-expert FAQ generation rates, conversion
+/// totals, a weekly trend, duplicate FAQs and orphaned or dangling links.
+///
+/// Works on the production PostgreSQL database (read-only) and on an embedded SQLite file
+/// (`faqlink.db`, the default). Exit codes: 0 success, 1 runtime error or failed check,
+/// 2 usage error, 3 `--fail-on-any` found rows.
+#[derive(Debug, Parser)]
+#[command(name = "faqlink", version, max_term_width = 100)]
+pub struct Cli {
+    /// Database to use: postgres://… or postgresql://… for PostgreSQL; sqlite://PATH,
+    /// file:PATH or a plain path for SQLite. Defaults to $DATABASE_URL (also read from
+    /// ./.env), else the SQLite file faqlink.db in the current directory.
+    #[arg(long, global = true, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Explain errors in more detail (the cause chain); never prints a password.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The faqlink commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply faqlink's embedded migrations (creates a missing SQLite file), or list, revert
+    /// or redo them.
+    Migrate(MigrateArgs),
+    /// Verify that the database has what the reports need; exit 1 when something is missing.
+    /// Reads only, also on a production database whose schema Alembic manages.
+    Check(CheckArgs),
+    /// Fill a database with a deterministic synthetic data set.
+    Seed(SeedArgs),
+    /// The one-command tour: create faqlink.db if missing, migrate, seed once, print
+    /// `report all`.
+    Demo(DemoArgs),
+    /// Print or export a report.
+    Report(ReportArgs),
+}
+
+/// Arguments of `faqlink migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Without an action, apply every pending migration.
+    #[command(subcommand)]
+    pub action: Option<MigrateAction>,
+}
+
+/// `faqlink migrate` actions.
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// List embedded migrations as applied or pending (writes nothing).
+    Status,
+    /// Revert the most recent migration (or more).
+    Revert(RevertArgs),
+    /// Revert the most recent migration and apply it again.
+    Redo,
+}
+
+/// Arguments of `faqlink migrate revert`.
+#[derive(Debug, Args)]
+pub struct RevertArgs {
+    /// How many migrations to revert, newest first.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "all")]
+    pub steps: u32,
+    /// Revert every applied migration.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Arguments of `faqlink check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {}
+
+/// Arguments of `faqlink seed`.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Number of experts.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub experts: i64,
+    /// Number of feedback rows.
+    #[arg(long, value_name = "N", default_value_t = 2_000)]
+    pub feedback: i64,
+    /// Random seed: the same arguments give the same rows (ids included) on every backend.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    pub seed: u64,
+    /// Weeks of history the feedback is spread over.
+    #[arg(long, value_name = "N", default_value_t = 12)]
+    pub weeks: i64,
+    /// End of the history (exclusive): a date YYYY-MM-DD (00:00 UTC) or an RFC 3339 time.
+    /// Default: today at 00:00 UTC.
+    #[arg(long, value_name = "WHEN")]
+    pub end: Option<String>,
+    /// Share of feedback marked correct (0..1); the rest splits between incomplete and incorrect.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.6)]
+    pub correct_share: f64,
+    /// Share of correct feedback whose Golden Set workflow ran (0..1).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.85)]
+    pub attempted_share: f64,
+    /// Share of workflow runs that published an FAQ (0..1).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.7)]
+    pub success_rate: f64,
+    /// Share of published FAQs later deleted, leaving orphaned links (0..1).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.05)]
+    pub deleted_share: f64,
+    /// Share of correct feedback that repeats an earlier query, some producing duplicate FAQs (0..1).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.02)]
+    pub duplicate_share: f64,
+    /// Share of feedback rows with no timestamp (0..1).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub null_timestamp_share: f64,
+    /// Add to a database that already holds feedback (new ids never collide).
+    #[arg(long)]
+    pub append: bool,
+    /// Seed even a database whose schema faqlink does not manage (no Diesel migrations table).
+    #[arg(long)]
+    pub allow_external: bool,
+}
+
+/// Arguments of `faqlink demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {}
+
+/// Which report to produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportKindArg {
+    /// Per-expert FAQ generation rates.
+    Experts,
+    /// Feedback → FAQ conversion totals.
+    Totals,
+    /// Orphaned (FAQ deleted) and dangling (FAQ missing) links.
+    Orphans,
+    /// Queries that produced more than one FAQ.
+    Duplicates,
+    /// One row per ISO week.
+    Weekly,
+    /// Every report, in that order, from one snapshot.
+    All,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Terminal tables.
+    Table,
+    /// RFC 4180 CSV.
+    Csv,
+    /// JSON.
+    Json,
+    /// Markdown tables.
+    Markdown,
+}
+
+/// Arguments of `faqlink report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The report.
+    #[arg(value_enum)]
+    pub kind: ReportKindArg,
+
+    /// Start of the window (inclusive): YYYY-MM-DD (midnight in --tz) or an RFC 3339 time.
+    #[arg(long, value_name = "WHEN", conflicts_with_all = ["week", "last_week"])]
+    pub since: Option<String>,
+    /// End of the window (exclusive): YYYY-MM-DD (midnight in --tz) or an RFC 3339 time.
+    #[arg(long, value_name = "WHEN", conflicts_with_all = ["week", "last_week"])]
+    pub until: Option<String>,
+    /// One ISO week, e.g. 2026-W47 (Monday 00:00 to Monday 00:00 in --tz).
+    #[arg(long, value_name = "YYYY-Www", conflicts_with = "last_week")]
+    pub week: Option<String>,
+    /// The last complete ISO week before now (in --tz).
+    #[arg(long)]
+    pub last_week: bool,
+    /// IANA time zone for dates and week boundaries, e.g. Europe/Rome.
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub tz: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+    /// Write to FILE instead of standard output (atomically: complete or not at all).
+    #[arg(long, short, value_name = "FILE", conflicts_with = "output_dir")]
+    pub output: Option<PathBuf>,
+    /// With `report all --format csv`: write one file per report (experts.csv, totals.csv, …) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+
+    /// CSV field delimiter (one ASCII character; `\t` for tab).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Start CSV output with a UTF-8 byte order mark.
+    #[arg(long)]
+    pub bom: bool,
+    /// Write CSV decimals with a comma (12,50).
+    #[arg(long)]
+    pub decimal_comma: bool,
+    /// CSV for Italian Excel: `;` delimiter, BOM and decimal comma (implies --format csv).
+    #[arg(long)]
+    pub excel: bool,
+
+    /// Exit 3 when the orphans report has at least one row (the output is still written).
+    #[arg(long)]
+    pub fail_on_any: bool,
+    /// Abort a PostgreSQL query running longer than this many seconds.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub statement_timeout: Option<u32>,
+}

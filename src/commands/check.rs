@@ -1,0 +1,466 @@
+//! `faqlink check`: does the database have what the reports need? Reads only: works on a
+//! production database created by Alembic (no Diesel migrations table) and changes nothing.
+
+use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::QueryableByName;
+
+use crate::cli::CheckArgs;
+use crate::commands::Global;
+use crate::db::migrations::{self, Management};
+use crate::db::{Access, Backend, Database, Value};
+use crate::error::{Error, Result};
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Present and right.
+    Ok,
+    /// Required and missing or wrong: `check` exits 1.
+    Fail,
+    /// Works, but worth a look.
+    Warn,
+    /// For information.
+    Info,
+}
+
+impl Status {
+    fn label(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Fail => "FAIL",
+            Status::Warn => "warn",
+            Status::Info => "info",
+        }
+    }
+}
+
+/// One line of the check table.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// What was checked.
+    pub what: String,
+    /// The outcome.
+    pub status: Status,
+    /// What was found, and for a failure what to do.
+    pub detail: String,
+}
+
+fn finding(what: impl Into<String>, status: Status, detail: impl Into<String>) -> Finding {
+    Finding { what: what.into(), status, detail: detail.into() }
+}
+
+/// A column the reports read, and the types that are acceptable for it per backend.
+struct Required {
+    table: &'static str,
+    column: &'static str,
+    /// PostgreSQL `udt_name` values accepted.
+    pg: &'static [&'static str],
+    /// Words one of which the SQLite declared type must contain.
+    sqlite: &'static [&'static str],
+    /// Which migration adds it (for the fix hint).
+    migration: &'static str,
+}
+
+const FEEDBACK_MIGRATION: &str = "20251121_expert_feedback";
+const LINK_MIGRATION: &str = "20251124_add_generated_faq_id";
+
+const REQUIRED: &[Required] = &[
+    Required {
+        table: "faq_entries",
+        column: "id",
+        pg: &["varchar", "text"],
+        sqlite: &["CHAR", "TEXT"],
+        migration: "add_faq_tables_20250805",
+    },
+    Required {
+        table: "expert_profiles",
+        column: "id",
+        pg: &["uuid"],
+        sqlite: &["TEXT", "CHAR", "UUID"],
+        migration: FEEDBACK_MIGRATION,
+    },
+    Required {
+        table: "expert_profiles",
+        column: "professional_registration_number",
+        pg: &["varchar", "text"],
+        sqlite: &["CHAR", "TEXT"],
+        migration: FEEDBACK_MIGRATION,
+    },
+    Required {
+        table: "expert_feedback",
+        column: "id",
+        pg: &["uuid"],
+        sqlite: &["TEXT", "CHAR", "UUID"],
+        migration: FEEDBACK_MIGRATION,
+    },
+    Required {
+        table: "expert_feedback",
+        column: "query_id",
+        pg: &["uuid"],
+        sqlite: &["TEXT", "CHAR", "UUID"],
+        migration: FEEDBACK_MIGRATION,
+    },
+    Required {
+        table: "expert_feedback",
+        column: "expert_id",
+        pg: &["uuid"],
+        sqlite: &["TEXT", "CHAR", "UUID"],
+        migration: FEEDBACK_MIGRATION,
+    },
+    Required {
+        table: "expert_feedback",
+        column: "feedback_type",
+        pg: &["feedback_type"],
+        sqlite: &["TEXT", "CHAR"],
+        migration: FEEDBACK_MIGRATION,
+    },
+    Required {
+        table: "expert_feedback",
+        column: "feedback_timestamp",
+        pg: &["timestamptz"],
+        sqlite: &["TEXT", "TIMESTAMP", "DATETIME"],
+        migration: FEEDBACK_MIGRATION,
+    },
+    Required {
+        table: "expert_feedback",
+        column: "task_creation_attempted",
+        pg: &["bool"],
+        sqlite: &["BOOL"],
+        migration: FEEDBACK_MIGRATION,
+    },
+    Required {
+        table: "expert_feedback",
+        column: "task_creation_success",
+        pg: &["bool"],
+        sqlite: &["BOOL"],
+        migration: FEEDBACK_MIGRATION,
+    },
+    Required {
+        table: "expert_feedback",
+        column: "generated_faq_id",
+        pg: &["varchar"],
+        sqlite: &["CHAR", "TEXT"],
+        migration: LINK_MIGRATION,
+    },
+];
+
+#[derive(QueryableByName, Debug)]
+struct ColumnInfo {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = Text)]
+    type_name: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    max_length: Option<i64>,
+}
+
+#[derive(QueryableByName, Debug)]
+struct ForeignKey {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    ref_table: String,
+    #[diesel(sql_type = Text)]
+    on_delete: String,
+}
+
+#[derive(QueryableByName, Debug)]
+struct IndexInfo {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName, Debug)]
+struct IndexUsage {
+    #[diesel(sql_type = BigInt)]
+    idx_scan: i64,
+    #[diesel(sql_type = BigInt)]
+    idx_tup_read: i64,
+    #[diesel(sql_type = BigInt)]
+    idx_tup_fetch: i64,
+    #[diesel(sql_type = BigInt)]
+    size_bytes: i64,
+}
+
+/// The tables the reports read.
+const TABLES: [&str; 3] = ["faq_entries", "expert_profiles", "expert_feedback"];
+
+/// Runs every check (read-only) and returns the findings.
+pub fn findings(db: &mut Database) -> Result<Vec<Finding>> {
+    db.read_snapshot(|db| {
+        let mut out = Vec::new();
+        out.push(management_finding(db)?);
+        let columns = columns(db)?;
+        for table in TABLES {
+            if columns.iter().any(|c| c.table_name == table) {
+                out.push(finding(format!("table {table}"), Status::Ok, "present"));
+            } else {
+                out.push(finding(
+                    format!("table {table}"),
+                    Status::Fail,
+                    "missing: run `faqlink migrate` on a faqlink database, or the production migrations (alembic upgrade head)",
+                ));
+            }
+        }
+        let backend = db.backend();
+        for req in REQUIRED {
+            if !columns.iter().any(|c| c.table_name == req.table) {
+                continue;
+            }
+            let what = format!("column {}.{}", req.table, req.column);
+            match columns.iter().find(|c| c.table_name == req.table && c.column_name == req.column) {
+                None => out.push(finding(
+                    what,
+                    Status::Fail,
+                    format!("missing: apply migration {} (`faqlink migrate`, or `alembic upgrade head` in production)", req.migration),
+                )),
+                Some(c) => {
+                    let shown = match c.max_length {
+                        Some(n) => format!("{}({n})", c.type_name),
+                        None => c.type_name.clone(),
+                    };
+                    let ok = match backend {
+                        Backend::Postgres => req.pg.contains(&c.type_name.as_str()),
+                        Backend::Sqlite => {
+                            let t = c.type_name.to_ascii_uppercase();
+                            req.sqlite.iter().any(|w| t.contains(w))
+                        }
+                    };
+                    if ok {
+                        out.push(finding(what, Status::Ok, shown));
+                    } else {
+                        out.push(finding(
+                            what,
+                            Status::Fail,
+                            format!("type {shown}, expected {}", req.pg.join(" or ")),
+                        ));
+                    }
+                }
+            }
+        }
+        let has_link = columns.iter().any(|c| c.table_name == "expert_feedback" && c.column_name == "generated_faq_id");
+        if has_link {
+            out.push(foreign_key_finding(db)?);
+            out.push(index_finding(db)?);
+        }
+        match backend {
+            Backend::Sqlite => out.push(sqlite_enforcement(db)?),
+            Backend::Postgres => {
+                if let Some(f) = index_usage(db)? {
+                    out.push(f);
+                }
+            }
+        }
+        Ok(out)
+    })
+}
+
+fn management_finding(db: &mut Database) -> Result<Finding> {
+    Ok(match migrations::management(db)? {
+        Management::Embedded => {
+            let states = migrations::status(db)?;
+            let pending: Vec<_> = states.iter().filter(|s| !s.applied).map(|s| s.name.as_str()).collect();
+            if pending.is_empty() {
+                finding(
+                    "schema management",
+                    Status::Ok,
+                    format!("faqlink embedded migrations, {} applied", states.len()),
+                )
+            } else {
+                finding(
+                    "schema management",
+                    Status::Warn,
+                    format!("faqlink embedded migrations, pending: {} (run `faqlink migrate`)", pending.join(", ")),
+                )
+            }
+        }
+        Management::External { alembic_revision } => finding(
+            "schema management",
+            Status::Info,
+            format!(
+                "external: no {} table{}; faqlink only reads it",
+                migrations::DIESEL_TABLE,
+                alembic_revision.map_or(String::new(), |r| format!(", Alembic revision {r}"))
+            ),
+        ),
+        Management::Empty => finding(
+            "schema management",
+            Status::Fail,
+            "empty database: run `faqlink migrate` (or `faqlink demo` for sample data)",
+        ),
+    })
+}
+
+fn columns(db: &mut Database) -> Result<Vec<ColumnInfo>> {
+    let mut sql = db.sql();
+    match db.backend() {
+        Backend::Postgres => {
+            sql.push(
+                "SELECT CAST(table_name AS TEXT) AS table_name, CAST(column_name AS TEXT) AS column_name, \
+                        CAST(udt_name AS TEXT) AS type_name, CAST(character_maximum_length AS BIGINT) AS max_length \
+                 FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name IN ('faq_entries', 'expert_profiles', 'expert_feedback')",
+            );
+        }
+        Backend::Sqlite => {
+            sql.push(
+                "SELECT m.name AS table_name, c.name AS column_name, c.type AS type_name, \
+                        CAST(NULL AS INTEGER) AS max_length \
+                 FROM sqlite_master m JOIN pragma_table_info(m.name) c \
+                 WHERE m.type = 'table' AND m.name IN ('faq_entries', 'expert_profiles', 'expert_feedback')",
+            );
+        }
+    }
+    db.load("reading the column catalog", &sql)
+}
+
+fn foreign_key_finding(db: &mut Database) -> Result<Finding> {
+    let mut sql = db.sql();
+    match db.backend() {
+        Backend::Postgres => sql.push(
+            "SELECT CAST(c.conname AS TEXT) AS name, CAST(rt.relname AS TEXT) AS ref_table, \
+                    CASE c.confdeltype WHEN 'n' THEN 'SET NULL' WHEN 'c' THEN 'CASCADE' WHEN 'r' THEN 'RESTRICT' \
+                                       WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END AS on_delete \
+             FROM pg_constraint c \
+             JOIN pg_class t ON t.oid = c.conrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace \
+             JOIN pg_class rt ON rt.oid = c.confrelid \
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = c.conkey[1] \
+             WHERE c.contype = 'f' AND n.nspname = current_schema() AND t.relname = 'expert_feedback' \
+               AND a.attname = 'generated_faq_id' AND cardinality(c.conkey) = 1",
+        ),
+        Backend::Sqlite => sql.push(
+            "SELECT 'fk_expert_feedback_generated_faq_id' AS name, \"table\" AS ref_table, on_delete \
+             FROM pragma_foreign_key_list('expert_feedback') WHERE \"from\" = 'generated_faq_id'",
+        ),
+    };
+    let fks: Vec<ForeignKey> = db.load("reading foreign keys", &sql)?;
+    let what = "FK generated_faq_id → faq_entries(id)";
+    Ok(match fks.iter().find(|f| f.ref_table == "faq_entries") {
+        Some(fk) if fk.on_delete == "SET NULL" => finding(what, Status::Ok, format!("{}, ON DELETE SET NULL", fk.name)),
+        Some(fk) => finding(
+            what,
+            Status::Fail,
+            format!(
+                "{} is ON DELETE {}: deleting an FAQ must clear the link; recreate it with ON DELETE SET NULL",
+                fk.name, fk.on_delete
+            ),
+        ),
+        None => finding(
+            what,
+            Status::Fail,
+            format!("missing: deleted FAQs would leave dangling links; apply migration {LINK_MIGRATION}"),
+        ),
+    })
+}
+
+fn index_finding(db: &mut Database) -> Result<Finding> {
+    let mut sql = db.sql();
+    match db.backend() {
+        Backend::Postgres => sql.push(
+            "SELECT CAST(i.relname AS TEXT) AS name \
+             FROM pg_index x \
+             JOIN pg_class i ON i.oid = x.indexrelid \
+             JOIN pg_class t ON t.oid = x.indrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace \
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0] \
+             WHERE n.nspname = current_schema() AND t.relname = 'expert_feedback' AND a.attname = 'generated_faq_id' \
+             ORDER BY 1",
+        ),
+        Backend::Sqlite => sql.push(
+            "SELECT il.name AS name FROM pragma_index_list('expert_feedback') il \
+             JOIN pragma_index_info(il.name) ii \
+             WHERE ii.seqno = 0 AND ii.name = 'generated_faq_id' ORDER BY 1",
+        ),
+    };
+    let found: Vec<IndexInfo> = db.load("reading indexes", &sql)?;
+    let what = "index on expert_feedback.generated_faq_id";
+    let wanted = "idx_expert_feedback_generated_faq_id";
+    Ok(if found.iter().any(|i| i.name == wanted) {
+        finding(what, Status::Ok, wanted)
+    } else if let Some(other) = found.first() {
+        finding(what, Status::Warn, format!("{} (production names it {wanted})", other.name))
+    } else {
+        finding(
+            what,
+            Status::Fail,
+            format!(
+                "missing: CREATE INDEX {wanted} ON expert_feedback (generated_faq_id); (migration {LINK_MIGRATION})"
+            ),
+        )
+    })
+}
+
+fn sqlite_enforcement(db: &mut Database) -> Result<Finding> {
+    let mut sql = db.sql();
+    sql.push("SELECT foreign_keys AS n FROM pragma_foreign_keys");
+    let on: Vec<crate::db::Count> = db.load("reading PRAGMA foreign_keys", &sql)?;
+    let what = "SQLite foreign-key enforcement";
+    Ok(if on.first().is_some_and(|r| r.n == 1) {
+        finding(what, Status::Ok, "on (faqlink sets PRAGMA foreign_keys = ON on every connection)")
+    } else {
+        finding(
+            what,
+            Status::Fail,
+            "off: ON DELETE SET NULL would never fire; this SQLite build ignores PRAGMA foreign_keys",
+        )
+    })
+}
+
+fn index_usage(db: &mut Database) -> Result<Option<Finding>> {
+    let mut sql = db.sql();
+    sql.push(
+        "SELECT s.idx_scan AS idx_scan, s.idx_tup_read AS idx_tup_read, s.idx_tup_fetch AS idx_tup_fetch, \
+                pg_relation_size(s.indexrelid) AS size_bytes \
+         FROM pg_stat_user_indexes s WHERE s.schemaname = current_schema() AND s.indexrelname = ",
+    )
+    .bind(Value::Text("idx_expert_feedback_generated_faq_id".into()));
+    let usage: Vec<IndexUsage> = db.load("reading pg_stat_user_indexes", &sql)?;
+    Ok(usage.first().map(|u| {
+        finding(
+            "usage of idx_expert_feedback_generated_faq_id",
+            Status::Info,
+            format!(
+                "{} scans, {} tuples read, {} fetched, {} kB",
+                u.idx_scan,
+                u.idx_tup_read,
+                u.idx_tup_fetch,
+                u.size_bytes / 1024
+            ),
+        )
+    }))
+}
+
+/// Renders the findings as a plain table.
+pub fn render(findings: &[Finding]) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .force_no_tty()
+        .set_header(["check", "status", "detail"]);
+    if let Some(col) = table.column_mut(1) {
+        col.set_cell_alignment(CellAlignment::Center);
+    }
+    for f in findings {
+        table.add_row([f.what.as_str(), f.status.label(), f.detail.as_str()]);
+    }
+    table.to_string()
+}
+
+/// Runs `faqlink check`.
+pub fn run(_args: &CheckArgs, global: &Global) -> Result<()> {
+    let mut db = Database::open(&global.url, Access::ReadOnly)?;
+    let found = findings(&mut db)?;
+    println!("{}\n{}", db.url, render(&found));
+    let failed: Vec<&str> = found.iter().filter(|f| f.status == Status::Fail).map(|f| f.what.as_str()).collect();
+    if failed.is_empty() {
+        println!("all required checks passed");
+        Ok(())
+    } else {
+        Err(Error::CheckFailed(format!("{} required check(s) failed: {}", failed.len(), failed.join(", "))))
+    }
+}

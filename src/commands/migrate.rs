@@ -1,0 +1,77 @@
+//! `faqlink migrate [status|revert|redo]`: faqlink's embedded migrations.
+
+use crate::cli::{MigrateAction, MigrateArgs};
+use crate::commands::Global;
+use crate::db::migrations::{self, Management};
+use crate::db::{Access, Database};
+use crate::error::Result;
+
+/// Runs `faqlink migrate`.
+pub fn run(args: &MigrateArgs, global: &Global) -> Result<()> {
+    match &args.action {
+        None => {
+            let mut db = Database::open(&global.url, Access::Create)?;
+            let done = migrations::run_pending(&mut db)?;
+            if done.is_empty() {
+                println!("{}: up to date, no pending migrations", db.url);
+            } else {
+                for v in &done {
+                    println!("applied {v}");
+                }
+                println!("{}: {} migration(s) applied", db.url, done.len());
+            }
+            Ok(())
+        }
+        Some(MigrateAction::Status) => status(global),
+        Some(MigrateAction::Revert(r)) => {
+            let mut db = Database::open(&global.url, Access::Create)?;
+            let steps = if r.all { u32::MAX } else { r.steps };
+            let mut reverted = 0;
+            while reverted < steps {
+                match migrations::revert_last(&mut db)? {
+                    Some(v) => {
+                        println!("reverted {v}");
+                        reverted += 1;
+                    }
+                    None => break,
+                }
+            }
+            if reverted == 0 {
+                println!("{}: nothing to revert", db.url);
+            }
+            Ok(())
+        }
+        Some(MigrateAction::Redo) => {
+            let mut db = Database::open(&global.url, Access::Create)?;
+            match migrations::revert_last(&mut db)? {
+                Some(v) => {
+                    println!("reverted {v}");
+                    let again = migrations::run_next(&mut db)?;
+                    println!("applied {again}");
+                }
+                None => println!("{}: nothing to redo", db.url),
+            }
+            Ok(())
+        }
+    }
+}
+
+fn status(global: &Global) -> Result<()> {
+    let mut db = Database::open(&global.url, Access::ReadOnly)?;
+    let (management, states) = db.read_snapshot(|db| Ok((migrations::management(db)?, migrations::status(db)?)))?;
+    if let Management::External { alembic_revision } = &management {
+        println!(
+            "{}: no {} table; the schema is managed externally{}",
+            db.url,
+            migrations::DIESEL_TABLE,
+            alembic_revision.as_ref().map_or(String::new(), |r| format!(" (Alembic revision {r})"))
+        );
+        return Ok(());
+    }
+    for s in &states {
+        println!("[{}] {}", if s.applied { "X" } else { " " }, s.name);
+    }
+    let pending = states.iter().filter(|s| !s.applied).count();
+    println!("{}: {} applied, {} pending", db.url, states.len() - pending, pending);
+    Ok(())
+}

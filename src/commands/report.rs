@@ -1,0 +1,38 @@
+//! `faqlink report <kind>`: checks the options, opens the database read-only and streams the
+//! reports into the chosen renderer.
+
+use crate::cli::ReportArgs;
+use crate::commands::Global;
+use crate::config;
+use crate::db::{Access, Backend, Database};
+use crate::error::{Error, Result};
+use crate::output;
+use crate::reports;
+
+/// Runs `faqlink report`.
+pub fn run(args: &ReportArgs, global: &Global) -> Result<()> {
+    let config = config::report(args)?;
+    let mut db = Database::open(&global.url, Access::ReadOnly)?;
+    if db.backend() == Backend::Postgres {
+        prepare_postgres(&mut db, config.statement_timeout)?;
+    }
+    let mut sink = output::sink(&config)?;
+    let outcome = reports::run(&mut db, &config.kinds, &config.window, sink.as_mut())?;
+    if config.fail_on_any && outcome.orphan_rows > 0 {
+        return Err(Error::FoundRows(format!(
+            "--fail-on-any: {} orphaned or dangling link(s) found",
+            outcome.orphan_rows
+        )));
+    }
+    Ok(())
+}
+
+/// Session settings for report queries: no JIT (it costs these short aggregate queries more
+/// than it saves) and an optional statement timeout. Neither is a write.
+pub fn prepare_postgres(db: &mut Database, statement_timeout: Option<u32>) -> Result<()> {
+    let mut settings = String::from("SET jit = off;");
+    if let Some(secs) = statement_timeout {
+        settings.push_str(&format!("SET statement_timeout = '{secs}s';"));
+    }
+    db.batch("session settings", &settings)
+}

@@ -1,0 +1,366 @@
+//! Turns raw command-line values into checked settings before any I/O: the report window,
+//! the time zone, the output format and target. Every failure here is a usage error (exit 2).
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+
+use crate::cli::{FormatArg, ReportArgs, ReportKindArg};
+use crate::error::{Error, Result};
+
+/// Environment variable that fixes "now" (RFC 3339), for reproducible `--last-week` runs and tests.
+pub const NOW_ENV: &str = "FAQLINK_NOW";
+
+/// The time window of a report on `expert_feedback.feedback_timestamp`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// Inclusive lower bound.
+    pub since: Option<DateTime<Utc>>,
+    /// Exclusive upper bound.
+    pub until: Option<DateTime<Utc>>,
+    /// Zone for dates and week boundaries.
+    pub tz: Tz,
+}
+
+impl Window {
+    /// No bounds: every row counts, including rows with a NULL timestamp.
+    pub fn all(tz: Tz) -> Self {
+        Window { since: None, until: None, tz }
+    }
+
+    /// True when a bound is set (rows with a NULL timestamp are then out).
+    pub fn is_bounded(&self) -> bool {
+        self.since.is_some() || self.until.is_some()
+    }
+}
+
+/// The start (Monday 00:00 local, as a UTC instant) of the ISO week containing `t` in `tz`.
+pub fn week_start(t: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+    let local = t.with_timezone(&tz).date_naive();
+    let monday = local - Duration::days(local.weekday().num_days_from_monday() as i64);
+    local_midnight(monday, tz)
+}
+
+/// Midnight of `date` in `tz` as a UTC instant. Where midnight does not exist (a DST gap at
+/// 00:00), the first existing instant of that day; where it is ambiguous, the earlier one.
+pub fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let mut t = date.and_time(NaiveTime::MIN);
+    for _ in 0..=96 {
+        match tz.from_local_datetime(&t) {
+            LocalResult::Single(x) => return x.with_timezone(&Utc),
+            LocalResult::Ambiguous(a, _) => return a.with_timezone(&Utc),
+            LocalResult::None => t += Duration::minutes(15),
+        }
+    }
+    // No zone has a gap of a whole day; fall back to reading the date as UTC.
+    date.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// Parses an IANA zone name.
+pub fn parse_tz(s: &str) -> Result<Tz> {
+    s.parse::<Tz>().map_err(|_| {
+        Error::Usage(format!("--tz: unknown time zone {s:?}; use an IANA name such as UTC or Europe/Rome"))
+    })
+}
+
+/// Parses `YYYY-MM-DD` (midnight in `tz`) or an RFC 3339 timestamp.
+pub fn parse_when(flag: &str, s: &str, tz: Tz) -> Result<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        if s.len() == 10 {
+            return Ok(local_midnight(d, tz));
+        }
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    Err(Error::Usage(format!("{flag}: {s:?} is not a date (YYYY-MM-DD) or an RFC 3339 time (2026-11-23T09:15:00Z)")))
+}
+
+/// Parses an ISO week such as `2026-W47` into its Monday.
+pub fn parse_iso_week(s: &str) -> Result<NaiveDate> {
+    let bad = || Error::Usage(format!("--week: {s:?} is not an ISO week such as 2026-W47"));
+    let (year, week) = s.trim().split_once("-W").ok_or_else(bad)?;
+    if year.len() != 4 || week.len() != 2 {
+        return Err(bad());
+    }
+    let year: i32 = year.parse().map_err(|_| bad())?;
+    let week: u32 = week.parse().map_err(|_| bad())?;
+    NaiveDate::from_isoywd_opt(year, week, Weekday::Mon)
+        .ok_or_else(|| Error::Usage(format!("--week: {year} has no ISO week {week:02}")))
+}
+
+/// The `YYYY-Www` label of the ISO week containing `date`.
+pub fn iso_week_label(date: NaiveDate) -> String {
+    let w = date.iso_week();
+    format!("{}-W{:02}", w.year(), w.week())
+}
+
+/// "Now": `$FAQLINK_NOW` when set (RFC 3339), else the clock.
+pub fn now() -> Result<DateTime<Utc>> {
+    match std::env::var(NOW_ENV) {
+        Ok(v) => DateTime::parse_from_rfc3339(&v)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| Error::Usage(format!("${NOW_ENV}: {v:?} is not an RFC 3339 time"))),
+        Err(_) => Ok(Utc::now()),
+    }
+}
+
+/// Builds the window from `--since/--until/--week/--last-week/--tz`.
+pub fn window(args: &ReportArgs) -> Result<Window> {
+    let tz = parse_tz(&args.tz)?;
+    if let Some(week) = &args.week {
+        let monday = parse_iso_week(week)?;
+        return Ok(Window {
+            since: Some(local_midnight(monday, tz)),
+            until: Some(local_midnight(monday + Duration::days(7), tz)),
+            tz,
+        });
+    }
+    if args.last_week {
+        let this_week = week_start(now()?, tz);
+        let monday = this_week.with_timezone(&tz).date_naive() - Duration::days(7);
+        return Ok(Window { since: Some(local_midnight(monday, tz)), until: Some(this_week), tz });
+    }
+    let since = args.since.as_deref().map(|s| parse_when("--since", s, tz)).transpose()?;
+    let until = args.until.as_deref().map(|s| parse_when("--until", s, tz)).transpose()?;
+    if let (Some(a), Some(b)) = (since, until) {
+        if a >= b {
+            return Err(Error::Usage(format!(
+                "--since ({}) must be before --until ({}): the window would be empty",
+                a.to_rfc3339(),
+                b.to_rfc3339()
+            )));
+        }
+    }
+    Ok(Window { since, until, tz })
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Terminal tables.
+    Table,
+    /// CSV.
+    Csv,
+    /// JSON.
+    Json,
+    /// Markdown.
+    Markdown,
+}
+
+/// CSV dialect options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// Field delimiter.
+    pub delimiter: u8,
+    /// Write a UTF-8 byte order mark first.
+    pub bom: bool,
+    /// Write decimals with a comma.
+    pub decimal_comma: bool,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions { delimiter: b',', bom: false, decimal_comma: false }
+    }
+}
+
+/// Where a report goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Standard output.
+    Stdout,
+    /// One file, written atomically.
+    File(PathBuf),
+    /// One CSV file per report in a directory (`report all --format csv`).
+    Dir(PathBuf),
+}
+
+/// The report kinds (`all` expands to every one, in order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    /// Per-expert rates.
+    Experts,
+    /// Totals.
+    Totals,
+    /// Orphaned and dangling links.
+    Orphans,
+    /// Duplicate FAQs per query.
+    Duplicates,
+    /// Weekly trend.
+    Weekly,
+}
+
+impl ReportKind {
+    /// Every report, in the order `report all` prints them.
+    pub const ALL: [ReportKind; 5] =
+        [ReportKind::Experts, ReportKind::Totals, ReportKind::Orphans, ReportKind::Duplicates, ReportKind::Weekly];
+
+    /// The report's name (also its file name stem and JSON key).
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportKind::Experts => "experts",
+            ReportKind::Totals => "totals",
+            ReportKind::Orphans => "orphans",
+            ReportKind::Duplicates => "duplicates",
+            ReportKind::Weekly => "weekly",
+        }
+    }
+}
+
+/// A checked `faqlink report` invocation.
+#[derive(Debug, Clone)]
+pub struct ReportConfig {
+    /// The reports to produce, in order.
+    pub kinds: Vec<ReportKind>,
+    /// True for `report all` (JSON then nests sections under their names).
+    pub all: bool,
+    /// The window.
+    pub window: Window,
+    /// The format.
+    pub format: Format,
+    /// The target.
+    pub target: Target,
+    /// CSV options.
+    pub csv: CsvOptions,
+    /// Exit 3 when the orphans report has rows.
+    pub fail_on_any: bool,
+    /// PostgreSQL statement timeout in seconds.
+    pub statement_timeout: Option<u32>,
+}
+
+/// Checks a `faqlink report` command line.
+pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
+    let window = window(args)?;
+    let (kinds, all) = match args.kind {
+        ReportKindArg::Experts => (vec![ReportKind::Experts], false),
+        ReportKindArg::Totals => (vec![ReportKind::Totals], false),
+        ReportKindArg::Orphans => (vec![ReportKind::Orphans], false),
+        ReportKindArg::Duplicates => (vec![ReportKind::Duplicates], false),
+        ReportKindArg::Weekly => (vec![ReportKind::Weekly], false),
+        ReportKindArg::All => (ReportKind::ALL.to_vec(), true),
+    };
+    let mut format = match args.format {
+        FormatArg::Table => Format::Table,
+        FormatArg::Csv => Format::Csv,
+        FormatArg::Json => Format::Json,
+        FormatArg::Markdown => Format::Markdown,
+    };
+    let mut csv = CsvOptions::default();
+    if args.excel {
+        if !matches!(args.format, FormatArg::Table | FormatArg::Csv) {
+            return Err(Error::Usage(
+                "--excel writes CSV; it cannot be combined with --format json or markdown".into(),
+            ));
+        }
+        format = Format::Csv;
+        csv = CsvOptions { delimiter: b';', bom: true, decimal_comma: true };
+    }
+    if let Some(d) = &args.delimiter {
+        csv.delimiter = parse_delimiter(d)?;
+    }
+    csv.bom |= args.bom;
+    csv.decimal_comma |= args.decimal_comma;
+    if format != Format::Csv && (args.delimiter.is_some() || args.bom || args.decimal_comma) {
+        return Err(Error::Usage("--delimiter, --bom and --decimal-comma apply to CSV: add --format csv".into()));
+    }
+    if csv.decimal_comma && csv.delimiter == b',' {
+        return Err(Error::Usage(
+            "--decimal-comma with the ',' delimiter would make every decimal a quoted field: use --delimiter ';' (or --excel)".into(),
+        ));
+    }
+    let target = match (&args.output, &args.output_dir) {
+        (Some(f), None) => {
+            if f.as_os_str().is_empty() {
+                return Err(Error::Usage("--output: empty file name".into()));
+            }
+            Target::File(f.clone())
+        }
+        (None, Some(d)) => {
+            if !(all && format == Format::Csv) {
+                return Err(Error::Usage(
+                    "--output-dir writes one CSV file per report: use it with `report all --format csv`".into(),
+                ));
+            }
+            Target::Dir(d.clone())
+        }
+        _ => Target::Stdout,
+    };
+    if args.fail_on_any && !kinds.contains(&ReportKind::Orphans) {
+        return Err(Error::Usage("--fail-on-any applies to `report orphans` (or `report all`)".into()));
+    }
+    Ok(ReportConfig {
+        kinds,
+        all,
+        window,
+        format,
+        target,
+        csv,
+        fail_on_any: args.fail_on_any,
+        statement_timeout: args.statement_timeout,
+    })
+}
+
+fn parse_delimiter(s: &str) -> Result<u8> {
+    let c = match s {
+        "\\t" | "tab" | "\t" => '\t',
+        _ => {
+            let mut chars = s.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => c,
+                _ => return Err(Error::Usage(format!("--delimiter: {s:?} is not one character"))),
+            }
+        }
+    };
+    if !c.is_ascii() || matches!(c, '"' | '\n' | '\r') || (c.is_ascii_alphanumeric()) {
+        return Err(Error::Usage(format!(
+            "--delimiter: {c:?} cannot separate CSV fields; use an ASCII punctuation character or \\t"
+        )));
+    }
+    Ok(c as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_start_on_local_monday() {
+        let rome: Tz = "Europe/Rome".parse().unwrap();
+        // Wednesday 2026-10-28, after the DST change of Sunday 2026-10-25.
+        let t = parse_when("--since", "2026-10-28T12:00:00Z", rome).unwrap();
+        let start = week_start(t, rome);
+        assert_eq!(start.to_rfc3339(), "2026-10-25T23:00:00+00:00");
+        // The week before began under summer time (UTC+2).
+        let prev = week_start(start - Duration::seconds(1), rome);
+        assert_eq!(prev.to_rfc3339(), "2026-10-18T22:00:00+00:00");
+    }
+
+    #[test]
+    fn iso_weeks_parse_and_label() {
+        assert_eq!(parse_iso_week("2026-W53").unwrap(), NaiveDate::from_ymd_opt(2026, 12, 28).unwrap());
+        assert!(parse_iso_week("2025-W53").is_err());
+        assert!(parse_iso_week("2026-W00").is_err());
+        assert!(parse_iso_week("2026W47").is_err());
+        assert_eq!(iso_week_label(NaiveDate::from_ymd_opt(2027, 1, 3).unwrap()), "2026-W53");
+    }
+
+    #[test]
+    fn dates_are_midnight_in_the_zone() {
+        let rome: Tz = "Europe/Rome".parse().unwrap();
+        assert_eq!(parse_when("--since", "2026-07-01", rome).unwrap().to_rfc3339(), "2026-06-30T22:00:00+00:00");
+        assert!(parse_when("--since", "2026-02-30", rome).is_err());
+        assert!(parse_when("--since", "yesterday", rome).is_err());
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(parse_delimiter(";").unwrap(), b';');
+        assert_eq!(parse_delimiter("\\t").unwrap(), b'\t');
+        assert!(parse_delimiter(";;").is_err());
+        assert!(parse_delimiter("\"").is_err());
+        assert!(parse_delimiter("é").is_err());
+    }
+}

@@ -1,0 +1,342 @@
+//! Database access: the backend chosen by URL scheme, per-connection settings, one portable
+//! SQL builder, and read-only snapshots.
+
+pub mod migrations;
+pub mod schema;
+pub mod types;
+pub mod url;
+
+use std::path::Path;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::{Pg, PgConnection, PgRowByRowLoadingMode};
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::query_dsl::RunQueryDsl;
+use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text};
+use diesel::sqlite::{Sqlite, SqliteConnection};
+use diesel::{Connection, QueryableByName};
+
+use crate::error::{Error, Result};
+pub use types::{FeedbackType, Timestamp, Uuid};
+use types::{FeedbackTypeSql, PortableTimestamptz, PortableUuid};
+pub use url::DatabaseUrl;
+
+/// Which backend a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL (production).
+    Postgres,
+    /// SQLite (the embedded default).
+    Sqlite,
+}
+
+/// What a command is allowed to do with the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Read commands: never create, never write (SQLite opened `mode=ro`, `query_only`).
+    ReadOnly,
+    /// Write commands on an existing or new database (SQLite files are created and set to WAL).
+    Create,
+}
+
+/// A live connection to one of the two backends.
+pub enum Conn {
+    /// PostgreSQL.
+    Pg(PgConnection),
+    /// SQLite.
+    Sqlite(SqliteConnection),
+}
+
+/// A connection together with the (redacted) URL it came from, for error messages.
+pub struct Database {
+    /// Where this database is; printing it never shows a password.
+    pub url: DatabaseUrl,
+    /// The connection.
+    pub conn: Conn,
+}
+
+/// SQLite waits this long for a lock held by another process before failing.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
+
+impl Database {
+    /// Connects to `url`. Read-only access never creates a SQLite file.
+    pub fn open(url: &DatabaseUrl, access: Access) -> Result<Self> {
+        let conn = match url {
+            DatabaseUrl::Postgres { conninfo, .. } => {
+                let mut c = PgConnection::establish(conninfo)
+                    .map_err(|e| Error::Connect { url: url.redacted(), reason: url.scrub(&e.to_string()) })?;
+                c.batch_execute("SET client_min_messages = warning")
+                    .map_err(|e| query_error(url, "session setup", e))?;
+                Conn::Pg(c)
+            }
+            DatabaseUrl::Sqlite { path } => Conn::Sqlite(open_sqlite(url, path, access)?),
+        };
+        Ok(Database { url: url.clone(), conn })
+    }
+
+    /// The backend of this connection.
+    pub fn backend(&self) -> Backend {
+        match self.conn {
+            Conn::Pg(_) => Backend::Postgres,
+            Conn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// A new, empty SQL statement in this backend's placeholder style.
+    pub fn sql(&self) -> Sql {
+        Sql::new(self.backend())
+    }
+
+    /// Wraps a Diesel error with what was being done and where.
+    pub fn error(&self, what: &str, e: diesel::result::Error) -> Error {
+        query_error(&self.url, what, e)
+    }
+
+    /// Runs statements that return nothing (several may be separated by `;`).
+    pub fn batch(&mut self, what: &str, statements: &str) -> Result<()> {
+        let r = match &mut self.conn {
+            Conn::Pg(c) => c.batch_execute(statements),
+            Conn::Sqlite(c) => c.batch_execute(statements),
+        };
+        r.map_err(|e| self.error(what, e))
+    }
+
+    /// Runs a statement and returns the number of affected rows.
+    pub fn execute(&mut self, what: &str, sql: &Sql) -> Result<usize> {
+        let r = match &mut self.conn {
+            Conn::Pg(c) => sql.boxed_pg().execute(c),
+            Conn::Sqlite(c) => sql.boxed_sqlite().execute(c),
+        };
+        r.map_err(|e| self.error(what, e))
+    }
+
+    /// Runs a query and collects its rows (for small results: aggregates, catalog lookups).
+    pub fn load<T>(&mut self, what: &str, sql: &Sql) -> Result<Vec<T>>
+    where
+        T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
+    {
+        let r = match &mut self.conn {
+            Conn::Pg(c) => sql.boxed_pg().load::<T>(c),
+            Conn::Sqlite(c) => sql.boxed_sqlite().load::<T>(c),
+        };
+        r.map_err(|e| self.error(what, e))
+    }
+
+    /// Runs a query and hands each row to `f` as it arrives, without collecting the result
+    /// (PostgreSQL rows are fetched one by one, so memory stays flat on any size).
+    pub fn for_each<T, F>(&mut self, what: &str, sql: &Sql, mut f: F) -> Result<()>
+    where
+        T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
+        F: FnMut(T) -> Result<()>,
+    {
+        let url = self.url.clone();
+        let err = |e| query_error(&url, what, e);
+        match &mut self.conn {
+            Conn::Pg(c) => {
+                let q = sql.boxed_pg();
+                for row in q.load_iter::<T, PgRowByRowLoadingMode>(c).map_err(err)? {
+                    f(row.map_err(err)?)?;
+                }
+            }
+            Conn::Sqlite(c) => {
+                let q = sql.boxed_sqlite();
+                for row in q.load_iter::<T, diesel::connection::DefaultLoadingMode>(c).map_err(err)? {
+                    f(row.map_err(err)?)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `f` inside one read-only snapshot: every query in it sees the same data.
+    /// PostgreSQL: `REPEATABLE READ, READ ONLY`; SQLite: one read transaction (WAL keeps
+    /// writers going meanwhile). Nothing is written either way.
+    pub fn read_snapshot<R>(&mut self, f: impl FnOnce(&mut Database) -> Result<R>) -> Result<R> {
+        let begin = match self.backend() {
+            Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            Backend::Sqlite => "BEGIN DEFERRED",
+        };
+        self.batch("starting a read-only transaction", begin)?;
+        let result = f(self);
+        // A read-only transaction has nothing to keep: end it the same way either way.
+        let end = self.batch("ending the read-only transaction", "ROLLBACK");
+        let value = result?;
+        end?;
+        Ok(value)
+    }
+
+    /// Whether a table exists (in PostgreSQL's current schema).
+    pub fn table_exists(&mut self, table: &str) -> Result<bool> {
+        let mut sql = self.sql();
+        match self.backend() {
+            Backend::Postgres => sql.push(
+                "SELECT COUNT(*) AS n FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = ",
+            ),
+            Backend::Sqlite => sql.push("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = "),
+        };
+        sql.bind(Value::Text(table.to_string()));
+        let rows: Vec<Count> = self.load("looking up a table", &sql)?;
+        Ok(rows.first().is_some_and(|r| r.n > 0))
+    }
+}
+
+/// A single `COUNT(*) AS n` result.
+#[derive(QueryableByName, Debug)]
+pub struct Count {
+    /// The count.
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+fn query_error(url: &DatabaseUrl, what: &str, e: diesel::result::Error) -> Error {
+    Error::Query { what: what.to_string(), url: url.redacted(), reason: url.scrub(&e.to_string()) }
+}
+
+fn open_sqlite(url: &DatabaseUrl, path: &Path, access: Access) -> Result<SqliteConnection> {
+    let exists = path.exists();
+    if access == Access::ReadOnly && !exists {
+        return Err(Error::MissingDatabase { path: path.to_path_buf() });
+    }
+    if path.is_dir() {
+        return Err(Error::Connect { url: url.redacted(), reason: "it is a directory, not a SQLite file".into() });
+    }
+    let target = match access {
+        // SQLite URI: mode=ro makes a missing file an error and any write fail.
+        Access::ReadOnly => format!("file:{}?mode=ro", uri_escape(&path.to_string_lossy())),
+        Access::Create => path.to_string_lossy().into_owned(),
+    };
+    let mut c = SqliteConnection::establish(&target)
+        .map_err(|e| Error::Connect { url: url.redacted(), reason: e.to_string() })?;
+    let mut setup = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;");
+    match access {
+        Access::ReadOnly => setup.push_str("PRAGMA query_only = 1;"),
+        // WAL changes the file, so only commands that may write switch it on.
+        Access::Create => setup.push_str("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"),
+    }
+    c.batch_execute(&setup).map_err(|e| Error::Connect { url: url.redacted(), reason: e.to_string() })?;
+    // Reading the schema proves this is a SQLite file at all (a text file fails here).
+    c.batch_execute("SELECT COUNT(*) FROM sqlite_master")
+        .map_err(|e| Error::Connect { url: url.redacted(), reason: e.to_string() })?;
+    Ok(c)
+}
+
+/// Escapes the characters that would end or alter the path part of a SQLite URI.
+fn uri_escape(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A value bound to a placeholder of a [`Sql`] statement.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// TEXT / VARCHAR.
+    Text(String),
+    /// Nullable TEXT.
+    OptText(Option<String>),
+    /// INTEGER.
+    Int(i32),
+    /// Nullable INTEGER.
+    OptInt(Option<i32>),
+    /// BIGINT.
+    BigInt(i64),
+    /// BOOLEAN.
+    Bool(bool),
+    /// Nullable BOOLEAN.
+    OptBool(Option<bool>),
+    /// DOUBLE PRECISION.
+    Double(f64),
+    /// A UUID column.
+    Uuid(Uuid),
+    /// A timestamptz column.
+    Ts(Timestamp),
+    /// A nullable timestamptz column.
+    OptTs(Option<Timestamp>),
+    /// `feedback_type`.
+    Feedback(FeedbackType),
+}
+
+/// One SQL statement written once for both backends: text plus typed binds. Placeholders
+/// are rendered in the backend's style (`$1` or `?`); values carry portable SQL types, so
+/// the text needs no casts.
+#[derive(Debug, Clone)]
+pub struct Sql {
+    backend: Backend,
+    text: String,
+    binds: Vec<Value>,
+}
+
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut q = $query;
+        for b in $binds {
+            q = match b.clone() {
+                Value::Text(v) => q.bind::<Text, _>(v),
+                Value::OptText(v) => q.bind::<Nullable<Text>, _>(v),
+                Value::Int(v) => q.bind::<Integer, _>(v),
+                Value::OptInt(v) => q.bind::<Nullable<Integer>, _>(v),
+                Value::BigInt(v) => q.bind::<BigInt, _>(v),
+                Value::Bool(v) => q.bind::<Bool, _>(v),
+                Value::OptBool(v) => q.bind::<Nullable<Bool>, _>(v),
+                Value::Double(v) => q.bind::<Double, _>(v),
+                Value::Uuid(v) => q.bind::<PortableUuid, _>(v),
+                Value::Ts(v) => q.bind::<PortableTimestamptz, _>(v),
+                Value::OptTs(v) => q.bind::<Nullable<PortableTimestamptz>, _>(v),
+                Value::Feedback(v) => q.bind::<FeedbackTypeSql, _>(v),
+            };
+        }
+        q
+    }};
+}
+
+impl Sql {
+    /// An empty statement for `backend`.
+    pub fn new(backend: Backend) -> Self {
+        Sql { backend, text: String::new(), binds: Vec::new() }
+    }
+
+    /// Appends SQL text.
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub fn bind(&mut self, value: Value) -> &mut Self {
+        self.binds.push(value);
+        match self.backend {
+            Backend::Postgres => {
+                self.text.push('$');
+                self.text.push_str(&self.binds.len().to_string());
+            }
+            Backend::Sqlite => self.text.push('?'),
+        }
+        self
+    }
+
+    /// The statement text as sent (for `--verbose` and tests).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Number of bound values.
+    pub fn bind_count(&self) -> usize {
+        self.binds.len()
+    }
+
+    fn boxed_pg(&self) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
+        bind_all!(diesel::sql_query(self.text.clone()).into_boxed::<Pg>(), &self.binds)
+    }
+
+    fn boxed_sqlite(&self) -> BoxedSqlQuery<'static, Sqlite, SqlQuery> {
+        bind_all!(diesel::sql_query(self.text.clone()).into_boxed::<Sqlite>(), &self.binds)
+    }
+}

@@ -1,0 +1,71 @@
+//! Markdown: one pipe table per report under a `##` heading, numbers right-aligned.
+
+use std::io::Write;
+
+use super::{plain, Output};
+use crate::error::Result;
+use crate::reports::{Cell, Section, Sink};
+
+/// Escapes a cell for a pipe table (`|` and line breaks).
+pub fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('|', "\\|").replace("\r\n", "<br>").replace(['\n', '\r'], "<br>")
+}
+
+/// Markdown to one output.
+pub struct MarkdownSink {
+    out: Option<Output>,
+    sections: usize,
+}
+
+impl MarkdownSink {
+    /// A sink writing to `out`.
+    pub fn new(out: Output) -> Self {
+        MarkdownSink { out: Some(out), sections: 0 }
+    }
+
+    fn write(&mut self, text: &str) -> Result<()> {
+        let out = self.out.as_mut().expect("open until finish");
+        out.write_all(text.as_bytes()).map_err(|e| out.error(e))
+    }
+}
+
+impl Sink for MarkdownSink {
+    fn begin(&mut self, section: &Section) -> Result<()> {
+        let mut text = String::new();
+        if self.sections > 0 {
+            text.push('\n');
+        }
+        self.sections += 1;
+        text.push_str(&format!("## {}\n\n|", section.title));
+        for c in section.columns {
+            text.push_str(&format!(" {} |", c.name));
+        }
+        text.push_str("\n|");
+        for c in section.columns {
+            text.push_str(if c.numeric { " ---: |" } else { " --- |" });
+        }
+        text.push('\n');
+        self.write(&text)
+    }
+
+    fn row(&mut self, cells: &[Cell]) -> Result<()> {
+        let mut text = String::from("|");
+        for cell in cells {
+            let shown = match (cell, plain(cell, '.')) {
+                (Cell::Pct(_), None) => "–".to_string(),
+                (_, v) => escape(&v.unwrap_or_default()),
+            };
+            text.push_str(&format!(" {shown} |"));
+        }
+        text.push('\n');
+        self.write(&text)
+    }
+
+    fn end(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.out.take().expect("finish once").commit()
+    }
+}

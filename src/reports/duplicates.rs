@@ -1,0 +1,89 @@
+//! `report duplicates`: queries whose correct feedback produced more than one distinct FAQ.
+
+use std::collections::BTreeSet;
+
+use diesel::sql_types::Text;
+use diesel::QueryableByName;
+
+use super::{col, Cell, Section};
+use crate::config::{ReportKind, Window};
+use crate::db::Database;
+use crate::error::Result;
+
+/// Column layout (fixed by REPORTS.md).
+pub const SECTION: Section = Section {
+    kind: ReportKind::Duplicates,
+    title: "Queries with more than one FAQ",
+    columns: &[
+        col("query_id", "Query", false),
+        col("faqs_generated", "FAQs", true),
+        col("feedback_ids", "Feedback ids", false),
+        col("faq_ids", "FAQ ids", false),
+    ],
+    single_row: false,
+};
+
+/// One query with duplicate FAQs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateRow {
+    /// `expert_feedback.query_id`.
+    pub query_id: String,
+    /// Distinct FAQ ids linked from the query's correct feedback.
+    pub faq_ids: BTreeSet<String>,
+    /// The linked correct feedback rows.
+    pub feedback_ids: BTreeSet<String>,
+}
+
+impl DuplicateRow {
+    /// The row as report cells (ids sorted in byte order, joined by `;`).
+    pub fn cells(&self) -> Vec<Cell> {
+        let join = |s: &BTreeSet<String>| s.iter().map(String::as_str).collect::<Vec<_>>().join(";");
+        vec![
+            Cell::Text(Some(self.query_id.clone())),
+            Cell::Int(Some(self.faq_ids.len() as i64)),
+            Cell::Text(Some(join(&self.feedback_ids))),
+            Cell::Text(Some(join(&self.faq_ids))),
+        ]
+    }
+}
+
+#[derive(QueryableByName)]
+struct Link {
+    #[diesel(sql_type = Text)]
+    query_id: String,
+    #[diesel(sql_type = Text)]
+    feedback_id: String,
+    #[diesel(sql_type = Text)]
+    faq_id: String,
+}
+
+/// The duplicates, ordered by faqs_generated desc, then query_id.
+pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<DuplicateRow>> {
+    let mut sql = db.sql();
+    let linked = "ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL";
+    sql.push("SELECT CAST(ef.query_id AS TEXT) AS query_id, CAST(ef.id AS TEXT) AS feedback_id, ")
+        .push("ef.generated_faq_id AS faq_id FROM expert_feedback ef WHERE ")
+        .push(linked);
+    super::push_window(&mut sql, "ef.feedback_timestamp", window);
+    sql.push(" AND ef.query_id IN (SELECT ef.query_id FROM expert_feedback ef WHERE ").push(linked);
+    super::push_window(&mut sql, "ef.feedback_timestamp", window);
+    sql.push(" GROUP BY ef.query_id HAVING COUNT(DISTINCT ef.generated_faq_id) > 1) ORDER BY ef.query_id");
+    let links: Vec<Link> = db.load("the duplicates report", &sql)?;
+    let mut rows: Vec<DuplicateRow> = Vec::new();
+    for link in links {
+        if rows.last().is_none_or(|r| r.query_id != link.query_id) {
+            rows.push(DuplicateRow {
+                query_id: link.query_id.clone(),
+                faq_ids: BTreeSet::new(),
+                feedback_ids: BTreeSet::new(),
+            });
+        }
+        let row = rows.last_mut().expect("pushed above");
+        row.faq_ids.insert(link.faq_id);
+        row.feedback_ids.insert(link.feedback_id);
+    }
+    rows.sort_by(|a, b| {
+        b.faq_ids.len().cmp(&a.faq_ids.len()).then_with(|| a.query_id.as_bytes().cmp(b.query_id.as_bytes()))
+    });
+    Ok(rows)
+}

@@ -1,0 +1,181 @@
+//! The reports: each module computes its rows in the database and yields them as typed
+//! cells; rendering is elsewhere ([`crate::output`]). Every section of one run reads one
+//! read-only snapshot.
+
+pub mod duplicates;
+pub mod experts;
+pub mod orphans;
+pub mod totals;
+pub mod weekly;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::config::{ReportKind, Window};
+use crate::db::{Database, Sql, Timestamp, Value};
+use crate::error::Result;
+
+/// A percentage with exactly two decimals, stored as hundredths of a percent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pct(pub i64);
+
+impl Pct {
+    /// `ROUND(part * 100 / whole, 2)` with exact decimal arithmetic and halves away from
+    /// zero (PostgreSQL `numeric` semantics); `None` when `whole` is 0.
+    pub fn of(part: i64, whole: i64) -> Option<Pct> {
+        if whole == 0 {
+            return None;
+        }
+        let num = i128::from(part) * 10_000;
+        let den = i128::from(whole);
+        let (q, r) = (num / den, num % den);
+        let away = 2 * r.abs() >= den.abs();
+        let sign = if (num < 0) != (den < 0) { -1 } else { 1 };
+        Some(Pct((q + if away { sign } else { 0 }) as i64))
+    }
+
+    /// Text with two decimals and the given decimal separator, e.g. `12.50` or `-3,05`.
+    pub fn format(self, decimal: char) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let a = self.0.unsigned_abs();
+        format!("{sign}{}{decimal}{:02}", a / 100, a % 100)
+    }
+
+    /// As a JSON number (`12.5` for 12.50): the shortest float that prints back the same.
+    pub fn as_f64(self) -> f64 {
+        self.format('.').parse().unwrap_or(f64::NAN)
+    }
+}
+
+/// One value of a report row, typed so each renderer can format it its own way.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text (NULL is `None`); subject to CSV formula neutralisation.
+    Text(Option<String>),
+    /// A count or other integer (NULL is `None`); signed integers may be negative.
+    Int(Option<i64>),
+    /// A percentage (or a change in percentage points); `None` when undefined.
+    Pct(Option<Pct>),
+    /// An instant, rendered in RFC 3339 UTC.
+    Timestamp(Option<DateTime<Utc>>),
+    /// A calendar date.
+    Date(NaiveDate),
+}
+
+/// How a column is aligned and described.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// The fixed CSV/JSON name.
+    pub name: &'static str,
+    /// A short header for terminal tables.
+    pub title: &'static str,
+    /// Numbers are right-aligned.
+    pub numeric: bool,
+}
+
+/// A report's name and columns.
+#[derive(Debug, Clone, Copy)]
+pub struct Section {
+    /// Which report.
+    pub kind: ReportKind,
+    /// Human title.
+    pub title: &'static str,
+    /// Columns in their fixed order.
+    pub columns: &'static [Column],
+    /// Exactly one row (rendered as an object in JSON).
+    pub single_row: bool,
+}
+
+/// Receives report rows as they are computed; each output format implements it.
+pub trait Sink {
+    /// A section begins.
+    fn begin(&mut self, section: &Section) -> Result<()>;
+    /// One row of the current section.
+    fn row(&mut self, cells: &[Cell]) -> Result<()>;
+    /// The current section is complete.
+    fn end(&mut self) -> Result<()>;
+    /// Every section is done: flush or commit the output.
+    fn finish(&mut self) -> Result<()>;
+}
+
+/// What a run found, for exit codes.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Outcome {
+    /// Rows in the orphans report, when it ran.
+    pub orphan_rows: u64,
+}
+
+/// Produces `kinds` into `sink`, all from one read-only snapshot.
+pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut dyn Sink) -> Result<Outcome> {
+    let outcome = db.read_snapshot(|db| {
+        let mut outcome = Outcome::default();
+        for &kind in kinds {
+            match kind {
+                ReportKind::Experts => {
+                    emit(sink, &experts::SECTION, experts::rows(db, window)?.iter().map(|r| r.cells()))?
+                }
+                ReportKind::Totals => emit(sink, &totals::SECTION, std::iter::once(totals::row(db, window)?.cells()))?,
+                ReportKind::Orphans => {
+                    sink.begin(&orphans::SECTION)?;
+                    outcome.orphan_rows = orphans::stream(db, window, |row| sink.row(&row.cells()))?;
+                    sink.end()?;
+                }
+                ReportKind::Duplicates => {
+                    emit(sink, &duplicates::SECTION, duplicates::rows(db, window)?.iter().map(|r| r.cells()))?
+                }
+                ReportKind::Weekly => {
+                    emit(sink, &weekly::SECTION, weekly::rows(db, window)?.iter().map(|r| r.cells()))?
+                }
+            }
+        }
+        Ok(outcome)
+    })?;
+    // Only a complete run reaches the output (an atomic file is committed here).
+    sink.finish()?;
+    Ok(outcome)
+}
+
+fn emit(sink: &mut dyn Sink, section: &Section, rows: impl Iterator<Item = Vec<Cell>>) -> Result<()> {
+    sink.begin(section)?;
+    for cells in rows {
+        sink.row(&cells)?;
+    }
+    sink.end()
+}
+
+/// Appends ` AND <column> >= since AND <column> < until` for the bounds that are set.
+/// A bound compares NULL as unknown, so a bounded window leaves NULL timestamps out.
+pub fn push_window(sql: &mut Sql, column: &str, window: &Window) {
+    if let Some(since) = window.since {
+        sql.push(" AND ").push(column).push(" >= ").bind(Value::Ts(Timestamp(since)));
+    }
+    if let Some(until) = window.until {
+        sql.push(" AND ").push(column).push(" < ").bind(Value::Ts(Timestamp(until)));
+    }
+}
+
+/// Shorthand for a column description.
+pub(crate) const fn col(name: &'static str, title: &'static str, numeric: bool) -> Column {
+    Column { name, title, numeric }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_halves_away_from_zero() {
+        let f = |p, w| Pct::of(p, w).map(|x| x.format('.'));
+        assert_eq!(f(1, 8).unwrap(), "12.50");
+        assert_eq!(f(1, 16).unwrap(), "6.25");
+        assert_eq!(f(1, 160).unwrap(), "0.63");
+        assert_eq!(f(1, 800).unwrap(), "0.13");
+        assert_eq!(f(2, 3).unwrap(), "66.67");
+        assert_eq!(f(1, 3).unwrap(), "33.33");
+        assert_eq!(f(5, 5).unwrap(), "100.00");
+        assert_eq!(f(0, 7).unwrap(), "0.00");
+        assert_eq!(f(-1, 8).unwrap(), "-12.50");
+        assert_eq!(f(1, 0), None);
+        assert_eq!(Pct(-305).format(','), "-3,05");
+        assert_eq!(Pct(1250).as_f64(), 12.5);
+    }
+}

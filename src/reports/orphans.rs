@@ -1,0 +1,91 @@
+//! `report orphans`: feedback whose FAQ link is orphaned (FAQ deleted, link cleared by
+//! ON DELETE SET NULL) or dangling (link to a missing FAQ). Streamed row by row.
+
+use diesel::sql_types::{Nullable, Text};
+use diesel::QueryableByName;
+
+use super::{col, Cell, Section};
+use crate::config::{ReportKind, Window};
+use crate::db::types::PortableTimestamptz;
+use crate::db::{Database, Timestamp};
+use crate::error::Result;
+
+/// Column layout (fixed by REPORTS.md).
+pub const SECTION: Section = Section {
+    kind: ReportKind::Orphans,
+    title: "Orphaned and dangling FAQ links",
+    columns: &[
+        col("feedback_id", "Feedback", false),
+        col("expert_id", "Expert", false),
+        col("professional_registration_number", "Registration no.", false),
+        col("feedback_timestamp", "When (UTC)", false),
+        col("kind", "Kind", false),
+        col("generated_faq_id", "Missing FAQ", false),
+    ],
+    single_row: false,
+};
+
+/// One orphaned or dangling link.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct OrphanRow {
+    /// `expert_feedback.id`.
+    #[diesel(sql_type = Text)]
+    pub feedback_id: String,
+    /// `expert_feedback.expert_id`.
+    #[diesel(sql_type = Text)]
+    pub expert_id: String,
+    /// The expert's registration number, if any.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub professional_registration_number: Option<String>,
+    /// When the feedback was given (may be NULL).
+    #[diesel(sql_type = Nullable<PortableTimestamptz>)]
+    pub feedback_timestamp: Option<Timestamp>,
+    /// `orphaned` or `dangling`.
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    /// The missing FAQ's id (NULL for orphaned rows).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub generated_faq_id: Option<String>,
+}
+
+impl OrphanRow {
+    /// The row as report cells.
+    pub fn cells(&self) -> Vec<Cell> {
+        vec![
+            Cell::Text(Some(self.feedback_id.clone())),
+            Cell::Text(Some(self.expert_id.clone())),
+            Cell::Text(self.professional_registration_number.clone()),
+            Cell::Timestamp(self.feedback_timestamp.map(|t| t.0)),
+            Cell::Text(Some(self.kind.clone())),
+            Cell::Text(self.generated_faq_id.clone()),
+        ]
+    }
+}
+
+/// Streams the rows, ordered by feedback_timestamp (NULLs last) then feedback_id, into `f`;
+/// returns how many there were.
+pub fn stream(db: &mut Database, window: &Window, mut f: impl FnMut(OrphanRow) -> Result<()>) -> Result<u64> {
+    let mut sql = db.sql();
+    sql.push(
+        "SELECT CAST(ef.id AS TEXT) AS feedback_id, CAST(ef.expert_id AS TEXT) AS expert_id, \
+                ep.professional_registration_number AS professional_registration_number, \
+                ef.feedback_timestamp AS feedback_timestamp, \
+                CASE WHEN ef.generated_faq_id IS NULL THEN 'orphaned' ELSE 'dangling' END AS kind, \
+                ef.generated_faq_id AS generated_faq_id \
+         FROM expert_feedback ef \
+         LEFT JOIN expert_profiles ep ON ep.id = ef.expert_id \
+         LEFT JOIN faq_entries fe ON fe.id = ef.generated_faq_id \
+         WHERE ((ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE \
+                 AND ef.generated_faq_id IS NULL) \
+                OR (ef.generated_faq_id IS NOT NULL AND fe.id IS NULL))",
+    );
+    super::push_window(&mut sql, "ef.feedback_timestamp", window);
+    // uuid order on PostgreSQL equals the byte order of their lowercase text on SQLite.
+    sql.push(" ORDER BY ef.feedback_timestamp ASC NULLS LAST, ef.id ASC");
+    let mut n = 0u64;
+    db.for_each("the orphans report", &sql, |row: OrphanRow| {
+        n += 1;
+        f(row)
+    })?;
+    Ok(n)
+}

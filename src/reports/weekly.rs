@@ -1,0 +1,235 @@
+//! `report weekly`: one row per ISO week (Monday 00:00 in `--tz`), empty weeks as zeros,
+//! with week-over-week changes after the fixed columns.
+//!
+//! Week boundaries are computed in Rust with the zone's rules (so daylight-saving weeks and
+//! ISO week 53 are ordinary weeks) and the database only groups rows into time buckets
+//! that never straddle a boundary: one pass, and a few thousand groups leave the database
+//! at most, never feedback rows.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use diesel::sql_types::{BigInt, Nullable};
+use diesel::QueryableByName;
+
+use super::{col, Cell, Pct, Section};
+use crate::config::{iso_week_label, local_midnight, week_start, ReportKind, Window};
+use crate::db::types::PortableTimestamptz;
+use crate::db::{Backend, Database, Timestamp};
+use crate::error::Result;
+
+/// Column layout: the fixed columns of REPORTS.md, then the week-over-week changes.
+pub const SECTION: Section = Section {
+    kind: ReportKind::Weekly,
+    title: "Weekly trend",
+    columns: &[
+        col("week_start", "Week of", false),
+        col("iso_week", "ISO week", false),
+        col("feedback_total", "Feedback", true),
+        col("correct_feedback", "Correct", true),
+        col("faqs_generated", "FAQs linked", true),
+        col("conversion_rate_pct", "Conversion %", true),
+        col("orphaned_links", "Orphaned", true),
+        col("feedback_total_change", "Δ feedback", true),
+        col("faqs_generated_change", "Δ FAQs", true),
+        col("conversion_rate_change_pts", "Δ conv. pts", true),
+    ],
+    single_row: false,
+};
+
+/// One ISO week.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeekRow {
+    /// The Monday, as a local date.
+    pub week_start: NaiveDate,
+    /// Feedback rows in the week (and window).
+    pub feedback_total: i64,
+    /// Of those, `correct`.
+    pub correct_feedback: i64,
+    /// Correct rows with a link.
+    pub faqs_generated: i64,
+    /// Correct rows with success TRUE and no link.
+    pub orphaned_links: i64,
+    /// The previous week's row, for the change columns.
+    pub previous: Option<(i64, i64, Option<Pct>)>,
+}
+
+impl WeekRow {
+    /// faqs_generated / correct_feedback.
+    pub fn conversion_rate_pct(&self) -> Option<Pct> {
+        Pct::of(self.faqs_generated, self.correct_feedback)
+    }
+
+    /// The row as report cells.
+    pub fn cells(&self) -> Vec<Cell> {
+        let (d_total, d_faqs, d_rate) = match self.previous {
+            Some((total, faqs, rate)) => (
+                Some(self.feedback_total - total),
+                Some(self.faqs_generated - faqs),
+                rate.zip(self.conversion_rate_pct()).map(|(a, b)| Pct(b.0 - a.0)),
+            ),
+            None => (None, None, None),
+        };
+        vec![
+            Cell::Date(self.week_start),
+            Cell::Text(Some(iso_week_label(self.week_start))),
+            Cell::Int(Some(self.feedback_total)),
+            Cell::Int(Some(self.correct_feedback)),
+            Cell::Int(Some(self.faqs_generated)),
+            Cell::Pct(self.conversion_rate_pct()),
+            Cell::Int(Some(self.orphaned_links)),
+            Cell::Int(d_total),
+            Cell::Int(d_faqs),
+            Cell::Pct(d_rate),
+        ]
+    }
+}
+
+#[derive(QueryableByName)]
+struct Range {
+    #[diesel(sql_type = Nullable<PortableTimestamptz>)]
+    first: Option<Timestamp>,
+    #[diesel(sql_type = Nullable<PortableTimestamptz>)]
+    last: Option<Timestamp>,
+}
+
+#[derive(QueryableByName)]
+struct Bucket {
+    #[diesel(sql_type = BigInt)]
+    bucket: i64,
+    #[diesel(sql_type = BigInt)]
+    feedback_total: i64,
+    #[diesel(sql_type = BigInt)]
+    correct_feedback: i64,
+    #[diesel(sql_type = BigInt)]
+    faqs_generated: i64,
+    #[diesel(sql_type = BigInt)]
+    orphaned_links: i64,
+}
+
+/// The week starts (UTC instants) covering `[lower, upper]`, plus the end of the last week.
+pub fn boundaries(lower: DateTime<Utc>, upper: DateTime<Utc>, window: &Window) -> Vec<DateTime<Utc>> {
+    let mut out = vec![week_start(lower, window.tz)];
+    loop {
+        let last = *out.last().expect("non-empty");
+        let next_monday = last.with_timezone(&window.tz).date_naive() + Duration::days(7);
+        let next = local_midnight(next_monday, window.tz);
+        out.push(next);
+        if next > upper {
+            return out;
+        }
+    }
+}
+
+/// Largest bucket width in seconds (dividing 900) that every boundary falls on.
+fn bucket_seconds(bounds: &[DateTime<Utc>]) -> i64 {
+    fn gcd(a: i64, b: i64) -> i64 {
+        if b == 0 {
+            a
+        } else {
+            gcd(b, a % b)
+        }
+    }
+    bounds.iter().fold(900, |g, b| gcd(g, b.timestamp().rem_euclid(900)))
+}
+
+/// The weekly rows.
+pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
+    // The span of weeks: the window's bounds, or the data's first/last timestamp.
+    let (lower, upper) = match (window.since, window.until) {
+        (Some(s), Some(u)) => (Some(s), Some(u - Duration::microseconds(1))),
+        _ => {
+            let mut sql = db.sql();
+            sql.push(
+                "SELECT MIN(ef.feedback_timestamp) AS first, MAX(ef.feedback_timestamp) AS last \
+                 FROM expert_feedback ef WHERE ef.feedback_timestamp IS NOT NULL",
+            );
+            super::push_window(&mut sql, "ef.feedback_timestamp", window);
+            let range: Vec<Range> = db.load("finding the weeks of the weekly report", &sql)?;
+            let (first, last) = range.first().map_or((None, None), |r| (r.first.map(|t| t.0), r.last.map(|t| t.0)));
+            let lower = window.since.or(first);
+            let upper = window.until.map(|u| u - Duration::microseconds(1)).or(last);
+            (lower.or(upper), upper.or(lower).map(|u| u.max(lower.unwrap_or(u))))
+        }
+    };
+    let (Some(lower), Some(upper)) = (lower, upper) else {
+        return Ok(Vec::new());
+    };
+    let bounds = boundaries(lower, upper, window);
+    let g = bucket_seconds(&bounds);
+    let bucket_expr = match db.backend() {
+        Backend::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM ef.feedback_timestamp) / {g}) AS BIGINT)"),
+        Backend::Sqlite => format!("CAST(unixepoch(ef.feedback_timestamp) / {g} AS INTEGER)"),
+    };
+    let span = Window {
+        since: Some(window.since.map_or(bounds[0], |s| s.max(bounds[0]))),
+        until: Some(window.until.map_or(bounds[bounds.len() - 1], |u| u.min(bounds[bounds.len() - 1]))),
+        tz: window.tz,
+    };
+    let mut sql = db.sql();
+    sql.push("SELECT ")
+        .push(&bucket_expr)
+        .push(
+            " AS bucket, COUNT(*) AS feedback_total, \
+               COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS correct_feedback, \
+               COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL) AS faqs_generated, \
+               COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE \
+                                      AND ef.generated_faq_id IS NULL) AS orphaned_links \
+             FROM expert_feedback ef WHERE 1 = 1",
+        );
+    super::push_window(&mut sql, "ef.feedback_timestamp", &span);
+    sql.push(" GROUP BY 1");
+    let mut weeks: Vec<WeekRow> = bounds[..bounds.len() - 1]
+        .iter()
+        .map(|b| WeekRow {
+            week_start: b.with_timezone(&window.tz).date_naive(),
+            feedback_total: 0,
+            correct_feedback: 0,
+            faqs_generated: 0,
+            orphaned_links: 0,
+            previous: None,
+        })
+        .collect();
+    db.for_each("the weekly report", &sql, |b: Bucket| {
+        let start = b.bucket * g;
+        // Index of the last boundary at or before the bucket's start.
+        let i = bounds.partition_point(|x| x.timestamp() <= start);
+        if let Some(w) = i.checked_sub(1).and_then(|i| weeks.get_mut(i)) {
+            w.feedback_total += b.feedback_total;
+            w.correct_feedback += b.correct_feedback;
+            w.faqs_generated += b.faqs_generated;
+            w.orphaned_links += b.orphaned_links;
+        }
+        Ok(())
+    })?;
+    for i in 1..weeks.len() {
+        let p = &weeks[i - 1];
+        let prev = (p.feedback_total, p.faqs_generated, p.conversion_rate_pct());
+        weeks[i].previous = Some(prev);
+    }
+    Ok(weeks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rome_boundaries_fall_on_quarter_hours_and_cross_dst() {
+        let w = Window::all("Europe/Rome".parse().unwrap());
+        let lo = "2026-10-20T10:00:00Z".parse().unwrap();
+        let hi = "2026-11-02T10:00:00Z".parse().unwrap();
+        let b = boundaries(lo, hi, &w);
+        let s: Vec<String> = b.iter().map(|t| t.to_rfc3339()).collect();
+        assert_eq!(
+            s,
+            [
+                "2026-10-18T22:00:00+00:00",
+                "2026-10-25T23:00:00+00:00",
+                "2026-11-01T23:00:00+00:00",
+                "2026-11-08T23:00:00+00:00"
+            ]
+        );
+        assert_eq!(bucket_seconds(&b), 900);
+        let kathmandu = Window::all("Asia/Kathmandu".parse().unwrap());
+        assert_eq!(bucket_seconds(&boundaries(lo, hi, &kathmandu)), 900);
+    }
+}
