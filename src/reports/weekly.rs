@@ -147,7 +147,8 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
             let (first, last) = range.first().map_or((None, None), |r| (r.first.map(|t| t.0), r.last.map(|t| t.0)));
             let lower = window.since.or(first);
             let upper = window.until.map(|u| u - Duration::microseconds(1)).or(last);
-            (lower.or(upper), upper.or(lower).map(|u| u.max(lower.unwrap_or(u))))
+            // An open end with no feedback to take it from: no weeks to show.
+            (lower, upper)
         }
     };
     let (Some(lower), Some(upper)) = (lower, upper) else {

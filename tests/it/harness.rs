@@ -1,0 +1,194 @@
+//! Test harness: every test gets its own fresh database, a new SQLite file or a new uniquely
+//! named PostgreSQL database (dropped afterwards), built by faqlink's real migrations.
+//!
+//! PostgreSQL comes from `FAQLINK_TEST_PG` (default `postgres://postgres@127.0.0.1:5432`).
+//! If it cannot be reached the PostgreSQL tests fail loudly. `FAQLINK_TEST_SKIP_PG=1` opts
+//! out for people without a server (each skipped test says so on stderr); CI never sets it.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use faqlink::db::{migrations, Access, Backend, Database, DatabaseUrl};
+
+/// The PostgreSQL server the tests use (no database name).
+pub fn pg_server() -> String {
+    std::env::var("FAQLINK_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// True when the developer opted out of PostgreSQL tests.
+pub fn skip_pg() -> bool {
+    std::env::var("FAQLINK_TEST_SKIP_PG").is_ok_and(|v| v == "1")
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh database for one test.
+pub enum TestDb {
+    /// A SQLite file in its own temporary folder.
+    Sqlite { dir: tempfile::TempDir, path: PathBuf },
+    /// A PostgreSQL database, dropped on drop.
+    Postgres { name: String },
+}
+
+impl TestDb {
+    /// An empty SQLite location (the file does not exist yet).
+    pub fn sqlite_empty() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("test.db");
+        TestDb::Sqlite { dir, path }
+    }
+
+    /// An empty PostgreSQL database.
+    pub fn postgres_empty() -> TestDb {
+        let name = format!(
+            "faqlink_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            chrono::Utc::now().timestamp_subsec_nanos()
+        );
+        let mut admin = PgConnection::establish(&format!("{}/postgres", pg_server())).unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL tests need a server at {} ({e}); start it (see README) or set FAQLINK_TEST_SKIP_PG=1 to skip them",
+                pg_server()
+            )
+        });
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+        TestDb::Postgres { name }
+    }
+
+    /// An empty database of `backend`.
+    pub fn empty(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => Self::sqlite_empty(),
+            Backend::Postgres => Self::postgres_empty(),
+        }
+    }
+
+    /// A database of `backend` with every embedded migration applied.
+    pub fn migrated(backend: Backend) -> TestDb {
+        let db = Self::empty(backend);
+        let mut conn = db.open();
+        migrations::run_pending(&mut conn).expect("migrations apply");
+        db
+    }
+
+    /// The URL faqlink is given.
+    pub fn url(&self) -> String {
+        match self {
+            TestDb::Sqlite { path, .. } => path.display().to_string(),
+            TestDb::Postgres { name } => format!("{}/{name}", pg_server()),
+        }
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        match self {
+            TestDb::Sqlite { .. } => Backend::Sqlite,
+            TestDb::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// A read-write faqlink connection.
+    pub fn open(&self) -> Database {
+        Database::open(&DatabaseUrl::parse(Some(&self.url())).unwrap(), Access::Create).expect("open test database")
+    }
+
+    /// A read-only faqlink connection (as report commands use).
+    pub fn open_read_only(&self) -> Database {
+        Database::open(&DatabaseUrl::parse(Some(&self.url())).unwrap(), Access::ReadOnly).expect("open read-only")
+    }
+
+    /// Runs SQL statements with the backend's own client library (no faqlink code).
+    pub fn exec(&self, sql: &str) {
+        match self {
+            TestDb::Sqlite { path, .. } => {
+                let mut c = diesel::SqliteConnection::establish(&path.display().to_string()).unwrap();
+                c.batch_execute(sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
+            }
+            TestDb::Postgres { .. } => {
+                let mut c = PgConnection::establish(&self.url()).unwrap();
+                c.batch_execute(sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
+            }
+        }
+    }
+
+    /// Runs a query with the backend's command-line client and returns its CSV output
+    /// (header first). `vars` are substituted as psql variables / sqlite3 parameters.
+    pub fn cli_csv(&self, sql: &str) -> String {
+        let out = match self {
+            TestDb::Sqlite { path, .. } => {
+                use std::io::Write;
+                let mut child = Command::new("sqlite3")
+                    .args(["-bail", "-csv", "-header"])
+                    .arg(path)
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("the sqlite3 command-line client (apt-get install sqlite3)");
+                child.stdin.take().unwrap().write_all(sql.as_bytes()).unwrap();
+                child.wait_with_output().unwrap()
+            }
+            TestDb::Postgres { .. } => Command::new("psql")
+                .args(["-X", "-q", "--csv", "-v", "ON_ERROR_STOP=1", "-d", &self.url(), "-c", sql])
+                .output()
+                .expect("the psql command-line client"),
+        };
+        assert!(out.status.success(), "client failed: {}\n{sql}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    /// The SQLite path (panics on PostgreSQL).
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            TestDb::Sqlite { path, .. } => path,
+            TestDb::Postgres { .. } => panic!("not SQLite"),
+        }
+    }
+
+    /// The folder of a SQLite database (a scratch folder for output files).
+    pub fn dir(&self) -> Option<&std::path::Path> {
+        match self {
+            TestDb::Sqlite { dir, .. } => Some(dir.path()),
+            TestDb::Postgres { .. } => None,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { name } = self {
+            if let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", pg_server())) {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// The backends a test runs on: both, unless PostgreSQL was explicitly opted out.
+pub fn backends() -> Vec<Backend> {
+    if skip_pg() {
+        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping the PostgreSQL half of this test");
+        vec![Backend::Sqlite]
+    } else {
+        vec![Backend::Sqlite, Backend::Postgres]
+    }
+}
+
+/// Runs `f` once per backend on a freshly migrated database.
+pub fn on_both(f: impl Fn(&TestDb)) {
+    for backend in backends() {
+        let db = TestDb::migrated(backend);
+        f(&db);
+    }
+}
+
+/// A `faqlink` command with a clean environment (no DATABASE_URL, no colour).
+pub fn faqlink() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("faqlink").unwrap();
+    cmd.env_remove("DATABASE_URL").env("NO_COLOR", "1").env_remove("FAQLINK_NOW");
+    cmd
+}
