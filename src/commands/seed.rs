@@ -13,7 +13,11 @@ use rand_chacha::ChaCha8Rng;
 use crate::cli::SeedArgs;
 use crate::commands::Global;
 use crate::db::migrations::{self, Management};
-use crate::db::{Access, Count, Database, FeedbackType, Sql, Timestamp, Uuid, Value};
+use std::io::Write;
+
+use crate::db::schema::{expert_feedback, faq_entries};
+use crate::db::types::canonical_timestamp;
+use crate::db::{Access, Conn, Count, Database, FeedbackType, Sql, Timestamp, Uuid, Value};
 use crate::error::{Error, Result};
 
 /// A checked seed plan.
@@ -140,6 +144,10 @@ pub fn seed(db: &mut Database, plan: &Plan, append: bool) -> Result<Seeded> {
     }
     // Appending draws from another stream of the generator, so new ids never repeat old ones.
     let stream = if existing > 0 { existing as u64 } else { 0 };
+    if db.backend() == crate::db::Backend::Sqlite {
+        // A large page cache keeps one big transaction from spilling pages to the WAL early.
+        db.batch("sizing the SQLite page cache", "PRAGMA cache_size = -262144")?;
+    }
     db.batch("starting the seed transaction", "BEGIN")?;
     let result = insert_all(db, plan, stream);
     match result {
@@ -156,9 +164,11 @@ pub fn seed(db: &mut Database, plan: &Plan, append: bool) -> Result<Seeded> {
 
 const BATCH_ROWS: usize = 1000;
 
+/// The columns a seed writes, in the order of `schema::expert_feedback` (COPY writes them all).
 const FEEDBACK_COLUMNS: &str = "id, query_id, expert_id, feedback_type, category, query_text, original_answer, \
-     expert_answer, confidence_score, time_spent_seconds, complexity_rating, feedback_timestamp, \
-     improvement_applied, task_creation_attempted, task_creation_success, task_creation_error, generated_faq_id";
+     expert_answer, confidence_score, time_spent_seconds, complexity_rating, feedback_timestamp, action_taken, \
+     improvement_applied, created_at, updated_at, task_creation_attempted, task_creation_success, \
+     task_creation_error, generated_faq_id";
 
 const CATEGORIES: [&str; 5] =
     ["normativa_obsoleta", "interpretazione_errata", "caso_mancante", "calcolo_sbagliato", "troppo_generico"];
@@ -422,18 +432,60 @@ fn text(rng: &mut ChaCha8Rng) -> (String, String) {
     (question, answer)
 }
 
+/// Appends one field in PostgreSQL COPY text format, followed by a tab.
+fn copy_field(out: &mut String, value: Option<&str>) {
+    match value {
+        None => out.push_str("\\N"),
+        Some(v) => {
+            for c in v.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\t' => out.push_str("\\t"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    c => out.push(c),
+                }
+            }
+        }
+    }
+    out.push('\t');
+}
+
+/// Runs `COPY table (all declared columns) FROM STDIN` with `data` in text format.
+macro_rules! copy_text {
+    ($pg:expr, $table:expr, $data:expr) => {{
+        use diesel::prelude::ExecuteCopyFromDsl;
+        let data: String = $data;
+        diesel::copy_from($table)
+            .from_raw_data($table, move |w: &mut dyn Write| {
+                w.write_all(data.as_bytes()).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+            })
+            .execute($pg)
+            .map(|_| ())
+    }};
+}
+
 fn insert_faqs(db: &mut Database, faqs: &[Faq]) -> Result<()> {
+    let fallback =
+        Timestamp(NaiveDate::from_ymd_opt(2025, 11, 24).expect("date").and_hms_opt(0, 0, 0).expect("time").and_utc());
+    if let Conn::Pg(pg) = &mut db.conn {
+        // COPY in text format, columns in the order of schema::faq_entries.
+        let mut data = String::new();
+        for f in faqs {
+            let ts = canonical_timestamp(&f.created_at.unwrap_or(fallback).0);
+            for field in [f.id.as_str(), &f.question, &f.answer, "generale", "it", "f", "0", "1", &ts, &ts] {
+                copy_field(&mut data, Some(field));
+            }
+            data.pop();
+            data.push('\n');
+        }
+        return copy_text!(pg, faq_entries::table, data).map_err(|e| db.error("copying FAQ entries", e));
+    }
     let mut sql = db.sql();
     sql.push("INSERT INTO faq_entries (id, question, answer, category, language, created_at, updated_at) VALUES ");
     for (i, f) in faqs.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        let ts = f.created_at.unwrap_or(Timestamp(DateTime::<Utc>::from_naive_utc_and_offset(
-            NaiveDate::from_ymd_opt(2025, 11, 24).expect("date").and_hms_opt(0, 0, 0).expect("time"),
-            Utc,
-        )));
-        sql.push("(")
+        let ts = f.created_at.unwrap_or(fallback);
+        sql.push(if i == 0 { "(" } else { ", (" })
             .bind(Value::Text(f.id.clone()))
             .push(", ")
             .bind(Value::Text(f.question.clone()))
@@ -449,6 +501,40 @@ fn insert_faqs(db: &mut Database, faqs: &[Faq]) -> Result<()> {
 }
 
 fn insert_feedback(db: &mut Database, rows: &[FeedbackRow]) -> Result<()> {
+    if let Conn::Pg(pg) = &mut db.conn {
+        let mut data = String::with_capacity(rows.len() * 1200);
+        for r in rows {
+            let ts = r.timestamp.map(|t| canonical_timestamp(&t.0));
+            let fields: [Option<&str>; 20] = [
+                Some(&r.id.0),
+                Some(&r.query_id.0),
+                Some(&r.expert_id.0),
+                Some(r.feedback_type.label()),
+                r.category,
+                Some(&r.query_text),
+                Some(&r.original_answer),
+                r.expert_answer.as_deref(),
+                Some(&r.confidence.to_string()),
+                Some(&r.time_spent.to_string()),
+                Some(&r.complexity.to_string()),
+                ts.as_deref(),
+                None,
+                Some("f"),
+                ts.as_deref(),
+                ts.as_deref(),
+                Some(if r.attempted { "t" } else { "f" }),
+                r.success.map(|s| if s { "t" } else { "f" }),
+                r.error.as_deref(),
+                r.faq_id.as_deref(),
+            ];
+            for f in fields {
+                copy_field(&mut data, f);
+            }
+            data.pop();
+            data.push('\n');
+        }
+        return copy_text!(pg, expert_feedback::table, data).map_err(|e| db.error("copying feedback", e));
+    }
     let mut sql: Sql = db.sql();
     sql.push("INSERT INTO expert_feedback (").push(FEEDBACK_COLUMNS).push(") VALUES ");
     for (i, r) in rows.iter().enumerate() {
@@ -457,19 +543,17 @@ fn insert_feedback(db: &mut Database, rows: &[FeedbackRow]) -> Result<()> {
         sql.bind(Value::Uuid(r.query_id.clone())).push(", ");
         sql.bind(Value::Uuid(r.expert_id.clone())).push(", ");
         sql.bind(Value::Feedback(r.feedback_type)).push(", ");
-        // A literal from a fixed list: it takes the column's enum type on PostgreSQL.
-        match r.category {
-            Some(c) => sql.push("'").push(c).push("', "),
-            None => sql.push("NULL, "),
-        };
+        sql.bind(Value::OptText(r.category.map(str::to_string))).push(", ");
         sql.bind(Value::Text(r.query_text.clone())).push(", ");
         sql.bind(Value::Text(r.original_answer.clone())).push(", ");
         sql.bind(Value::OptText(r.expert_answer.clone())).push(", ");
         sql.bind(Value::Double(r.confidence)).push(", ");
         sql.bind(Value::Int(r.time_spent)).push(", ");
         sql.bind(Value::Int(r.complexity)).push(", ");
-        sql.bind(Value::OptTs(r.timestamp)).push(", ");
+        sql.bind(Value::OptTs(r.timestamp)).push(", NULL, ");
         sql.bind(Value::Bool(false)).push(", ");
+        sql.bind(Value::OptTs(r.timestamp)).push(", ");
+        sql.bind(Value::OptTs(r.timestamp)).push(", ");
         sql.bind(Value::Bool(r.attempted)).push(", ");
         sql.bind(Value::OptBool(r.success)).push(", ");
         sql.bind(Value::OptText(r.error.clone())).push(", ");

@@ -55,7 +55,7 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
-    use crate::db::types::{FeedbackTypeSql, PortableTimestamptz, PortableUuid};
+    use crate::db::types::{FeedbackCategorySql, FeedbackTypeSql, PortableTimestamptz, PortableUuid};
 
     /// One expert review of one AI answer, and what the Golden Set workflow made of it.
     expert_feedback (id) {
@@ -63,6 +63,7 @@ diesel::table! {
         query_id -> PortableUuid,
         expert_id -> PortableUuid,
         feedback_type -> FeedbackTypeSql,
+        category -> Nullable<FeedbackCategorySql>,
         query_text -> Text,
         original_answer -> Text,
         expert_answer -> Nullable<Text>,

@@ -34,6 +34,13 @@ pub struct PortableTimestamptz;
 #[diesel(sqlite_type(name = "Text"))]
 pub struct FeedbackTypeSql;
 
+/// SQL type of `expert_feedback.category`: the PostgreSQL enum `italian_feedback_category`,
+/// SQLite TEXT. faqlink never reads it; it is declared so the schema (and COPY) covers it.
+#[derive(Debug, Clone, Copy, SqlType, diesel::query_builder::QueryId)]
+#[diesel(postgres_type(name = "italian_feedback_category"))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct FeedbackCategorySql;
+
 /// A UUID as its lowercase hyphenated text.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, AsExpression, FromSqlRow)]
 #[diesel(sql_type = PortableUuid)]

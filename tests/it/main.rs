@@ -4,3 +4,9 @@
 mod data;
 mod differential;
 mod harness;
+mod cli;
+mod output;
+mod migrate;
+mod check;
+mod seed;
+mod edge;
