@@ -13,7 +13,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(e),
+    };
     let verbose = cli.verbose;
     match faqlink::commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -31,4 +34,32 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// `--help` and `--version` print as clap does; a usage error becomes the one-line
+/// `faqlink: error: …` every other error uses (exit 2).
+fn clap_exit(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .collect();
+    let line = parts.iter().enumerate().fold(String::new(), |mut acc, (i, part)| {
+        if i > 0 {
+            acc.push_str(if part.starts_with("tip:") { "; " } else { " " });
+        }
+        acc.push_str(part);
+        acc
+    });
+    let line = line.strip_prefix("error: ").unwrap_or(&line);
+    eprintln!("faqlink: error: {line} (see --help)");
+    ExitCode::from(2)
 }

@@ -28,6 +28,14 @@ pub enum Output {
         /// The target path.
         path: PathBuf,
     },
+    /// An existing target that is not a regular file (`/dev/null`, a FIFO): written in place,
+    /// since renaming a file over it would replace the device or pipe.
+    Special {
+        /// The opened target.
+        file: BufWriter<fs::File>,
+        /// The target path.
+        path: PathBuf,
+    },
 }
 
 impl Output {
@@ -44,6 +52,10 @@ impl Output {
         };
         if path.is_dir() {
             return Err(io_error("cannot write to", path, io::Error::other("it is a directory")));
+        }
+        if fs::metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
+            let file = fs::OpenOptions::new().write(true).open(path).map_err(|e| io_error("cannot write", path, e))?;
+            return Ok(Output::Special { file: BufWriter::with_capacity(64 * 1024, file), path: path.to_path_buf() });
         }
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".{}.", path.file_name().map_or("faqlink".into(), |n| n.to_string_lossy())))
@@ -71,13 +83,14 @@ impl Output {
                 tmp.persist(&path).map_err(|e| io_error("cannot write", &path, e.error))?;
                 Ok(())
             }
+            Output::Special { mut file, path } => file.flush().map_err(|e| io_error("cannot write", &path, e)),
         }
     }
 
     fn name(&self) -> String {
         match self {
             Output::Stdout(_) => "standard output".into(),
-            Output::File { path, .. } => path.display().to_string(),
+            Output::File { path, .. } | Output::Special { path, .. } => path.display().to_string(),
         }
     }
 
@@ -85,7 +98,9 @@ impl Output {
     pub fn error(&self, e: io::Error) -> Error {
         match self {
             Output::Stdout(_) => Error::stdout(e),
-            Output::File { .. } => Error::Io { what: "cannot write", path: self.name(), source: e },
+            Output::File { .. } | Output::Special { .. } => {
+                Error::Io { what: "cannot write", path: self.name(), source: e }
+            }
         }
     }
 }
@@ -106,12 +121,14 @@ impl Write for Output {
         match self {
             Output::Stdout(w) => w.write(buf),
             Output::File { tmp, .. } => tmp.write(buf),
+            Output::Special { file, .. } => file.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Output::Stdout(w) => w.flush(),
             Output::File { tmp, .. } => tmp.flush(),
+            Output::Special { file, .. } => file.flush(),
         }
     }
 }

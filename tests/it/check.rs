@@ -1,1 +1,144 @@
-//! placeholder
+//! `check` on faqlink's own databases and on a production-shaped database built from plain
+//! SQL (tests/fixtures/production.postgres.sql, written from SCHEMA.md, no Diesel table):
+//! it passes, changes nothing, and fails clearly when a required piece is missing.
+
+use faqlink::db::Backend;
+
+use crate::harness::{faqlink, skip_pg, TestDb};
+
+/// Runs a SQL file with psql (ON_ERROR_STOP).
+pub fn psql_file(db: &TestDb, file: &str) {
+    let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url(), "-f", &path])
+        .output()
+        .expect("psql");
+    assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A production-shaped PostgreSQL database with the fixture data.
+pub fn production() -> Option<TestDb> {
+    if skip_pg() {
+        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping a production-fixture test");
+        return None;
+    }
+    let db = TestDb::postgres_empty();
+    psql_file(&db, "tests/fixtures/production.postgres.sql");
+    psql_file(&db, "tests/fixtures/production_data.postgres.sql");
+    Some(db)
+}
+
+/// Everything that could change: the schema and every row, plus the write counters.
+fn fingerprint(db: &TestDb) -> String {
+    let out = std::process::Command::new("pg_dump")
+        .args(["--no-owner", "-d", &db.url()])
+        .output()
+        .expect("pg_dump");
+    assert!(out.status.success());
+    // pg_dump 15.14+ adds a random \restrict token per dump; the rest must be identical.
+    String::from_utf8(out.stdout).unwrap().lines().filter(|l| !l.contains("restrict ")).collect::<Vec<_>>().join("\n")
+}
+
+fn tuples_written(db: &TestDb) -> String {
+    db.cli_csv(
+        "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0) AS w FROM pg_stat_user_tables",
+    )
+}
+
+#[test]
+fn check_passes_on_a_production_database_and_writes_nothing() {
+    let Some(db) = production() else { return };
+    let before = fingerprint(&db);
+    let written = tuples_written(&db);
+    let out = faqlink().args(["--database-url", &db.url(), "check"]).assert().success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(stdout.contains("external: no __diesel_schema_migrations table, Alembic revision 20251124_add_generated_faq_id"), "{stdout}");
+    assert!(stdout.contains("usage of idx_expert_feedback_generated_faq_id"), "{stdout}");
+    assert!(stdout.contains("all required checks passed"), "{stdout}");
+    // Reports and migrate status read it too, and nothing changes.
+    faqlink().args(["--database-url", &db.url(), "report", "all", "--format", "json"]).assert().success();
+    faqlink().args(["--database-url", &db.url(), "migrate", "status"]).assert().success().stdout(
+        predicates::str::contains("managed externally (Alembic revision 20251124_add_generated_faq_id)"),
+    );
+    assert!(fingerprint(&db) == before, "a read command changed the production database");
+    assert_eq!(tuples_written(&db), written);
+    assert_eq!(db.cli_csv("SELECT to_regclass('__diesel_schema_migrations') IS NULL AS absent"), "absent\nt\n");
+}
+
+#[test]
+fn write_commands_refuse_a_production_database() {
+    let Some(db) = production() else { return };
+    for args in [vec!["migrate"], vec!["seed", "--feedback", "10"], vec!["demo"], vec!["migrate", "revert"]] {
+        let out = faqlink().args(["--database-url", &db.url()]).args(&args).assert().code(1);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(stderr.contains("managed by Alembic") || stderr.contains("not managed by faqlink"), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+    assert_eq!(db.cli_csv("SELECT COUNT(*) AS n FROM expert_feedback"), "n\n20\n");
+}
+
+#[test]
+fn production_fixture_reports_the_pinned_figures() {
+    let Some(db) = production() else { return };
+    let csv = |args: &[&str]| {
+        let out = faqlink().args(["--database-url", &db.url(), "report"]).args(args).args(["--format", "csv"]).assert().success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap().replace("\r\n", "\n")
+    };
+    assert_eq!(
+        csv(&["experts"]),
+        "expert_id,professional_registration_number,total_feedback,faqs_generated,faq_rate_pct\n\
+         3f2a6c1e-8b4d-4e7a-9c21-5d0b7e1f4a10,ODCEC-MI-012345,5,3,60.00\n\
+         a9d04b7c-1e55-4f3b-8a6d-2c9e0f7b3d21,,4,2,50.00\n\
+         0c71e8f2-6a3d-4b19-b5e4-7f2d9a1c8e32,'=ODCEC-RM-000777,4,1,25.00\n"
+    );
+    assert!(csv(&["totals"]).ends_with("\n20,13,3,4,10,7,6,6,1,0,46.15\n"));
+    assert!(csv(&["totals", "--week", "2026-W46"]).ends_with("\n6,4,1,1,3,2,1,1,1,0,25.00\n"));
+    let weekly = csv(&["weekly", "--tz", "Europe/Rome"]);
+    let fixed: Vec<String> = weekly.lines().skip(1).map(|l| l.split(',').take(7).collect::<Vec<_>>().join(",")).collect();
+    assert_eq!(
+        fixed,
+        [
+            "2026-11-02,2026-W45,5,4,3,75.00,0",
+            "2026-11-09,2026-W46,7,4,1,25.00,1",
+            "2026-11-16,2026-W47,0,0,0,,0",
+            "2026-11-23,2026-W48,7,4,2,50.00,0"
+        ]
+    );
+}
+
+#[test]
+fn check_fails_clearly_when_a_required_piece_is_missing() {
+    let cases: [(&str, &str); 3] = [
+        ("DROP INDEX idx_expert_feedback_generated_faq_id", "index on expert_feedback.generated_faq_id"),
+        ("ALTER TABLE expert_feedback DROP CONSTRAINT fk_expert_feedback_generated_faq_id", "FK generated_faq_id"),
+        ("ALTER TABLE expert_feedback DROP COLUMN generated_faq_id", "column expert_feedback.generated_faq_id"),
+    ];
+    for (sql, what) in cases {
+        let Some(db) = production() else { return };
+        db.exec(sql);
+        let out = faqlink().args(["--database-url", &db.url(), "check"]).assert().code(1);
+        let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(stdout.lines().any(|l| l.contains(what) && l.contains("FAIL")), "{sql}: {stdout}");
+        assert!(stderr.starts_with("faqlink: error: check failed: 1 required check(s) failed") && stderr.contains(what), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1);
+    }
+}
+
+#[test]
+fn check_on_sqlite_passes_and_fails_without_the_index() {
+    let db = TestDb::migrated(Backend::Sqlite);
+    let before = std::fs::read(db.path()).unwrap();
+    faqlink().args(["--database-url", &db.url(), "check"]).assert().success().stdout(
+        predicates::str::contains("SQLite foreign-key enforcement").and(predicates::str::contains("all required checks passed")),
+    );
+    assert_eq!(std::fs::read(db.path()).unwrap(), before, "check changed the SQLite file");
+    db.exec("DROP INDEX idx_expert_feedback_generated_faq_id");
+    faqlink().args(["--database-url", &db.url(), "check"]).assert().code(1);
+    // A database without any table: check fails and names what to run.
+    let empty = TestDb::sqlite_empty();
+    std::fs::write(empty.path(), b"").unwrap();
+    faqlink().args(["--database-url", &empty.url(), "check"]).assert().code(1).stdout(predicates::str::contains("faqlink migrate"));
+}
+
+use predicates::prelude::PredicateBooleanExt;

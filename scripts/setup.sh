@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what faqlink's build and tests need on a fresh Debian machine; with --postgres it
+# also starts the local PostgreSQL when it is not answering (the tests need it).
+# Safe to run again: it skips what is already there.
+#   - libssl-dev, pkg-config: the bundled libpq links OpenSSL
+#   - sqlite3, postgresql-client: the tests run the reference SQL in reports/ with them
+set -euo pipefail
+
+need=()
+dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+[ "${1:-}" = "--postgres" ] || exit 0
+
+# The tests need PostgreSQL (FAQLINK_TEST_PG, default postgres://postgres@127.0.0.1:5432).
+pg_url="${FAQLINK_TEST_PG:-postgres://postgres@127.0.0.1:5432}"
+if [ "${FAQLINK_TEST_SKIP_PG:-}" != "1" ] && ! psql "$pg_url/postgres" -Atqc 'select 1' >/dev/null 2>&1; then
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    echo "setup: starting the local PostgreSQL cluster"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    for _ in $(seq 1 30); do
+      psql "$pg_url/postgres" -Atqc 'select 1' >/dev/null 2>&1 && break
+      sleep 1
+    done
+  fi
+  if ! psql "$pg_url/postgres" -Atqc 'select 1' >/dev/null 2>&1; then
+    echo "setup: PostgreSQL is not answering at $pg_url; the PostgreSQL tests will fail" >&2
+    exit 1
+  fi
+fi
