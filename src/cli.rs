@@ -69,7 +69,7 @@ pub enum MigrateAction {
 #[derive(Debug, Args)]
 pub struct RevertArgs {
     /// How many migrations to revert, newest first.
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "all")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "all")]
     pub steps: u32,
     /// Revert every applied migration.
     #[arg(long)]
@@ -84,16 +84,16 @@ pub struct CheckArgs {}
 #[derive(Debug, Args)]
 pub struct SeedArgs {
     /// Number of experts.
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, default_value_t = 20)]
     pub experts: i64,
     /// Number of feedback rows.
-    #[arg(long, value_name = "N", default_value_t = 2_000)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, default_value_t = 2_000)]
     pub feedback: i64,
     /// Random seed: the same arguments give the same rows (ids included) on every backend.
     #[arg(long, value_name = "S", default_value_t = 42)]
     pub seed: u64,
     /// Weeks of history the feedback is spread over.
-    #[arg(long, value_name = "N", default_value_t = 12)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, default_value_t = 12)]
     pub weeks: i64,
     /// End of the history (exclusive): a date YYYY-MM-DD (00:00 UTC) or an RFC 3339 time.
     /// Default: today at 00:00 UTC.

@@ -245,6 +245,7 @@ pub fn findings(db: &mut Database) -> Result<Vec<Finding>> {
         if has_link {
             out.push(foreign_key_finding(db)?);
             out.push(index_finding(db)?);
+            out.push(reporting_index_finding(db)?);
         }
         match backend {
             Backend::Sqlite => out.push(sqlite_enforcement(db)?),
@@ -391,6 +392,56 @@ fn index_finding(db: &mut Database) -> Result<Finding> {
                 "missing: CREATE INDEX {wanted} ON expert_feedback (generated_faq_id); (migration {LINK_MIGRATION})"
             ),
         )
+    })
+}
+
+/// The statement `check` recommends when the reporting index is missing.
+pub fn reporting_index_statement(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => {
+            "CREATE INDEX CONCURRENTLY ix_faqlink_reporting ON expert_feedback (feedback_type, expert_id) \
+             INCLUDE (generated_faq_id, task_creation_attempted, task_creation_success, feedback_timestamp);"
+        }
+        Backend::Sqlite => {
+            "CREATE INDEX ix_faqlink_reporting ON expert_feedback (feedback_type, expert_id, generated_faq_id, \
+             task_creation_attempted, task_creation_success, feedback_timestamp);"
+        }
+    }
+}
+
+/// faqlink's optional covering index: recommended, never required.
+fn reporting_index_finding(db: &mut Database) -> Result<Finding> {
+    let mut sql = db.sql();
+    match db.backend() {
+        Backend::Postgres => sql.push(
+            "SELECT CAST(i.relname AS TEXT) AS name \
+             FROM pg_index x \
+             JOIN pg_class i ON i.oid = x.indexrelid \
+             JOIN pg_class t ON t.oid = x.indrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace \
+             JOIN pg_attribute a0 ON a0.attrelid = t.oid AND a0.attnum = x.indkey[0] \
+             JOIN pg_attribute a1 ON a1.attrelid = t.oid AND a1.attnum = x.indkey[1] \
+             WHERE n.nspname = current_schema() AND t.relname = 'expert_feedback' \
+               AND a0.attname = 'feedback_type' AND a1.attname = 'expert_id' ORDER BY 1",
+        ),
+        Backend::Sqlite => sql.push(
+            "SELECT il.name AS name FROM pragma_index_list('expert_feedback') il \
+             JOIN pragma_index_info(il.name) i0 JOIN pragma_index_info(il.name) i1 \
+             WHERE i0.seqno = 0 AND i0.name = 'feedback_type' AND i1.seqno = 1 AND i1.name = 'expert_id' ORDER BY 1",
+        ),
+    };
+    let found: Vec<IndexInfo> = db.load("reading indexes", &sql)?;
+    let what = "reporting index (feedback_type, expert_id, …)";
+    Ok(match found.first() {
+        Some(i) => finding(what, Status::Ok, format!("{}: per-expert and totals read the index only", i.name)),
+        None => finding(
+            what,
+            Status::Info,
+            format!(
+                "optional, recommended on large tables (several times faster experts/totals, docs/PERFORMANCE.md): {}",
+                reporting_index_statement(db.backend())
+            ),
+        ),
     })
 }
 

@@ -18,7 +18,7 @@ pub fn demo_plan() -> Result<seed::Plan> {
     Ok(seed::Plan {
         experts: 12,
         feedback: 3_000,
-        seed: 2025_11_24,
+        seed: 20_251_124,
         weeks: 8,
         end: today + Duration::days(1),
         correct_share: 0.6,

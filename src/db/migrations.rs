@@ -59,7 +59,7 @@ pub fn embedded(backend: Backend) -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = MigrationSource::<DB>::migrations(src)
             .expect("embedded migrations are valid")
             .iter()
-            .map(|m: &Box<dyn Migration<DB>>| (m.name().version().to_string(), m.name().to_string()))
+            .map(|m| (m.name().version().to_string(), m.name().to_string()))
             .collect();
         v.sort();
         v

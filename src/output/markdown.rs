@@ -52,7 +52,7 @@ impl Sink for MarkdownSink {
         let mut text = String::from("|");
         for cell in cells {
             let shown = match (cell, plain(cell, '.')) {
-                (Cell::Pct(_), None) => "–".to_string(),
+                (Cell::Pct(_) | Cell::Int(_), None) => "–".to_string(),
                 (_, v) => escape(&v.unwrap_or_default()),
             };
             text.push_str(&format!(" {shown} |"));

@@ -46,6 +46,14 @@ impl Output {
 
     /// Starts writing `path` atomically: nothing appears there until [`Output::commit`].
     pub fn file(path: &Path) -> Result<Self> {
+        // A symlink is followed: the file it points at is replaced, the link stays.
+        let resolved;
+        let path = if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            resolved = fs::canonicalize(path).map_err(|e| io_error("cannot write", path, e))?;
+            resolved.as_path()
+        } else {
+            path
+        };
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -61,7 +69,8 @@ impl Output {
             .prefix(&format!(".{}.", path.file_name().map_or("faqlink".into(), |n| n.to_string_lossy())))
             .suffix(".tmp")
             .tempfile_in(&dir)
-            .map_err(|e| io_error("cannot create a file in", &dir, e))?;
+            // tempfile's message names the temporary file; say only what went wrong.
+            .map_err(|e| io_error("cannot create a file in", &dir, io::Error::from(e.kind())))?;
         Ok(Output::File { tmp: BufWriter::with_capacity(64 * 1024, tmp), path: path.to_path_buf() })
     }
 

@@ -30,19 +30,14 @@ pub fn production() -> Option<TestDb> {
 
 /// Everything that could change: the schema and every row, plus the write counters.
 fn fingerprint(db: &TestDb) -> String {
-    let out = std::process::Command::new("pg_dump")
-        .args(["--no-owner", "-d", &db.url()])
-        .output()
-        .expect("pg_dump");
+    let out = std::process::Command::new("pg_dump").args(["--no-owner", "-d", &db.url()]).output().expect("pg_dump");
     assert!(out.status.success());
     // pg_dump 15.14+ adds a random \restrict token per dump; the rest must be identical.
     String::from_utf8(out.stdout).unwrap().lines().filter(|l| !l.contains("restrict ")).collect::<Vec<_>>().join("\n")
 }
 
 fn tuples_written(db: &TestDb) -> String {
-    db.cli_csv(
-        "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0) AS w FROM pg_stat_user_tables",
-    )
+    db.cli_csv("SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0) AS w FROM pg_stat_user_tables")
 }
 
 #[test]
@@ -52,14 +47,20 @@ fn check_passes_on_a_production_database_and_writes_nothing() {
     let written = tuples_written(&db);
     let out = faqlink().args(["--database-url", &db.url(), "check"]).assert().success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    assert!(stdout.contains("external: no __diesel_schema_migrations table, Alembic revision 20251124_add_generated_faq_id"), "{stdout}");
+    assert!(
+        stdout
+            .contains("external: no __diesel_schema_migrations table, Alembic revision 20251124_add_generated_faq_id"),
+        "{stdout}"
+    );
     assert!(stdout.contains("usage of idx_expert_feedback_generated_faq_id"), "{stdout}");
     assert!(stdout.contains("all required checks passed"), "{stdout}");
     // Reports and migrate status read it too, and nothing changes.
     faqlink().args(["--database-url", &db.url(), "report", "all", "--format", "json"]).assert().success();
-    faqlink().args(["--database-url", &db.url(), "migrate", "status"]).assert().success().stdout(
-        predicates::str::contains("managed externally (Alembic revision 20251124_add_generated_faq_id)"),
-    );
+    faqlink()
+        .args(["--database-url", &db.url(), "migrate", "status"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("managed externally (Alembic revision 20251124_add_generated_faq_id)"));
     assert!(fingerprint(&db) == before, "a read command changed the production database");
     assert_eq!(tuples_written(&db), written);
     assert_eq!(db.cli_csv("SELECT to_regclass('__diesel_schema_migrations') IS NULL AS absent"), "absent\nt\n");
@@ -71,7 +72,10 @@ fn write_commands_refuse_a_production_database() {
     for args in [vec!["migrate"], vec!["seed", "--feedback", "10"], vec!["demo"], vec!["migrate", "revert"]] {
         let out = faqlink().args(["--database-url", &db.url()]).args(&args).assert().code(1);
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-        assert!(stderr.contains("managed by Alembic") || stderr.contains("not managed by faqlink"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("managed by Alembic") || stderr.contains("not managed by faqlink"),
+            "{args:?}: {stderr}"
+        );
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
     assert_eq!(db.cli_csv("SELECT COUNT(*) AS n FROM expert_feedback"), "n\n20\n");
@@ -81,7 +85,12 @@ fn write_commands_refuse_a_production_database() {
 fn production_fixture_reports_the_pinned_figures() {
     let Some(db) = production() else { return };
     let csv = |args: &[&str]| {
-        let out = faqlink().args(["--database-url", &db.url(), "report"]).args(args).args(["--format", "csv"]).assert().success();
+        let out = faqlink()
+            .args(["--database-url", &db.url(), "report"])
+            .args(args)
+            .args(["--format", "csv"])
+            .assert()
+            .success();
         String::from_utf8(out.get_output().stdout.clone()).unwrap().replace("\r\n", "\n")
     };
     assert_eq!(
@@ -94,7 +103,8 @@ fn production_fixture_reports_the_pinned_figures() {
     assert!(csv(&["totals"]).ends_with("\n20,13,3,4,10,7,6,6,1,0,46.15\n"));
     assert!(csv(&["totals", "--week", "2026-W46"]).ends_with("\n6,4,1,1,3,2,1,1,1,0,25.00\n"));
     let weekly = csv(&["weekly", "--tz", "Europe/Rome"]);
-    let fixed: Vec<String> = weekly.lines().skip(1).map(|l| l.split(',').take(7).collect::<Vec<_>>().join(",")).collect();
+    let fixed: Vec<String> =
+        weekly.lines().skip(1).map(|l| l.split(',').take(7).collect::<Vec<_>>().join(",")).collect();
     assert_eq!(
         fixed,
         [
@@ -120,7 +130,10 @@ fn check_fails_clearly_when_a_required_piece_is_missing() {
         let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
         assert!(stdout.lines().any(|l| l.contains(what) && l.contains("FAIL")), "{sql}: {stdout}");
-        assert!(stderr.starts_with("faqlink: error: check failed: 1 required check(s) failed") && stderr.contains(what), "{stderr}");
+        assert!(
+            stderr.starts_with("faqlink: error: check failed: 1 required check(s) failed") && stderr.contains(what),
+            "{stderr}"
+        );
         assert_eq!(stderr.lines().count(), 1);
     }
 }
@@ -130,7 +143,8 @@ fn check_on_sqlite_passes_and_fails_without_the_index() {
     let db = TestDb::migrated(Backend::Sqlite);
     let before = std::fs::read(db.path()).unwrap();
     faqlink().args(["--database-url", &db.url(), "check"]).assert().success().stdout(
-        predicates::str::contains("SQLite foreign-key enforcement").and(predicates::str::contains("all required checks passed")),
+        predicates::str::contains("SQLite foreign-key enforcement")
+            .and(predicates::str::contains("all required checks passed")),
     );
     assert_eq!(std::fs::read(db.path()).unwrap(), before, "check changed the SQLite file");
     db.exec("DROP INDEX idx_expert_feedback_generated_faq_id");
@@ -138,7 +152,11 @@ fn check_on_sqlite_passes_and_fails_without_the_index() {
     // A database without any table: check fails and names what to run.
     let empty = TestDb::sqlite_empty();
     std::fs::write(empty.path(), b"").unwrap();
-    faqlink().args(["--database-url", &empty.url(), "check"]).assert().code(1).stdout(predicates::str::contains("faqlink migrate"));
+    faqlink()
+        .args(["--database-url", &empty.url(), "check"])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("faqlink migrate"));
 }
 
 use predicates::prelude::PredicateBooleanExt;

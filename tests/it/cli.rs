@@ -1,1 +1,476 @@
-//! placeholder
+//! The command line through the real binary: help and version, usage errors (exit 2),
+//! runtime errors (exit 1), `--fail-on-any` (exit 3), broken pipes, and how the database is
+//! selected. Every error is one `faqlink: error: …` line on stderr with nothing on stdout,
+//! and never shows a password.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use faqlink::db::Backend;
+
+use crate::data;
+use crate::harness::{faqlink, pg_server, skip_pg, TestDb};
+
+/// Asserts a failed run: the exit code, nothing on stdout, exactly one `faqlink: error:`
+/// line on stderr. Returns that line (without the prefix).
+#[track_caller]
+fn failure(out: &Output, code: i32, context: &str) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(code), "{context}: exit code (stderr: {stderr})");
+    assert!(stdout.is_empty(), "{context}: stdout must be empty on errors, got {stdout:?}");
+    assert!(
+        stderr.ends_with('\n') && stderr.lines().count() == 1,
+        "{context}: stderr must be exactly one line, got {stderr:?}"
+    );
+    let line = stderr.trim_end().strip_prefix("faqlink: error: ");
+    line.unwrap_or_else(|| panic!("{context}: stderr must start with `faqlink: error: `, got {stderr:?}")).to_string()
+}
+
+/// Asserts `message` contains every one of `needles`.
+#[track_caller]
+fn names(message: &str, needles: &[&str], context: &str) {
+    for n in needles {
+        assert!(message.contains(n), "{context}: the error should name {n:?}: {message}");
+    }
+}
+
+/// The entries of a folder, by name.
+fn listing(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+}
+
+fn help(args: &[&str]) -> String {
+    let out = faqlink().env("COLUMNS", "100").args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{args:?}");
+    assert!(out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn help_is_pinned() {
+    insta::assert_snapshot!("help", help(&["--help"]));
+    insta::assert_snapshot!("report_help", help(&["report", "--help"]));
+    insta::assert_snapshot!("seed_help", help(&["seed", "--help"]));
+}
+
+#[test]
+fn version() {
+    let out = faqlink().arg("--version").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("faqlink {}\n", env!("CARGO_PKG_VERSION")));
+    assert!(out.stderr.is_empty());
+}
+
+/// Usage errors of `report`, with what the message must name.
+const REPORT_USAGE: &[(&[&str], &[&str])] = &[
+    (&["totals", "--since", "2026-02-30"], &["--since", "2026-02-30"]),
+    (&["totals", "--since", "yesterday"], &["--since", "yesterday"]),
+    (&["totals", "--since", ""], &["--since"]),
+    (&["totals", "--until", "2026-13-01"], &["--until", "2026-13-01"]),
+    (&["totals", "--until", ""], &["--until"]),
+    (&["totals", "--since", "2026-11-23", "--until", "2026-11-16"], &["--since", "--until"]),
+    (&["totals", "--since", "2026-11-23", "--until", "2026-11-23"], &["--since", "--until"]),
+    (&["totals", "--tz", "Mars/Olympus_Mons"], &["--tz", "Mars/Olympus_Mons"]),
+    (&["weekly", "--week", "2026W47"], &["--week", "2026W47"]),
+    (&["weekly", "--week", "2026-W60"], &["--week", "60"]),
+    (&["weekly", "--week", "2025-W53"], &["--week", "2025", "53"]),
+    (&["experts", "--output-dir", "out"], &["--output-dir", "report all --format csv"]),
+    (&["all", "--output-dir", "out"], &["--output-dir", "report all --format csv"]),
+    (&["all", "--format", "json", "--output-dir", "out"], &["--output-dir"]),
+    (&["all", "--format", "csv", "--delimiter", ";;"], &["--delimiter", ";;"]),
+    (&["all", "--excel", "--format", "json"], &["--excel", "json"]),
+    (&["experts", "--fail-on-any"], &["--fail-on-any"]),
+    (&["bogus"], &["bogus"]),
+    (&["totals", "--no-such-option"], &["--no-such-option"]),
+    (&["totals", "--week", "2026-W47", "--since", "2026-11-16"], &["--week", "--since"]),
+];
+
+#[test]
+fn usage_errors_exit_2_and_touch_nothing() {
+    for (args, needles) in REPORT_USAGE {
+        let with_output = !args.contains(&"--output-dir");
+        // Once with the embedded default database, once with an explicit SQLite path.
+        for explicit in [false, true] {
+            let cwd = tempfile::tempdir().unwrap();
+            let mut cmd = faqlink();
+            cmd.current_dir(cwd.path());
+            if explicit {
+                cmd.args(["--database-url", "explicit.db"]);
+            }
+            cmd.arg("report").args(*args);
+            if with_output {
+                cmd.args(["--output", "out.csv"]);
+            }
+            let context = format!("report {args:?} (explicit db: {explicit})");
+            let message = failure(&cmd.output().unwrap(), 2, &context);
+            names(&message, needles, &context);
+            assert!(listing(cwd.path()).is_empty(), "{context}: left {:?} behind", listing(cwd.path()));
+        }
+    }
+}
+
+#[test]
+fn seed_usage_errors_exit_2_and_create_nothing() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["--experts", "0"], &["--experts", "0"]),
+        (&["--correct-share", "1.5"], &["--correct-share", "1.5"]),
+        (&["--feedback=-1"], &["--feedback", "-1"]),
+        (&["--end", "tomorrow"], &["--end", "tomorrow"]),
+    ];
+    for (args, needles) in cases {
+        for explicit in [false, true] {
+            let cwd = tempfile::tempdir().unwrap();
+            let mut cmd = faqlink();
+            cmd.current_dir(cwd.path());
+            if explicit {
+                cmd.args(["--database-url", "explicit.db"]);
+            }
+            let context = format!("seed {args:?}");
+            let message = failure(&cmd.arg("seed").args(*args).output().unwrap(), 2, &context);
+            names(&message, needles, &context);
+            assert!(listing(cwd.path()).is_empty(), "{context}: left {:?} behind", listing(cwd.path()));
+        }
+    }
+}
+
+#[test]
+fn unknown_url_scheme_names_the_scheme_not_the_password() {
+    for command in [&["report", "totals"][..], &["check"], &["migrate", "status"], &["seed"], &["migrate"]] {
+        let cwd = tempfile::tempdir().unwrap();
+        let out = faqlink()
+            .current_dir(cwd.path())
+            .args(["--database-url", "mysql://u:s3cret@h/db"])
+            .args(command)
+            .output()
+            .unwrap();
+        let message = failure(&out, 1, &format!("{command:?}"));
+        names(&message, &["mysql"], "unknown scheme");
+        assert!(!message.contains("s3cret"), "{message}");
+        assert!(listing(cwd.path()).is_empty());
+    }
+}
+
+#[test]
+fn read_commands_never_create_a_missing_sqlite_file() {
+    for command in
+        [&["report", "totals"][..], &["report", "all", "--format", "csv"], &["check"], &["migrate", "status"]]
+    {
+        let cwd = tempfile::tempdir().unwrap();
+        let path = cwd.path().join("missing.db");
+        for url in [path.display().to_string(), format!("sqlite://{}", path.display())] {
+            let out = faqlink().current_dir(cwd.path()).arg("--database-url").arg(&url).args(command).output().unwrap();
+            let context = format!("{command:?} on {url}");
+            let message = failure(&out, 1, &context);
+            names(&message, &[&path.display().to_string(), "faqlink migrate", "faqlink demo"], &context);
+            assert!(!path.exists(), "{context}: created the database");
+            assert!(listing(cwd.path()).is_empty(), "{context}: left {:?}", listing(cwd.path()));
+        }
+        // The embedded default, faqlink.db in the current folder.
+        let out = faqlink().current_dir(cwd.path()).args(command).output().unwrap();
+        let message = failure(&out, 1, &format!("{command:?} on the default"));
+        names(&message, &["faqlink.db", "faqlink migrate", "faqlink demo"], "default database");
+        assert!(listing(cwd.path()).is_empty(), "{command:?}: created {:?}", listing(cwd.path()));
+    }
+}
+
+#[test]
+fn unreachable_server_fails_fast_without_the_password() {
+    for verbose in [false, true] {
+        for command in [&["report", "totals"][..], &["check"], &["migrate", "status"]] {
+            let started = Instant::now();
+            let mut cmd = faqlink();
+            if verbose {
+                cmd.arg("--verbose");
+            }
+            let out = cmd
+                .args(["--database-url", "postgres://u:s3cret@127.0.0.1:1/db"])
+                .args(command)
+                .timeout(Duration::from_secs(30))
+                .output()
+                .unwrap();
+            let context = format!("{command:?} verbose={verbose}");
+            assert!(started.elapsed() < Duration::from_secs(5), "{context}: took {:?}", started.elapsed());
+            let message = failure(&out, 1, &context);
+            names(&message, &["127.0.0.1", "connect"], &context);
+            for stream in [&out.stdout, &out.stderr] {
+                assert!(!String::from_utf8_lossy(stream).contains("s3cret"), "{context}: {message}");
+            }
+        }
+    }
+}
+
+#[test]
+fn encoded_passwords_are_never_printed() {
+    if skip_pg() {
+        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping (needs the PostgreSQL server)");
+        return;
+    }
+    let server = pg_server();
+    let rest = server.strip_prefix("postgres://").expect("FAQLINK_TEST_PG is a postgres:// URL");
+    let (user, host) = rest.split_once('@').map_or(("postgres", rest), |(u, h)| (u.split(':').next().unwrap(), h));
+    let secrets = ["p%40ss%2Fw0rd", "p@ss/w0rd", "p%40ss", "p@ss", "w0rd", "qs3cret"];
+    for url in [
+        format!("postgres://{user}:p%40ss%2Fw0rd@{host}/faqlink_no_such_db"),
+        format!("postgres://{user}@{host}/faqlink_no_such_db?password=qs3cret"),
+        format!("postgresql://{user}:p%40ss%2Fw0rd@{host}/faqlink_no_such_db?sslmode=disable&password=qs3cret"),
+    ] {
+        for verbose in [false, true] {
+            for command in [&["report", "all"][..], &["check"], &["migrate", "status"]] {
+                let mut cmd = faqlink();
+                if verbose {
+                    cmd.arg("--verbose");
+                }
+                let out = cmd.arg("--database-url").arg(&url).args(command).output().unwrap();
+                let context = format!("{command:?} verbose={verbose}");
+                let message = failure(&out, 1, &context);
+                names(&message, &["faqlink_no_such_db"], &context);
+                for stream in [&out.stdout, &out.stderr] {
+                    let text = String::from_utf8_lossy(stream);
+                    for s in secrets {
+                        assert!(!text.contains(s), "{context}: printed {s:?}: {text}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_database_without_the_tables_is_a_runtime_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.db");
+    let status = Command::new("sqlite3").arg(&path).arg("create table t(a)").status().expect("the sqlite3 client");
+    assert!(status.success());
+    let before = std::fs::read(&path).unwrap();
+    for command in [&["report", "totals"][..], &["report", "all", "--format", "json"], &["report", "weekly"]] {
+        let out = faqlink().arg("--database-url").arg(&path).args(command).output().unwrap();
+        let message = failure(&out, 1, &format!("{command:?}"));
+        names(&message, &["x.db", "expert_feedback"], "no tables");
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before, "a read command changed the file");
+}
+
+#[test]
+fn unwritable_output_is_a_runtime_error_and_leaves_nothing() {
+    let db = TestDb::migrated(Backend::Sqlite);
+    data::load(&db, &data::generate(1));
+    for format in ["csv", "table"] {
+        let out = faqlink()
+            .arg("--database-url")
+            .arg(db.url())
+            .args(["report", "all", "--format", format, "--output", "/nonexistent-dir/x.csv"])
+            .output()
+            .unwrap();
+        let message = failure(&out, 1, "--output /nonexistent-dir/x.csv");
+        names(&message, &["/nonexistent-dir"], "missing folder");
+        assert!(!Path::new("/nonexistent-dir").exists());
+    }
+
+    // /dev/full accepts the open and fails the write. It must be written in place: a
+    // temporary file renamed over it would replace the device (we may run as root).
+    let dev_before: BTreeSet<String> = listing(Path::new("/dev")).into_iter().filter(|n| n.contains("full")).collect();
+    for format in ["csv", "json", "markdown", "table"] {
+        let out = faqlink()
+            .arg("--database-url")
+            .arg(db.url())
+            .args(["report", "all", "--format", format, "--output", "/dev/full"])
+            .output()
+            .unwrap();
+        let message = failure(&out, 1, &format!("--output /dev/full ({format})"));
+        names(&message, &["/dev/full"], "full device");
+    }
+    let dev_after: BTreeSet<String> = listing(Path::new("/dev")).into_iter().filter(|n| n.contains("full")).collect();
+    assert_eq!(dev_after, dev_before, "temporary files left in /dev");
+    {
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata("/dev/full").unwrap().file_type().is_char_device(), "/dev/full was replaced");
+    }
+
+    // A folder as the output file, and --output-dir on a missing folder.
+    let dir = tempfile::tempdir().unwrap();
+    let out = faqlink()
+        .arg("--database-url")
+        .arg(db.url())
+        .args(["report", "all", "--format", "csv", "--output"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let message = failure(&out, 1, "--output DIR");
+    names(&message, &[&dir.path().display().to_string()], "--output DIR");
+    let missing = dir.path().join("nope");
+    let out = faqlink()
+        .arg("--database-url")
+        .arg(db.url())
+        .args(["report", "all", "--format", "csv", "--output-dir"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    let message = failure(&out, 1, "--output-dir missing");
+    names(&message, &[&missing.display().to_string()], "--output-dir missing");
+    assert!(listing(dir.path()).is_empty());
+}
+
+#[test]
+fn fail_on_any_exits_3_and_still_writes_the_report() {
+    let db = TestDb::migrated(Backend::Sqlite);
+    data::load(&db, &data::generate(1));
+    let out_dir = tempfile::tempdir().unwrap();
+    let file = out_dir.path().join("f.csv");
+    let expected =
+        faqlink().arg("--database-url").arg(db.url()).args(["report", "orphans", "--format", "csv"]).unwrap();
+    let expected = String::from_utf8(expected.stdout).unwrap();
+    let rows = expected.lines().count() - 1;
+    assert!(rows > 0, "the dataset has orphans");
+
+    let out = faqlink()
+        .arg("--database-url")
+        .arg(db.url())
+        .args(["report", "orphans", "--fail-on-any", "--format", "csv", "--output"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let message = failure(&out, 3, "--fail-on-any with orphans");
+    names(&message, &["--fail-on-any", &rows.to_string()], "--fail-on-any");
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(written, expected, "f.csv is complete");
+    let mut reader = csv::Reader::from_reader(written.as_bytes());
+    assert_eq!(reader.headers().unwrap().len(), 6);
+    assert_eq!(reader.records().map(Result::unwrap).count(), rows);
+    assert_eq!(listing(out_dir.path()), BTreeSet::from(["f.csv".to_string()]));
+
+    // On stdout, and with `report all`: exit 3, the report printed, the one error line.
+    for kind in ["orphans", "all"] {
+        let out = faqlink()
+            .arg("--database-url")
+            .arg(db.url())
+            .args(["report", kind, "--fail-on-any", "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "report {kind}");
+        assert!(serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok(), "report {kind} still printed");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.starts_with("faqlink: error: --fail-on-any") && stderr.lines().count() == 1, "{stderr}");
+    }
+
+    // No orphans (an empty database, or a window without them): exit 0.
+    let empty = TestDb::migrated(Backend::Sqlite);
+    let clean = out_dir.path().join("clean.csv");
+    for (url, window) in [(empty.url(), &[][..]), (db.url(), &["--since", "2030-01-01"][..])] {
+        let out = faqlink()
+            .arg("--database-url")
+            .arg(&url)
+            .args(["report", "orphans", "--fail-on-any", "--format", "csv", "--output"])
+            .arg(&clean)
+            .args(window)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty() && out.stdout.is_empty());
+        assert_eq!(
+            std::fs::read_to_string(&clean).unwrap(),
+            "feedback_id,expert_id,professional_registration_number,feedback_timestamp,kind,generated_faq_id\r\n"
+        );
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let db = TestDb::sqlite_empty();
+    let seeded = faqlink()
+        .arg("--database-url")
+        .arg(db.url())
+        .args(["seed", "--experts", "5", "--feedback", "3000", "--end", "2026-11-23"])
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    let bin = assert_cmd::cargo::cargo_bin("faqlink");
+    for format in ["table", "csv", "json", "markdown"] {
+        // Read a few bytes then close; or close before anything was written.
+        for read_first in [true, false] {
+            let mut child = Command::new(&bin)
+                .env_remove("DATABASE_URL")
+                .env("NO_COLOR", "1")
+                .arg("--database-url")
+                .arg(db.url())
+                .args(["report", "all", "--format", format])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdout = child.stdout.take().unwrap();
+            if read_first {
+                let mut buf = [0u8; 16];
+                stdout.read_exact(&mut buf).unwrap();
+            }
+            drop(stdout);
+            let mut stderr = String::new();
+            child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+            let status = child.wait().unwrap();
+            let context = format!("{format}, read first: {read_first}");
+            assert_eq!(status.code(), Some(0), "{context}: {stderr}");
+            assert!(stderr.is_empty(), "{context}: {stderr:?}");
+        }
+    }
+}
+
+/// A SQLite database in `dir` holding `n` feedback rows (so runs can tell databases apart).
+fn seeded(dir: &Path, name: &str, n: u32) -> String {
+    let path = dir.join(name).display().to_string();
+    let out = faqlink()
+        .arg("--database-url")
+        .arg(&path)
+        .args(["seed", "--experts", "1", "--feedback", &n.to_string(), "--end", "2026-11-23"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    path
+}
+
+/// `feedback_total` of `report totals` run in `cwd` with `env` and `flag`.
+fn feedback_total(cwd: &Path, env: Option<&str>, flag: Option<&str>) -> String {
+    let mut cmd = faqlink();
+    cmd.current_dir(cwd);
+    if let Some(url) = env {
+        cmd.env("DATABASE_URL", url);
+    }
+    if let Some(url) = flag {
+        cmd.args(["--database-url", url]);
+    }
+    let out = cmd.args(["report", "totals", "--format", "csv"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.lines().nth(1).unwrap().split(',').next().unwrap().to_string()
+}
+
+#[test]
+fn database_url_from_flag_environment_and_dotenv() {
+    let dbs = tempfile::tempdir().unwrap();
+    let from_env = seeded(dbs.path(), "env.db", 1);
+    let from_dotenv = seeded(dbs.path(), "dotenv.db", 2);
+    let from_flag = seeded(dbs.path(), "flag.db", 3);
+    let plain = tempfile::tempdir().unwrap();
+    let with_dotenv = tempfile::tempdir().unwrap();
+    std::fs::write(with_dotenv.path().join(".env"), format!("# test\nDATABASE_URL={from_dotenv}\n")).unwrap();
+
+    assert_eq!(feedback_total(plain.path(), Some(&from_env), None), "1", "DATABASE_URL from the environment");
+    assert_eq!(feedback_total(with_dotenv.path(), None, None), "2", "DATABASE_URL from ./.env");
+    assert_eq!(feedback_total(with_dotenv.path(), Some(&from_env), None), "1", "the environment beats .env");
+    assert_eq!(feedback_total(plain.path(), Some(&from_env), Some(&from_flag)), "3", "the flag beats the environment");
+    assert_eq!(feedback_total(with_dotenv.path(), None, Some(&from_flag)), "3", "the flag beats .env");
+    assert_eq!(feedback_total(with_dotenv.path(), Some(&from_env), Some(&from_flag)), "3", "the flag beats both");
+    for dir in [plain.path(), with_dotenv.path()] {
+        assert!(!dir.join("faqlink.db").exists(), "the default database was not touched");
+    }
+
+    // A .env that points at a missing database is obeyed too (and names it).
+    let missing = dbs.path().join("missing.db");
+    std::fs::write(with_dotenv.path().join(".env"), format!("DATABASE_URL={}\n", missing.display())).unwrap();
+    let out = faqlink().current_dir(with_dotenv.path()).args(["report", "totals"]).output().unwrap();
+    let message = failure(&out, 1, ".env with a missing database");
+    names(&message, &[&missing.display().to_string()], ".env");
+}

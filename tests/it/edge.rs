@@ -7,7 +7,8 @@ use faqlink::reports::{self, Cell, Section, Sink};
 use crate::harness::{backends, faqlink, on_both, TestDb};
 
 fn csv(db: &TestDb, args: &[&str]) -> Vec<Vec<String>> {
-    let out = faqlink().args(["--database-url", &db.url(), "report"]).args(args).args(["--format", "csv"]).assert().success();
+    let out =
+        faqlink().args(["--database-url", &db.url(), "report"]).args(args).args(["--format", "csv"]).assert().success();
     let mut r = csv::Reader::from_reader(out.get_output().stdout.as_slice());
     r.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect()
 }
@@ -51,7 +52,8 @@ fn rounding_halves_go_away_from_zero() {
                 feedback(db, n, &e, "correct", Some("2026-11-23T09:15:00.000000Z"), link.as_deref());
             }
         }
-        let rates: Vec<(String, String)> = csv(db, &["experts"]).into_iter().map(|r| (r[1].clone(), r[4].clone())).collect();
+        let rates: Vec<(String, String)> =
+            csv(db, &["experts"]).into_iter().map(|r| (r[1].clone(), r[4].clone())).collect();
         assert_eq!(
             rates,
             [
@@ -98,8 +100,12 @@ fn empty_window_and_null_timestamps() {
         let totals = csv(db, &["totals", "--week", "2026-W10"]);
         assert_eq!(totals[0], ["0", "0", "0", "0", "0", "0", "0", "0", "0", "0", ""]);
         assert!(csv(db, &["experts", "--week", "2026-W10"]).is_empty());
-        assert_eq!(csv(db, &["weekly", "--week", "2026-W10"])[0][..7], ["2026-03-02", "2026-W10", "0", "0", "0", "", "0"]);
-        let out = faqlink().args(["--database-url", &db.url(), "report", "totals", "--week", "2026-W10"]).assert().success();
+        assert_eq!(
+            csv(db, &["weekly", "--week", "2026-W10"])[0][..7],
+            ["2026-03-02", "2026-W10", "0", "0", "0", "", "0"]
+        );
+        let out =
+            faqlink().args(["--database-url", &db.url(), "report", "totals", "--week", "2026-W10"]).assert().success();
         assert!(String::from_utf8_lossy(&out.get_output().stdout).contains('–'), "an undefined rate shows as –");
     });
 }
@@ -219,7 +225,10 @@ fn report_all_reads_one_snapshot_while_another_connection_commits() {
 #[test]
 fn reports_never_write_sqlite_or_create_files() {
     let db = TestDb::migrated(Backend::Sqlite);
-    faqlink().args(["--database-url", &db.url(), "seed", "--feedback", "200", "--end", "2026-11-23"]).assert().success();
+    faqlink()
+        .args(["--database-url", &db.url(), "seed", "--feedback", "200", "--end", "2026-11-23"])
+        .assert()
+        .success();
     // Let SQLite fold the WAL into the file first, then compare bytes.
     db.exec("PRAGMA wal_checkpoint(TRUNCATE);");
     let before = std::fs::read(db.path()).unwrap();

@@ -27,8 +27,12 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A fresh database for one test.
 pub enum TestDb {
-    /// A SQLite file in its own temporary folder.
-    Sqlite { dir: tempfile::TempDir, path: PathBuf },
+    /// A SQLite file in its own temporary folder (removed with it).
+    Sqlite {
+        #[expect(dead_code, reason = "held so the folder lives as long as the database")]
+        dir: tempfile::TempDir,
+        path: PathBuf,
+    },
     /// A PostgreSQL database, dropped on drop.
     Postgres { name: String },
 }
@@ -146,14 +150,6 @@ impl TestDb {
         match self {
             TestDb::Sqlite { path, .. } => path,
             TestDb::Postgres { .. } => panic!("not SQLite"),
-        }
-    }
-
-    /// The folder of a SQLite database (a scratch folder for output files).
-    pub fn dir(&self) -> Option<&std::path::Path> {
-        match self {
-            TestDb::Sqlite { dir, .. } => Some(dir.path()),
-            TestDb::Postgres { .. } => None,
         }
     }
 }

@@ -1,12 +1,13 @@
 //! faqlink's integration tests: one binary, real databases (a fresh SQLite file or a fresh
 //! PostgreSQL database per test), the real migrations, and the real `faqlink` executable.
 
+mod check;
+mod cli;
 mod data;
 mod differential;
-mod harness;
-mod cli;
-mod output;
-mod migrate;
-mod check;
-mod seed;
 mod edge;
+mod harness;
+mod migrate;
+mod output;
+mod reliability;
+mod seed;

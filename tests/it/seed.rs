@@ -34,7 +34,8 @@ fn same_arguments_same_rows_on_both_backends() {
     if let [a, b] = reports.as_slice() {
         assert_eq!(a, b, "the same seed gave different data on SQLite and PostgreSQL");
         // Ids and timestamps too, not only the aggregates.
-        let q = "SELECT CAST(id AS TEXT) AS id, CAST(expert_id AS TEXT) AS e, feedback_type AS t, generated_faq_id AS f \
+        let q =
+            "SELECT CAST(id AS TEXT) AS id, CAST(expert_id AS TEXT) AS e, feedback_type AS t, generated_faq_id AS f \
                  FROM expert_feedback ORDER BY 1";
         assert_eq!(dbs[0].cli_csv(q), dbs[1].cli_csv(q));
     }
@@ -85,15 +86,23 @@ fn a_failed_seed_leaves_nothing() {
 #[test]
 fn demo_runs_in_an_empty_folder_and_reuses_its_data() {
     let dir = tempfile::tempdir().unwrap();
-    let first = faqlink().current_dir(dir.path()).env("FAQLINK_NOW", "2026-11-25T10:00:00Z").arg("demo").assert().success();
+    let first =
+        faqlink().current_dir(dir.path()).env("FAQLINK_NOW", "2026-11-25T10:00:00Z").arg("demo").assert().success();
     let first_out = String::from_utf8(first.get_output().stdout.clone()).unwrap();
     let first_err = String::from_utf8_lossy(&first.get_output().stderr).to_string();
     assert!(dir.path().join("faqlink.db").exists());
     assert!(first_err.contains("seeded 12 experts, 3000 feedback rows"), "{first_err}");
-    for title in ["FAQ generation by expert", "Feedback → FAQ conversion", "Orphaned and dangling", "Queries with more than one FAQ", "Weekly trend"] {
+    for title in [
+        "FAQ generation by expert",
+        "Feedback → FAQ conversion",
+        "Orphaned and dangling",
+        "Queries with more than one FAQ",
+        "Weekly trend",
+    ] {
         assert!(first_out.contains(title), "missing {title}");
     }
-    let second = faqlink().current_dir(dir.path()).env("FAQLINK_NOW", "2026-11-25T10:00:00Z").arg("demo").assert().success();
+    let second =
+        faqlink().current_dir(dir.path()).env("FAQLINK_NOW", "2026-11-25T10:00:00Z").arg("demo").assert().success();
     assert!(String::from_utf8_lossy(&second.get_output().stderr).contains("reusing the data"));
     assert_eq!(String::from_utf8(second.get_output().stdout.clone()).unwrap(), first_out);
     let db = TestDb::Sqlite { path: dir.path().join("faqlink.db"), dir };

@@ -1,0 +1,77 @@
+# Shared settings for the benchmark scripts (sourced, not run). Not part of CI.
+#
+#   BENCH_PG        PostgreSQL server, default postgres://postgres@127.0.0.1:5432
+#                   (databases faqlink_bench_<size> are created on it)
+#   BENCH_NO_BUILD  1: do not run `cargo build --release` (the caller already did)
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+DATA="$BENCH_DIR/data"
+FAQLINK="$ROOT/target/release/faqlink"
+BENCH_PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+BENCH_PG="${BENCH_PG%/}"
+INDEX_MIGRATION="2025-11-25-000000_faqlink_reporting_index"
+
+# The fixed seed arguments of every benchmark dataset (only --feedback varies).
+SEED_ARGS=(--experts 200 --seed 1 --weeks 104 --end 2026-11-23 --deleted-share 0.05)
+
+mkdir -p "$DATA"
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+build_release() {
+  [ "${BENCH_NO_BUILD:-}" = 1 ] && return 0
+  log "cargo build --release"
+  (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
+}
+
+# The database URL (PostgreSQL) or file path (SQLite) of the dataset of SIZE rows.
+dataset_url() { # SIZE BACKEND
+  case "$2" in
+    postgres) printf '%s/faqlink_bench_%s' "$BENCH_PG" "$1" ;;
+    sqlite) printf '%s/faqlink_bench_%s.db' "$DATA" "$1" ;;
+    *) die "unknown backend '$2' (postgres or sqlite)" ;;
+  esac
+}
+
+# A statement of the reporting-index migration without its comments.
+index_sql() { # BACKEND up|down
+  sed -e '/^[[:space:]]*--/d' "$ROOT/migrations/$1/$INDEX_MIGRATION/$2.sql"
+}
+
+# Runs SQL on a dataset, printing unaligned results.
+run_sql() { # BACKEND URL SQL
+  case "$1" in
+    postgres) psql -X -q -At -v ON_ERROR_STOP=1 -d "$2" -c "$3" ;;
+    sqlite) sqlite3 -batch "$2" "$3" ;;
+  esac
+}
+
+has_reporting_index() { # BACKEND URL
+  case "$1" in
+    postgres) [ "$(run_sql postgres "$2" "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_faqlink_reporting'")" = 1 ] ;;
+    sqlite) [ "$(run_sql sqlite "$2" "SELECT count(*) FROM sqlite_master WHERE name = 'ix_faqlink_reporting'")" = 1 ] ;;
+  esac
+}
+
+drop_reporting_index() { # BACKEND URL
+  has_reporting_index "$1" "$2" || return 0
+  log "dropping ix_faqlink_reporting ($1)"
+  run_sql "$1" "$2" "$(index_sql "$1" down)" >/dev/null
+}
+
+create_reporting_index() { # BACKEND URL
+  has_reporting_index "$1" "$2" && return 0
+  log "creating ix_faqlink_reporting ($1)"
+  run_sql "$1" "$2" "$(index_sql "$1" up)" >/dev/null
+  # SQLite plans from sqlite_stat1, which lost the index's row when it was dropped.
+  if [ "$1" = sqlite ]; then run_sql sqlite "$2" "ANALYZE ix_faqlink_reporting" >/dev/null; fi
+}
+
+# Peak RSS of a command in KiB (GNU time's "Maximum resident set size").
+peak_rss_kib() { # COMMAND...
+  local out
+  out=$(/usr/bin/time -v "$@" 2>&1 >/dev/null) || die "failed: $*"
+  printf '%s\n' "$out" | awk -F': ' '/Maximum resident set size/ {print $2}'
+}

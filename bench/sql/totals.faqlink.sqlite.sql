@@ -1,0 +1,18 @@
+-- faqlink's OWN query for `report totals` on SQLite, full history (not the reference): the
+-- SQL text built in src/reports/totals.rs, inside one read transaction as faqlink runs it.
+-- Used by bench/reports.sh.
+BEGIN DEFERRED;
+SELECT COUNT(*) AS feedback_total,
+       COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS correct_feedback,
+       COUNT(*) FILTER (WHERE ef.feedback_type = 'incomplete') AS incomplete_feedback,
+       COUNT(*) FILTER (WHERE ef.feedback_type = 'incorrect') AS incorrect_feedback,
+       COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_attempted IS TRUE) AS workflow_attempted,
+       COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE) AS faq_published,
+       COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL) AS faqs_generated,
+       COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND fe.id IS NOT NULL) AS faqs_live,
+       COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE
+                              AND ef.generated_faq_id IS NULL) AS orphaned_links,
+       COUNT(*) FILTER (WHERE ef.generated_faq_id IS NOT NULL AND fe.id IS NULL) AS dangling_links
+FROM expert_feedback ef LEFT JOIN faq_entries fe ON fe.id = ef.generated_faq_id
+WHERE 1 = 1;
+ROLLBACK;
