@@ -17,7 +17,10 @@ use std::io::Write;
 
 use crate::db::schema::{expert_feedback, faq_entries};
 use crate::db::types::canonical_timestamp;
-use crate::db::{Access, Conn, Count, Database, FeedbackType, Sql, Timestamp, Uuid, Value};
+use diesel::sql_types::Text;
+use diesel::QueryableByName;
+
+use crate::db::{Access, Backend, Conn, Count, Database, FeedbackType, Sql, Timestamp, Uuid, Value};
 use crate::error::{Error, Result};
 
 /// A checked seed plan.
@@ -144,21 +147,107 @@ pub fn seed(db: &mut Database, plan: &Plan, append: bool) -> Result<Seeded> {
     }
     // Appending draws from another stream of the generator, so new ids never repeat old ones.
     let stream = if existing > 0 { existing as u64 } else { 0 };
-    if db.backend() == crate::db::Backend::Sqlite {
+    // An empty table of faqlink's own is bulk loaded: indexes and foreign keys are set aside
+    // and rebuilt (by sorting, and checked in one pass) in the same transaction.
+    let bulk = existing == 0 && migrations::management(db)? == Management::Embedded;
+    let sqlite = db.backend() == Backend::Sqlite;
+    if sqlite {
         // A large page cache keeps one big transaction from spilling pages to the WAL early.
         db.batch("sizing the SQLite page cache", "PRAGMA cache_size = -262144")?;
+        if bulk {
+            db.batch("pausing foreign-key checks for the bulk load", "PRAGMA foreign_keys = OFF")?;
+        }
     }
     db.batch("starting the seed transaction", "BEGIN")?;
-    let result = insert_all(db, plan, stream);
-    match result {
-        Ok(done) => {
-            db.batch("committing the seed", "COMMIT")?;
-            Ok(done)
+    let result = (|| {
+        let aside = if bulk { Some(SetAside::take(db)?) } else { None };
+        let done = insert_all(db, plan, stream)?;
+        if let Some(aside) = aside {
+            aside.restore(db)?;
         }
+        if sqlite && bulk {
+            let bad = migrations::fk_violations(db)?;
+            if bad > 0 {
+                return Err(Error::Schema(format!("the seed would leave {bad} foreign-key violation(s); rolled back")));
+            }
+        }
+        Ok(done)
+    })();
+    let result = match result {
+        Ok(done) => db.batch("committing the seed", "COMMIT").map(|_| done),
         Err(e) => {
             let _ = db.batch("rolling back the seed", "ROLLBACK");
             Err(e)
         }
+    };
+    if sqlite && bulk {
+        db.batch("re-enabling foreign keys", "PRAGMA foreign_keys = ON")?;
+    }
+    result
+}
+
+#[derive(QueryableByName)]
+struct Definition {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    def: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+}
+
+/// The secondary indexes and constraints of `expert_feedback`, dropped for a bulk load and
+/// recreated from their own catalog definitions afterwards.
+struct SetAside {
+    restore: Vec<String>,
+}
+
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl SetAside {
+    fn take(db: &mut Database) -> Result<Self> {
+        let mut sql = db.sql();
+        match db.backend() {
+            Backend::Postgres => sql.push(
+                "SELECT CAST(conname AS TEXT) AS name, pg_get_constraintdef(oid) AS def, CAST(contype AS TEXT) AS kind \
+                 FROM pg_constraint WHERE conrelid = 'expert_feedback'::regclass AND contype IN ('p', 'f') \
+                 UNION ALL \
+                 SELECT CAST(indexname AS TEXT), indexdef, 'i' FROM pg_indexes \
+                 WHERE schemaname = current_schema() AND tablename = 'expert_feedback' \
+                   AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = 'expert_feedback'::regclass)",
+            ),
+            Backend::Sqlite => sql.push(
+                "SELECT name, sql AS def, 'i' AS kind FROM sqlite_master \
+                 WHERE type = 'index' AND tbl_name = 'expert_feedback' AND sql IS NOT NULL",
+            ),
+        };
+        let defs: Vec<Definition> = db.load("reading index definitions", &sql)?;
+        let of = |k: &'static str| defs.iter().filter(move |d| d.kind == k);
+        let mut drop = Vec::new();
+        let mut restore = Vec::new();
+        for d in of("f").chain(of("p")) {
+            drop.push(format!("ALTER TABLE expert_feedback DROP CONSTRAINT {}", quoted(&d.name)));
+        }
+        for d in of("i") {
+            drop.push(format!("DROP INDEX {}", quoted(&d.name)));
+            restore.push(d.def.clone());
+        }
+        for d in of("p").chain(of("f")) {
+            restore.push(format!("ALTER TABLE expert_feedback ADD CONSTRAINT {} {}", quoted(&d.name), d.def));
+        }
+        for statement in &drop {
+            db.batch("setting an index aside for the bulk load", statement)?;
+        }
+        Ok(SetAside { restore })
+    }
+
+    fn restore(self, db: &mut Database) -> Result<()> {
+        for statement in &self.restore {
+            db.batch("rebuilding an index after the bulk load", statement)?;
+        }
+        Ok(())
     }
 }
 

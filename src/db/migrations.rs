@@ -168,7 +168,8 @@ fn with_harness<R>(
     }
 }
 
-fn fk_violations(db: &mut Database) -> Result<i64> {
+/// Rows `PRAGMA foreign_key_check` reports (SQLite).
+pub fn fk_violations(db: &mut Database) -> Result<i64> {
     let mut sql = db.sql();
     sql.push("SELECT COUNT(*) AS n FROM pragma_foreign_key_check");
     let rows: Vec<Count> = db.load("PRAGMA foreign_key_check", &sql)?;

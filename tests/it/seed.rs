@@ -108,3 +108,38 @@ fn demo_runs_in_an_empty_folder_and_reuses_its_data() {
     let db = TestDb::Sqlite { path: dir.path().join("faqlink.db"), dir };
     assert_eq!(count(&db, "expert_feedback"), 3000);
 }
+
+/// Index and constraint definitions of expert_feedback, as the catalog states them.
+fn definitions(db: &TestDb) -> String {
+    match db.backend() {
+        Backend::Sqlite => db.cli_csv(
+            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'expert_feedback' ORDER BY type, name",
+        ),
+        Backend::Postgres => db.cli_csv(
+            "SELECT indexname AS n, indexdef AS d FROM pg_indexes WHERE tablename = 'expert_feedback' \
+             UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE conrelid = 'expert_feedback'::regclass ORDER BY 1, 2",
+        ),
+    }
+}
+
+#[test]
+fn a_bulk_seed_restores_every_index_and_constraint() {
+    for backend in backends() {
+        let db = TestDb::migrated(backend);
+        let before = definitions(&db);
+        assert!(before.contains("idx_expert_feedback_generated_faq_id"), "{before}");
+        seed(&db, &[]).success();
+        assert_eq!(definitions(&db), before, "{backend:?}");
+        // And foreign keys are enforced again afterwards.
+        let url = faqlink::db::DatabaseUrl::parse(Some(&db.url())).unwrap();
+        let mut conn = faqlink::db::Database::open(&url, faqlink::db::Access::Create).unwrap();
+        let err = conn.batch(
+            "orphan insert",
+            "INSERT INTO expert_feedback (id, query_id, expert_id, feedback_type, query_text, original_answer, time_spent_seconds) \
+             VALUES ('50000000-0000-4000-8000-000000000001', '50000000-0000-4000-8000-000000000002', \
+                     '50000000-0000-4000-8000-000000000003', 'correct', 'q', 'a', 1)",
+        );
+        assert!(err.is_err(), "{backend:?}: a feedback row for a missing expert was accepted");
+    }
+}
