@@ -478,3 +478,39 @@ fn hostile_option_values_get_a_clean_error() {
     }
     assert!(tried > 80);
 }
+
+#[test]
+fn a_full_disk_fails_cleanly_and_leaves_no_temporary_file() {
+    let db = TestDb::empty(Backend::Sqlite);
+    faqlink()
+        .args(["--database-url", &db.url(), "seed", "--feedback", "3000", "--deleted-share", "1", "--end", "2026-11-23"])
+        .assert()
+        .success();
+    // /dev/full: every write fails with ENOSPC.
+    let a = faqlink().args(["--database-url", &db.url(), "report", "orphans", "--format", "csv", "--output", "/dev/full"]).assert().code(1);
+    let (_, stderr) = output_of(&a);
+    assert!(stderr.contains("/dev/full") && stderr.lines().count() == 1, "{stderr}");
+    // A tiny file system that fills up half-way through the report.
+    let dir = tempfile::tempdir().unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(dir.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("cannot mount a tmpfs here (needs root): only the /dev/full half of this test ran");
+        return;
+    }
+    let old = dir.path().join("orphans.csv");
+    std::fs::write(&old, "old complete report\n").unwrap();
+    let a = faqlink().args(["--database-url", &db.url(), "report", "orphans", "--format", "csv", "--output"]).arg(&old).assert();
+    let code = a.get_output().status.code();
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let content = std::fs::read_to_string(&old).unwrap();
+    let entries = std::fs::read_dir(dir.path()).unwrap().count();
+    let _ = Command::new("umount").arg(dir.path()).status();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("No space left on device") || stderr.contains("storage full"), "{stderr}");
+    assert_eq!(content, "old complete report\n");
+    assert_eq!(entries, 1, "a temporary file was left on the full file system");
+}
