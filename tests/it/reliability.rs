@@ -483,11 +483,24 @@ fn hostile_option_values_get_a_clean_error() {
 fn a_full_disk_fails_cleanly_and_leaves_no_temporary_file() {
     let db = TestDb::empty(Backend::Sqlite);
     faqlink()
-        .args(["--database-url", &db.url(), "seed", "--feedback", "3000", "--deleted-share", "1", "--end", "2026-11-23"])
+        .args([
+            "--database-url",
+            &db.url(),
+            "seed",
+            "--feedback",
+            "3000",
+            "--deleted-share",
+            "1",
+            "--end",
+            "2026-11-23",
+        ])
         .assert()
         .success();
     // /dev/full: every write fails with ENOSPC.
-    let a = faqlink().args(["--database-url", &db.url(), "report", "orphans", "--format", "csv", "--output", "/dev/full"]).assert().code(1);
+    let a = faqlink()
+        .args(["--database-url", &db.url(), "report", "orphans", "--format", "csv", "--output", "/dev/full"])
+        .assert()
+        .code(1);
     let (_, stderr) = output_of(&a);
     assert!(stderr.contains("/dev/full") && stderr.lines().count() == 1, "{stderr}");
     // A tiny file system that fills up half-way through the report.
@@ -503,7 +516,10 @@ fn a_full_disk_fails_cleanly_and_leaves_no_temporary_file() {
     }
     let old = dir.path().join("orphans.csv");
     std::fs::write(&old, "old complete report\n").unwrap();
-    let a = faqlink().args(["--database-url", &db.url(), "report", "orphans", "--format", "csv", "--output"]).arg(&old).assert();
+    let a = faqlink()
+        .args(["--database-url", &db.url(), "report", "orphans", "--format", "csv", "--output"])
+        .arg(&old)
+        .assert();
     let code = a.get_output().status.code();
     let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     let content = std::fs::read_to_string(&old).unwrap();
