@@ -67,7 +67,9 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<DuplicateRow>> {
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(" AND ef.query_id IN (SELECT ef.query_id FROM expert_feedback ef WHERE ").push(linked);
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
-    sql.push(" GROUP BY ef.query_id HAVING COUNT(DISTINCT ef.generated_faq_id) > 1) ORDER BY ef.query_id");
+    // More than one distinct non-NULL link ⇔ the smallest and largest differ: one hashable
+    // aggregate instead of COUNT(DISTINCT), which sorts every group.
+    sql.push(" GROUP BY ef.query_id HAVING MIN(ef.generated_faq_id) <> MAX(ef.generated_faq_id)) ORDER BY ef.query_id");
     let links: Vec<Link> = db.load("the duplicates report", &sql)?;
     let mut rows: Vec<DuplicateRow> = Vec::new();
     for link in links {

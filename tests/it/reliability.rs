@@ -25,6 +25,8 @@ fn passwords_never_appear_anywhere() {
     let cases = vec![
         ("postgres://postgres:S3cr3tPw@127.0.0.1:1/db".to_string(), vec!["S3cr3tPw"]),
         (format!("postgres://postgres:S3cr3tPw@{server}/faqlink_no_such_db"), vec!["S3cr3tPw"]),
+        // Rejected login (this server trusts local users, so an unknown role is what fails).
+        (format!("postgres://faqlink_no_such_role:S3cr3tPw@{server}/postgres"), vec!["S3cr3tPw"]),
         (
             format!("postgres://postgres:p%40ss%2FS3cr3t@{server}/faqlink_no_such_db"),
             vec!["p@ss/S3cr3t", "p%40ss%2FS3cr3t"],
