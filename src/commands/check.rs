@@ -358,26 +358,51 @@ fn foreign_key_finding(db: &mut Database) -> Result<Finding> {
     })
 }
 
-fn index_finding(db: &mut Database) -> Result<Finding> {
+#[derive(QueryableByName, Debug)]
+struct IndexColumn {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = BigInt)]
+    pos: i64,
+    #[diesel(sql_type = Text)]
+    col: String,
+}
+
+/// Names of the indexes on expert_feedback whose key columns begin with `leading`.
+fn indexes_leading_with(db: &mut Database, leading: &[&str]) -> Result<Vec<IndexInfo>> {
     let mut sql = db.sql();
     match db.backend() {
         Backend::Postgres => sql.push(
-            "SELECT CAST(i.relname AS TEXT) AS name \
+            "SELECT CAST(i.relname AS TEXT) AS name, CAST(k.ord - 1 AS BIGINT) AS pos, CAST(a.attname AS TEXT) AS col \
              FROM pg_index x \
              JOIN pg_class i ON i.oid = x.indexrelid \
              JOIN pg_class t ON t.oid = x.indrelid \
              JOIN pg_namespace n ON n.oid = t.relnamespace \
-             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0] \
-             WHERE n.nspname = current_schema() AND t.relname = 'expert_feedback' AND a.attname = 'generated_faq_id' \
-             ORDER BY 1",
+             CROSS JOIN LATERAL unnest(CAST(x.indkey AS int2[])) WITH ORDINALITY AS k(attnum, ord) \
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
+             WHERE n.nspname = current_schema() AND t.relname = 'expert_feedback'",
         ),
         Backend::Sqlite => sql.push(
-            "SELECT il.name AS name FROM pragma_index_list('expert_feedback') il \
-             JOIN pragma_index_info(il.name) ii \
-             WHERE ii.seqno = 0 AND ii.name = 'generated_faq_id' ORDER BY 1",
+            "SELECT il.name AS name, CAST(ii.seqno AS BIGINT) AS pos, ii.name AS col \
+             FROM pragma_index_list('expert_feedback') il JOIN pragma_index_info(il.name) ii",
         ),
     };
-    let found: Vec<IndexInfo> = db.load("reading indexes", &sql)?;
+    let mut columns: Vec<IndexColumn> = db.load("reading indexes", &sql)?;
+    columns.sort_by(|a, b| a.name.cmp(&b.name).then(a.pos.cmp(&b.pos)));
+    let mut names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    names.dedup();
+    Ok(names
+        .into_iter()
+        .filter(|name| {
+            let keys: Vec<&str> = columns.iter().filter(|c| &c.name == name).map(|c| c.col.as_str()).collect();
+            keys.starts_with(leading)
+        })
+        .map(|name| IndexInfo { name })
+        .collect())
+}
+
+fn index_finding(db: &mut Database) -> Result<Finding> {
+    let found = indexes_leading_with(db, &["generated_faq_id"])?;
     let what = "index on expert_feedback.generated_faq_id";
     let wanted = "idx_expert_feedback_generated_faq_id";
     Ok(if found.iter().any(|i| i.name == wanted) {
@@ -411,26 +436,7 @@ pub fn reporting_index_statement(backend: Backend) -> &'static str {
 
 /// faqlink's optional covering index: recommended, never required.
 fn reporting_index_finding(db: &mut Database) -> Result<Finding> {
-    let mut sql = db.sql();
-    match db.backend() {
-        Backend::Postgres => sql.push(
-            "SELECT CAST(i.relname AS TEXT) AS name \
-             FROM pg_index x \
-             JOIN pg_class i ON i.oid = x.indexrelid \
-             JOIN pg_class t ON t.oid = x.indrelid \
-             JOIN pg_namespace n ON n.oid = t.relnamespace \
-             JOIN pg_attribute a0 ON a0.attrelid = t.oid AND a0.attnum = x.indkey[0] \
-             JOIN pg_attribute a1 ON a1.attrelid = t.oid AND a1.attnum = x.indkey[1] \
-             WHERE n.nspname = current_schema() AND t.relname = 'expert_feedback' \
-               AND a0.attname = 'feedback_type' AND a1.attname = 'expert_id' ORDER BY 1",
-        ),
-        Backend::Sqlite => sql.push(
-            "SELECT il.name AS name FROM pragma_index_list('expert_feedback') il \
-             JOIN pragma_index_info(il.name) i0 JOIN pragma_index_info(il.name) i1 \
-             WHERE i0.seqno = 0 AND i0.name = 'feedback_type' AND i1.seqno = 1 AND i1.name = 'expert_id' ORDER BY 1",
-        ),
-    };
-    let found: Vec<IndexInfo> = db.load("reading indexes", &sql)?;
+    let found = indexes_leading_with(db, &["feedback_type", "expert_id"])?;
     let what = "reporting index (feedback_type, expert_id, …)";
     Ok(match found.first() {
         Some(i) => finding(what, Status::Ok, format!("{}: per-expert and totals read the index only", i.name)),

@@ -88,16 +88,7 @@ fn statement_timeout_bounds_a_blocked_report() {
     }
     let db = TestDb::migrated(Backend::Postgres);
     // Another session holds a lock that blocks every read of the table.
-    let mut locker = Command::new("psql")
-        .args(["-X", "-q", "-d", &db.url()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = locker.stdin.take().unwrap();
-    writeln!(stdin, "BEGIN; LOCK TABLE expert_feedback IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(30);").unwrap();
-    stdin.flush().unwrap();
-    wait_for_lock(&db);
+    let mut locker = hold_lock(&db, "expert_feedback");
     let started = Instant::now();
     let a = faqlink()
         .args(["--database-url", &db.url(), "report", "totals", "--statement-timeout", "1"])
@@ -109,6 +100,23 @@ fn statement_timeout_bounds_a_blocked_report() {
     assert!(stderr.contains("statement timeout"), "{stderr}");
     locker.kill().unwrap();
     let _ = locker.wait();
+}
+
+/// A psql session holding an ACCESS EXCLUSIVE lock on `table` (kill it to release).
+fn hold_lock(db: &TestDb, table: &str) -> std::process::Child {
+    let mut locker = Command::new("psql")
+        .args(["-X", "-q", "-d", &db.url()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = locker.stdin.take().unwrap();
+    writeln!(stdin, "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60);").unwrap();
+    stdin.flush().unwrap();
+    // Keep stdin open (the session would end at EOF) for as long as the child lives.
+    locker.stdin = Some(stdin);
+    wait_for_lock(db);
+    locker
 }
 
 fn wait_for_lock(db: &TestDb) {
@@ -140,16 +148,7 @@ fn server_going_away_mid_run_leaves_the_old_output() {
     let out = dir.path().join("report.json");
     std::fs::write(&out, "previous complete report\n").unwrap();
     // faq_entries is locked: the experts section runs, totals (which joins faq_entries) waits.
-    let mut locker = Command::new("psql")
-        .args(["-X", "-q", "-d", &db.url()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = locker.stdin.take().unwrap();
-    writeln!(stdin, "BEGIN; LOCK TABLE faq_entries IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60);").unwrap();
-    stdin.flush().unwrap();
-    wait_for_lock(&db);
+    let mut locker = hold_lock(&db, "faq_entries");
     let child = Command::cargo_bin_path()
         .args(["--database-url", &db.url(), "report", "all", "--format", "json", "--output"])
         .arg(&out)
