@@ -10,7 +10,7 @@
 --                    and joined by ';'
 --   faq_ids          the distinct generated_faq_id values, sorted (byte
 --                    order) and joined by ';'
--- Order: faqs_generated DESC, query_id ASC (byte order).
+-- Order: query_id ASC (byte order).
 -- COLLATE "C" on the text columns gives byte order in every locale.
 --
 -- Window on expert_feedback.feedback_timestamp: psql variables `since`
@@ -37,4 +37,4 @@ SELECT query_id,
 FROM linked
 GROUP BY query_id
 HAVING COUNT(DISTINCT faq_id) > 1
-ORDER BY faqs_generated DESC, query_id ASC;
+ORDER BY query_id ASC;

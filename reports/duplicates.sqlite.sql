@@ -10,7 +10,7 @@
 --                    and joined by ';'
 --   faq_ids          the distinct generated_faq_id values, sorted (byte
 --                    order) and joined by ';'
--- Order: faqs_generated DESC, query_id ASC (BINARY = byte order).
+-- Order: query_id ASC (BINARY = byte order).
 --
 -- Ordering inside the lists: SQLite 3.40 has no ORDER BY inside group_concat
 -- (3.44 added it), so each list is group_concat over an ordered subquery, with
@@ -59,4 +59,4 @@ SELECT d.query_id,
                 WHERE l.query_id = d.query_id
                 ORDER BY l.faq_id) s) AS faq_ids
 FROM dup d
-ORDER BY d.faqs_generated DESC, d.query_id ASC;
+ORDER BY d.query_id ASC;

@@ -57,8 +57,9 @@ struct Link {
     faq_id: String,
 }
 
-/// The duplicates, ordered by faqs_generated desc, then query_id.
-pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<DuplicateRow>> {
+/// Streams the duplicates, ordered by query_id, into `f`; returns how many there were.
+/// Rows arrive grouped by query, so only one query's ids are held at a time.
+pub fn stream(db: &mut Database, window: &Window, mut f: impl FnMut(DuplicateRow) -> Result<()>) -> Result<u64> {
     let mut sql = db.sql();
     let linked = "ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL";
     sql.push("SELECT CAST(ef.query_id AS TEXT) AS query_id, CAST(ef.id AS TEXT) AS feedback_id, ")
@@ -69,23 +70,27 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<DuplicateRow>> {
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     // More than one distinct non-NULL link ⇔ the smallest and largest differ: one hashable
     // aggregate instead of COUNT(DISTINCT), which sorts every group.
+    // uuid order on PostgreSQL equals the byte order of their lowercase text on SQLite.
     sql.push(" GROUP BY ef.query_id HAVING MIN(ef.generated_faq_id) <> MAX(ef.generated_faq_id)) ORDER BY ef.query_id");
-    let links: Vec<Link> = db.load("the duplicates report", &sql)?;
-    let mut rows: Vec<DuplicateRow> = Vec::new();
-    for link in links {
-        if rows.last().is_none_or(|r| r.query_id != link.query_id) {
-            rows.push(DuplicateRow {
-                query_id: link.query_id.clone(),
-                faq_ids: BTreeSet::new(),
-                feedback_ids: BTreeSet::new(),
-            });
+    let mut current: Option<DuplicateRow> = None;
+    let mut n = 0u64;
+    db.for_each("the duplicates report", &sql, |link: Link| {
+        if current.as_ref().is_some_and(|c| c.query_id != link.query_id) {
+            n += 1;
+            f(current.take().expect("checked above"))?;
         }
-        let row = rows.last_mut().expect("pushed above");
+        let row = current.get_or_insert_with(|| DuplicateRow {
+            query_id: link.query_id.clone(),
+            faq_ids: BTreeSet::new(),
+            feedback_ids: BTreeSet::new(),
+        });
         row.faq_ids.insert(link.faq_id);
         row.feedback_ids.insert(link.feedback_id);
+        Ok(())
+    })?;
+    if let Some(last) = current {
+        n += 1;
+        f(last)?;
     }
-    rows.sort_by(|a, b| {
-        b.faq_ids.len().cmp(&a.faq_ids.len()).then_with(|| a.query_id.as_bytes().cmp(b.query_id.as_bytes()))
-    });
-    Ok(rows)
+    Ok(n)
 }

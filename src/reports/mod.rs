@@ -120,7 +120,9 @@ pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut 
                     sink.end()?;
                 }
                 ReportKind::Duplicates => {
-                    emit(sink, &duplicates::SECTION, duplicates::rows(db, window)?.iter().map(|r| r.cells()))?
+                    sink.begin(&duplicates::SECTION)?;
+                    duplicates::stream(db, window, |row| sink.row(&row.cells()))?;
+                    sink.end()?;
                 }
                 ReportKind::Weekly => {
                     emit(sink, &weekly::SECTION, weekly::rows(db, window)?.iter().map(|r| r.cells()))?

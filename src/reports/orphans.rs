@@ -66,22 +66,33 @@ impl OrphanRow {
 /// returns how many there were.
 pub fn stream(db: &mut Database, window: &Window, mut f: impl FnMut(OrphanRow) -> Result<()>) -> Result<u64> {
     let mut sql = db.sql();
+    // Two selective branches instead of one OR over every row: orphaned rows are found through
+    // the correct/success columns, dangling ones through the index on generated_faq_id with
+    // an anti-join on faq_entries. Only their (few) rows are sorted and joined to experts.
     sql.push(
-        "SELECT CAST(ef.id AS TEXT) AS feedback_id, CAST(ef.expert_id AS TEXT) AS expert_id, \
+        "SELECT CAST(o.id AS TEXT) AS feedback_id, CAST(o.expert_id AS TEXT) AS expert_id, \
                 ep.professional_registration_number AS professional_registration_number, \
-                ef.feedback_timestamp AS feedback_timestamp, \
-                CASE WHEN ef.generated_faq_id IS NULL THEN 'orphaned' ELSE 'dangling' END AS kind, \
-                ef.generated_faq_id AS generated_faq_id \
-         FROM expert_feedback ef \
-         LEFT JOIN expert_profiles ep ON ep.id = ef.expert_id \
-         LEFT JOIN faq_entries fe ON fe.id = ef.generated_faq_id \
-         WHERE ((ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE \
-                 AND ef.generated_faq_id IS NULL) \
-                OR (ef.generated_faq_id IS NOT NULL AND fe.id IS NULL))",
+                o.feedback_timestamp AS feedback_timestamp, o.kind AS kind, o.generated_faq_id AS generated_faq_id \
+         FROM (SELECT ef.id AS id, ef.expert_id AS expert_id, ef.feedback_timestamp AS feedback_timestamp, \
+                      'orphaned' AS kind, ef.generated_faq_id AS generated_faq_id \
+               FROM expert_feedback ef \
+               WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE \
+                 AND ef.generated_faq_id IS NULL",
+    );
+    super::push_window(&mut sql, "ef.feedback_timestamp", window);
+    sql.push(
+        " UNION ALL \
+               SELECT ef.id, ef.expert_id, ef.feedback_timestamp, 'dangling', ef.generated_faq_id \
+               FROM expert_feedback ef \
+               WHERE ef.generated_faq_id IS NOT NULL \
+                 AND NOT EXISTS (SELECT 1 FROM faq_entries fe WHERE fe.id = ef.generated_faq_id)",
     );
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     // uuid order on PostgreSQL equals the byte order of their lowercase text on SQLite.
-    sql.push(" ORDER BY ef.feedback_timestamp ASC NULLS LAST, ef.id ASC");
+    sql.push(
+        ") o LEFT JOIN expert_profiles ep ON ep.id = o.expert_id \
+         ORDER BY o.feedback_timestamp ASC NULLS LAST, o.id ASC",
+    );
     let mut n = 0u64;
     db.for_each("the orphans report", &sql, |row: OrphanRow| {
         n += 1;

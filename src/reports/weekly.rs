@@ -119,7 +119,8 @@ pub fn boundaries(lower: DateTime<Utc>, upper: DateTime<Utc>, window: &Window) -
     }
 }
 
-/// Largest bucket width in seconds (dividing 900) that every boundary falls on.
+/// Largest bucket width in seconds (dividing an hour) that every boundary falls on: 3600 for
+/// zones with whole-hour offsets, 1800 or 900 for the others.
 fn bucket_seconds(bounds: &[DateTime<Utc>]) -> i64 {
     fn gcd(a: i64, b: i64) -> i64 {
         if b == 0 {
@@ -128,7 +129,30 @@ fn bucket_seconds(bounds: &[DateTime<Utc>]) -> i64 {
             gcd(b, a % b)
         }
     }
-    bounds.iter().fold(900, |g, b| gcd(g, b.timestamp().rem_euclid(900)))
+    bounds.iter().fold(3600, |g, b| gcd(g, b.timestamp().rem_euclid(3600)))
+}
+
+/// `(select expression, group key)` giving each row's bucket start in epoch seconds. This is
+/// the one place the backends differ: PostgreSQL bins the timestamp (`date_bin`, integer
+/// arithmetic); SQLite cuts the hour out of its canonical timestamp text, or parses it for
+/// sub-hour buckets.
+fn bucket_sql(backend: Backend, g: i64) -> (String, String) {
+    match backend {
+        Backend::Postgres => {
+            let key = format!(
+                "date_bin(INTERVAL '{g} seconds', ef.feedback_timestamp, TIMESTAMPTZ '1970-01-01 00:00:00+00')"
+            );
+            (format!("CAST(EXTRACT(EPOCH FROM {key}) AS BIGINT)"), key)
+        }
+        Backend::Sqlite if g == 3600 => {
+            let key = "substr(ef.feedback_timestamp, 1, 13)".to_string();
+            (format!("unixepoch({key} || ':00:00Z')"), key)
+        }
+        Backend::Sqlite => {
+            let key = format!("(unixepoch(ef.feedback_timestamp) / {g})");
+            (format!("{key} * {g}"), key)
+        }
+    }
 }
 
 /// The weekly rows.
@@ -156,10 +180,7 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
     };
     let bounds = boundaries(lower, upper, window);
     let g = bucket_seconds(&bounds);
-    let bucket_expr = match db.backend() {
-        Backend::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM ef.feedback_timestamp) / {g}) AS BIGINT)"),
-        Backend::Sqlite => format!("CAST(unixepoch(ef.feedback_timestamp) / {g} AS INTEGER)"),
-    };
+    let (bucket_select, bucket_key) = bucket_sql(db.backend(), g);
     let span = Window {
         since: Some(window.since.map_or(bounds[0], |s| s.max(bounds[0]))),
         until: Some(window.until.map_or(bounds[bounds.len() - 1], |u| u.min(bounds[bounds.len() - 1]))),
@@ -167,7 +188,7 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
     };
     let mut sql = db.sql();
     sql.push("SELECT ")
-        .push(&bucket_expr)
+        .push(&bucket_select)
         .push(
             " AS bucket, COUNT(*) AS feedback_total, \
                COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS correct_feedback, \
@@ -177,7 +198,7 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
              FROM expert_feedback ef WHERE 1 = 1",
         );
     super::push_window(&mut sql, "ef.feedback_timestamp", &span);
-    sql.push(" GROUP BY 1");
+    sql.push(" GROUP BY ").push(&bucket_key);
     let mut weeks: Vec<WeekRow> = bounds[..bounds.len() - 1]
         .iter()
         .map(|b| WeekRow {
@@ -190,7 +211,7 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
         })
         .collect();
     db.for_each("the weekly report", &sql, |b: Bucket| {
-        let start = b.bucket * g;
+        let start = b.bucket;
         // Index of the last boundary at or before the bucket's start.
         let i = bounds.partition_point(|x| x.timestamp() <= start);
         if let Some(w) = i.checked_sub(1).and_then(|i| weeks.get_mut(i)) {
@@ -214,7 +235,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rome_boundaries_fall_on_quarter_hours_and_cross_dst() {
+    fn boundaries_cross_dst_and_fall_on_the_bucket_grid() {
         let w = Window::all("Europe/Rome".parse().unwrap());
         let lo = "2026-10-20T10:00:00Z".parse().unwrap();
         let hi = "2026-11-02T10:00:00Z".parse().unwrap();
@@ -229,7 +250,9 @@ mod tests {
                 "2026-11-08T23:00:00+00:00"
             ]
         );
-        assert_eq!(bucket_seconds(&b), 900);
+        assert_eq!(bucket_seconds(&b), 3600);
+        let kolkata = Window::all("Asia/Kolkata".parse().unwrap());
+        assert_eq!(bucket_seconds(&boundaries(lo, hi, &kolkata)), 1800);
         let kathmandu = Window::all("Asia/Kathmandu".parse().unwrap());
         assert_eq!(bucket_seconds(&boundaries(lo, hi, &kathmandu)), 900);
     }
