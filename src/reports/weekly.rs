@@ -181,11 +181,9 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
     let bounds = boundaries(lower, upper, window);
     let g = bucket_seconds(&bounds);
     let (bucket_select, bucket_key) = bucket_sql(db.backend(), g);
-    let span = Window {
-        since: Some(window.since.map_or(bounds[0], |s| s.max(bounds[0]))),
-        until: Some(window.until.map_or(bounds[bounds.len() - 1], |u| u.min(bounds[bounds.len() - 1]))),
-        tz: window.tz,
-    };
+    // Only the window's own bounds filter: with an open side the weeks were taken from the
+    // data, so no row falls outside them, and the planner stays free to read a covering
+    // index instead of walking the timestamp index.
     let mut sql = db.sql();
     sql.push("SELECT ")
         .push(&bucket_select)
@@ -195,9 +193,9 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
                COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL) AS faqs_generated, \
                COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE \
                                       AND ef.generated_faq_id IS NULL) AS orphaned_links \
-             FROM expert_feedback ef WHERE 1 = 1",
+             FROM expert_feedback ef WHERE ef.feedback_timestamp IS NOT NULL",
         );
-    super::push_window(&mut sql, "ef.feedback_timestamp", &span);
+    super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(" GROUP BY ").push(&bucket_key);
     let mut weeks: Vec<WeekRow> = bounds[..bounds.len() - 1]
         .iter()
