@@ -41,6 +41,8 @@ command -v jq >/dev/null 2>&1 || die "jq is needed to read hyperfine's JSON"
 build_release
 export BENCH_NO_BUILD=1
 cd "$ROOT"
+# The source the binary was built from (without BENCH_NO_BUILD=1, just built).
+rev="$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src migrations 2>/dev/null || echo '+changes')"
 
 stamp=$(date +%Y%m%d-%H%M%S)
 out="$DATA/results/$stamp"
@@ -108,7 +110,7 @@ for size in $sizes; do
 
     measure experts "experts vs reference SQL" experts "$(fl experts)" "$(client "$(r experts)")"
     if [ "$backend" = postgres ]; then
-      measure experts_own "experts vs own SQL, jit=off" "" "$(fl experts)" \
+      measure experts_own "experts vs own SQL, faqlink settings" "" "$(fl experts)" \
         "$(own_pg bench/sql/experts.faqlink.postgres.sql "")"
     else
       measure experts_own "experts vs own SQL" "" "$(fl experts)" \
@@ -116,7 +118,7 @@ for size in $sizes; do
     fi
     measure totals "totals vs reference SQL" totals "$(fl totals)" "$(client "$(r totals)")"
     if [ "$backend" = postgres ]; then
-      measure totals_own "totals vs own SQL, jit=off" "" "$(fl totals)" \
+      measure totals_own "totals vs own SQL, faqlink settings" "" "$(fl totals)" \
         "$(own_pg bench/sql/totals.faqlink.postgres.sql "")"
     else
       measure totals_own "totals vs own SQL" "" "$(fl totals)" \
@@ -129,7 +131,7 @@ for size in $sizes; do
     measure lastweek "experts --last-week vs windowed reference" "experts --last-week" \
       "$(fl experts --last-week)" "$(client "$(r experts)" "$WEEK_SINCE" "$WEEK_UNTIL")"
     if [ "$backend" = postgres ]; then
-      measure lastweek_own "experts --last-week vs own windowed SQL, jit=off" "" \
+      measure lastweek_own "experts --last-week vs own windowed SQL, faqlink settings" "" \
         "$(fl experts --last-week)" "$(own_pg bench/sql/experts.faqlink.postgres.sql "$WEEK_WINDOW")"
     fi
 
@@ -148,7 +150,7 @@ done
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 {
-  echo "faqlink $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src 2>/dev/null || echo '+changes'), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, hyperfine --warmup 1 --runs $RUNS (medians), load average at start $load_start, at end $load_end"
+  echo "faqlink $rev, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, hyperfine --warmup 1 --runs $RUNS (medians), load average at start $load_start, at end $load_end"
   echo
   echo "| work | size | backend | faqlink median | reference median | ratio | faqlink peak RSS |"
   echo "|---|---:|---|---:|---:|---:|---:|"

@@ -1,9 +1,10 @@
 -- faqlink's OWN query for `report totals` on PostgreSQL, as faqlink runs it (not the
--- reference): the SQL text built in src/reports/totals.rs, after the session setting of
--- src/commands/report.rs (jit = off), inside the read-only snapshot of src/db/mod.rs.
+-- reference): the SQL text built in src/reports/totals.rs, after the session settings of
+-- src/commands/report.rs (jit = off, work_mem = 64MB), inside the read-only snapshot of src/db/mod.rs.
 -- psql variable `window`: empty (full history) or the conditions faqlink appends, as in
 -- experts.faqlink.postgres.sql. Used by bench/reports.sh.
 SET jit = off;
+SET work_mem = '64MB';
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 SELECT COUNT(*) AS feedback_total,
        COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS correct_feedback,

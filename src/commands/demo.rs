@@ -24,7 +24,8 @@ pub fn demo_plan() -> Result<seed::Plan> {
         correct_share: 0.6,
         attempted_share: 0.85,
         success_rate: 0.7,
-        deleted_share: 0.05,
+        // A few deleted FAQs: enough orphans to show the report, few enough to read it.
+        deleted_share: 0.02,
         duplicate_share: 0.02,
         null_timestamp_share: 0.0,
     })
