@@ -66,18 +66,26 @@ pub fn stream(db: &mut Database, window: &Window, mut f: impl FnMut(DuplicateRow
         .push("ef.generated_faq_id AS faq_id FROM expert_feedback ef WHERE ")
         .push(linked);
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
-    sql.push(" AND ef.query_id IN (SELECT ef.query_id FROM expert_feedback ef WHERE ").push(linked);
-    super::push_window(&mut sql, "ef.feedback_timestamp", window);
-    // More than one distinct non-NULL link ⇔ the smallest and largest differ: one hashable
-    // aggregate instead of COUNT(DISTINCT), which sorts every group.
+    // Only a query asked more than once can have two FAQs: the query_id index finds those
+    // cheaply (most queries are unique), and only their rows are read. Whether a query's
+    // linked rows carry two distinct FAQs is decided below, as its rows stream by.
     // uuid order on PostgreSQL equals the byte order of their lowercase text on SQLite.
-    sql.push(" GROUP BY ef.query_id HAVING MIN(ef.generated_faq_id) <> MAX(ef.generated_faq_id)) ORDER BY ef.query_id");
+    sql.push(
+        " AND ef.query_id IN (SELECT r.query_id FROM expert_feedback r GROUP BY r.query_id HAVING COUNT(*) > 1) \
+         ORDER BY ef.query_id",
+    );
     let mut current: Option<DuplicateRow> = None;
     let mut n = 0u64;
+    let mut flush = |row: DuplicateRow| -> Result<()> {
+        if row.faq_ids.len() > 1 {
+            n += 1;
+            f(row)?;
+        }
+        Ok(())
+    };
     db.for_each("the duplicates report", &sql, |link: Link| {
         if current.as_ref().is_some_and(|c| c.query_id != link.query_id) {
-            n += 1;
-            f(current.take().expect("checked above"))?;
+            flush(current.take().expect("checked above"))?;
         }
         let row = current.get_or_insert_with(|| DuplicateRow {
             query_id: link.query_id.clone(),
@@ -89,8 +97,7 @@ pub fn stream(db: &mut Database, window: &Window, mut f: impl FnMut(DuplicateRow
         Ok(())
     })?;
     if let Some(last) = current {
-        n += 1;
-        f(last)?;
+        flush(last)?;
     }
     Ok(n)
 }
