@@ -37,6 +37,7 @@ fn fresh_migrations_build_what_production_has() {
         let text = format!("{found:?}");
         assert!(text.contains("fk_expert_feedback_generated_faq_id, ON DELETE SET NULL"), "{text}");
         assert!(text.contains("idx_expert_feedback_generated_faq_id"), "{text}");
+        assert!(text.contains("ix_faqlink_reporting: reports read the index only"), "{text}");
         if db.backend() == Backend::Postgres {
             // The exact production column types.
             let types = db.cli_csv(
