@@ -70,10 +70,10 @@ pub fn stream(db: &mut Database, window: &Window, mut f: impl FnMut(DuplicateRow
     // cheaply (most queries are unique), and only their rows are read. Whether a query's
     // linked rows carry two distinct FAQs is decided below, as its rows stream by.
     // uuid order on PostgreSQL equals the byte order of their lowercase text on SQLite.
-    sql.push(
-        " AND ef.query_id IN (SELECT r.query_id FROM expert_feedback r GROUP BY r.query_id HAVING COUNT(*) > 1) \
-         ORDER BY ef.query_id",
-    );
+    // (Counting within the window is enough: two linked rows in the window are two rows in it.)
+    sql.push(" AND ef.query_id IN (SELECT r.query_id FROM expert_feedback r WHERE 1 = 1");
+    super::push_window(&mut sql, "r.feedback_timestamp", window);
+    sql.push(" GROUP BY r.query_id HAVING COUNT(*) > 1) ORDER BY ef.query_id");
     let mut current: Option<DuplicateRow> = None;
     let mut n = 0u64;
     let mut flush = |row: DuplicateRow| -> Result<()> {
