@@ -423,7 +423,7 @@ fn index_finding(db: &mut Database) -> Result<Finding> {
 /// The columns of faqlink's covering reporting index, in order (key first, then INCLUDE).
 /// PostgreSQL keys it on the window column (a window reads one index range); SQLite on
 /// (feedback_type, expert_id), which its planner needs to avoid a lookup per row.
-fn reporting_columns(backend: Backend) -> [&'static str; 6] {
+fn reporting_columns(backend: Backend) -> [&'static str; 8] {
     match backend {
         Backend::Postgres => [
             "feedback_timestamp",
@@ -432,6 +432,8 @@ fn reporting_columns(backend: Backend) -> [&'static str; 6] {
             "generated_faq_id",
             "task_creation_attempted",
             "task_creation_success",
+            "id",
+            "query_id",
         ],
         Backend::Sqlite => [
             "feedback_type",
@@ -440,6 +442,8 @@ fn reporting_columns(backend: Backend) -> [&'static str; 6] {
             "task_creation_attempted",
             "task_creation_success",
             "feedback_timestamp",
+            "id",
+            "query_id",
         ],
     }
 }
@@ -449,11 +453,11 @@ pub fn reporting_index_statement(backend: Backend) -> &'static str {
     match backend {
         Backend::Postgres => {
             "CREATE INDEX CONCURRENTLY ix_faqlink_reporting ON expert_feedback (feedback_timestamp) \
-             INCLUDE (feedback_type, expert_id, generated_faq_id, task_creation_attempted, task_creation_success);"
+             INCLUDE (feedback_type, expert_id, generated_faq_id, task_creation_attempted, task_creation_success, id, query_id);"
         }
         Backend::Sqlite => {
             "CREATE INDEX ix_faqlink_reporting ON expert_feedback (feedback_type, expert_id, generated_faq_id, \
-             task_creation_attempted, task_creation_success, feedback_timestamp);"
+             task_creation_attempted, task_creation_success, feedback_timestamp, id, query_id);"
         }
     }
 }

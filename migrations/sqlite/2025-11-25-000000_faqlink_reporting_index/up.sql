@@ -4,4 +4,5 @@
 -- with a table lookup per row for the per-expert report; windowed reports use the
 -- timestamp index instead.
 CREATE INDEX ix_faqlink_reporting ON expert_feedback
-    (feedback_type, expert_id, generated_faq_id, task_creation_attempted, task_creation_success, feedback_timestamp);
+    (feedback_type, expert_id, generated_faq_id, task_creation_attempted, task_creation_success, feedback_timestamp,
+     id, query_id);
