@@ -3,11 +3,12 @@
 #   BENCH_PG        PostgreSQL server, default postgres://postgres@127.0.0.1:5432
 #                   (databases faqlink_bench_<size> are created on it)
 #   BENCH_NO_BUILD  1: do not run `cargo build --release` (the caller already did)
+#   BENCH_FAQLINK   the faqlink binary to measure (default target/release/faqlink)
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 DATA="$BENCH_DIR/data"
-FAQLINK="$ROOT/target/release/faqlink"
+FAQLINK="${BENCH_FAQLINK:-$ROOT/target/release/faqlink}"
 BENCH_PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 BENCH_PG="${BENCH_PG%/}"
 INDEX_MIGRATION="2025-11-25-000000_faqlink_reporting_index"
@@ -20,10 +21,16 @@ mkdir -p "$DATA"
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
+# Builds target/release/faqlink and measures a copy of it (bench/data/faqlink.pinned), so a
+# rebuild by someone else during a long run cannot swap the binary halfway.
 build_release() {
   [ "${BENCH_NO_BUILD:-}" = 1 ] && return 0
+  [ -n "${BENCH_FAQLINK:-}" ] && return 0
   log "cargo build --release"
   (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
+  cp "$ROOT/target/release/faqlink" "$DATA/faqlink.pinned"
+  FAQLINK="$DATA/faqlink.pinned"
+  export BENCH_FAQLINK="$FAQLINK"
 }
 
 # The database URL (PostgreSQL) or file path (SQLite) of the dataset of SIZE rows.
@@ -48,11 +55,22 @@ run_sql() { # BACKEND URL SQL
   esac
 }
 
-has_reporting_index() { # BACKEND URL
+# The index's columns as "(a)INCLUDE(b,c)" / "(a,b,c)": what the migration says, what the
+# dataset has (empty when it has no such index).
+index_columns_expected() { # BACKEND
+  index_sql "$1" up | tr -d ' \n\t' | sed -e 's/^.*ONexpert_feedback//' -e 's/;$//'
+}
+index_columns_actual() { # BACKEND URL
   case "$1" in
-    postgres) [ "$(run_sql postgres "$2" "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_faqlink_reporting'")" = 1 ] ;;
-    sqlite) [ "$(run_sql sqlite "$2" "SELECT count(*) FROM sqlite_master WHERE name = 'ix_faqlink_reporting'")" = 1 ] ;;
+    postgres) run_sql postgres "$2" "SELECT pg_get_indexdef(indexrelid) FROM pg_index \
+                WHERE indexrelid = to_regclass('ix_faqlink_reporting')" | tr -d ' \n\t' | sed -e 's/^.*USINGbtree//' ;;
+    sqlite) run_sql sqlite "$2" "SELECT sql FROM sqlite_master WHERE name = 'ix_faqlink_reporting'" \
+                | tr -d ' \n\t' | sed -e 's/^.*ONexpert_feedback//' ;;
   esac
+}
+
+has_reporting_index() { # BACKEND URL
+  [ -n "$(index_columns_actual "$1" "$2")" ]
 }
 
 drop_reporting_index() { # BACKEND URL
@@ -61,8 +79,13 @@ drop_reporting_index() { # BACKEND URL
   run_sql "$1" "$2" "$(index_sql "$1" down)" >/dev/null
 }
 
+# Creates the index as the current migration defines it; an index of an older definition
+# (a dataset seeded by an older faqlink) is replaced.
 create_reporting_index() { # BACKEND URL
-  has_reporting_index "$1" "$2" && return 0
+  local actual
+  actual=$(index_columns_actual "$1" "$2")
+  [ "$actual" = "$(index_columns_expected "$1")" ] && return 0
+  [ -n "$actual" ] && drop_reporting_index "$1" "$2"
   log "creating ix_faqlink_reporting ($1)"
   run_sql "$1" "$2" "$(index_sql "$1" up)" >/dev/null
   # SQLite plans from sqlite_stat1, which lost the index's row when it was dropped.

@@ -153,7 +153,7 @@ pub fn seed(db: &mut Database, plan: &Plan, append: bool) -> Result<Seeded> {
     let sqlite = db.backend() == Backend::Sqlite;
     if sqlite {
         // A large page cache keeps one big transaction from spilling pages to the WAL early.
-        db.batch("sizing the SQLite page cache", "PRAGMA cache_size = -262144")?;
+        db.batch("sizing the SQLite page cache", "PRAGMA cache_size = -65536")?;
         if bulk {
             db.batch("pausing foreign-key checks for the bulk load", "PRAGMA foreign_keys = OFF")?;
         }
