@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use faqlink::config::{local_midnight, Window};
+use faqlink::config::{local_midnight, ReportKind, Window};
 use faqlink::db::{Backend, Database};
-use faqlink::reports::{self, Cell};
+use faqlink::reports::{self, Cell, Section, Sink};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -27,33 +27,40 @@ fn text(cells: Vec<Cell>, width: usize) -> Vec<String> {
     cells.iter().take(width).map(|c| normalise(&faqlink::output::plain(c, '.').unwrap_or_default())).collect()
 }
 
-/// faqlink's rows for `report` (all sections read in one snapshot, as `report all` does).
-pub fn faqlink_rows(db: &mut Database, report: &str, window: &Window) -> Rows {
-    let w = window;
-    match report {
-        "experts" => reports::experts::rows(db, w).unwrap().into_iter().map(|r| text(r.cells(), 5)).collect(),
-        "totals" => vec![text(reports::totals::row(db, w).unwrap().cells(), 11)],
-        "orphans" => {
-            let mut rows = Vec::new();
-            reports::orphans::stream(db, w, |r| {
-                rows.push(text(r.cells(), 6));
-                Ok(())
-            })
-            .unwrap();
-            rows
-        }
-        "duplicates" => {
-            let mut rows = Vec::new();
-            reports::duplicates::stream(db, w, |r| {
-                rows.push(text(r.cells(), 4));
-                Ok(())
-            })
-            .unwrap();
-            rows
-        }
-        "weekly" => reports::weekly::rows(db, w).unwrap().into_iter().map(|r| text(r.cells(), 7)).collect(),
-        other => panic!("unknown report {other}"),
+/// Collects the rows of one report run.
+#[derive(Default)]
+struct Collect(Vec<Vec<Cell>>);
+
+impl Sink for Collect {
+    fn begin(&mut self, _: &Section) -> faqlink::Result<()> {
+        Ok(())
     }
+    fn row(&mut self, cells: &[Cell]) -> faqlink::Result<()> {
+        self.0.push(cells.to_vec());
+        Ok(())
+    }
+    fn end(&mut self) -> faqlink::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self) -> faqlink::Result<()> {
+        Ok(())
+    }
+}
+
+/// faqlink's rows for `report`, through the same path the command takes (one read-only
+/// snapshot, rows streamed into a sink), cut to the columns the reference SQL has.
+pub fn faqlink_rows(db: &mut Database, report: &str, window: &Window) -> Rows {
+    let (kind, width) = match report {
+        "experts" => (ReportKind::Experts, 5),
+        "totals" => (ReportKind::Totals, 11),
+        "orphans" => (ReportKind::Orphans, 6),
+        "duplicates" => (ReportKind::Duplicates, 4),
+        "weekly" => (ReportKind::Weekly, 7),
+        other => panic!("unknown report {other}"),
+    };
+    let mut sink = Collect::default();
+    reports::run(db, &[kind], window, &mut sink).unwrap();
+    sink.0.into_iter().map(|cells| text(cells, width)).collect()
 }
 
 /// The reference SQL of `report` with the window substituted.
