@@ -99,7 +99,8 @@ emit() { # WORK FAQLINK_S REFERENCE_S RSS_KIB
 }
 
 restore_index() { [ -n "${url:-}" ] && create_reporting_index "$backend" "$url" || true; }
-trap restore_index EXIT INT TERM
+trap restore_index EXIT
+trap 'exit 130' INT TERM
 
 for size in $sizes; do
   for backend in $backends; do

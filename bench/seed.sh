@@ -15,6 +15,7 @@ rows=${1:-1000000}
 backends=${2:-"postgres sqlite"}
 [ -x /usr/bin/time ] || die "GNU time (/usr/bin/time, Debian package 'time') is needed"
 build_release
+rev="$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" && git diff --quiet HEAD -- src migrations 2>/dev/null || echo '+changes')"
 
 stamp=$(date +%Y%m%d-%H%M%S)
 out="$DATA/results/seed-$stamp"
@@ -52,7 +53,7 @@ for backend in $backends; do
 done
 
 {
-  echo "faqlink seed, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, one run each on a fresh database, load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "faqlink $rev seed, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, one run each on a fresh database, load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   echo "| backend | feedback rows | wall time | rows/s | peak RSS |"
   echo "|---|---:|---:|---:|---:|"
