@@ -89,27 +89,32 @@ const REPORT_USAGE: &[(&[&str], &[&str])] = &[
     (&["totals", "--week", "2026-W47", "--since", "2026-11-16"], &["--week", "--since"]),
 ];
 
+/// Runs `args` in an empty folder, once with the embedded default database and once with an
+/// explicit SQLite path: exit 2, a message naming `needles`, and nothing left in the folder.
+fn assert_usage_error(args: &[&str], needles: &[&str], context: &str) {
+    for explicit in [false, true] {
+        let cwd = tempfile::tempdir().unwrap();
+        let mut cmd = faqlink();
+        cmd.current_dir(cwd.path());
+        if explicit {
+            cmd.args(["--database-url", "explicit.db"]);
+        }
+        let context = format!("{context} (explicit db: {explicit})");
+        let message = failure(&cmd.args(args).output().unwrap(), 2, &context);
+        names(&message, needles, &context);
+        assert!(listing(cwd.path()).is_empty(), "{context}: left {:?} behind", listing(cwd.path()));
+    }
+}
+
 #[test]
 fn usage_errors_exit_2_and_touch_nothing() {
     for (args, needles) in REPORT_USAGE {
-        let with_output = !args.contains(&"--output-dir");
-        // Once with the embedded default database, once with an explicit SQLite path.
-        for explicit in [false, true] {
-            let cwd = tempfile::tempdir().unwrap();
-            let mut cmd = faqlink();
-            cmd.current_dir(cwd.path());
-            if explicit {
-                cmd.args(["--database-url", "explicit.db"]);
-            }
-            cmd.arg("report").args(*args);
-            if with_output {
-                cmd.args(["--output", "out.csv"]);
-            }
-            let context = format!("report {args:?} (explicit db: {explicit})");
-            let message = failure(&cmd.output().unwrap(), 2, &context);
-            names(&message, needles, &context);
-            assert!(listing(cwd.path()).is_empty(), "{context}: left {:?} behind", listing(cwd.path()));
+        let mut full = vec!["report"];
+        full.extend_from_slice(args);
+        if !args.contains(&"--output-dir") {
+            full.extend(["--output", "out.csv"]);
         }
+        assert_usage_error(&full, needles, &format!("report {args:?}"));
     }
 }
 
@@ -122,18 +127,9 @@ fn seed_usage_errors_exit_2_and_create_nothing() {
         (&["--end", "tomorrow"], &["--end", "tomorrow"]),
     ];
     for (args, needles) in cases {
-        for explicit in [false, true] {
-            let cwd = tempfile::tempdir().unwrap();
-            let mut cmd = faqlink();
-            cmd.current_dir(cwd.path());
-            if explicit {
-                cmd.args(["--database-url", "explicit.db"]);
-            }
-            let context = format!("seed {args:?}");
-            let message = failure(&cmd.arg("seed").args(*args).output().unwrap(), 2, &context);
-            names(&message, needles, &context);
-            assert!(listing(cwd.path()).is_empty(), "{context}: left {:?} behind", listing(cwd.path()));
-        }
+        let mut full = vec!["seed"];
+        full.extend_from_slice(args);
+        assert_usage_error(&full, needles, &format!("seed {args:?}"));
     }
 }
 
