@@ -49,28 +49,29 @@ pub struct Uuid(pub String);
 impl Uuid {
     /// Builds the canonical text form from 16 bytes.
     pub fn from_bytes(b: [u8; 16]) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut s = String::with_capacity(36);
         for (i, byte) in b.iter().enumerate() {
             if matches!(i, 4 | 6 | 8 | 10) {
                 s.push('-');
             }
-            s.push_str(&format!("{byte:02x}"));
+            s.push(char::from(HEX[usize::from(byte >> 4)]));
+            s.push(char::from(HEX[usize::from(byte & 0x0f)]));
         }
         Uuid(s)
     }
 
-    /// The 16 bytes of this UUID, if its text is a valid UUID.
+    /// The 16 bytes of this UUID, if its text is a valid UUID (hyphens anywhere are ignored).
     pub fn to_bytes(&self) -> Option<[u8; 16]> {
-        let hex: Vec<u8> = self.0.bytes().filter(|&c| c != b'-').collect();
-        if hex.len() != 32 {
-            return None;
-        }
         let mut out = [0u8; 16];
-        for (i, pair) in hex.chunks(2).enumerate() {
-            let s = std::str::from_utf8(pair).ok()?;
-            out[i] = u8::from_str_radix(s, 16).ok()?;
+        let mut nibbles = 0usize;
+        for c in self.0.bytes().filter(|&c| c != b'-') {
+            let v = char::from(c).to_digit(16)? as u8;
+            let byte = out.get_mut(nibbles / 2)?;
+            *byte = (*byte << 4) | v;
+            nibbles += 1;
         }
-        Some(out)
+        (nibbles == 32).then_some(out)
     }
 }
 
@@ -210,6 +211,25 @@ impl ToSql<FeedbackTypeSql, Sqlite> for FeedbackType {
 impl FromSql<FeedbackTypeSql, Sqlite> for FeedbackType {
     fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         FeedbackType::from_label(<String as FromSql<Text, Sqlite>>::from_sql(value)?.as_bytes())
+    }
+}
+
+/// A feedback category label (`expert_feedback.category`), as written by `seed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression)]
+#[diesel(sql_type = FeedbackCategorySql)]
+pub struct FeedbackCategory(pub &'static str);
+
+impl ToSql<FeedbackCategorySql, Pg> for FeedbackCategory {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        out.write_all(self.0.as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
+
+impl ToSql<FeedbackCategorySql, Sqlite> for FeedbackCategory {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.0);
+        Ok(IsNull::No)
     }
 }
 

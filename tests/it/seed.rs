@@ -38,6 +38,40 @@ fn same_arguments_same_rows_on_both_backends() {
             "SELECT CAST(id AS TEXT) AS id, CAST(expert_id AS TEXT) AS e, feedback_type AS t, generated_faq_id AS f \
                  FROM expert_feedback ORDER BY 1";
         assert_eq!(dbs[0].cli_csv(q), dbs[1].cli_csv(q));
+        // Every column the seed writes, text and timestamps included (PostgreSQL's COPY is
+        // binary, SQLite's are bound parameters: two encoders, one result).
+        let columns = |db: &TestDb| {
+            let (ts, b) = match db.backend() {
+                Backend::Postgres => (
+                    "to_char(feedback_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+                    (|c: &str| format!("CAST({c} AS INT)")) as fn(&str) -> String,
+                ),
+                Backend::Sqlite => ("feedback_timestamp", (|c: &str| c.to_string()) as fn(&str) -> String),
+            };
+            db.cli_csv(&format!(
+                "SELECT CAST(id AS TEXT) AS id, CAST(query_id AS TEXT) AS q, CAST(category AS TEXT) AS c, \
+                 query_text, original_answer, expert_answer, CAST(ROUND(confidence_score * 100) AS INTEGER) AS cs, \
+                 time_spent_seconds, \
+                 complexity_rating, {ts} AS ts, {} AS a, {} AS s, task_creation_error, {} AS i \
+                 FROM expert_feedback ORDER BY 1",
+                b("task_creation_attempted"),
+                b("task_creation_success"),
+                b("improvement_applied")
+            ))
+        };
+        // Compared as parsed records: psql and sqlite3 quote CSV fields differently.
+        let records = |text: String| -> Vec<csv::StringRecord> {
+            csv::Reader::from_reader(text.as_bytes()).records().map(Result::unwrap).collect()
+        };
+        let (a, b) = (records(columns(&dbs[0])), records(columns(&dbs[1])));
+        assert_eq!(a.len(), 1500);
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x, y);
+        }
+    }
+    if let Some(lite) = dbs.iter().find(|db| db.backend() == Backend::Sqlite) {
+        // The bulk load ran on a rollback journal; the file is back in WAL mode.
+        assert_eq!(lite.cli_csv("PRAGMA journal_mode").lines().nth(1), Some("wal"));
     }
     // The data has every link state of SCHEMA.md.
     let v: serde_json::Value = serde_json::from_str(&reports[0]).unwrap();
@@ -113,12 +147,13 @@ fn demo_runs_in_an_empty_folder_and_reuses_its_data() {
 fn definitions(db: &TestDb) -> String {
     match db.backend() {
         Backend::Sqlite => db.cli_csv(
-            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'expert_feedback' ORDER BY type, name",
+            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN ('expert_feedback', 'faq_entries') \
+             ORDER BY type, name",
         ),
         Backend::Postgres => db.cli_csv(
-            "SELECT indexname AS n, indexdef AS d FROM pg_indexes WHERE tablename = 'expert_feedback' \
+            "SELECT indexname AS n, indexdef AS d FROM pg_indexes WHERE tablename IN ('expert_feedback', 'faq_entries') \
              UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint \
-             WHERE conrelid = 'expert_feedback'::regclass ORDER BY 1, 2",
+             WHERE conrelid IN ('expert_feedback'::regclass, 'faq_entries'::regclass) ORDER BY 1, 2",
         ),
     }
 }
@@ -129,6 +164,7 @@ fn a_bulk_seed_restores_every_index_and_constraint() {
         let db = TestDb::migrated(backend);
         let before = definitions(&db);
         assert!(before.contains("idx_expert_feedback_generated_faq_id"), "{before}");
+        assert!(before.contains("ix_faq_entries_category"), "{before}");
         seed(&db, &[]).success();
         assert_eq!(definitions(&db), before, "{backend:?}");
         // And foreign keys are enforced again afterwards.
