@@ -5,11 +5,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use faqlink::cli::Cli;
 
-/// mimalloc: `seed` allocates row text on one thread and frees it on another, which glibc's
-/// allocator serialises (measured: a third of the seed's client time in malloc/free).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     // A .env in the current directory may set DATABASE_URL; the real environment wins.
     if std::path::Path::new(".env").is_file() {
