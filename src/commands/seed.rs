@@ -490,27 +490,27 @@ impl Generator {
         }
     }
 
-    /// The timestamp of row `k`: rows arrive in time order, as production appends them, each
-    /// at a random instant of its own slice of the history.
-    fn timestamp(&mut self, k: u64) -> Timestamp {
+    /// The slice of the history (microsecond offsets `lo..hi`) row `k` falls in: rows arrive
+    /// in time order, as production appends them, each at a random instant of its own slice.
+    fn slice(&self, k: u64) -> (i64, i64) {
         let n = i128::from(self.plan.feedback);
         let span = i128::from(self.span_us);
-        let lo = (i128::from(k) * span / n) as i64;
-        let hi = ((i128::from(k) + 1) * span / n) as i64;
-        let offset = if hi > lo { self.rng.gen_range(lo..hi) } else { lo };
-        Timestamp(self.start + Duration::microseconds(offset))
+        ((i128::from(k) * span / n) as i64, ((i128::from(k) + 1) * span / n) as i64)
     }
 
     fn row(&mut self, k: u64, faqs: &mut Vec<NewFaq>) -> NewFeedback {
-        let rng = &mut self.rng;
-        let total = *self.cumulative.last().expect("at least one expert");
+        let (lo, hi) = self.slice(k);
+        let Generator { plan, rng, experts, cumulative, start, recent_queries, .. } = self;
+        let total = *cumulative.last().expect("at least one expert");
         let pick = rng.gen::<f64>() * total;
-        let expert = self.experts[self.cumulative.partition_point(|&c| c < pick).min(self.experts.len() - 1)].clone();
+        let expert = experts[cumulative.partition_point(|&c| c < pick).min(experts.len() - 1)].clone();
         let id = uuid(rng);
-        let timestamp = if rng.gen_bool(self.plan.null_timestamp_share) { None } else { Some(self.timestamp(k)) };
-        let rng = &mut self.rng;
-        let plan = &self.plan;
-        let recent_queries = &mut self.recent_queries;
+        let timestamp = if rng.gen_bool(plan.null_timestamp_share) {
+            None
+        } else {
+            let offset = if hi > lo { rng.gen_range(lo..hi) } else { lo };
+            Some(Timestamp(*start + Duration::microseconds(offset)))
+        };
         let correct = rng.gen_bool(plan.correct_share);
         let repeat = correct && !recent_queries.is_empty() && rng.gen_bool(plan.duplicate_share);
         let query_id = if repeat { recent_queries[rng.gen_range(0..recent_queries.len())].clone() } else { uuid(rng) };
@@ -587,7 +587,8 @@ impl Generator {
     }
 }
 
-/// `created_at` of an FAQ whose feedback has no timestamp.
+/// `created_at` of an FAQ whose feedback has no timestamp: 2025-11-24T00:00:00Z, the day the
+/// link migration shipped.
 const FAQ_FALLBACK_CREATED: Timestamp = Timestamp(DateTime::from_timestamp_nanos(1_763_942_400_000_000_000));
 
 impl Iterator for Generator {
