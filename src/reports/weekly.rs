@@ -161,12 +161,15 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
     let (lower, upper) = match (window.since, window.until) {
         (Some(s), Some(u)) => (Some(s), Some(u - Duration::microseconds(1))),
         _ => {
+            // Two scalar subqueries, so each end is one seek in the timestamp index on both
+            // backends (SQLite reads the whole index for a MIN and a MAX in one SELECT: 0.23 s
+            // at 1M rows).
             let mut sql = db.sql();
-            sql.push(
-                "SELECT MIN(ef.feedback_timestamp) AS first, MAX(ef.feedback_timestamp) AS last \
-                 FROM expert_feedback ef WHERE ef.feedback_timestamp IS NOT NULL",
-            );
+            sql.push("SELECT (SELECT MIN(ef.feedback_timestamp) FROM expert_feedback ef WHERE ef.feedback_timestamp IS NOT NULL");
             super::push_window(&mut sql, "ef.feedback_timestamp", window);
+            sql.push(") AS first, (SELECT MAX(ef.feedback_timestamp) FROM expert_feedback ef WHERE ef.feedback_timestamp IS NOT NULL");
+            super::push_window(&mut sql, "ef.feedback_timestamp", window);
+            sql.push(") AS last");
             let range: Vec<Range> = db.load("finding the weeks of the weekly report", &sql)?;
             let (first, last) = range.first().map_or((None, None), |r| (r.first.map(|t| t.0), r.last.map(|t| t.0)));
             let lower = window.since.or(first);
