@@ -7,7 +7,7 @@ use diesel::QueryableByName;
 use super::{col, Cell, Section};
 use crate::config::{ReportKind, Window};
 use crate::db::types::PortableTimestamptz;
-use crate::db::{Database, Timestamp};
+use crate::db::{Backend, Database, Timestamp};
 use crate::error::Result;
 
 /// Column layout (fixed by REPORTS.md).
@@ -66,27 +66,44 @@ impl OrphanRow {
 /// returns how many there were.
 pub fn stream(db: &mut Database, window: &Window, mut f: impl FnMut(OrphanRow) -> Result<()>) -> Result<u64> {
     let mut sql = db.sql();
-    // Two selective branches instead of one OR over every row: orphaned rows are found through
-    // the correct/success columns, dangling ones through the index on generated_faq_id with
-    // an anti-join on faq_entries. Only their (few) rows are sorted and joined to experts.
+    // Two selective branches instead of one OR over every row, and only their (few) rows are
+    // sorted and joined to experts:
+    // - orphaned rows: on PostgreSQL from the partial index ix_faqlink_orphaned, which holds
+    //   exactly these rows (10M rows: 0.03 s against 1.4 s reading every row), so the branch
+    //   selects no column outside it (the link is NULL by definition). On SQLite the unary `+`
+    //   keeps the planner off idx_expert_feedback_generated_faq_id for the IS NULL test: its
+    //   statistics say 3 rows per value, but NULL is two thirds of the table and each such
+    //   row costs a table lookup (1M rows: 0.87 s, against 0.12 s reading the `correct` range
+    //   of the covering ix_faqlink_reporting).
+    // - dangling rows: the anti-join reads only the narrow index on generated_faq_id to find
+    //   the FAQ ids that are missing, and the rows carrying them are fetched afterwards
+    //   (PostgreSQL, 10M rows: 1.9 s for the whole report against 3.9 s when the anti-join
+    //   read the wide reporting index for the columns it returns).
+    let unlinked = match db.backend() {
+        Backend::Postgres => "ef.generated_faq_id IS NULL",
+        Backend::Sqlite => "+ef.generated_faq_id IS NULL",
+    };
     sql.push(
         "SELECT CAST(o.id AS TEXT) AS feedback_id, CAST(o.expert_id AS TEXT) AS expert_id, \
                 ep.professional_registration_number AS professional_registration_number, \
                 o.feedback_timestamp AS feedback_timestamp, o.kind AS kind, o.generated_faq_id AS generated_faq_id \
          FROM (SELECT ef.id AS id, ef.expert_id AS expert_id, ef.feedback_timestamp AS feedback_timestamp, \
-                      'orphaned' AS kind, ef.generated_faq_id AS generated_faq_id \
+                      'orphaned' AS kind, CAST(NULL AS VARCHAR) AS generated_faq_id \
                FROM expert_feedback ef \
-               WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE \
-                 AND ef.generated_faq_id IS NULL",
-    );
+               WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE AND ",
+    )
+    .push(unlinked);
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(
         " UNION ALL \
                SELECT ef.id, ef.expert_id, ef.feedback_timestamp, 'dangling', ef.generated_faq_id \
                FROM expert_feedback ef \
-               WHERE ef.generated_faq_id IS NOT NULL \
-                 AND NOT EXISTS (SELECT 1 FROM faq_entries fe WHERE fe.id = ef.generated_faq_id)",
+               WHERE ef.generated_faq_id IN (SELECT d.generated_faq_id FROM expert_feedback d \
+                     WHERE d.generated_faq_id IS NOT NULL \
+                       AND NOT EXISTS (SELECT 1 FROM faq_entries fe WHERE fe.id = d.generated_faq_id)",
     );
+    super::push_window(&mut sql, "d.feedback_timestamp", window);
+    sql.push(")");
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     // uuid order on PostgreSQL equals the byte order of their lowercase text on SQLite.
     sql.push(

@@ -1,0 +1,2 @@
+DROP INDEX ix_faqlink_orphaned;
+DROP INDEX ix_faqlink_experts;

@@ -1,0 +1,1 @@
+-- faqlink-only, PostgreSQL-only: nothing to undo on SQLite (see up.sql).

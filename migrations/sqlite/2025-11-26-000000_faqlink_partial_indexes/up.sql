@@ -1,0 +1,9 @@
+-- faqlink-only, PostgreSQL-only: nothing to do on SQLite (this file keeps both chains on the
+-- same versions).
+--
+-- On PostgreSQL this migration adds two partial indexes, for the per-expert report and the
+-- orphaned links. SQLite does not need the first: its ix_faqlink_reporting is already keyed
+-- on (feedback_type, expert_id). Its planner does not use the second: sqlite_stat1 estimates
+-- 3 rows for `generated_faq_id IS NULL`, which sends it to idx_expert_feedback_generated_faq_id,
+-- so the orphans report keeps that index out with a unary `+` and reads the `correct` range
+-- of ix_faqlink_reporting instead (1M rows: 0.12 s).
