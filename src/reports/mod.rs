@@ -108,15 +108,21 @@ pub struct Outcome {
 pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut dyn Sink) -> Result<Outcome> {
     let outcome = db.read_snapshot(|db| {
         let mut outcome = Outcome::default();
+        // What an earlier section counted in this snapshot, for a later one to reuse.
+        let mut known_orphans = None;
         for &kind in kinds {
             match kind {
                 ReportKind::Experts => {
                     emit(sink, &experts::SECTION, experts::rows(db, window)?.iter().map(|r| r.cells()))?
                 }
-                ReportKind::Totals => emit(sink, &totals::SECTION, std::iter::once(totals::row(db, window)?.cells()))?,
+                ReportKind::Totals => {
+                    let row = totals::row(db, window)?;
+                    known_orphans = Some(orphans::Known { orphaned: row.orphaned_links, dangling: row.dangling_links });
+                    emit(sink, &totals::SECTION, std::iter::once(row.cells()))?
+                }
                 ReportKind::Orphans => {
                     sink.begin(&orphans::SECTION)?;
-                    outcome.orphan_rows = orphans::stream(db, window, |row| sink.row(&row.cells()))?;
+                    outcome.orphan_rows = orphans::stream(db, window, known_orphans, |row| sink.row(&row.cells()))?;
                     sink.end()?;
                 }
                 ReportKind::Duplicates => {
