@@ -1,22 +1,29 @@
--- faqlink's OWN query for `report totals` on PostgreSQL, as faqlink runs it (not the
--- reference): the SQL text built in src/reports/totals.rs, after the session settings of
--- src/commands/report.rs (jit = off, work_mem = 64MB), inside the read-only snapshot of src/db/mod.rs.
--- psql variable `window`: empty (full history) or the conditions faqlink appends, as in
--- experts.faqlink.postgres.sql. Used by bench/reports.sh.
+-- faqlink's OWN query for `report totals` on PostgreSQL, full history (not the reference): the
+-- SQL text built in src/reports/totals.rs (with src/reports/mod.rs's push_dangling), after the
+-- session settings of src/commands/report.rs (jit = off, work_mem = 64MB), inside the read-only
+-- snapshot of src/db/mod.rs. Used by bench/reports.sh.
 SET jit = off;
 SET work_mem = '64MB';
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
-SELECT COUNT(*) AS feedback_total,
-       COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS correct_feedback,
-       COUNT(*) FILTER (WHERE ef.feedback_type = 'incomplete') AS incomplete_feedback,
-       COUNT(*) FILTER (WHERE ef.feedback_type = 'incorrect') AS incorrect_feedback,
-       COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_attempted IS TRUE) AS workflow_attempted,
-       COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE) AS faq_published,
-       COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL) AS faqs_generated,
-       COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND fe.id IS NOT NULL) AS faqs_live,
-       COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE
-                              AND ef.generated_faq_id IS NULL) AS orphaned_links,
-       COUNT(*) FILTER (WHERE ef.generated_faq_id IS NOT NULL AND fe.id IS NULL) AS dangling_links
-FROM expert_feedback ef LEFT JOIN faq_entries fe ON fe.id = ef.generated_faq_id
-WHERE 1 = 1 :window;
+SELECT a.feedback_total AS feedback_total, a.correct_feedback AS correct_feedback,
+       a.incomplete_feedback AS incomplete_feedback, a.incorrect_feedback AS incorrect_feedback,
+       a.workflow_attempted AS workflow_attempted, a.faq_published AS faq_published,
+       a.faqs_generated AS faqs_generated, a.faqs_generated - b.dangling_correct AS faqs_live,
+       a.orphaned_links AS orphaned_links, b.dangling_links AS dangling_links
+FROM (SELECT COUNT(*) AS feedback_total,
+             COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS correct_feedback,
+             COUNT(*) FILTER (WHERE ef.feedback_type = 'incomplete') AS incomplete_feedback,
+             COUNT(*) FILTER (WHERE ef.feedback_type = 'incorrect') AS incorrect_feedback,
+             COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_attempted IS TRUE) AS workflow_attempted,
+             COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE) AS faq_published,
+             COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL) AS faqs_generated,
+             COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE
+                                    AND ef.generated_faq_id IS NULL) AS orphaned_links
+      FROM expert_feedback ef WHERE 1 = 1) a
+CROSS JOIN (SELECT COUNT(*) AS dangling_links,
+                   COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS dangling_correct
+            FROM expert_feedback ef
+            WHERE 1 = 1 AND ef.generated_faq_id IN (SELECT d.generated_faq_id FROM expert_feedback d
+                  WHERE d.generated_faq_id IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM faq_entries fe WHERE fe.id = d.generated_faq_id))) b;
 ROLLBACK;

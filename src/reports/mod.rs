@@ -161,6 +161,25 @@ pub fn push_window(sql: &mut Sql, column: &str, window: &Window) {
     }
 }
 
+/// Appends ` AND ef.generated_faq_id IN (…)`: the row's link names no faq_entries row (a
+/// dangling link), for rows in the window.
+///
+/// The anti-join reads only the narrow index on generated_faq_id (both backends) to find the
+/// FAQ ids that are missing, and the rows carrying them are looked up afterwards; joining
+/// every linked row to faq_entries cost a lookup per row on SQLite (1M rows: `report totals`
+/// 0.63 s -> 0.35 s) and made PostgreSQL read the wide reporting index for the anti-join
+/// (10M rows: `report orphans` 3.9 s -> 1.9 s).
+pub fn push_dangling(sql: &mut Sql, window: &Window) {
+    sql.push(
+        " AND ef.generated_faq_id IN (SELECT d.generated_faq_id FROM expert_feedback d \
+           WHERE d.generated_faq_id IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM faq_entries fe WHERE fe.id = d.generated_faq_id)",
+    );
+    push_window(sql, "d.feedback_timestamp", window);
+    sql.push(")");
+    push_window(sql, "ef.feedback_timestamp", window);
+}
+
 /// Shorthand for a column description.
 pub(crate) const fn col(name: &'static str, title: &'static str, numeric: bool) -> Column {
     Column { name, title, numeric }

@@ -91,22 +91,35 @@ impl TotalsRow {
 /// Computes the totals in one pass over the window.
 pub fn row(db: &mut Database, window: &Window) -> Result<TotalsRow> {
     let mut sql = db.sql();
+    // Counters over the feedback rows alone, plus the dangling links counted apart (see
+    // `push_dangling`): a row's FAQ is live exactly when it is linked and not dangling, so
+    // faqs_live = faqs_generated - dangling correct rows, without joining every row to
+    // faq_entries.
     sql.push(
-        "SELECT COUNT(*) AS feedback_total, \
+        "SELECT a.feedback_total AS feedback_total, a.correct_feedback AS correct_feedback, \
+                a.incomplete_feedback AS incomplete_feedback, a.incorrect_feedback AS incorrect_feedback, \
+                a.workflow_attempted AS workflow_attempted, a.faq_published AS faq_published, \
+                a.faqs_generated AS faqs_generated, a.faqs_generated - b.dangling_correct AS faqs_live, \
+                a.orphaned_links AS orphaned_links, b.dangling_links AS dangling_links \
+         FROM (SELECT COUNT(*) AS feedback_total, \
            COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS correct_feedback, \
            COUNT(*) FILTER (WHERE ef.feedback_type = 'incomplete') AS incomplete_feedback, \
            COUNT(*) FILTER (WHERE ef.feedback_type = 'incorrect') AS incorrect_feedback, \
            COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_attempted IS TRUE) AS workflow_attempted, \
            COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE) AS faq_published, \
            COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL) AS faqs_generated, \
-           COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND fe.id IS NOT NULL) AS faqs_live, \
            COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE \
-                                  AND ef.generated_faq_id IS NULL) AS orphaned_links, \
-           COUNT(*) FILTER (WHERE ef.generated_faq_id IS NOT NULL AND fe.id IS NULL) AS dangling_links \
-         FROM expert_feedback ef LEFT JOIN faq_entries fe ON fe.id = ef.generated_faq_id \
-         WHERE 1 = 1",
+                                  AND ef.generated_faq_id IS NULL) AS orphaned_links \
+         FROM expert_feedback ef WHERE 1 = 1",
     );
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
+    sql.push(
+        ") a CROSS JOIN (SELECT COUNT(*) AS dangling_links, \
+           COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS dangling_correct \
+         FROM expert_feedback ef WHERE 1 = 1",
+    );
+    super::push_dangling(&mut sql, window);
+    sql.push(") b");
     let rows: Vec<TotalsRow> = db.load("the totals report", &sql)?;
     Ok(rows.into_iter().next().expect("an aggregate without GROUP BY returns one row"))
 }
