@@ -5,6 +5,7 @@
 pub mod duplicates;
 pub mod experts;
 pub mod orphans;
+pub mod shared;
 pub mod totals;
 pub mod weekly;
 
@@ -110,13 +111,25 @@ pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut 
         let mut outcome = Outcome::default();
         // What an earlier section counted in this snapshot, for a later one to reuse.
         let mut known_orphans = None;
+        // experts, totals and weekly from one pass, when the backend gains by it.
+        let mut shared = None;
+        if shared::applies(db.backend(), kinds) {
+            shared = Some(shared::compute(db, window)?);
+        }
         for &kind in kinds {
             match kind {
                 ReportKind::Experts => {
-                    emit(sink, &experts::SECTION, experts::rows(db, window)?.iter().map(|r| r.cells()))?
+                    let rows = match shared.as_mut() {
+                        Some(s) => std::mem::take(&mut s.experts),
+                        None => experts::rows(db, window)?,
+                    };
+                    emit(sink, &experts::SECTION, rows.iter().map(|r| r.cells()))?
                 }
                 ReportKind::Totals => {
-                    let row = totals::row(db, window)?;
+                    let row = match &shared {
+                        Some(s) => s.totals,
+                        None => totals::row(db, window)?,
+                    };
                     known_orphans = Some(orphans::Known { orphaned: row.orphaned_links, dangling: row.dangling_links });
                     emit(sink, &totals::SECTION, std::iter::once(row.cells()))?
                 }
@@ -131,7 +144,11 @@ pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut 
                     sink.end()?;
                 }
                 ReportKind::Weekly => {
-                    emit(sink, &weekly::SECTION, weekly::rows(db, window)?.iter().map(|r| r.cells()))?
+                    let rows = match shared.as_mut() {
+                        Some(s) => std::mem::take(&mut s.weeks),
+                        None => weekly::rows(db, window)?,
+                    };
+                    emit(sink, &weekly::SECTION, rows.iter().map(|r| r.cells()))?
                 }
             }
         }

@@ -5,7 +5,7 @@ use diesel::QueryableByName;
 
 use super::{col, Cell, Pct, Section};
 use crate::config::{ReportKind, Window};
-use crate::db::Database;
+use crate::db::{Database, Sql};
 use crate::error::Result;
 
 /// Column layout (fixed by REPORTS.md).
@@ -113,13 +113,37 @@ pub fn row(db: &mut Database, window: &Window) -> Result<TotalsRow> {
          FROM expert_feedback ef WHERE 1 = 1",
     );
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
+    sql.push(") a CROSS JOIN (");
+    push_dangling_counts(&mut sql, window);
+    sql.push(") b");
+    let rows: Vec<TotalsRow> = db.load("the totals report", &sql)?;
+    Ok(rows.into_iter().next().expect("an aggregate without GROUP BY returns one row"))
+}
+
+/// The dangling links in the window: of any type, and of `correct` rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]
+pub struct Dangling {
+    /// Rows of any type whose link names no faq_entries row.
+    #[diesel(sql_type = BigInt)]
+    pub dangling_links: i64,
+    /// Of those, the `correct` rows (linked, but their FAQ is not live).
+    #[diesel(sql_type = BigInt)]
+    pub dangling_correct: i64,
+}
+
+fn push_dangling_counts(sql: &mut Sql, window: &Window) {
     sql.push(
-        ") a CROSS JOIN (SELECT COUNT(*) AS dangling_links, \
+        "SELECT COUNT(*) AS dangling_links, \
            COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS dangling_correct \
          FROM expert_feedback ef WHERE 1 = 1",
     );
-    super::push_dangling(&mut sql, window);
-    sql.push(") b");
-    let rows: Vec<TotalsRow> = db.load("the totals report", &sql)?;
+    super::push_dangling(sql, window);
+}
+
+/// Counts the dangling links alone (for a run that has the other counters already).
+pub fn dangling(db: &mut Database, window: &Window) -> Result<Dangling> {
+    let mut sql = db.sql();
+    push_dangling_counts(&mut sql, window);
+    let rows: Vec<Dangling> = db.load("counting dangling links", &sql)?;
     Ok(rows.into_iter().next().expect("an aggregate without GROUP BY returns one row"))
 }

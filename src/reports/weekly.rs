@@ -155,8 +155,10 @@ fn bucket_sql(backend: Backend, g: i64) -> (String, String) {
     }
 }
 
-/// The weekly rows.
-pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
+/// The week boundaries of the report: Monday 00:00 in the window's zone, from the week of
+/// the window's start (or the first feedback) to just past its end (or the last feedback);
+/// `None` when there is no week to show. N weeks have N + 1 boundaries.
+pub fn bounds(db: &mut Database, window: &Window) -> Result<Option<Vec<DateTime<Utc>>>> {
     // The span of weeks: the window's bounds, or the data's first/last timestamp.
     let (lower, upper) = match (window.since, window.until) {
         (Some(s), Some(u)) => (Some(s), Some(u - Duration::microseconds(1))),
@@ -178,10 +180,41 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
             (lower, upper)
         }
     };
-    let (Some(lower), Some(upper)) = (lower, upper) else {
+    Ok(match (lower, upper) {
+        (Some(lower), Some(upper)) => Some(boundaries(lower, upper, window)),
+        _ => None,
+    })
+}
+
+/// One row of zeros per week between `bounds`.
+pub fn empty_weeks(bounds: &[DateTime<Utc>], window: &Window) -> Vec<WeekRow> {
+    bounds[..bounds.len().saturating_sub(1)]
+        .iter()
+        .map(|b| WeekRow {
+            week_start: b.with_timezone(&window.tz).date_naive(),
+            feedback_total: 0,
+            correct_feedback: 0,
+            faqs_generated: 0,
+            orphaned_links: 0,
+            previous: None,
+        })
+        .collect()
+}
+
+/// Fills in each week's previous week, for the change columns.
+pub fn link_previous(weeks: &mut [WeekRow]) {
+    for i in 1..weeks.len() {
+        let p = &weeks[i - 1];
+        let prev = (p.feedback_total, p.faqs_generated, p.conversion_rate_pct());
+        weeks[i].previous = Some(prev);
+    }
+}
+
+/// The weekly rows.
+pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
+    let Some(bounds) = bounds(db, window)? else {
         return Ok(Vec::new());
     };
-    let bounds = boundaries(lower, upper, window);
     let g = bucket_seconds(&bounds);
     let (bucket_select, bucket_key) = bucket_sql(db.backend(), g);
     // Only the window's own bounds filter: with an open side the weeks were taken from the
@@ -200,17 +233,7 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
         );
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(" GROUP BY ").push(&bucket_key);
-    let mut weeks: Vec<WeekRow> = bounds[..bounds.len() - 1]
-        .iter()
-        .map(|b| WeekRow {
-            week_start: b.with_timezone(&window.tz).date_naive(),
-            feedback_total: 0,
-            correct_feedback: 0,
-            faqs_generated: 0,
-            orphaned_links: 0,
-            previous: None,
-        })
-        .collect();
+    let mut weeks = empty_weeks(&bounds, window);
     db.for_each("the weekly report", &sql, |b: Bucket| {
         let start = b.bucket;
         // Index of the last boundary at or before the bucket's start.
@@ -223,11 +246,7 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
         }
         Ok(())
     })?;
-    for i in 1..weeks.len() {
-        let p = &weeks[i - 1];
-        let prev = (p.feedback_total, p.faqs_generated, p.conversion_rate_pct());
-        weeks[i].previous = Some(prev);
-    }
+    link_previous(&mut weeks);
     Ok(weeks)
 }
 

@@ -191,6 +191,18 @@ fn weekly_in_other_zones_matches_postgres_reference_on_both_backends() {
             for db in [&pg, &lite] {
                 let ours = faqlink_rows(&mut db.open_read_only(), "weekly", &window);
                 assert_eq!(ours, reference, "weekly {:?} in {zone}, dataset {seed}, {window:?}", db.backend());
+                // `report all` computes weekly in its shared pass on PostgreSQL (weeks by
+                // width_bucket over the zone's boundaries): the same rows.
+                let mut all = Collect::default();
+                reports::run(&mut db.open_read_only(), &ReportKind::ALL, &window, &mut all).unwrap();
+                let weekly = all.0.pop().expect("weekly is the last section of all");
+                let weekly: Rows = weekly.into_iter().map(|cells| text(cells, 7)).collect();
+                assert_eq!(
+                    weekly,
+                    reference,
+                    "weekly in all, {:?} in {zone}, dataset {seed}, {window:?}",
+                    db.backend()
+                );
             }
         }
     }
