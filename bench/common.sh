@@ -12,6 +12,7 @@ FAQLINK="${BENCH_FAQLINK:-$ROOT/target/release/faqlink}"
 BENCH_PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 BENCH_PG="${BENCH_PG%/}"
 INDEX_MIGRATION="2025-11-25-000000_faqlink_reporting_index"
+PARTIAL_INDEX_MIGRATION="2025-11-26-000000_faqlink_partial_indexes"
 
 # The fixed seed arguments of every benchmark dataset (only --feedback varies).
 SEED_ARGS=(--experts 200 --seed 1 --weeks 104 --end 2026-11-23 --deleted-share 0.05)
@@ -42,9 +43,10 @@ dataset_url() { # SIZE BACKEND
   esac
 }
 
-# A statement of the reporting-index migration without its comments.
-index_sql() { # BACKEND up|down
-  sed -e '/^[[:space:]]*--/d' "$ROOT/migrations/$1/$INDEX_MIGRATION/$2.sql"
+# The statements of one of faqlink's index migrations without their comments (empty for the
+# SQLite side of the partial-index migration, which is a no-op there).
+index_sql() { # BACKEND up|down [MIGRATION]
+  sed -e '/^[[:space:]]*--/d' "$ROOT/migrations/$1/${3:-$INDEX_MIGRATION}/$2.sql"
 }
 
 # Runs SQL on a dataset, printing unaligned results.
@@ -73,23 +75,42 @@ has_reporting_index() { # BACKEND URL
   [ -n "$(index_columns_actual "$1" "$2")" ]
 }
 
-drop_reporting_index() { # BACKEND URL
+# PostgreSQL's partial indexes (ix_faqlink_experts, ix_faqlink_orphaned) are there.
+has_partial_indexes() { # BACKEND URL
+  [ "$1" = postgres ] || return 1
+  [ "$(run_sql postgres "$2" "SELECT to_regclass('ix_faqlink_experts') IS NOT NULL \
+         AND to_regclass('ix_faqlink_orphaned') IS NOT NULL")" = t ]
+}
+
+# Drops every faqlink-only index (both index migrations' down.sql, newest first).
+drop_faqlink_indexes() { # BACKEND URL
+  if has_partial_indexes "$1" "$2"; then
+    log "dropping ix_faqlink_experts, ix_faqlink_orphaned ($1)"
+    run_sql "$1" "$2" "$(index_sql "$1" down "$PARTIAL_INDEX_MIGRATION")" >/dev/null
+  fi
   has_reporting_index "$1" "$2" || return 0
   log "dropping ix_faqlink_reporting ($1)"
   run_sql "$1" "$2" "$(index_sql "$1" down)" >/dev/null
 }
 
-# Creates the index as the current migration defines it; an index of an older definition
-# (a dataset seeded by an older faqlink) is replaced.
-create_reporting_index() { # BACKEND URL
+# Creates every faqlink-only index as the current migrations define them; a reporting index
+# of an older definition (a dataset seeded by an older faqlink) is replaced.
+create_faqlink_indexes() { # BACKEND URL
   local actual
   actual=$(index_columns_actual "$1" "$2")
-  [ "$actual" = "$(index_columns_expected "$1")" ] && return 0
-  [ -n "$actual" ] && drop_reporting_index "$1" "$2"
-  log "creating ix_faqlink_reporting ($1)"
-  run_sql "$1" "$2" "$(index_sql "$1" up)" >/dev/null
-  # SQLite plans from sqlite_stat1, which lost the index's row when it was dropped.
-  if [ "$1" = sqlite ]; then run_sql sqlite "$2" "ANALYZE ix_faqlink_reporting" >/dev/null; fi
+  if [ "$actual" != "$(index_columns_expected "$1")" ]; then
+    [ -n "$actual" ] && { log "dropping an older ix_faqlink_reporting ($1)"; run_sql "$1" "$2" "$(index_sql "$1" down)" >/dev/null; }
+    log "creating ix_faqlink_reporting ($1)"
+    run_sql "$1" "$2" "$(index_sql "$1" up)" >/dev/null
+    # SQLite plans from sqlite_stat1, which lost the index's row when it was dropped.
+    if [ "$1" = sqlite ]; then run_sql sqlite "$2" "ANALYZE ix_faqlink_reporting" >/dev/null; fi
+  fi
+  if [ "$1" = postgres ] && ! has_partial_indexes "$1" "$2"; then
+    log "creating ix_faqlink_experts, ix_faqlink_orphaned ($1)"
+    run_sql "$1" "$2" "SET client_min_messages = warning; DROP INDEX IF EXISTS ix_faqlink_experts; \
+      DROP INDEX IF EXISTS ix_faqlink_orphaned;" >/dev/null
+    run_sql "$1" "$2" "$(index_sql "$1" up "$PARTIAL_INDEX_MIGRATION")" >/dev/null
+  fi
 }
 
 # Peak RSS of a command in KiB (GNU time's "Maximum resident set size").

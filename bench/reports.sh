@@ -12,8 +12,9 @@
 #
 # Datasets come from bench/datasets.sh (created or reused). Each comparison is one hyperfine
 # invocation with both commands (medians of its JSON export); faqlink's peak RSS is GNU time's
-# "Maximum resident set size" of one more run. The "no index" rows drop ix_faqlink_reporting
-# (migrations/*/2025-11-25-000000_faqlink_reporting_index/down.sql) and recreate it afterwards
+# "Maximum resident set size" of one more run. The "without faqlink's indexes" rows drop the
+# faqlink-only indexes (the down.sql of migrations/*/2025-11-25-000000_faqlink_reporting_index
+# and, on PostgreSQL, 2025-11-26-000000_faqlink_partial_indexes) and recreate them afterwards
 # (up.sql), also when interrupted. The table is printed and kept in bench/data/results/.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -98,14 +99,14 @@ emit() { # WORK FAQLINK_S REFERENCE_S RSS_KIB
     "$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", a / b }')" "$4" >>"$rows"
 }
 
-restore_index() { [ -n "${url:-}" ] && create_reporting_index "$backend" "$url" || true; }
+restore_index() { [ -n "${url:-}" ] && create_faqlink_indexes "$backend" "$url" || true; }
 trap restore_index EXIT
 trap 'exit 130' INT TERM
 
 for size in $sizes; do
   for backend in $backends; do
     url=$(bench/datasets.sh "$size" "$backend")
-    create_reporting_index "$backend" "$url"
+    create_faqlink_indexes "$backend" "$url"
     ref="reports/%s.$backend.sql"
     r() { printf "$ref" "$1"; }
 
@@ -136,15 +137,15 @@ for size in $sizes; do
         "$(fl experts --last-week)" "$(own_pg bench/sql/experts.faqlink.postgres.sql "$WEEK_WINDOW")"
     fi
 
-    drop_reporting_index "$backend" "$url"
-    measure experts_noix "experts vs reference, both without ix_faqlink_reporting" experts \
+    drop_faqlink_indexes "$backend" "$url"
+    measure experts_noix "experts vs reference, both without faqlink's indexes" experts \
       "$(fl experts)" "$(client "$(r experts)")"
-    measure totals_noix "totals vs reference, both without ix_faqlink_reporting" totals \
+    measure totals_noix "totals vs reference, both without faqlink's indexes" totals \
       "$(fl totals)" "$(client "$(r totals)")"
-    create_reporting_index "$backend" "$url"
-    # Two runs of one script, not one hyperfine invocation: the index cannot be both there
+    create_faqlink_indexes "$backend" "$url"
+    # Two runs of one script, not one hyperfine invocation: the indexes cannot be both there
     # and gone.
-    emit "experts with ix_faqlink_reporting vs reference without it" \
+    emit "experts with faqlink's indexes vs reference without them" \
       "${FL[experts]}" "${REF[experts_noix]}" "-"
   done
 done
