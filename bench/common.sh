@@ -111,6 +111,17 @@ create_faqlink_indexes() { # BACKEND URL
       DROP INDEX IF EXISTS ix_faqlink_orphaned;" >/dev/null
     run_sql "$1" "$2" "$(index_sql "$1" up "$PARTIAL_INDEX_MIGRATION")" >/dev/null
   fi
+  settle "$1" "$2"
+}
+
+# Writes what index builds left in the WAL out to the data files before anything is timed, so
+# a measurement does not share the disk with a checkpoint (PostgreSQL) or read new index pages
+# through the WAL (SQLite).
+settle() { # BACKEND URL
+  case "$1" in
+    postgres) run_sql postgres "$2" "CHECKPOINT" >/dev/null || true ;;
+    sqlite) run_sql sqlite "$2" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null || true ;;
+  esac
 }
 
 # Peak RSS of a command in KiB (GNU time's "Maximum resident set size").

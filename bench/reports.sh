@@ -138,6 +138,7 @@ for size in $sizes; do
     fi
 
     drop_faqlink_indexes "$backend" "$url"
+    settle "$backend" "$url"
     measure experts_noix "experts vs reference, both without faqlink's indexes" experts \
       "$(fl experts)" "$(client "$(r experts)")"
     measure totals_noix "totals vs reference, both without faqlink's indexes" totals \

@@ -1,6 +1,7 @@
 -- faqlink's OWN query for `report experts` on PostgreSQL, as faqlink runs it (not the
 -- reference): the SQL text built in src/reports/experts.rs, after the session settings of
--- src/commands/report.rs (jit = off, work_mem = 64MB), inside the read-only snapshot of src/db/mod.rs.
+-- src/commands/report.rs (jit = off, work_mem = 64MB,
+-- parallel_leader_participation = off), inside the read-only snapshot of src/db/mod.rs.
 -- faqlink sorts the ~200 rows itself, so there is no ORDER BY.
 -- psql variable `window`: empty (full history) or the conditions faqlink appends
 -- (src/reports/mod.rs push_window), e.g.
@@ -9,6 +10,7 @@
 -- Used by bench/reports.sh to measure what faqlink adds to the database's own time.
 SET jit = off;
 SET work_mem = '64MB';
+SET parallel_leader_participation = off;
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 SELECT CAST(ep.id AS TEXT) AS expert_id,
        ep.professional_registration_number AS professional_registration_number,

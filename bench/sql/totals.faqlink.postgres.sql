@@ -1,9 +1,11 @@
 -- faqlink's OWN query for `report totals` on PostgreSQL, full history (not the reference): the
 -- SQL text built in src/reports/totals.rs (with src/reports/mod.rs's push_dangling), after the
--- session settings of src/commands/report.rs (jit = off, work_mem = 64MB), inside the read-only
+-- session settings of src/commands/report.rs (jit = off, work_mem = 64MB,
+-- parallel_leader_participation = off), inside the read-only
 -- snapshot of src/db/mod.rs. Used by bench/reports.sh.
 SET jit = off;
 SET work_mem = '64MB';
+SET parallel_leader_participation = off;
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 SELECT a.feedback_total AS feedback_total, a.correct_feedback AS correct_feedback,
        a.incomplete_feedback AS incomplete_feedback, a.incorrect_feedback AS incorrect_feedback,
