@@ -78,18 +78,7 @@ pub fn compute(db: &mut Database, window: &Window) -> Result<Shared> {
          FROM (SELECT ef.expert_id AS expert_id, ",
     );
     push_week(&mut sql, bounds.as_deref());
-    sql.push(
-        " AS week, COUNT(*) AS feedback_total, \
-           COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS correct_feedback, \
-           COUNT(*) FILTER (WHERE ef.feedback_type = 'incomplete') AS incomplete_feedback, \
-           COUNT(*) FILTER (WHERE ef.feedback_type = 'incorrect') AS incorrect_feedback, \
-           COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_attempted IS TRUE) AS workflow_attempted, \
-           COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE) AS faq_published, \
-           COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL) AS faqs_generated, \
-           COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE \
-                                  AND ef.generated_faq_id IS NULL) AS orphaned_links \
-         FROM expert_feedback ef WHERE 1 = 1",
-    );
+    sql.push(" AS week, ").push(totals::FEEDBACK_COUNTERS).push(" FROM expert_feedback ef WHERE 1 = 1");
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(" GROUP BY 1, 2) s LEFT JOIN expert_profiles ep ON ep.id = s.expert_id");
 
@@ -134,10 +123,7 @@ pub fn compute(db: &mut Database, window: &Window) -> Result<Shared> {
         }
         // The weekly report leaves NULL timestamps out (they have no week).
         if let Some(w) = g.week.and_then(|w| usize::try_from(w).ok()?.checked_sub(1)).and_then(|w| weeks.get_mut(w)) {
-            w.feedback_total += g.feedback_total;
-            w.correct_feedback += g.correct_feedback;
-            w.faqs_generated += g.faqs_generated;
-            w.orphaned_links += g.orphaned_links;
+            w.add(g.feedback_total, g.correct_feedback, g.faqs_generated, g.orphaned_links);
         }
         Ok(())
     })?;

@@ -101,17 +101,10 @@ pub fn row(db: &mut Database, window: &Window) -> Result<TotalsRow> {
                 a.workflow_attempted AS workflow_attempted, a.faq_published AS faq_published, \
                 a.faqs_generated AS faqs_generated, a.faqs_generated - b.dangling_correct AS faqs_live, \
                 a.orphaned_links AS orphaned_links, b.dangling_links AS dangling_links \
-         FROM (SELECT COUNT(*) AS feedback_total, \
-           COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS correct_feedback, \
-           COUNT(*) FILTER (WHERE ef.feedback_type = 'incomplete') AS incomplete_feedback, \
-           COUNT(*) FILTER (WHERE ef.feedback_type = 'incorrect') AS incorrect_feedback, \
-           COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_attempted IS TRUE) AS workflow_attempted, \
-           COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE) AS faq_published, \
-           COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL) AS faqs_generated, \
-           COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE \
-                                  AND ef.generated_faq_id IS NULL) AS orphaned_links \
-         FROM expert_feedback ef WHERE 1 = 1",
-    );
+         FROM (SELECT ",
+    )
+    .push(FEEDBACK_COUNTERS)
+    .push(" FROM expert_feedback ef WHERE 1 = 1");
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(") a CROSS JOIN (");
     push_dangling_counts(&mut sql, window);
@@ -119,6 +112,18 @@ pub fn row(db: &mut Database, window: &Window) -> Result<TotalsRow> {
     let rows: Vec<TotalsRow> = db.load("the totals report", &sql)?;
     Ok(rows.into_iter().next().expect("an aggregate without GROUP BY returns one row"))
 }
+
+/// The funnel's counters over feedback rows `ef` (every column but the dangling links and
+/// faqs_live): `report totals` takes them over the window, `report all` per (expert, week).
+pub(crate) const FEEDBACK_COUNTERS: &str = "COUNT(*) AS feedback_total, \
+   COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS correct_feedback, \
+   COUNT(*) FILTER (WHERE ef.feedback_type = 'incomplete') AS incomplete_feedback, \
+   COUNT(*) FILTER (WHERE ef.feedback_type = 'incorrect') AS incorrect_feedback, \
+   COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_attempted IS TRUE) AS workflow_attempted, \
+   COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE) AS faq_published, \
+   COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL) AS faqs_generated, \
+   COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE \
+                          AND ef.generated_faq_id IS NULL) AS orphaned_links";
 
 /// The dangling links in the window: of any type, and of `correct` rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]

@@ -58,6 +58,14 @@ impl WeekRow {
         Pct::of(self.faqs_generated, self.correct_feedback)
     }
 
+    /// Adds a group's counts (feedback, correct, FAQs linked, orphaned) to the week.
+    pub fn add(&mut self, feedback_total: i64, correct_feedback: i64, faqs_generated: i64, orphaned_links: i64) {
+        self.feedback_total += feedback_total;
+        self.correct_feedback += correct_feedback;
+        self.faqs_generated += faqs_generated;
+        self.orphaned_links += orphaned_links;
+    }
+
     /// The row as report cells.
     pub fn cells(&self) -> Vec<Cell> {
         let (d_total, d_faqs, d_rate) = match self.previous {
@@ -239,10 +247,7 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
         // Index of the last boundary at or before the bucket's start.
         let i = bounds.partition_point(|x| x.timestamp() <= start);
         if let Some(w) = i.checked_sub(1).and_then(|i| weeks.get_mut(i)) {
-            w.feedback_total += b.feedback_total;
-            w.correct_feedback += b.correct_feedback;
-            w.faqs_generated += b.faqs_generated;
-            w.orphaned_links += b.orphaned_links;
+            w.add(b.feedback_total, b.correct_feedback, b.faqs_generated, b.orphaned_links);
         }
         Ok(())
     })?;
