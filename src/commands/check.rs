@@ -426,8 +426,6 @@ fn index_finding(db: &mut Database) -> Result<Finding> {
 pub struct Recommended {
     /// What the finding is called.
     pub what: &'static str,
-    /// The index name faqlink's migrations use.
-    pub name: &'static str,
     /// The columns an existing index must start with to count (key columns, then INCLUDE).
     pub columns: &'static [&'static str],
     /// The statement that creates it on a live database.
@@ -438,7 +436,6 @@ pub struct Recommended {
 
 const REPORTING_POSTGRES: Recommended = Recommended {
     what: "covering reporting index",
-    name: "ix_faqlink_reporting",
     columns: &[
         "feedback_timestamp",
         "feedback_type",
@@ -457,7 +454,6 @@ const REPORTING_POSTGRES: Recommended = Recommended {
 
 const EXPERTS_POSTGRES: Recommended = Recommended {
     what: "per-expert index",
-    name: "ix_faqlink_experts",
     columns: &["expert_id", "generated_faq_id"],
     statement: "CREATE INDEX CONCURRENTLY ix_faqlink_experts ON expert_feedback (expert_id) \
                 INCLUDE (generated_faq_id) WHERE feedback_type = 'correct';",
@@ -467,7 +463,6 @@ const EXPERTS_POSTGRES: Recommended = Recommended {
 
 const ORPHANED_POSTGRES: Recommended = Recommended {
     what: "orphaned-links index",
-    name: "ix_faqlink_orphaned",
     columns: &["feedback_timestamp", "id", "expert_id"],
     statement: "CREATE INDEX CONCURRENTLY ix_faqlink_orphaned ON expert_feedback (feedback_timestamp, id) \
                 INCLUDE (expert_id) WHERE feedback_type = 'correct' AND task_creation_success IS TRUE \
@@ -480,7 +475,6 @@ const ORPHANED_POSTGRES: Recommended = Recommended {
 /// (feedback_type, expert_id), which its planner needs to avoid a table lookup per row.
 const REPORTING_SQLITE: Recommended = Recommended {
     what: "covering reporting index",
-    name: "ix_faqlink_reporting",
     columns: &[
         "feedback_type",
         "expert_id",

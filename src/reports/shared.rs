@@ -14,7 +14,7 @@ use super::experts::ExpertRow;
 use super::totals::{self, TotalsRow};
 use super::weekly::{self, WeekRow};
 use crate::config::{ReportKind, Window};
-use crate::db::{Backend, Database, Timestamp, Value};
+use crate::db::{Backend, Database, Sql, Timestamp, Value};
 use crate::error::Result;
 
 /// The experts, totals and weekly sections, computed together.
@@ -83,18 +83,7 @@ pub fn compute(db: &mut Database, window: &Window) -> Result<Shared> {
     sql.push(" GROUP BY 1, 2) s LEFT JOIN expert_profiles ep ON ep.id = s.expert_id");
 
     let mut weeks = bounds.as_deref().map_or_else(Vec::new, |b| weekly::empty_weeks(b, window));
-    let mut totals = TotalsRow {
-        feedback_total: 0,
-        correct_feedback: 0,
-        incomplete_feedback: 0,
-        incorrect_feedback: 0,
-        workflow_attempted: 0,
-        faq_published: 0,
-        faqs_generated: 0,
-        faqs_live: 0,
-        orphaned_links: 0,
-        dangling_links: 0,
-    };
+    let mut totals = TotalsRow::default();
     // One entry per expert (at most a few thousand), in the order their groups arrive.
     let mut experts: Vec<ExpertRow> = Vec::new();
     let mut expert_index = std::collections::HashMap::new();
@@ -137,7 +126,7 @@ pub fn compute(db: &mut Database, window: &Window) -> Result<Shared> {
 
 /// The 1-based week of `ef.feedback_timestamp` between `bounds` (`width_bucket` over the
 /// boundary array: a binary search per row), or NULL when there are no weeks.
-fn push_week(sql: &mut crate::db::Sql, bounds: Option<&[DateTime<Utc>]>) {
+fn push_week(sql: &mut Sql, bounds: Option<&[DateTime<Utc>]>) {
     match bounds {
         Some(bounds) => {
             sql.push("width_bucket(ef.feedback_timestamp, ARRAY[");

@@ -29,7 +29,7 @@ pub const SECTION: Section = Section {
 };
 
 /// The funnel counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, QueryableByName)]
 pub struct TotalsRow {
     /// Every feedback row in the window.
     #[diesel(sql_type = BigInt)]
