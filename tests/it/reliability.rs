@@ -102,6 +102,30 @@ fn statement_timeout_bounds_a_blocked_report() {
     let _ = locker.wait();
 }
 
+#[test]
+fn report_sessions_use_faqlink_settings() {
+    if skip_pg() {
+        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
+        return;
+    }
+    let db = TestDb::migrated(Backend::Postgres);
+    let mut conn = db.open_read_only();
+    faqlink::commands::report::prepare_postgres(&mut conn, Some(7)).unwrap();
+    // No JIT, in-memory grouping, the leader only gathers (docs/PERFORMANCE.md), the timeout asked for.
+    let mut sql = conn.sql();
+    sql.push(
+        "SELECT CAST(current_setting('jit') || ',' || current_setting('work_mem') || ',' || \
+                current_setting('parallel_leader_participation') || ',' || current_setting('statement_timeout') AS TEXT) AS s",
+    );
+    #[derive(diesel::QueryableByName)]
+    struct Settings {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        s: String,
+    }
+    let rows: Vec<Settings> = conn.load("reading the session settings", &sql).unwrap();
+    assert_eq!(rows[0].s, "off,64MB,off,7s");
+}
+
 /// A psql session holding an ACCESS EXCLUSIVE lock on `table` (kill it to release).
 fn hold_lock(db: &TestDb, table: &str) -> std::process::Child {
     let mut locker = Command::new("psql")
