@@ -152,17 +152,74 @@ impl Database {
     /// PostgreSQL: `REPEATABLE READ, READ ONLY`; SQLite: one read transaction (WAL keeps
     /// writers going meanwhile). Nothing is written either way.
     pub fn read_snapshot<R>(&mut self, f: impl FnOnce(&mut Database) -> Result<R>) -> Result<R> {
+        self.read_snapshot_with_reader(false, |db, _| f(db))
+    }
+
+    /// [`Database::read_snapshot`] with, when `want_reader` is set and the database is a SQLite
+    /// file, a second read-only connection that reads the very same snapshot, so that one
+    /// report can be split over two threads (SQLite runs a query on one core). `f` gets `None`
+    /// on PostgreSQL (it parallelises inside the server), and whenever the same snapshot
+    /// cannot be proven or the second connection cannot be opened: the work then runs on
+    /// this connection alone, with the same result.
+    pub fn read_snapshot_with_reader<R>(
+        &mut self,
+        want_reader: bool,
+        f: impl FnOnce(&mut Database, Option<&mut Database>) -> Result<R>,
+    ) -> Result<R> {
         let begin = match self.backend() {
             Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
             Backend::Sqlite => "BEGIN DEFERRED",
         };
         self.batch("starting a read-only transaction", begin)?;
-        let result = f(self);
+        let mut reader = None;
+        if want_reader && self.backend() == Backend::Sqlite {
+            // This connection has read nothing in its transaction yet, as join_snapshot needs.
+            reader = self.second_reader();
+        }
+        let result = f(self, reader.as_mut());
         // A read-only transaction has nothing to keep: end it the same way either way.
+        if let Some(r) = reader.as_mut() {
+            let _ = r.batch("ending the second reader's transaction", "ROLLBACK");
+        }
         let end = self.batch("ending the read-only transaction", "ROLLBACK");
         let value = result?;
         end?;
         Ok(value)
+    }
+
+    /// Opens a second read-only SQLite connection on this connection's snapshot, or `None`.
+    fn second_reader(&mut self) -> Option<Database> {
+        let mut reader = Database::open(&self.url, Access::ReadOnly).ok()?;
+        let before = reader.data_version().ok()?;
+        match self.join_snapshot(&mut reader, before) {
+            Ok(true) => Some(reader),
+            _ => None,
+        }
+    }
+
+    /// SQLite's `PRAGMA data_version`: on one connection, it changes exactly when another
+    /// connection has committed a change since this connection last read.
+    pub fn data_version(&mut self) -> Result<i64> {
+        let sql = self.sql().push("PRAGMA data_version").clone();
+        let rows: Vec<DataVersion> = self.load("reading the data version", &sql)?;
+        Ok(rows.first().map_or(0, |r| r.data_version))
+    }
+
+    /// Starts this SQLite connection's snapshot (its transaction must be open and must have
+    /// read nothing yet) and a read transaction on `reader`, whose data version was `before`,
+    /// read before this call. Returns whether both see the same snapshot: each snapshot starts
+    /// after `before` was read, and `reader`'s data version unchanged at its own start means
+    /// no other connection committed in between. On `false`, `reader` holds no transaction.
+    pub fn join_snapshot(&mut self, reader: &mut Database, before: i64) -> Result<bool> {
+        // Any read of the file fixes the snapshot of an open transaction.
+        const FIRST_READ: &str = "SELECT COUNT(*) FROM sqlite_master";
+        self.batch("starting the read snapshot", FIRST_READ)?;
+        reader.batch("starting the second reader", &format!("BEGIN DEFERRED; {FIRST_READ}"))?;
+        if reader.data_version()? == before {
+            return Ok(true);
+        }
+        reader.batch("ending the second reader's transaction", "ROLLBACK")?;
+        Ok(false)
     }
 
     /// Whether a table exists (in PostgreSQL's current schema).
@@ -179,6 +236,13 @@ impl Database {
         let rows: Vec<Count> = self.load("looking up a table", &sql)?;
         Ok(rows.first().is_some_and(|r| r.n > 0))
     }
+}
+
+/// `PRAGMA data_version`'s one column.
+#[derive(QueryableByName, Debug)]
+struct DataVersion {
+    #[diesel(sql_type = BigInt)]
+    data_version: i64,
 }
 
 /// A single `COUNT(*) AS n` result.

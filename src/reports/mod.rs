@@ -107,7 +107,9 @@ pub struct Outcome {
 
 /// Produces `kinds` into `sink`, all from one read-only snapshot.
 pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut dyn Sink) -> Result<Outcome> {
-    let outcome = db.read_snapshot(|db| {
+    // A second SQLite reader for the one report that splits over two threads.
+    let want_reader = kinds.contains(&ReportKind::Experts) && window.since.is_none() && window.until.is_none();
+    let outcome = db.read_snapshot_with_reader(want_reader, |db, mut reader| {
         let mut outcome = Outcome::default();
         // What an earlier section counted in this snapshot, for a later one to reuse.
         let mut known_orphans = None;
@@ -121,7 +123,7 @@ pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut 
                 ReportKind::Experts => {
                     let rows = match shared.as_mut() {
                         Some(s) => std::mem::take(&mut s.experts),
-                        None => experts::rows(db, window)?,
+                        None => experts::rows(db, reader.take(), window)?,
                     };
                     emit(sink, &experts::SECTION, rows.iter().map(|r| r.cells()))?
                 }

@@ -11,3 +11,4 @@ mod migrate;
 mod output;
 mod reliability;
 mod seed;
+mod split;
