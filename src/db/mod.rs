@@ -53,7 +53,14 @@ pub struct Database {
     pub url: DatabaseUrl,
     /// The connection.
     pub conn: Conn,
+    /// A SQLite report over the whole history of a table with at least this many rows may
+    /// split its scan over two connections ([`Database::read_snapshot_with_reader`]); tests
+    /// set 0 to take that path on small data.
+    pub split_min_rows: i64,
 }
+
+/// The default [`Database::split_min_rows`]: below it a second thread costs more than it saves.
+pub const SPLIT_MIN_ROWS: i64 = 65_536;
 
 /// SQLite waits this long for a lock held by another process before failing.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
@@ -71,7 +78,7 @@ impl Database {
             }
             DatabaseUrl::Sqlite { path } => Conn::Sqlite(open_sqlite(url, path, access)?),
         };
-        Ok(Database { url: url.clone(), conn })
+        Ok(Database { url: url.clone(), conn, split_min_rows: SPLIT_MIN_ROWS })
     }
 
     /// The backend of this connection.

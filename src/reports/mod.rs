@@ -6,6 +6,7 @@ pub mod duplicates;
 pub mod experts;
 pub mod orphans;
 pub mod shared;
+pub mod split;
 pub mod totals;
 pub mod weekly;
 
@@ -107,8 +108,9 @@ pub struct Outcome {
 
 /// Produces `kinds` into `sink`, all from one read-only snapshot.
 pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut dyn Sink) -> Result<Outcome> {
-    // A second SQLite reader for the one report that splits over two threads.
-    let want_reader = kinds.contains(&ReportKind::Experts) && window.since.is_none() && window.until.is_none();
+    // A second SQLite reader for the reports that split their scan over two threads.
+    let splits = kinds.iter().any(|k| matches!(k, ReportKind::Experts | ReportKind::Totals | ReportKind::Weekly));
+    let want_reader = splits && window.since.is_none() && window.until.is_none();
     let outcome = db.read_snapshot_with_reader(want_reader, |db, mut reader| {
         let mut outcome = Outcome::default();
         // What an earlier section counted in this snapshot, for a later one to reuse.
@@ -123,14 +125,14 @@ pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut 
                 ReportKind::Experts => {
                     let rows = match shared.as_mut() {
                         Some(s) => std::mem::take(&mut s.experts),
-                        None => experts::rows(db, reader.take(), window)?,
+                        None => experts::rows(db, reader.as_deref_mut(), window)?,
                     };
                     emit(sink, &experts::SECTION, rows.iter().map(|r| r.cells()))?
                 }
                 ReportKind::Totals => {
                     let row = match &shared {
                         Some(s) => s.totals,
-                        None => totals::row(db, window)?,
+                        None => totals::row(db, reader.as_deref_mut(), window)?,
                     };
                     known_orphans = Some(orphans::Known { orphaned: row.orphaned_links, dangling: row.dangling_links });
                     emit(sink, &totals::SECTION, std::iter::once(row.cells()))?
@@ -148,7 +150,7 @@ pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut 
                 ReportKind::Weekly => {
                     let rows = match shared.as_mut() {
                         Some(s) => std::mem::take(&mut s.weeks),
-                        None => weekly::rows(db, window)?,
+                        None => weekly::rows(db, reader.as_deref_mut(), window)?,
                     };
                     emit(sink, &weekly::SECTION, rows.iter().map(|r| r.cells()))?
                 }

@@ -7,7 +7,7 @@
 //! against 0.82 s for the three statements.
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
+use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use diesel::QueryableByName;
 
 use super::experts::ExpertRow;
@@ -45,22 +45,10 @@ struct Group {
     /// 1-based week between the boundaries; NULL for a NULL timestamp.
     #[diesel(sql_type = Nullable<Integer>)]
     week: Option<i32>,
-    #[diesel(sql_type = BigInt)]
-    feedback_total: i64,
-    #[diesel(sql_type = BigInt)]
-    correct_feedback: i64,
-    #[diesel(sql_type = BigInt)]
-    incomplete_feedback: i64,
-    #[diesel(sql_type = BigInt)]
-    incorrect_feedback: i64,
-    #[diesel(sql_type = BigInt)]
-    workflow_attempted: i64,
-    #[diesel(sql_type = BigInt)]
-    faq_published: i64,
-    #[diesel(sql_type = BigInt)]
-    faqs_generated: i64,
-    #[diesel(sql_type = BigInt)]
-    orphaned_links: i64,
+    /// The funnel's counters of the group (`faqs_live` and `dangling_links` selected as 0:
+    /// they are counted once for the run).
+    #[diesel(embed)]
+    counters: TotalsRow,
 }
 
 /// Reads the counters per (expert, week) in one statement and sums them into the three
@@ -74,7 +62,8 @@ pub fn compute(db: &mut Database, window: &Window) -> Result<Shared> {
                 s.feedback_total AS feedback_total, s.correct_feedback AS correct_feedback, \
                 s.incomplete_feedback AS incomplete_feedback, s.incorrect_feedback AS incorrect_feedback, \
                 s.workflow_attempted AS workflow_attempted, s.faq_published AS faq_published, \
-                s.faqs_generated AS faqs_generated, s.orphaned_links AS orphaned_links \
+                s.faqs_generated AS faqs_generated, s.orphaned_links AS orphaned_links, \
+                CAST(0 AS BIGINT) AS faqs_live, CAST(0 AS BIGINT) AS dangling_links \
          FROM (SELECT ef.expert_id AS expert_id, ",
     );
     push_week(&mut sql, bounds.as_deref());
@@ -88,16 +77,10 @@ pub fn compute(db: &mut Database, window: &Window) -> Result<Shared> {
     let mut experts: Vec<ExpertRow> = Vec::new();
     let mut expert_index = std::collections::HashMap::new();
     db.for_each("the experts, totals and weekly reports", &sql, |g: Group| {
-        totals.feedback_total += g.feedback_total;
-        totals.correct_feedback += g.correct_feedback;
-        totals.incomplete_feedback += g.incomplete_feedback;
-        totals.incorrect_feedback += g.incorrect_feedback;
-        totals.workflow_attempted += g.workflow_attempted;
-        totals.faq_published += g.faq_published;
-        totals.faqs_generated += g.faqs_generated;
-        totals.orphaned_links += g.orphaned_links;
+        let c = &g.counters;
+        totals.add(c);
         // The experts report lists experts with a profile and correct feedback in the window.
-        if g.has_profile && g.correct_feedback > 0 {
+        if g.has_profile && c.correct_feedback > 0 {
             let i = *expert_index.entry(g.expert_id.clone()).or_insert_with(|| {
                 experts.push(ExpertRow {
                     expert_id: g.expert_id.clone(),
@@ -107,12 +90,12 @@ pub fn compute(db: &mut Database, window: &Window) -> Result<Shared> {
                 });
                 experts.len() - 1
             });
-            experts[i].total_feedback += g.correct_feedback;
-            experts[i].faqs_generated += g.faqs_generated;
+            experts[i].total_feedback += c.correct_feedback;
+            experts[i].faqs_generated += c.faqs_generated;
         }
         // The weekly report leaves NULL timestamps out (they have no week).
         if let Some(w) = g.week.and_then(|w| usize::try_from(w).ok()?.checked_sub(1)).and_then(|w| weeks.get_mut(w)) {
-            w.add(g.feedback_total, g.correct_feedback, g.faqs_generated, g.orphaned_links);
+            w.add(c.feedback_total, c.correct_feedback, c.faqs_generated, c.orphaned_links);
         }
         Ok(())
     })?;

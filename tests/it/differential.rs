@@ -29,7 +29,7 @@ fn text(cells: Vec<Cell>, width: usize) -> Vec<String> {
 
 /// Collects the rows of one report run, section by section.
 #[derive(Default)]
-struct Collect(Vec<Vec<Vec<Cell>>>);
+pub struct Collect(pub Vec<Vec<Vec<Cell>>>);
 
 impl Sink for Collect {
     fn begin(&mut self, _: &Section) -> faqlink::Result<()> {

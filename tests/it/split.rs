@@ -1,13 +1,14 @@
-//! SQLite's `report experts` split over two threads: the second connection reads the very
-//! same snapshot (or is not used), and the split report equals the serial one and the
-//! reference SQL, at the sampled split point and at every other.
+//! SQLite reports split over two threads: the second connection reads the very same
+//! snapshot (or is not used), and the split reports equal the serial ones and the reference
+//! SQL.
 
-use faqlink::config::Window;
-use faqlink::db::{Backend, Database, Uuid};
-use faqlink::reports::experts::{self, ExpertRow};
+use faqlink::config::{ReportKind, Window};
+use faqlink::db::{Backend, Database, Uuid, SPLIT_MIN_ROWS};
+use faqlink::reports::split::{self, Pivot, Sample};
+use faqlink::reports::{self, experts};
 
 use crate::data;
-use crate::differential::{faqlink_rows, reference_rows};
+use crate::differential::{faqlink_rows, reference_rows, Collect, REPORTS};
 use crate::harness::{faqlink, TestDb};
 
 fn count_profiles(db: &mut Database) -> i64 {
@@ -70,11 +71,50 @@ fn a_second_reader_joins_only_an_unchanged_snapshot() {
     .unwrap();
 }
 
+/// Every report of every dataset on SQLite, with splitting forced (`split_min_rows = 0`),
+/// equals the report on one connection and the reference SQL; in two zones, since weekly
+/// buckets depend on the zone.
 #[test]
-fn the_split_report_equals_the_serial_one_at_every_split_point() {
+fn split_reports_equal_the_serial_ones_and_the_reference_sql() {
+    let db = TestDb::migrated(Backend::Sqlite);
+    let mut split_datasets = 0;
+    for seed in 0..30 {
+        let ds = data::generate(seed);
+        data::clear(&db);
+        data::load(&db, &ds);
+        let mut serial = db.open_read_only();
+        serial.split_min_rows = i64::MAX;
+        let mut split = db.open_read_only();
+        split.split_min_rows = 0;
+        if split.read_snapshot(|c| split::split_point(c, 0, Sample::All, "a test")).unwrap().is_some() {
+            split_datasets += 1;
+        }
+        for tz in [chrono_tz::UTC, chrono_tz::Asia::Kathmandu] {
+            let window = Window::all(tz);
+            for report in REPORTS {
+                let ours = faqlink_rows(&mut split, report, &window);
+                assert_eq!(ours, faqlink_rows(&mut serial, report, &window), "{report}, dataset {seed}, {tz}");
+                if tz == chrono_tz::UTC {
+                    assert_eq!(ours, reference_rows(&db, report, &window), "{report}, dataset {seed}");
+                }
+            }
+            let all = |conn: &mut Database| {
+                let mut sink = Collect::default();
+                reports::run(conn, &ReportKind::ALL, &window, &mut sink).unwrap();
+                sink.0
+            };
+            assert_eq!(all(&mut split), all(&mut serial), "report all, dataset {seed}, {tz}");
+        }
+    }
+    assert!(split_datasets >= 10, "a split point was found on only {split_datasets} datasets");
+}
+
+/// The experts report split at every expert (and before and after all of them) equals the
+/// report on one connection.
+#[test]
+fn the_experts_report_split_at_any_expert_is_the_whole_report() {
     let db = TestDb::migrated(Backend::Sqlite);
     let window = Window::all(chrono_tz::UTC);
-    let mut sampled = 0;
     for seed in 0..30 {
         let ds = data::generate(seed);
         data::clear(&db);
@@ -83,52 +123,53 @@ fn the_split_report_equals_the_serial_one_at_every_split_point() {
         conn.read_snapshot_with_reader(true, |conn, reader| {
             let reader = reader.expect("a second reader");
             let serial = experts::rows(conn, None, &window)?;
-            let mut pivots: Vec<Uuid> = ds.experts.iter().map(|(id, _)| Uuid(id.clone())).collect();
-            pivots.push(Uuid("00000000-0000-0000-0000-000000000000".into()));
-            pivots.push(Uuid("ffffffff-ffff-ffff-ffff-ffffffffffff".into()));
-            if let Some(p) = experts::split_point(conn, 0)? {
-                assert!(ds.experts.iter().any(|(id, _)| *id == p.0), "the split point is an expert");
-                sampled += 1;
-                pivots.push(p);
+            let mut ids: Vec<String> = ds.experts.iter().map(|(id, _)| id.clone()).collect();
+            ids.push("00000000-0000-0000-0000-000000000000".into());
+            ids.push("ffffffff-ffff-ffff-ffff-ffffffffffff".into());
+            for id in ids {
+                let pivot = Pivot { feedback_type: "correct".into(), expert_id: Uuid(id) };
+                let (mut rows, upper) =
+                    split::both(conn, reader, &pivot, |db, part| experts::query(db, &window, Some(part)))?;
+                rows.extend(upper);
+                experts::sort(&mut rows);
+                assert_eq!(rows, serial, "dataset {seed}, split at {pivot:?}");
             }
-            for pivot in &pivots {
-                let mut split: Vec<ExpertRow> = experts::rows_split_at(conn, reader, &window, pivot)?;
-                experts::sort(&mut split);
-                assert_eq!(split, serial, "dataset {seed}, split at {pivot}");
-            }
-            // The same rows through the report path with its reader (serial below the size
-            // threshold), and as the reference SQL gives them.
-            assert_eq!(experts::rows(conn, Some(reader), &window)?, serial);
             Ok(())
         })
         .unwrap();
-        assert_eq!(faqlink_rows(&mut conn, "experts", &window), reference_rows(&db, "experts", &window));
     }
-    assert!(sampled >= 10, "a split point was found on only {sampled} datasets");
 }
 
 #[test]
 fn a_large_sqlite_file_is_split_and_matches_the_reference() {
     let db = TestDb::sqlite_empty();
-    let rows = (experts::SPLIT_MIN_ROWS + 1000).to_string();
+    let rows = (SPLIT_MIN_ROWS + 1000).to_string();
     faqlink()
         .args(["--database-url", &db.url(), "seed", "--experts", "40", "--feedback", &rows, "--end", "2026-11-23"])
         .assert()
         .success();
     let mut conn = db.open_read_only();
-    let pivot = conn.read_snapshot(|c| experts::split_point(c, experts::SPLIT_MIN_ROWS)).unwrap();
-    assert!(pivot.is_some(), "a table over the threshold gets a split point");
+    for sample in [Sample::Correct, Sample::All] {
+        let pivot = conn.read_snapshot(|c| split::split_point(c, SPLIT_MIN_ROWS, sample, "a test")).unwrap();
+        assert!(pivot.is_some(), "a table over the threshold gets a split point ({sample:?})");
+    }
 
     let window = Window::all(chrono_tz::UTC);
-    let out = faqlink().args(["--database-url", &db.url(), "report", "experts", "--format", "csv"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut csv = csv::Reader::from_reader(out.stdout.as_slice());
-    let ours: Vec<Vec<String>> = csv.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
-    let reference = reference_rows(&db, "experts", &window);
-    assert_eq!(ours.len(), 40);
-    assert_eq!(ours, reference);
-    // The counts cover every correct row once.
-    let correct = db.cli_csv("SELECT COUNT(*) AS n FROM expert_feedback WHERE feedback_type = 'correct'");
-    let total: i64 = ours.iter().map(|r| r[2].parse::<i64>().unwrap()).sum();
-    assert_eq!(format!("n\n{total}\n"), correct);
+    for report in ["experts", "totals", "weekly"] {
+        let out = faqlink().args(["--database-url", &db.url(), "report", report, "--format", "csv"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut csv = csv::Reader::from_reader(out.stdout.as_slice());
+        let ours: Vec<Vec<String>> = csv.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+        let reference = reference_rows(&db, report, &window);
+        let width = reference.first().map_or(0, Vec::len);
+        let ours: Vec<Vec<String>> = ours.into_iter().map(|r| r.into_iter().take(width).collect()).collect();
+        assert_eq!(ours, reference, "{report}");
+        if report == "experts" {
+            assert_eq!(ours.len(), 40);
+            // The counts cover every correct row once.
+            let correct = db.cli_csv("SELECT COUNT(*) AS n FROM expert_feedback WHERE feedback_type = 'correct'");
+            let total: i64 = ours.iter().map(|r| r[2].parse::<i64>().unwrap()).sum();
+            assert_eq!(format!("n\n{total}\n"), correct);
+        }
+    }
 }
