@@ -110,7 +110,7 @@ pub struct Outcome {
 pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut dyn Sink) -> Result<Outcome> {
     // A second SQLite reader for the reports that split their scan over two threads.
     let splits = kinds.iter().any(|k| matches!(k, ReportKind::Experts | ReportKind::Totals | ReportKind::Weekly));
-    let want_reader = splits && window.since.is_none() && window.until.is_none();
+    let want_reader = splits && !window.is_bounded();
     let outcome = db.read_snapshot_with_reader(want_reader, |db, mut reader| {
         let mut outcome = Outcome::default();
         // What an earlier section counted in this snapshot, for a later one to reuse.

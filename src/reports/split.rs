@@ -117,7 +117,7 @@ pub fn plan<'r>(
     what: &str,
 ) -> Result<Option<(&'r mut Database, Pivot)>> {
     let Some(reader) = reader else { return Ok(None) };
-    if window.since.is_some() || window.until.is_some() {
+    if window.is_bounded() {
         return Ok(None);
     }
     Ok(split_point(db, db.split_min_rows, sample, what)?.map(|pivot| (reader, pivot)))
