@@ -2,6 +2,7 @@
 //! (standard output, or a file written atomically).
 
 pub mod csv;
+pub mod document;
 pub mod json;
 pub mod markdown;
 pub mod table;
@@ -174,5 +175,6 @@ pub fn plain(cell: &Cell, decimal: char) -> Option<String> {
         Cell::Pct(p) => p.map(|p| p.format(decimal)),
         Cell::Timestamp(t) => t.map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
         Cell::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
+        Cell::Bool(b) => Some(b.to_string()),
     }
 }

@@ -61,6 +61,8 @@ pub enum Cell {
     Timestamp(Option<DateTime<Utc>>),
     /// A calendar date.
     Date(NaiveDate),
+    /// A yes/no flag (e.g. whether a week is complete): `true`/`false` in CSV and JSON.
+    Bool(bool),
 }
 
 /// How a column is aligned and described.
@@ -97,6 +99,19 @@ pub trait Sink {
     fn end(&mut self) -> Result<()>;
     /// Every section is done: flush or commit the output.
     fn finish(&mut self) -> Result<()>;
+
+    /// True when this format shows each headline number's change against the previous
+    /// period of the same length; the run then calls [`Sink::previous_totals`] (bounded
+    /// windows only).
+    fn wants_previous_totals(&self) -> bool {
+        false
+    }
+
+    /// The `totals` row of the previous period of the same length, computed in the same
+    /// snapshot, before any section begins.
+    fn previous_totals(&mut self, _window: &Window, _cells: &[Cell]) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// What a run found, for exit codes.

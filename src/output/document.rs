@@ -1,0 +1,121 @@
+//! Whole-document formats (HTML, XLSX, OpenMetrics): unlike the streaming formats they need
+//! every section before they write, so [`DocumentSink`] collects the sections of a run into a
+//! [`Document`] and hands it to one [`DocumentFormat`] at the end.
+
+use chrono::{DateTime, Utc};
+
+use super::Output;
+use crate::config::{ReportKind, Window};
+use crate::db::Backend;
+use crate::error::Result;
+use crate::reports::{Cell, Section, Sink};
+
+/// What a run covers and where its data came from: the period line of every output.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    /// The report window (bounds and zone).
+    pub window: Window,
+    /// When the data was read (the start of the run's snapshot), UTC.
+    pub generated_at: DateTime<Utc>,
+    /// faqlink's version.
+    pub version: &'static str,
+    /// The backend the data came from.
+    pub backend: Backend,
+}
+
+/// One section of a run with its rows held in memory.
+#[derive(Debug, Clone)]
+pub struct Collected {
+    /// Which report, its title and columns.
+    pub section: Section,
+    /// The rows kept, in order; at most [`DocumentFormat::row_limit`] of them.
+    pub rows: Vec<Vec<Cell>>,
+    /// How many rows the section had in all (`total_rows - rows.len()` were not kept).
+    pub total_rows: u64,
+}
+
+/// Everything a whole-document format renders.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The period and provenance.
+    pub info: RunInfo,
+    /// The sections, in run order.
+    pub sections: Vec<Collected>,
+    /// The previous period of the same length and its `totals` row, when the window is
+    /// bounded and the format asked for it.
+    pub previous_totals: Option<(Window, Vec<Cell>)>,
+}
+
+impl Document {
+    /// The collected section of `kind`, if the run produced it.
+    pub fn section(&self, kind: ReportKind) -> Option<&Collected> {
+        self.sections.iter().find(|c| c.section.kind == kind)
+    }
+}
+
+/// A format that renders a whole [`Document`] at once.
+pub trait DocumentFormat {
+    /// At most this many rows of `kind` are kept (`None`: all of them).
+    fn row_limit(&self, kind: ReportKind) -> Option<usize>;
+    /// True when the format shows changes against the previous period.
+    fn wants_previous_totals(&self) -> bool;
+    /// Writes the document to `out` (which the sink commits afterwards).
+    fn render(&self, doc: &Document, out: &mut Output) -> Result<()>;
+}
+
+/// A [`Sink`] that collects a run and renders it with one [`DocumentFormat`] at `finish`.
+pub struct DocumentSink<F: DocumentFormat> {
+    format: F,
+    out: Option<Output>,
+    doc: Document,
+    current: Option<Collected>,
+}
+
+impl<F: DocumentFormat> DocumentSink<F> {
+    /// A sink rendering `format` into `out` for the run described by `info`.
+    pub fn new(format: F, out: Output, info: RunInfo) -> Self {
+        DocumentSink {
+            format,
+            out: Some(out),
+            doc: Document { info, sections: Vec::new(), previous_totals: None },
+            current: None,
+        }
+    }
+}
+
+impl<F: DocumentFormat> Sink for DocumentSink<F> {
+    fn begin(&mut self, section: &Section) -> Result<()> {
+        self.current = Some(Collected { section: *section, rows: Vec::new(), total_rows: 0 });
+        Ok(())
+    }
+
+    fn row(&mut self, cells: &[Cell]) -> Result<()> {
+        let current = self.current.as_mut().expect("inside a section");
+        current.total_rows += 1;
+        let limit = self.format.row_limit(current.section.kind);
+        if limit.is_none_or(|n| current.rows.len() < n) {
+            current.rows.push(cells.to_vec());
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<()> {
+        self.doc.sections.push(self.current.take().expect("inside a section"));
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let mut out = self.out.take().expect("finish once");
+        self.format.render(&self.doc, &mut out)?;
+        out.commit()
+    }
+
+    fn wants_previous_totals(&self) -> bool {
+        self.format.wants_previous_totals()
+    }
+
+    fn previous_totals(&mut self, window: &Window, cells: &[Cell]) -> Result<()> {
+        self.doc.previous_totals = Some((window.clone(), cells.to_vec()));
+        Ok(())
+    }
+}
