@@ -56,7 +56,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The documented process exit code for this error (see REPORTS.md).
+    /// The documented process exit code for this error (see docs/CLI.md).
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => 2,

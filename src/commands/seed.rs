@@ -659,7 +659,8 @@ fn text(rng: &mut ChaCha8Rng) -> (String, String) {
     (question, answer)
 }
 
-/// Writes one batch: binary `COPY` on PostgreSQL, one cached prepared `INSERT` per row on SQLite.
+/// Writes one batch: binary `COPY` on PostgreSQL, cached prepared `INSERT`s of
+/// [`SQLITE_ROWS_PER_INSERT`] rows each on SQLite.
 fn write_batch(db: &mut Database, batch: Batch) -> Result<()> {
     use diesel::prelude::ExecuteCopyFromDsl;
     let Batch { faqs, feedback } = batch;

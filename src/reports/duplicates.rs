@@ -10,7 +10,7 @@ use crate::config::{ReportKind, Window};
 use crate::db::{Backend, Database};
 use crate::error::Result;
 
-/// Column layout (fixed by REPORTS.md).
+/// Column layout (fixed by docs/CLI.md).
 pub const SECTION: Section = Section {
     kind: ReportKind::Duplicates,
     title: "Queries with more than one FAQ",

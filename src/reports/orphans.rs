@@ -10,7 +10,7 @@ use crate::db::types::PortableTimestamptz;
 use crate::db::{Backend, Database, Timestamp};
 use crate::error::Result;
 
-/// Column layout (fixed by REPORTS.md).
+/// Column layout (fixed by docs/CLI.md).
 pub const SECTION: Section = Section {
     kind: ReportKind::Orphans,
     title: "Orphaned and dangling FAQ links",

@@ -9,7 +9,7 @@ use crate::config::{ReportKind, Window};
 use crate::db::{Database, Sql};
 use crate::error::Result;
 
-/// Column layout (fixed by REPORTS.md).
+/// Column layout (fixed by docs/CLI.md).
 pub const SECTION: Section = Section {
     kind: ReportKind::Totals,
     title: "Feedback → FAQ conversion",

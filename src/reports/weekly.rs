@@ -17,7 +17,7 @@ use crate::db::types::PortableTimestamptz;
 use crate::db::{Backend, Database, Timestamp};
 use crate::error::Result;
 
-/// Column layout: the fixed columns of REPORTS.md, then the week-over-week changes.
+/// Column layout: the fixed columns of docs/CLI.md, then the week-over-week changes.
 pub const SECTION: Section = Section {
     kind: ReportKind::Weekly,
     title: "Weekly trend",

@@ -1,5 +1,5 @@
 //! `check` on faqlink's own databases and on a production-shaped database built from plain
-//! SQL (tests/fixtures/production.postgres.sql, written from SCHEMA.md, no Diesel table):
+//! SQL (tests/fixtures/production.postgres.sql, written from docs/SCHEMA.md, no Diesel table):
 //! it passes, changes nothing, and fails clearly when a required piece is missing.
 
 use faqlink::db::Backend;

@@ -120,7 +120,7 @@ impl TestDb {
     }
 
     /// Runs a query with the backend's command-line client and returns its CSV output
-    /// (header first). `vars` are substituted as psql variables / sqlite3 parameters.
+    /// (header first).
     pub fn cli_csv(&self, sql: &str) -> String {
         let out = match self {
             TestDb::Sqlite { path, .. } => {

@@ -15,7 +15,7 @@ use crate::harness::{faqlink, skip_pg, TestDb};
 /// numbers, NULL timestamps and hostile registration numbers (`=HYPERLINK(…)`, `-ODCEC`).
 const SEED: u64 = 232;
 
-/// The fixed CSV columns of REPORTS.md, in order.
+/// The fixed CSV columns of docs/CLI.md, in order.
 const EXPERTS: &[&str] =
     &["expert_id", "professional_registration_number", "total_feedback", "faqs_generated", "faq_rate_pct"];
 const TOTALS: &[&str] = &[

@@ -73,7 +73,7 @@ fn same_arguments_same_rows_on_both_backends() {
         // The bulk load ran on a rollback journal; the file is back in WAL mode.
         assert_eq!(lite.cli_csv("PRAGMA journal_mode").lines().nth(1), Some("wal"));
     }
-    // The data has every link state of SCHEMA.md.
+    // The data has every link state of docs/SCHEMA.md.
     let v: serde_json::Value = serde_json::from_str(&reports[0]).unwrap();
     let totals = &v["totals"];
     assert!(totals["orphaned_links"].as_i64().unwrap() > 0, "{totals}");
