@@ -15,13 +15,11 @@ use crate::error::Result;
 pub struct Global {
     /// The database.
     pub url: DatabaseUrl,
-    /// `--verbose`.
-    pub verbose: bool,
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    let global = Global { url: DatabaseUrl::parse(cli.database_url.as_deref())?, verbose: cli.verbose };
+    let global = Global { url: DatabaseUrl::parse(cli.database_url.as_deref())? };
     match cli.command {
         Command::Migrate(args) => migrate::run(&args, &global),
         Command::Check(args) => check::run(&args, &global),

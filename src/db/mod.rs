@@ -12,13 +12,13 @@ use diesel::connection::SimpleConnection;
 use diesel::pg::{Pg, PgConnection, PgRowByRowLoadingMode};
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::query_dsl::RunQueryDsl;
-use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text};
 use diesel::sqlite::{Sqlite, SqliteConnection};
 use diesel::{Connection, QueryableByName};
 
 use crate::error::{Error, Result};
 pub use types::{FeedbackType, Timestamp, Uuid};
-use types::{FeedbackTypeSql, PortableTimestamptz, PortableUuid};
+use types::{PortableTimestamptz, PortableUuid};
 pub use url::DatabaseUrl;
 
 /// Which backend a connection talks to.
@@ -316,26 +316,14 @@ pub enum Value {
     Text(String),
     /// Nullable TEXT.
     OptText(Option<String>),
-    /// INTEGER.
-    Int(i32),
-    /// Nullable INTEGER.
-    OptInt(Option<i32>),
-    /// BIGINT.
-    BigInt(i64),
     /// BOOLEAN.
     Bool(bool),
-    /// Nullable BOOLEAN.
-    OptBool(Option<bool>),
     /// DOUBLE PRECISION.
     Double(f64),
     /// A UUID column.
     Uuid(Uuid),
     /// A timestamptz column.
     Ts(Timestamp),
-    /// A nullable timestamptz column.
-    OptTs(Option<Timestamp>),
-    /// `feedback_type`.
-    Feedback(FeedbackType),
 }
 
 /// One SQL statement written once for both backends: text plus typed binds. Placeholders
@@ -355,16 +343,10 @@ macro_rules! bind_all {
             q = match b.clone() {
                 Value::Text(v) => q.bind::<Text, _>(v),
                 Value::OptText(v) => q.bind::<Nullable<Text>, _>(v),
-                Value::Int(v) => q.bind::<Integer, _>(v),
-                Value::OptInt(v) => q.bind::<Nullable<Integer>, _>(v),
-                Value::BigInt(v) => q.bind::<BigInt, _>(v),
                 Value::Bool(v) => q.bind::<Bool, _>(v),
-                Value::OptBool(v) => q.bind::<Nullable<Bool>, _>(v),
                 Value::Double(v) => q.bind::<Double, _>(v),
                 Value::Uuid(v) => q.bind::<PortableUuid, _>(v),
                 Value::Ts(v) => q.bind::<PortableTimestamptz, _>(v),
-                Value::OptTs(v) => q.bind::<Nullable<PortableTimestamptz>, _>(v),
-                Value::Feedback(v) => q.bind::<FeedbackTypeSql, _>(v),
             };
         }
         q
@@ -394,16 +376,6 @@ impl Sql {
             Backend::Sqlite => self.text.push('?'),
         }
         self
-    }
-
-    /// The statement text as sent (for `--verbose` and tests).
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
-    /// Number of bound values.
-    pub fn bind_count(&self) -> usize {
-        self.binds.len()
     }
 
     fn boxed_pg(&self) -> BoxedSqlQuery<'static, Pg, SqlQuery> {

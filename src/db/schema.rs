@@ -1,20 +1,9 @@
-//! The Diesel schema of the four tables faqlink reads, kept by hand (see `diesel.toml`).
+//! The Diesel schema of the two tables `seed` writes with Diesel's query builder (binary
+//! `COPY` on PostgreSQL), kept by hand (see `diesel.toml`); reports use plain SQL.
 //!
 //! Only the columns faqlink uses are declared: production tables carry more, and a `table!`
 //! that names a subset reads them fine. Column types are the portable ones of
 //! [`crate::db::types`], so the same schema serves PostgreSQL and SQLite.
-
-diesel::table! {
-    use diesel::sql_types::*;
-
-    /// Application users (`"user"`, a reserved word, always quoted).
-    #[sql_name = "user"]
-    users (id) {
-        id -> Integer,
-        email -> Varchar,
-        role -> Varchar,
-    }
-}
 
 diesel::table! {
     use diesel::sql_types::*;
@@ -32,24 +21,6 @@ diesel::table! {
         version -> Integer,
         created_at -> PortableTimestamptz,
         updated_at -> PortableTimestamptz,
-    }
-}
-
-diesel::table! {
-    use diesel::sql_types::*;
-    use crate::db::types::{PortableTimestamptz, PortableUuid};
-
-    /// One row per expert (a user with professional credentials).
-    expert_profiles (id) {
-        id -> PortableUuid,
-        user_id -> Integer,
-        professional_registration_number -> Nullable<Varchar>,
-        organization -> Nullable<Varchar>,
-        trust_score -> Nullable<Double>,
-        is_verified -> Nullable<Bool>,
-        is_active -> Nullable<Bool>,
-        created_at -> Nullable<PortableTimestamptz>,
-        updated_at -> Nullable<PortableTimestamptz>,
     }
 }
 
@@ -81,8 +52,3 @@ diesel::table! {
         generated_faq_id -> Nullable<Varchar>,
     }
 }
-
-diesel::joinable!(expert_profiles -> users (user_id));
-diesel::joinable!(expert_feedback -> expert_profiles (expert_id));
-diesel::joinable!(expert_feedback -> faq_entries (generated_faq_id));
-diesel::allow_tables_to_appear_in_same_query!(users, faq_entries, expert_profiles, expert_feedback);
