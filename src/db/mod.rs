@@ -39,8 +39,8 @@ pub enum Access {
     Create,
 }
 
-/// A live connection to one of the two backends.
-pub enum Conn {
+/// A live connection to one of the two backends (private to the database layer).
+enum Conn {
     /// PostgreSQL.
     Pg(PgConnection),
     /// SQLite.
@@ -51,8 +51,8 @@ pub enum Conn {
 pub struct Database {
     /// Where this database is; printing it never shows a password.
     pub url: DatabaseUrl,
-    /// The connection.
-    pub conn: Conn,
+    /// The connection: only the database layer touches it.
+    conn: Conn,
     /// A SQLite report over the whole history of a table with at least this many rows may
     /// split its scan over two connections ([`Database::read_snapshot_with_reader`]); tests
     /// set 0 to take that path on small data.
@@ -97,6 +97,23 @@ impl Database {
     /// Wraps a Diesel error with what was being done and where.
     pub fn error(&self, what: &str, e: diesel::result::Error) -> Error {
         query_error(&self.url, what, e)
+    }
+
+    /// Writes `rows` with Diesel's own statements (a bulk `COPY`, multi-row `INSERT`s of
+    /// `Insertable`s) on this connection: `pg` on PostgreSQL, `lite` on SQLite. `what` names
+    /// the work in errors.
+    pub fn write_with<T>(
+        &mut self,
+        what: &str,
+        rows: T,
+        pg: impl FnOnce(&mut PgConnection, T) -> diesel::QueryResult<()>,
+        lite: impl FnOnce(&mut SqliteConnection, T) -> diesel::QueryResult<()>,
+    ) -> Result<()> {
+        let r = match &mut self.conn {
+            Conn::Pg(c) => pg(c, rows),
+            Conn::Sqlite(c) => lite(c, rows),
+        };
+        r.map_err(|e| self.error(what, e))
     }
 
     /// Runs statements that return nothing (several may be separated by `;`).
