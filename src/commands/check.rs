@@ -2,13 +2,11 @@
 //! production database created by Alembic (no Diesel migrations table) and changes nothing.
 
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
-use diesel::sql_types::{BigInt, Nullable, Text};
-use diesel::QueryableByName;
 
 use crate::cli::CheckArgs;
 use crate::commands::Global;
 use crate::db::migrations::{self, Management};
-use crate::db::{Access, Backend, Database, Value};
+use crate::db::{catalog, Access, Backend, Database};
 use crate::error::{Error, Result};
 
 /// The outcome of one check.
@@ -145,46 +143,6 @@ const REQUIRED: &[Required] = &[
     },
 ];
 
-#[derive(QueryableByName, Debug)]
-struct ColumnInfo {
-    #[diesel(sql_type = Text)]
-    table_name: String,
-    #[diesel(sql_type = Text)]
-    column_name: String,
-    #[diesel(sql_type = Text)]
-    type_name: String,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    max_length: Option<i64>,
-}
-
-#[derive(QueryableByName, Debug)]
-struct ForeignKey {
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Text)]
-    ref_table: String,
-    #[diesel(sql_type = Text)]
-    on_delete: String,
-}
-
-#[derive(QueryableByName, Debug)]
-struct IndexInfo {
-    #[diesel(sql_type = Text)]
-    name: String,
-}
-
-#[derive(QueryableByName, Debug)]
-struct IndexUsage {
-    #[diesel(sql_type = BigInt)]
-    idx_scan: i64,
-    #[diesel(sql_type = BigInt)]
-    idx_tup_read: i64,
-    #[diesel(sql_type = BigInt)]
-    idx_tup_fetch: i64,
-    #[diesel(sql_type = BigInt)]
-    size_bytes: i64,
-}
-
 /// The tables the reports read.
 const TABLES: [&str; 3] = ["faq_entries", "expert_profiles", "expert_feedback"];
 
@@ -193,7 +151,7 @@ pub fn findings(db: &mut Database) -> Result<Vec<Finding>> {
     db.read_snapshot(|db| {
         let mut out = Vec::new();
         out.push(management_finding(db)?);
-        let columns = columns(db)?;
+        let columns = catalog::report_columns(db)?;
         for table in TABLES {
             if columns.iter().any(|c| c.table_name == table) {
                 out.push(finding(format!("table {table}"), Status::Ok, "present"));
@@ -295,50 +253,8 @@ fn management_finding(db: &mut Database) -> Result<Finding> {
     })
 }
 
-fn columns(db: &mut Database) -> Result<Vec<ColumnInfo>> {
-    let mut sql = db.sql();
-    match db.backend() {
-        Backend::Postgres => {
-            sql.push(
-                "SELECT CAST(table_name AS TEXT) AS table_name, CAST(column_name AS TEXT) AS column_name, \
-                        CAST(udt_name AS TEXT) AS type_name, CAST(character_maximum_length AS BIGINT) AS max_length \
-                 FROM information_schema.columns \
-                 WHERE table_schema = current_schema() AND table_name IN ('faq_entries', 'expert_profiles', 'expert_feedback')",
-            );
-        }
-        Backend::Sqlite => {
-            sql.push(
-                "SELECT m.name AS table_name, c.name AS column_name, c.type AS type_name, \
-                        CAST(NULL AS INTEGER) AS max_length \
-                 FROM sqlite_master m JOIN pragma_table_info(m.name) c \
-                 WHERE m.type = 'table' AND m.name IN ('faq_entries', 'expert_profiles', 'expert_feedback')",
-            );
-        }
-    }
-    db.load("reading the column catalog", &sql)
-}
-
 fn foreign_key_finding(db: &mut Database) -> Result<Finding> {
-    let mut sql = db.sql();
-    match db.backend() {
-        Backend::Postgres => sql.push(
-            "SELECT CAST(c.conname AS TEXT) AS name, CAST(rt.relname AS TEXT) AS ref_table, \
-                    CASE c.confdeltype WHEN 'n' THEN 'SET NULL' WHEN 'c' THEN 'CASCADE' WHEN 'r' THEN 'RESTRICT' \
-                                       WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END AS on_delete \
-             FROM pg_constraint c \
-             JOIN pg_class t ON t.oid = c.conrelid \
-             JOIN pg_namespace n ON n.oid = t.relnamespace \
-             JOIN pg_class rt ON rt.oid = c.confrelid \
-             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = c.conkey[1] \
-             WHERE c.contype = 'f' AND n.nspname = current_schema() AND t.relname = 'expert_feedback' \
-               AND a.attname = 'generated_faq_id' AND cardinality(c.conkey) = 1",
-        ),
-        Backend::Sqlite => sql.push(
-            "SELECT 'fk_expert_feedback_generated_faq_id' AS name, \"table\" AS ref_table, on_delete \
-             FROM pragma_foreign_key_list('expert_feedback') WHERE \"from\" = 'generated_faq_id'",
-        ),
-    };
-    let fks: Vec<ForeignKey> = db.load("reading foreign keys", &sql)?;
+    let fks = catalog::generated_faq_id_foreign_keys(db)?;
     let what = "FK generated_faq_id → faq_entries(id)";
     Ok(match fks.iter().find(|f| f.ref_table == "faq_entries") {
         Some(fk) if fk.on_delete == "SET NULL" => finding(what, Status::Ok, format!("{}, ON DELETE SET NULL", fk.name)),
@@ -358,57 +274,14 @@ fn foreign_key_finding(db: &mut Database) -> Result<Finding> {
     })
 }
 
-#[derive(QueryableByName, Debug)]
-struct IndexColumn {
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = BigInt)]
-    pos: i64,
-    #[diesel(sql_type = Text)]
-    col: String,
-}
-
-/// Names of the indexes on expert_feedback whose key columns begin with `leading`.
-fn indexes_leading_with(db: &mut Database, leading: &[&str]) -> Result<Vec<IndexInfo>> {
-    let mut sql = db.sql();
-    match db.backend() {
-        Backend::Postgres => sql.push(
-            "SELECT CAST(i.relname AS TEXT) AS name, CAST(k.ord - 1 AS BIGINT) AS pos, CAST(a.attname AS TEXT) AS col \
-             FROM pg_index x \
-             JOIN pg_class i ON i.oid = x.indexrelid \
-             JOIN pg_class t ON t.oid = x.indrelid \
-             JOIN pg_namespace n ON n.oid = t.relnamespace \
-             CROSS JOIN LATERAL unnest(CAST(x.indkey AS int2[])) WITH ORDINALITY AS k(attnum, ord) \
-             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
-             WHERE n.nspname = current_schema() AND t.relname = 'expert_feedback'",
-        ),
-        Backend::Sqlite => sql.push(
-            "SELECT il.name AS name, CAST(ii.seqno AS BIGINT) AS pos, ii.name AS col \
-             FROM pragma_index_list('expert_feedback') il JOIN pragma_index_info(il.name) ii",
-        ),
-    };
-    let mut columns: Vec<IndexColumn> = db.load("reading indexes", &sql)?;
-    columns.sort_by(|a, b| a.name.cmp(&b.name).then(a.pos.cmp(&b.pos)));
-    let mut names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
-    names.dedup();
-    Ok(names
-        .into_iter()
-        .filter(|name| {
-            let keys: Vec<&str> = columns.iter().filter(|c| &c.name == name).map(|c| c.col.as_str()).collect();
-            keys.starts_with(leading)
-        })
-        .map(|name| IndexInfo { name })
-        .collect())
-}
-
 fn index_finding(db: &mut Database) -> Result<Finding> {
-    let found = indexes_leading_with(db, &["generated_faq_id"])?;
+    let found = catalog::feedback_indexes_leading_with(db, &["generated_faq_id"])?;
     let what = "index on expert_feedback.generated_faq_id";
     let wanted = "idx_expert_feedback_generated_faq_id";
-    Ok(if found.iter().any(|i| i.name == wanted) {
+    Ok(if found.iter().any(|name| name == wanted) {
         finding(what, Status::Ok, wanted)
     } else if let Some(other) = found.first() {
-        finding(what, Status::Warn, format!("{} (production names it {wanted})", other.name))
+        finding(what, Status::Warn, format!("{other} (production names it {wanted})"))
     } else {
         finding(
             what,
@@ -502,9 +375,9 @@ pub fn recommended_indexes(backend: Backend) -> &'static [Recommended] {
 fn recommended_index_findings(db: &mut Database) -> Result<Vec<Finding>> {
     let mut out = Vec::new();
     for r in recommended_indexes(db.backend()) {
-        let found = indexes_leading_with(db, r.columns)?;
+        let found = catalog::feedback_indexes_leading_with(db, r.columns)?;
         out.push(match found.first() {
-            Some(i) => finding(r.what, Status::Ok, i.name.clone()),
+            Some(name) => finding(r.what, Status::Ok, name.clone()),
             None => finding(
                 r.what,
                 Status::Info,
@@ -516,11 +389,8 @@ fn recommended_index_findings(db: &mut Database) -> Result<Vec<Finding>> {
 }
 
 fn sqlite_enforcement(db: &mut Database) -> Result<Finding> {
-    let mut sql = db.sql();
-    sql.push("SELECT foreign_keys AS n FROM pragma_foreign_keys");
-    let on: Vec<crate::db::Count> = db.load("reading PRAGMA foreign_keys", &sql)?;
     let what = "SQLite foreign-key enforcement";
-    Ok(if on.first().is_some_and(|r| r.n == 1) {
+    Ok(if catalog::sqlite_foreign_keys_on(db)? {
         finding(what, Status::Ok, "on (faqlink sets PRAGMA foreign_keys = ON on every connection)")
     } else {
         finding(
@@ -532,15 +402,8 @@ fn sqlite_enforcement(db: &mut Database) -> Result<Finding> {
 }
 
 fn index_usage(db: &mut Database) -> Result<Option<Finding>> {
-    let mut sql = db.sql();
-    sql.push(
-        "SELECT s.idx_scan AS idx_scan, s.idx_tup_read AS idx_tup_read, s.idx_tup_fetch AS idx_tup_fetch, \
-                pg_relation_size(s.indexrelid) AS size_bytes \
-         FROM pg_stat_user_indexes s WHERE s.schemaname = current_schema() AND s.indexrelname = ",
-    )
-    .bind(Value::Text("idx_expert_feedback_generated_faq_id".into()));
-    let usage: Vec<IndexUsage> = db.load("reading pg_stat_user_indexes", &sql)?;
-    Ok(usage.first().map(|u| {
+    let usage = catalog::index_usage(db, "idx_expert_feedback_generated_faq_id")?;
+    Ok(usage.map(|u| {
         finding(
             "usage of idx_expert_feedback_generated_faq_id",
             Status::Info,

@@ -44,6 +44,7 @@ pub fn run(_args: &DemoArgs, global: &Global) -> Result<()> {
     } else {
         eprintln!("faqlink demo: reusing the data already in {}", db.url);
     }
+    db.report_session(None)?;
     let mut sink = TableSink::new(Output::stdout());
     reports::run(&mut db, &ReportKind::ALL, &Window::all(chrono_tz::UTC), &mut sink)?;
     eprintln!("\nTry next: faqlink report experts --last-week --format csv --excel --output experts.csv");

@@ -110,7 +110,7 @@ fn report_sessions_use_faqlink_settings() {
     }
     let db = TestDb::migrated(Backend::Postgres);
     let mut conn = db.open_read_only();
-    faqlink::commands::report::prepare_postgres(&mut conn, Some(7)).unwrap();
+    conn.report_session(Some(7)).unwrap();
     // No JIT, in-memory grouping, the leader only gathers (docs/PERFORMANCE.md), the timeout asked for.
     let mut sql = conn.sql();
     sql.push(

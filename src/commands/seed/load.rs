@@ -2,12 +2,11 @@
 //! (PostgreSQL) or multi-row `INSERT`s (SQLite), the indexes and constraints set aside for a
 //! bulk load, and SQLite's settings around it.
 
-use diesel::sql_types::Text;
-use diesel::{QueryableByName, RunQueryDsl};
+use diesel::RunQueryDsl;
 
 use super::generate::{Batch, NewExpert};
 use crate::db::schema::{expert_feedback, faq_entries};
-use crate::db::{Backend, Database, Value};
+use crate::db::{catalog, Database, Value};
 use crate::error::Result;
 
 /// SQLite page cache of a seed, in KiB: holds the primary-key indexes while rows are added.
@@ -65,16 +64,6 @@ pub(super) fn insert_experts(db: &mut Database, experts: &[NewExpert]) -> Result
     Ok(())
 }
 
-#[derive(QueryableByName)]
-struct Definition {
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Text)]
-    def: String,
-    #[diesel(sql_type = Text)]
-    kind: String,
-}
-
 /// The secondary indexes and constraints of `expert_feedback`, dropped for a bulk load and
 /// recreated from their own catalog definitions afterwards.
 pub(super) struct SetAside {
@@ -88,22 +77,7 @@ fn quoted(name: &str) -> String {
 impl SetAside {
     /// `table` is one of faqlink's own table names (a constant, never user input).
     pub(super) fn take(db: &mut Database, table: &'static str) -> Result<Self> {
-        let mut sql = db.sql();
-        match db.backend() {
-            Backend::Postgres => sql.push(&format!(
-                "SELECT CAST(conname AS TEXT) AS name, pg_get_constraintdef(oid) AS def, CAST(contype AS TEXT) AS kind \
-                 FROM pg_constraint WHERE conrelid = '{table}'::regclass AND contype IN ('p', 'f') \
-                 UNION ALL \
-                 SELECT CAST(indexname AS TEXT), indexdef, 'i' FROM pg_indexes \
-                 WHERE schemaname = current_schema() AND tablename = '{table}' \
-                   AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = '{table}'::regclass)"
-            )),
-            Backend::Sqlite => sql.push(&format!(
-                "SELECT name, sql AS def, 'i' AS kind FROM sqlite_master \
-                 WHERE type = 'index' AND tbl_name = '{table}' AND sql IS NOT NULL"
-            )),
-        };
-        let defs: Vec<Definition> = db.load("reading index definitions", &sql)?;
+        let defs = catalog::definitions(db, table)?;
         let of = |k: &'static str| defs.iter().filter(move |d| d.kind == k);
         let mut drop = Vec::new();
         let mut restore = Vec::new();

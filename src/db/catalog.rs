@@ -1,0 +1,214 @@
+//! Catalog queries: what tables, columns, foreign keys and indexes a database has, on either
+//! backend (`information_schema`/`pg_catalog` on PostgreSQL, `sqlite_master` and the pragma
+//! table functions on SQLite). Every statement here reads; `check`, `seed` and the migration
+//! bookkeeping ask through these functions instead of writing catalog SQL of their own.
+
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::QueryableByName;
+
+use super::{Backend, Count, Database, Value};
+use crate::error::Result;
+
+/// One column of the tables faqlink reads.
+#[derive(QueryableByName, Debug, Clone)]
+pub struct ColumnInfo {
+    /// Its table.
+    #[diesel(sql_type = Text)]
+    pub table_name: String,
+    /// Its name.
+    #[diesel(sql_type = Text)]
+    pub column_name: String,
+    /// PostgreSQL's `udt_name`, or SQLite's declared type.
+    #[diesel(sql_type = Text)]
+    pub type_name: String,
+    /// `character_maximum_length` (PostgreSQL only).
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub max_length: Option<i64>,
+}
+
+/// The columns of `faq_entries`, `expert_profiles` and `expert_feedback`.
+pub fn report_columns(db: &mut Database) -> Result<Vec<ColumnInfo>> {
+    let mut sql = db.sql();
+    match db.backend() {
+        Backend::Postgres => sql.push(
+            "SELECT CAST(table_name AS TEXT) AS table_name, CAST(column_name AS TEXT) AS column_name, \
+                    CAST(udt_name AS TEXT) AS type_name, CAST(character_maximum_length AS BIGINT) AS max_length \
+             FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name IN ('faq_entries', 'expert_profiles', 'expert_feedback')",
+        ),
+        Backend::Sqlite => sql.push(
+            "SELECT m.name AS table_name, c.name AS column_name, c.type AS type_name, \
+                    CAST(NULL AS INTEGER) AS max_length \
+             FROM sqlite_master m JOIN pragma_table_info(m.name) c \
+             WHERE m.type = 'table' AND m.name IN ('faq_entries', 'expert_profiles', 'expert_feedback')",
+        ),
+    };
+    db.load("reading the column catalog", &sql)
+}
+
+/// A foreign key on `expert_feedback.generated_faq_id`.
+#[derive(QueryableByName, Debug, Clone)]
+pub struct ForeignKey {
+    /// The constraint's name (SQLite has none: the production name is reported).
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    /// The table it references.
+    #[diesel(sql_type = Text)]
+    pub ref_table: String,
+    /// `SET NULL`, `CASCADE`, `RESTRICT`, `SET DEFAULT` or `NO ACTION`.
+    #[diesel(sql_type = Text)]
+    pub on_delete: String,
+}
+
+/// The single-column foreign keys on `expert_feedback.generated_faq_id`.
+pub fn generated_faq_id_foreign_keys(db: &mut Database) -> Result<Vec<ForeignKey>> {
+    let mut sql = db.sql();
+    match db.backend() {
+        Backend::Postgres => sql.push(
+            "SELECT CAST(c.conname AS TEXT) AS name, CAST(rt.relname AS TEXT) AS ref_table, \
+                    CASE c.confdeltype WHEN 'n' THEN 'SET NULL' WHEN 'c' THEN 'CASCADE' WHEN 'r' THEN 'RESTRICT' \
+                                       WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END AS on_delete \
+             FROM pg_constraint c \
+             JOIN pg_class t ON t.oid = c.conrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace \
+             JOIN pg_class rt ON rt.oid = c.confrelid \
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = c.conkey[1] \
+             WHERE c.contype = 'f' AND n.nspname = current_schema() AND t.relname = 'expert_feedback' \
+               AND a.attname = 'generated_faq_id' AND cardinality(c.conkey) = 1",
+        ),
+        Backend::Sqlite => sql.push(
+            "SELECT 'fk_expert_feedback_generated_faq_id' AS name, \"table\" AS ref_table, on_delete \
+             FROM pragma_foreign_key_list('expert_feedback') WHERE \"from\" = 'generated_faq_id'",
+        ),
+    };
+    db.load("reading foreign keys", &sql)
+}
+
+#[derive(QueryableByName, Debug)]
+struct IndexColumn {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = BigInt)]
+    pos: i64,
+    #[diesel(sql_type = Text)]
+    col: String,
+}
+
+/// Names of the indexes on `expert_feedback` whose columns (key columns, then INCLUDE) begin
+/// with `leading`, in name order.
+pub fn feedback_indexes_leading_with(db: &mut Database, leading: &[&str]) -> Result<Vec<String>> {
+    let mut sql = db.sql();
+    match db.backend() {
+        Backend::Postgres => sql.push(
+            "SELECT CAST(i.relname AS TEXT) AS name, CAST(k.ord - 1 AS BIGINT) AS pos, CAST(a.attname AS TEXT) AS col \
+             FROM pg_index x \
+             JOIN pg_class i ON i.oid = x.indexrelid \
+             JOIN pg_class t ON t.oid = x.indrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace \
+             CROSS JOIN LATERAL unnest(CAST(x.indkey AS int2[])) WITH ORDINALITY AS k(attnum, ord) \
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
+             WHERE n.nspname = current_schema() AND t.relname = 'expert_feedback'",
+        ),
+        Backend::Sqlite => sql.push(
+            "SELECT il.name AS name, CAST(ii.seqno AS BIGINT) AS pos, ii.name AS col \
+             FROM pragma_index_list('expert_feedback') il JOIN pragma_index_info(il.name) ii",
+        ),
+    };
+    let mut columns: Vec<IndexColumn> = db.load("reading indexes", &sql)?;
+    columns.sort_by(|a, b| a.name.cmp(&b.name).then(a.pos.cmp(&b.pos)));
+    let mut names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    names.dedup();
+    names.retain(|name| {
+        let keys: Vec<&str> = columns.iter().filter(|c| &c.name == name).map(|c| c.col.as_str()).collect();
+        keys.starts_with(leading)
+    });
+    Ok(names)
+}
+
+/// Whether this SQLite connection enforces foreign keys (`PRAGMA foreign_keys`).
+pub fn sqlite_foreign_keys_on(db: &mut Database) -> Result<bool> {
+    let mut sql = db.sql();
+    sql.push("SELECT foreign_keys AS n FROM pragma_foreign_keys");
+    let on: Vec<Count> = db.load("reading PRAGMA foreign_keys", &sql)?;
+    Ok(on.first().is_some_and(|r| r.n == 1))
+}
+
+/// PostgreSQL's statistics for one index.
+#[derive(QueryableByName, Debug, Clone, Copy)]
+pub struct IndexUsage {
+    /// Scans started on it.
+    #[diesel(sql_type = BigInt)]
+    pub idx_scan: i64,
+    /// Index entries read.
+    #[diesel(sql_type = BigInt)]
+    pub idx_tup_read: i64,
+    /// Table rows fetched through it.
+    #[diesel(sql_type = BigInt)]
+    pub idx_tup_fetch: i64,
+    /// Its size on disk.
+    #[diesel(sql_type = BigInt)]
+    pub size_bytes: i64,
+}
+
+/// `pg_stat_user_indexes` for the index `name` of the current schema (PostgreSQL only).
+pub fn index_usage(db: &mut Database, name: &str) -> Result<Option<IndexUsage>> {
+    let mut sql = db.sql();
+    sql.push(
+        "SELECT s.idx_scan AS idx_scan, s.idx_tup_read AS idx_tup_read, s.idx_tup_fetch AS idx_tup_fetch, \
+                pg_relation_size(s.indexrelid) AS size_bytes \
+         FROM pg_stat_user_indexes s WHERE s.schemaname = current_schema() AND s.indexrelname = ",
+    )
+    .bind(Value::Text(name.to_string()));
+    let usage: Vec<IndexUsage> = db.load("reading pg_stat_user_indexes", &sql)?;
+    Ok(usage.into_iter().next())
+}
+
+/// An index or constraint of a table, with the statement text that recreates it.
+#[derive(QueryableByName, Debug, Clone)]
+pub struct Definition {
+    /// Its name.
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    /// `CREATE INDEX …` for an index; the constraint's definition for `ADD CONSTRAINT`.
+    #[diesel(sql_type = Text)]
+    pub def: String,
+    /// `i` index, `p` primary key, `f` foreign key.
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+}
+
+/// The secondary indexes of `table` and, on PostgreSQL, its primary and foreign keys.
+/// `table` is one of faqlink's own table names (a constant, never user input).
+pub fn definitions(db: &mut Database, table: &'static str) -> Result<Vec<Definition>> {
+    let mut sql = db.sql();
+    match db.backend() {
+        Backend::Postgres => sql.push(&format!(
+            "SELECT CAST(conname AS TEXT) AS name, pg_get_constraintdef(oid) AS def, CAST(contype AS TEXT) AS kind \
+             FROM pg_constraint WHERE conrelid = '{table}'::regclass AND contype IN ('p', 'f') \
+             UNION ALL \
+             SELECT CAST(indexname AS TEXT), indexdef, 'i' FROM pg_indexes \
+             WHERE schemaname = current_schema() AND tablename = '{table}' \
+               AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = '{table}'::regclass)"
+        )),
+        Backend::Sqlite => sql.push(&format!(
+            "SELECT name, sql AS def, 'i' AS kind FROM sqlite_master \
+             WHERE type = 'index' AND tbl_name = '{table}' AND sql IS NOT NULL"
+        )),
+    };
+    db.load("reading index definitions", &sql)
+}
+
+/// Whether `table` exists (in the current schema on PostgreSQL).
+pub fn table_exists(db: &mut Database, table: &str) -> Result<bool> {
+    let mut sql = db.sql();
+    match db.backend() {
+        Backend::Postgres => sql.push(
+            "SELECT COUNT(*) AS n FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = ",
+        ),
+        Backend::Sqlite => sql.push("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = "),
+    };
+    sql.bind(Value::Text(table.to_string()));
+    let rows: Vec<Count> = db.load("looking up a table", &sql)?;
+    Ok(rows.first().is_some_and(|r| r.n > 0))
+}
