@@ -417,6 +417,11 @@ impl Sql {
         self
     }
 
+    /// The statement text as sent (the benchmarks' copies are checked against it).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     fn boxed_pg(&self) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
         bind_all!(diesel::sql_query(self.text.clone()).into_boxed::<Pg>(), &self.binds)
     }

@@ -7,7 +7,7 @@ use diesel::QueryableByName;
 use super::split::{self, Part, Sample};
 use super::{col, Cell, Pct, Section};
 use crate::config::{ReportKind, Window};
-use crate::db::Database;
+use crate::db::{Backend, Database, Sql};
 use crate::error::Result;
 
 /// Column layout (fixed by docs/CLI.md).
@@ -81,7 +81,14 @@ pub fn rows(db: &mut Database, reader: Option<&mut Database>, window: &Window) -
 
 /// The unsorted report, for the experts on one side of a pivot when given.
 pub fn query(db: &mut Database, window: &Window, part: Option<Part<'_>>) -> Result<Vec<ExpertRow>> {
-    let mut sql = db.sql();
+    let sql = statement(db.backend(), window, part);
+    db.load("the experts report", &sql)
+}
+
+/// The statement of [`query`] (bench/sql/experts.faqlink.*.sql are its text for the whole
+/// history on one connection; a test keeps them equal).
+pub fn statement(backend: Backend, window: &Window, part: Option<Part<'_>>) -> Sql {
+    let mut sql = Sql::new(backend);
     // Aggregate on the feedback table alone (one pass, one grouping column), then attach
     // the profile: one row per expert leaves the database.
     sql.push(
@@ -97,7 +104,7 @@ pub fn query(db: &mut Database, window: &Window, part: Option<Part<'_>>) -> Resu
     }
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(" GROUP BY ef.expert_id) s JOIN expert_profiles ep ON ep.id = s.expert_id");
-    db.load("the experts report", &sql)
+    sql
 }
 
 /// The report's order; byte order for text, as `COLLATE "C"` does.

@@ -2,6 +2,7 @@
 //! cells; rendering is elsewhere ([`crate::output`]). Every section of one run reads one
 //! read-only snapshot.
 
+pub mod counters;
 pub mod duplicates;
 pub mod experts;
 pub mod orphans;
@@ -149,7 +150,8 @@ pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut 
                         Some(s) => s.totals,
                         None => totals::row(db, reader.as_deref_mut(), window)?,
                     };
-                    known_orphans = Some(orphans::Known { orphaned: row.orphaned_links, dangling: row.dangling_links });
+                    known_orphans =
+                        Some(orphans::Known { orphaned: row.counters.orphaned_links, dangling: row.dangling_links });
                     emit(sink, &totals::SECTION, std::iter::once(row.cells()))?
                 }
                 ReportKind::Orphans => {

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use diesel::QueryableByName;
 
+use super::counters::{self, Counters};
 use super::experts::ExpertRow;
 use super::totals::{self, TotalsRow};
 use super::weekly::{self, WeekRow};
@@ -45,10 +46,9 @@ struct Group {
     /// 1-based week between the boundaries; NULL for a NULL timestamp.
     #[diesel(sql_type = Nullable<Integer>)]
     week: Option<i32>,
-    /// The funnel's counters of the group (`faqs_live` and `dangling_links` selected as 0:
-    /// they are counted once for the run).
+    /// The funnel's counters of the group.
     #[diesel(embed)]
-    counters: TotalsRow,
+    counters: Counters,
 }
 
 /// Reads the counters per (expert, week) in one statement and sums them into the three
@@ -62,23 +62,22 @@ pub fn compute(db: &mut Database, window: &Window) -> Result<Shared> {
                 s.feedback_total AS feedback_total, s.correct_feedback AS correct_feedback, \
                 s.incomplete_feedback AS incomplete_feedback, s.incorrect_feedback AS incorrect_feedback, \
                 s.workflow_attempted AS workflow_attempted, s.faq_published AS faq_published, \
-                s.faqs_generated AS faqs_generated, s.orphaned_links AS orphaned_links, \
-                CAST(0 AS BIGINT) AS faqs_live, CAST(0 AS BIGINT) AS dangling_links \
+                s.faqs_generated AS faqs_generated, s.orphaned_links AS orphaned_links \
          FROM (SELECT ef.expert_id AS expert_id, ",
     );
     push_week(&mut sql, bounds.as_deref());
-    sql.push(" AS week, ").push(totals::FEEDBACK_COUNTERS).push(" FROM expert_feedback ef WHERE 1 = 1");
+    sql.push(" AS week, ").push(counters::SQL).push(" FROM expert_feedback ef WHERE 1 = 1");
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(" GROUP BY 1, 2) s LEFT JOIN expert_profiles ep ON ep.id = s.expert_id");
 
     let mut weeks = bounds.as_deref().map_or_else(Vec::new, |b| weekly::empty_weeks(b, window));
-    let mut totals = TotalsRow::default();
+    let mut all = Counters::default();
     // One entry per expert (at most a few thousand), in the order their groups arrive.
     let mut experts: Vec<ExpertRow> = Vec::new();
     let mut expert_index = std::collections::HashMap::new();
     db.for_each("the experts, totals and weekly reports", &sql, |g: Group| {
         let c = &g.counters;
-        totals.add(c);
+        all += *c;
         // The experts report lists experts with a profile and correct feedback in the window.
         if g.has_profile && c.correct_feedback > 0 {
             let i = *expert_index.entry(g.expert_id.clone()).or_insert_with(|| {
@@ -95,15 +94,13 @@ pub fn compute(db: &mut Database, window: &Window) -> Result<Shared> {
         }
         // The weekly report leaves NULL timestamps out (they have no week).
         if let Some(w) = g.week.and_then(|w| usize::try_from(w).ok()?.checked_sub(1)).and_then(|w| weeks.get_mut(w)) {
-            w.add(c.feedback_total, c.correct_feedback, c.faqs_generated, c.orphaned_links);
+            w.counters += *c;
         }
         Ok(())
     })?;
     super::experts::sort(&mut experts);
     weekly::link_previous(&mut weeks);
-    let dangling = totals::dangling(db, window)?;
-    totals.dangling_links = dangling.dangling_links;
-    totals.faqs_live = totals.faqs_generated - dangling.dangling_correct;
+    let totals = TotalsRow::new(all, totals::dangling(db, window)?);
     Ok(Shared { experts, totals, weeks })
 }
 

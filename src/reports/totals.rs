@@ -3,10 +3,11 @@
 use diesel::sql_types::BigInt;
 use diesel::QueryableByName;
 
+use super::counters::{self, Counters};
 use super::split::{self, Part, Sample};
 use super::{col, Cell, Pct, Section};
 use crate::config::{ReportKind, Window};
-use crate::db::{Database, Sql};
+use crate::db::{Backend, Database, Sql};
 use crate::error::Result;
 
 /// Column layout (fixed by docs/CLI.md).
@@ -29,73 +30,50 @@ pub const SECTION: Section = Section {
     single_row: true,
 };
 
-/// The funnel counts.
+/// The funnel: the counters over the window, and the FAQs that are live.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, QueryableByName)]
 pub struct TotalsRow {
-    /// Every feedback row in the window.
-    #[diesel(sql_type = BigInt)]
-    pub feedback_total: i64,
-    /// `correct` rows.
-    #[diesel(sql_type = BigInt)]
-    pub correct_feedback: i64,
-    /// `incomplete` rows.
-    #[diesel(sql_type = BigInt)]
-    pub incomplete_feedback: i64,
-    /// `incorrect` rows.
-    #[diesel(sql_type = BigInt)]
-    pub incorrect_feedback: i64,
-    /// Correct rows with `task_creation_attempted` TRUE.
-    #[diesel(sql_type = BigInt)]
-    pub workflow_attempted: i64,
-    /// Correct rows with `task_creation_success` TRUE.
-    #[diesel(sql_type = BigInt)]
-    pub faq_published: i64,
-    /// Correct rows with `generated_faq_id` set.
-    #[diesel(sql_type = BigInt)]
-    pub faqs_generated: i64,
-    /// Of those, the ones whose FAQ row exists.
+    /// The counters of every feedback row in the window.
+    #[diesel(embed)]
+    pub counters: Counters,
+    /// Of the linked correct rows, the ones whose FAQ row exists.
     #[diesel(sql_type = BigInt)]
     pub faqs_live: i64,
-    /// Correct rows with success TRUE and no link (FAQ deleted, SET NULL fired).
-    #[diesel(sql_type = BigInt)]
-    pub orphaned_links: i64,
     /// Rows of any type whose link names no existing FAQ.
     #[diesel(sql_type = BigInt)]
     pub dangling_links: i64,
 }
 
 impl TotalsRow {
-    /// Adds the counters of `other` (a disjoint set of rows); `faqs_live` and
-    /// `dangling_links` are left as they are.
-    pub fn add(&mut self, other: &TotalsRow) {
-        self.feedback_total += other.feedback_total;
-        self.correct_feedback += other.correct_feedback;
-        self.incomplete_feedback += other.incomplete_feedback;
-        self.incorrect_feedback += other.incorrect_feedback;
-        self.workflow_attempted += other.workflow_attempted;
-        self.faq_published += other.faq_published;
-        self.faqs_generated += other.faqs_generated;
-        self.orphaned_links += other.orphaned_links;
+    /// The counters with the dangling links counted apart: a linked row's FAQ is live
+    /// exactly when its link is not dangling.
+    pub fn new(counters: Counters, dangling: Dangling) -> Self {
+        TotalsRow {
+            counters,
+            faqs_live: counters.faqs_generated - dangling.dangling_correct,
+            dangling_links: dangling.dangling_links,
+        }
     }
 
     /// faqs_generated / correct_feedback.
     pub fn conversion_rate_pct(&self) -> Option<Pct> {
-        Pct::of(self.faqs_generated, self.correct_feedback)
+        Pct::of(self.counters.faqs_generated, self.counters.correct_feedback)
     }
 
     /// The row as report cells.
     pub fn cells(&self) -> Vec<Cell> {
         let n = |v: i64| Cell::Int(Some(v));
+        let c = &self.counters;
         vec![
-            n(self.feedback_total),
-            n(self.correct_feedback),
-            n(self.incomplete_feedback),
-            n(self.incorrect_feedback),
-            n(self.workflow_attempted),
-            n(self.faq_published),
-            n(self.faqs_generated),
+            n(c.feedback_total),
+            n(c.correct_feedback),
+            n(c.incomplete_feedback),
+            n(c.incorrect_feedback),
+            n(c.workflow_attempted),
+            n(c.faq_published),
+            n(c.faqs_generated),
             n(self.faqs_live),
-            n(self.orphaned_links),
+            n(c.orphaned_links),
             n(self.dangling_links),
             Cell::Pct(self.conversion_rate_pct()),
         ]
@@ -111,20 +89,25 @@ impl TotalsRow {
 pub fn row(db: &mut Database, reader: Option<&mut Database>, window: &Window) -> Result<TotalsRow> {
     if let Some((reader, pivot)) = split::plan(db, reader, window, Sample::All, "the totals report")? {
         let (lower, upper) = split::both(db, reader, &pivot, |db, part| {
-            let counted = counters(db, window, part)?;
+            let counted = part_counters(db, window, part)?;
             let dangling = match part {
                 Part::Below(_) => Some(dangling(db, window)?),
                 Part::From(_) => None,
             };
             Ok((counted, dangling))
         })?;
-        let (mut row, dangling) = (lower.0, lower.1.expect("the lower part counts the dangling links"));
-        row.add(&upper.0);
-        row.faqs_live = row.faqs_generated - dangling.dangling_correct;
-        row.dangling_links = dangling.dangling_links;
-        return Ok(row);
+        let dangling = lower.1.expect("the lower part counts the dangling links");
+        return Ok(TotalsRow::new(lower.0 + upper.0, dangling));
     }
-    let mut sql = db.sql();
+    let sql = statement(db.backend(), window);
+    let rows: Vec<TotalsRow> = db.load("the totals report", &sql)?;
+    Ok(rows.into_iter().next().expect("an aggregate without GROUP BY returns one row"))
+}
+
+/// The one-connection statement of `report totals` (bench/sql/totals.faqlink.*.sql are its
+/// text for the whole history; a test keeps them equal).
+pub fn statement(backend: Backend, window: &Window) -> Sql {
+    let mut sql = Sql::new(backend);
     // Counters over the feedback rows alone, plus the dangling links counted apart (see
     // `push_dangling`): a row's FAQ is live exactly when it is linked and not dangling, so
     // faqs_live = faqs_generated - dangling correct rows, without joining every row to
@@ -137,40 +120,24 @@ pub fn row(db: &mut Database, reader: Option<&mut Database>, window: &Window) ->
                 a.orphaned_links AS orphaned_links, b.dangling_links AS dangling_links \
          FROM (SELECT ",
     )
-    .push(FEEDBACK_COUNTERS)
+    .push(counters::SQL)
     .push(" FROM expert_feedback ef WHERE 1 = 1");
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(") a CROSS JOIN (");
     push_dangling_counts(&mut sql, window);
     sql.push(") b");
-    let rows: Vec<TotalsRow> = db.load("the totals report", &sql)?;
-    Ok(rows.into_iter().next().expect("an aggregate without GROUP BY returns one row"))
+    sql
 }
 
-/// The counters of one part of the rows, in a row whose `faqs_live` and `dangling_links`
-/// are left 0 (the dangling links are counted once for both parts).
-fn counters(db: &mut Database, window: &Window, part: Part<'_>) -> Result<TotalsRow> {
+/// The counters of one part of the rows.
+fn part_counters(db: &mut Database, window: &Window, part: Part<'_>) -> Result<Counters> {
     let mut sql = db.sql();
-    sql.push("SELECT ").push(FEEDBACK_COUNTERS).push(
-        ", CAST(0 AS BIGINT) AS faqs_live, CAST(0 AS BIGINT) AS dangling_links FROM expert_feedback ef WHERE 1 = 1",
-    );
+    sql.push("SELECT ").push(counters::SQL).push(" FROM expert_feedback ef WHERE 1 = 1");
     part.push_key(&mut sql);
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
-    let rows: Vec<TotalsRow> = db.load("the totals report", &sql)?;
+    let rows: Vec<Counters> = db.load("the totals report", &sql)?;
     Ok(rows.into_iter().next().expect("an aggregate without GROUP BY returns one row"))
 }
-
-/// The funnel's counters over feedback rows `ef` (every column but the dangling links and
-/// faqs_live): `report totals` takes them over the window, `report all` per (expert, week).
-pub(crate) const FEEDBACK_COUNTERS: &str = "COUNT(*) AS feedback_total, \
-   COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS correct_feedback, \
-   COUNT(*) FILTER (WHERE ef.feedback_type = 'incomplete') AS incomplete_feedback, \
-   COUNT(*) FILTER (WHERE ef.feedback_type = 'incorrect') AS incorrect_feedback, \
-   COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_attempted IS TRUE) AS workflow_attempted, \
-   COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE) AS faq_published, \
-   COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL) AS faqs_generated, \
-   COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE \
-                          AND ef.generated_faq_id IS NULL) AS orphaned_links";
 
 /// The dangling links in the window: of any type, and of `correct` rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]

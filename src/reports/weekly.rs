@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::sql_types::{BigInt, Nullable};
 use diesel::QueryableByName;
 
+use super::counters::{self, Counters};
 use super::split::{self, Part, Sample};
 use super::{col, Cell, Pct, Section};
 use crate::config::{iso_week_label, local_midnight, week_start, ReportKind, Window};
@@ -41,14 +42,8 @@ pub const SECTION: Section = Section {
 pub struct WeekRow {
     /// The Monday, as a local date.
     pub week_start: NaiveDate,
-    /// Feedback rows in the week (and window).
-    pub feedback_total: i64,
-    /// Of those, `correct`.
-    pub correct_feedback: i64,
-    /// Correct rows with a link.
-    pub faqs_generated: i64,
-    /// Correct rows with success TRUE and no link.
-    pub orphaned_links: i64,
+    /// The counters of the week's feedback rows (in the window).
+    pub counters: Counters,
     /// The previous week's row, for the change columns.
     pub previous: Option<(i64, i64, Option<Pct>)>,
 }
@@ -56,23 +51,16 @@ pub struct WeekRow {
 impl WeekRow {
     /// faqs_generated / correct_feedback.
     pub fn conversion_rate_pct(&self) -> Option<Pct> {
-        Pct::of(self.faqs_generated, self.correct_feedback)
-    }
-
-    /// Adds a group's counts (feedback, correct, FAQs linked, orphaned) to the week.
-    pub fn add(&mut self, feedback_total: i64, correct_feedback: i64, faqs_generated: i64, orphaned_links: i64) {
-        self.feedback_total += feedback_total;
-        self.correct_feedback += correct_feedback;
-        self.faqs_generated += faqs_generated;
-        self.orphaned_links += orphaned_links;
+        Pct::of(self.counters.faqs_generated, self.counters.correct_feedback)
     }
 
     /// The row as report cells.
     pub fn cells(&self) -> Vec<Cell> {
+        let c = &self.counters;
         let (d_total, d_faqs, d_rate) = match self.previous {
             Some((total, faqs, rate)) => (
-                Some(self.feedback_total - total),
-                Some(self.faqs_generated - faqs),
+                Some(c.feedback_total - total),
+                Some(c.faqs_generated - faqs),
                 rate.zip(self.conversion_rate_pct()).map(|(a, b)| Pct(b.0 - a.0)),
             ),
             None => (None, None, None),
@@ -80,11 +68,11 @@ impl WeekRow {
         vec![
             Cell::Date(self.week_start),
             Cell::Text(Some(iso_week_label(self.week_start))),
-            Cell::Int(Some(self.feedback_total)),
-            Cell::Int(Some(self.correct_feedback)),
-            Cell::Int(Some(self.faqs_generated)),
+            Cell::Int(Some(c.feedback_total)),
+            Cell::Int(Some(c.correct_feedback)),
+            Cell::Int(Some(c.faqs_generated)),
             Cell::Pct(self.conversion_rate_pct()),
-            Cell::Int(Some(self.orphaned_links)),
+            Cell::Int(Some(c.orphaned_links)),
             Cell::Int(d_total),
             Cell::Int(d_faqs),
             Cell::Pct(d_rate),
@@ -104,14 +92,8 @@ struct Range {
 struct Bucket {
     #[diesel(sql_type = BigInt)]
     bucket: i64,
-    #[diesel(sql_type = BigInt)]
-    feedback_total: i64,
-    #[diesel(sql_type = BigInt)]
-    correct_feedback: i64,
-    #[diesel(sql_type = BigInt)]
-    faqs_generated: i64,
-    #[diesel(sql_type = BigInt)]
-    orphaned_links: i64,
+    #[diesel(embed)]
+    counters: Counters,
 }
 
 /// The week starts (UTC instants) covering `[lower, upper]`, plus the end of the last week.
@@ -201,10 +183,7 @@ pub fn empty_weeks(bounds: &[DateTime<Utc>], window: &Window) -> Vec<WeekRow> {
         .iter()
         .map(|b| WeekRow {
             week_start: b.with_timezone(&window.tz).date_naive(),
-            feedback_total: 0,
-            correct_feedback: 0,
-            faqs_generated: 0,
-            orphaned_links: 0,
+            counters: Counters::default(),
             previous: None,
         })
         .collect()
@@ -214,7 +193,7 @@ pub fn empty_weeks(bounds: &[DateTime<Utc>], window: &Window) -> Vec<WeekRow> {
 pub fn link_previous(weeks: &mut [WeekRow]) {
     for i in 1..weeks.len() {
         let p = &weeks[i - 1];
-        let prev = (p.feedback_total, p.faqs_generated, p.conversion_rate_pct());
+        let prev = (p.counters.feedback_total, p.counters.faqs_generated, p.conversion_rate_pct());
         weeks[i].previous = Some(prev);
     }
 }
@@ -233,7 +212,7 @@ pub fn rows(db: &mut Database, reader: Option<&mut Database>, window: &Window) -
             let (mut lower, upper) =
                 split::both(db, reader, &pivot, |db, part| count_weeks(db, window, &bounds, Some(part)))?;
             for (w, u) in lower.iter_mut().zip(&upper) {
-                w.add(u.feedback_total, u.correct_feedback, u.faqs_generated, u.orphaned_links);
+                w.counters += u.counters;
             }
             lower
         }
@@ -258,14 +237,9 @@ fn count_weeks(
     let mut sql = db.sql();
     sql.push("SELECT ")
         .push(&bucket_select)
-        .push(
-            " AS bucket, COUNT(*) AS feedback_total, \
-               COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS correct_feedback, \
-               COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL) AS faqs_generated, \
-               COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE \
-                                      AND ef.generated_faq_id IS NULL) AS orphaned_links \
-             FROM expert_feedback ef WHERE ef.feedback_timestamp IS NOT NULL",
-        );
+        .push(" AS bucket, ")
+        .push(counters::SQL)
+        .push(" FROM expert_feedback ef WHERE ef.feedback_timestamp IS NOT NULL");
     if let Some(part) = part {
         part.push_key(&mut sql);
     }
@@ -277,7 +251,7 @@ fn count_weeks(
         // Index of the last boundary at or before the bucket's start.
         let i = bounds.partition_point(|x| x.timestamp() <= start);
         if let Some(w) = i.checked_sub(1).and_then(|i| weeks.get_mut(i)) {
-            w.add(b.feedback_total, b.correct_feedback, b.faqs_generated, b.orphaned_links);
+            w.counters += b.counters;
         }
         Ok(())
     })?;
