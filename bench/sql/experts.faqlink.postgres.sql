@@ -1,6 +1,6 @@
 -- faqlink's OWN query for `report experts` on PostgreSQL, as faqlink runs it (not the
 -- reference): the SQL text built in src/reports/experts.rs, after the session settings of
--- src/commands/report.rs (jit = off, work_mem = 64MB,
+-- src/db/mod.rs (Database::report_session) (jit = off, work_mem = 64MB,
 -- parallel_leader_participation = off), inside the read-only snapshot of src/db/mod.rs.
 -- faqlink sorts the ~200 rows itself, so there is no ORDER BY.
 -- psql variable `window`: empty (full history) or the conditions faqlink appends

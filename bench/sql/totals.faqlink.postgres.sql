@@ -1,6 +1,6 @@
 -- faqlink's OWN query for `report totals` on PostgreSQL, full history (not the reference): the
 -- SQL text built in src/reports/totals.rs (with src/reports/mod.rs's push_dangling), after the
--- session settings of src/commands/report.rs (jit = off, work_mem = 64MB,
+-- session settings of src/db/mod.rs (Database::report_session) (jit = off, work_mem = 64MB,
 -- parallel_leader_participation = off), inside the read-only
 -- snapshot of src/db/mod.rs. Used by bench/reports.sh.
 SET jit = off;
