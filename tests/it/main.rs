@@ -8,6 +8,7 @@ mod differential;
 mod edge;
 mod harness;
 mod migrate;
+mod ops;
 mod output;
 mod reliability;
 mod seed;
