@@ -272,3 +272,132 @@ fn version_names_backends_and_bundled_libraries() {
     );
     assert_eq!(lines.len(), 5, "{text}");
 }
+
+/// A PostgreSQL role made by contrib/readonly-role.sql for one test: unique name, dropped
+/// (with its privileges) when the test ends.
+struct Reader {
+    name: String,
+    db_url: String,
+}
+
+impl Reader {
+    /// Runs contrib/readonly-role.sql in `db` as the tables' owner.
+    fn create(db: &crate::harness::TestDb) -> Reader {
+        let name = format!("faqlink_ro_{}_{}", std::process::id(), chrono::Utc::now().timestamp_subsec_nanos());
+        let reader = Reader { name, db_url: db.url() };
+        let out = Command::new("psql")
+            .args(["-X", "-q", "-d", &db.url(), "-v", &format!("reader={}", reader.name), "-f"])
+            .arg(repo().join("contrib/readonly-role.sql"))
+            .output()
+            .expect("psql");
+        assert!(out.status.success(), "contrib/readonly-role.sql: {}", String::from_utf8_lossy(&out.stderr));
+        reader
+    }
+
+    /// The database URL that logs in as this role (the test server trusts local logins).
+    fn url(&self) -> String {
+        let mut url = url::Url::parse(&self.db_url).unwrap();
+        url.set_username(&self.name).unwrap();
+        url.set_password(None).unwrap();
+        url.to_string()
+    }
+
+    /// Runs SQL as this role with psql; returns (success, stderr).
+    fn psql(&self, sql: &str) -> (bool, String) {
+        let out = Command::new("psql").args(["-X", "-q", "-d", &self.url(), "-c", sql]).output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        if let Ok(mut c) = diesel::PgConnection::establish(&self.db_url) {
+            let _ = c.batch_execute(&format!("DROP OWNED BY {}", self.name));
+        }
+        if let Ok(mut c) = diesel::PgConnection::establish(&format!("{}/postgres", crate::harness::pg_server())) {
+            let _ = c.batch_execute(&format!("DROP ROLE IF EXISTS {}", self.name));
+        }
+    }
+}
+
+/// The report `report all --format csv` prints, as the database URL `url` sees it: lines that
+/// name the database URL are left out (they name the role).
+fn report_all_lines(url: &str) -> Vec<String> {
+    let out = faqlink().args(["report", "all", "--format", "csv", "--database-url", url]).output().unwrap();
+    assert!(out.status.success(), "report all as {url}: {}", String::from_utf8_lossy(&out.stderr));
+    let mut lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("postgres://"))
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn the_read_only_role_runs_check_and_report_all_and_nothing_more() {
+    if crate::harness::skip_pg() {
+        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping the read-only role test");
+        return;
+    }
+    // A production-shaped database (Alembic's table) and one faqlink migrated and seeded.
+    let production = crate::check::production().expect("PostgreSQL");
+    let own = crate::harness::TestDb::migrated(faqlink::db::Backend::Postgres);
+    faqlink().args(["seed", "--experts", "6", "--feedback", "400", "--database-url", &own.url()]).assert().success();
+
+    for (db, bookkeeping) in [(&production, "alembic_version"), (&own, "__diesel_schema_migrations")] {
+        let reader = Reader::create(db);
+
+        // Exactly these grants: SELECT on the three tables and the schema's bookkeeping table.
+        let grants = db.cli_csv(&format!(
+            "SELECT table_name, privilege_type FROM information_schema.role_table_grants \
+             WHERE grantee = '{}' ORDER BY 1, 2",
+            reader.name
+        ));
+        let mut expected = vec!["table_name,privilege_type".to_owned()];
+        let mut tables = vec![bookkeeping, "expert_feedback", "expert_profiles", "faq_entries"];
+        tables.sort_unstable();
+        expected.extend(tables.iter().map(|t| format!("{t},SELECT")));
+        assert_eq!(grants.lines().collect::<Vec<_>>(), expected);
+        let role = db.cli_csv(&format!(
+            "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, array_to_string(rolconfig, ';') AS config \
+             FROM pg_roles WHERE rolname = '{}'",
+            reader.name
+        ));
+        assert_eq!(role.lines().nth(1), Some("t,f,f,f,default_transaction_read_only=on"), "{role}");
+
+        // check and report all succeed as the role, and see what the owner sees.
+        let out = faqlink().args(["check", "--database-url", &reader.url()]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "check as the reader: {}{stdout}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("all required checks passed"), "{stdout}");
+        if bookkeeping == "alembic_version" {
+            assert!(stdout.contains("Alembic revision 20251124_add_generated_faq_id"), "{stdout}");
+        }
+        let as_reader = report_all_lines(&reader.url());
+        assert!(as_reader.len() > 10, "{as_reader:?}");
+        assert_eq!(as_reader, report_all_lines(&db.url()));
+
+        // Every table grant is needed: without it, check and report all fail and say why.
+        for table in ["expert_feedback", "expert_profiles", "faq_entries"] {
+            db.exec(&format!("REVOKE SELECT ON {table} FROM {}", reader.name));
+            faqlink().args(["check", "--database-url", &reader.url()]).assert().code(1);
+            let out = faqlink().args(["report", "all", "--database-url", &reader.url()]).output().unwrap();
+            assert_eq!(out.status.code(), Some(1));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(&format!("permission denied for table {table}")), "{stderr}");
+            db.exec(&format!("GRANT SELECT ON {table} TO {}", reader.name));
+        }
+
+        // And the role cannot write: read-only by default, and no privilege when it asks for more.
+        let (ok, err) = reader.psql("DELETE FROM expert_feedback");
+        assert!(!ok && err.contains("cannot execute DELETE in a read-only transaction"), "{err}");
+        let (ok, err) = reader.psql("BEGIN READ WRITE; DELETE FROM faq_entries; COMMIT");
+        assert!(!ok && err.contains("permission denied for table faq_entries"), "{err}");
+        let (ok, err) = reader.psql("BEGIN READ WRITE; CREATE TABLE faqlink_probe (i int); COMMIT");
+        assert!(!ok && err.contains("permission denied for schema"), "{err}");
+    }
+}
