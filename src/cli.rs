@@ -44,6 +44,15 @@ pub enum Command {
     Demo(DemoArgs),
     /// Print or export a report.
     Report(ReportArgs),
+    /// Print a shell completion script (report kinds, --format values and --tz zones
+    /// included); see docs/OPERATIONS.md for where to put it.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) made from these same definitions, or write one page per
+    /// command into a folder.
+    Man(ManArgs),
+    /// Print the version, the backends compiled in and the bundled SQLite and libpq versions
+    /// (for support requests). Opens no database.
+    Version(VersionArgs),
 }
 
 /// Arguments of `faqlink migrate`.
@@ -212,3 +221,27 @@ pub struct ReportArgs {
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(1..))]
     pub statement_timeout: Option<u32>,
 }
+
+/// Arguments of `faqlink completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print the completion script for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Arguments of `faqlink man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Print the page of this command instead of faqlink(1), e.g. `report` or `migrate revert`.
+    #[arg(value_name = "COMMAND", conflicts_with = "output_dir")]
+    pub command: Vec<String>,
+    /// Write faqlink.1 and one page per command (faqlink-report.1, …) into DIR instead of
+    /// printing faqlink(1); DIR must exist.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
+/// Arguments of `faqlink version`.
+#[derive(Debug, Args)]
+pub struct VersionArgs {}

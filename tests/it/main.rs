@@ -9,6 +9,7 @@ mod differential;
 mod edge;
 mod harness;
 mod migrate;
+mod ops;
 mod output;
 mod reliability;
 mod seed;

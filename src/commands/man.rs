@@ -1,0 +1,100 @@
+//! `faqlink man`: manual pages in roff, rendered by clap_mangen from the same clap definitions
+//! as `--help`, so the page cannot drift from the options. faqlink(1) covers the global options
+//! and lists the commands; each command (and `migrate`'s actions) has its own page,
+//! faqlink-report(1) and so on, as `git` and `cargo` do.
+
+use std::io::Write;
+use std::path::Path;
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, ManArgs};
+use crate::error::{Error, Result};
+
+/// One rendered manual page.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The command path after `faqlink`, e.g. `["migrate", "revert"]`; empty for faqlink(1).
+    pub path: Vec<String>,
+    /// The file name, e.g. `faqlink-migrate-revert.1`.
+    pub file_name: String,
+    /// The page in roff.
+    pub roff: Vec<u8>,
+}
+
+/// Runs `faqlink man`: prints one page, or writes every page into `--output-dir`.
+pub fn run(args: &ManArgs) -> Result<()> {
+    let pages = pages()?;
+    if let Some(dir) = &args.output_dir {
+        return write_pages(&pages, dir);
+    }
+    let page = pages.iter().find(|p| p.path == args.command).ok_or_else(|| {
+        let known: Vec<String> = pages.iter().filter(|p| !p.path.is_empty()).map(|p| p.path.join(" ")).collect();
+        Error::Usage(format!(
+            "no manual page for `faqlink {}`; pages exist for: {}",
+            args.command.join(" "),
+            known.join(", ")
+        ))
+    })?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(&page.roff).and_then(|()| out.flush()).map_err(Error::stdout)
+}
+
+/// Every page: faqlink(1) first, then each command's page, depth first.
+pub fn pages() -> Result<Vec<Page>> {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut pages = Vec::new();
+    collect(&cmd, Vec::new(), &mut pages)?;
+    Ok(pages)
+}
+
+fn collect(cmd: &clap::Command, path: Vec<String>, pages: &mut Vec<Page>) -> Result<()> {
+    // Every page names faqlink's version (a subcommand has none of its own).
+    let man = clap_mangen::Man::new(cmd.clone()).source(format!("faqlink {}", env!("CARGO_PKG_VERSION")));
+    let mut roff = Vec::new();
+    man.render(&mut roff).map_err(|source| Error::Io {
+        what: "cannot render the manual page of",
+        path: man.get_filename(),
+        source,
+    })?;
+    pages.push(Page { path: path.clone(), file_name: man.get_filename(), roff });
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let mut sub_path = path.clone();
+        sub_path.push(sub.get_name().to_owned());
+        collect(sub, sub_path, pages)?;
+    }
+    Ok(())
+}
+
+/// Writes each page into `dir` (created when missing), each file complete or not at all.
+fn write_pages(pages: &[Page], dir: &Path) -> Result<()> {
+    let io = |what: &'static str, path: &Path| {
+        let path = path.display().to_string();
+        move |source| Error::Io { what, path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io("cannot create the folder", dir))?;
+    for page in pages {
+        let target = dir.join(&page.file_name);
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".faqlink-man-")
+            .tempfile_in(dir)
+            .map_err(io("cannot create a temporary file in", dir))?;
+        tmp.write_all(&page.roff).map_err(io("cannot write", tmp.path()))?;
+        // A temporary file is private (0600); a manual page is for everyone to read.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(io("cannot set the mode of", tmp.path()))?;
+        }
+        tmp.persist(&target).map_err(|e| Error::Io {
+            what: "cannot write",
+            path: target.display().to_string(),
+            source: e.error,
+        })?;
+    }
+    eprintln!("faqlink: wrote {} manual pages into {}", pages.len(), dir.display());
+    Ok(())
+}

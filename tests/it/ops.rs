@@ -1,0 +1,403 @@
+//! Operating faqlink: shell completions (bash drives the generated script), manual pages (every
+//! command and option of the clap tree appears), `faqlink version`, and the recipes of
+//! docs/OPERATIONS.md run for real: the cron wrapper (with `flock` refusing an overlapping
+//! run), the systemd units (`systemd-analyze verify`) and the read-only PostgreSQL role.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use clap::{CommandFactory, ValueEnum};
+use faqlink::cli::{Cli, FormatArg, ReportKindArg};
+
+use crate::harness::faqlink;
+
+/// The repository root (scripts/, contrib/, docs/).
+fn repo() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn faqlink_bin() -> std::path::PathBuf {
+    assert_cmd::cargo::cargo_bin("faqlink")
+}
+
+/// What bash offers for the command line `words` (the last word is the one being completed):
+/// loads `faqlink completions bash` into a fresh bash, checks `complete -p faqlink`, and calls
+/// the registered function as bash's completion does (COMP_WORDS, COMP_CWORD; arguments:
+/// command, current word, previous word).
+fn bash_complete(words: &[&str]) -> Vec<String> {
+    const SCRIPT: &str = r#"
+source <("$FAQLINK" completions bash) || { echo "sourcing failed" >&2; exit 90; }
+spec=$(complete -p faqlink) || { echo "complete -p faqlink failed" >&2; exit 91; }
+fn=$(sed -n 's/.* -F \([^ ]*\) .*/\1/p' <<<"$spec")
+[ -n "$fn" ] || { echo "no completion function in: $spec" >&2; exit 92; }
+COMP_WORDS=("$@")
+COMP_CWORD=$(( $# - 1 ))
+COMP_LINE="$*"
+COMP_POINT=${#COMP_LINE}
+"$fn" faqlink "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\n' "${COMPREPLY[@]}"
+"#;
+    let out = Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", SCRIPT, "bash"])
+        .args(words)
+        .env("FAQLINK", faqlink_bin())
+        .output()
+        .expect("bash");
+    assert!(out.status.success(), "bash completion of {words:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+/// The names clap gives a value enum's variants (what `--help` lists).
+fn value_names<T: ValueEnum>() -> Vec<String> {
+    T::value_variants().iter().filter_map(|v| v.to_possible_value()).map(|p| p.get_name().to_owned()).collect()
+}
+
+#[test]
+fn bash_loads_the_completion_script() {
+    let out = Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", r#"source <("$FAQLINK" completions bash) && complete -p faqlink"#])
+        .env("FAQLINK", faqlink_bin())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let spec = String::from_utf8(out.stdout).unwrap();
+    assert!(spec.starts_with("complete ") && spec.trim_end().ends_with(" faqlink"), "{spec}");
+}
+
+#[test]
+fn bash_completes_report_kinds_formats_and_zones() {
+    let kinds = value_names::<ReportKindArg>();
+    assert_eq!(kinds, ["experts", "totals", "orphans", "duplicates", "weekly", "all"]);
+    let offered = bash_complete(&["faqlink", "report", ""]);
+    for kind in &kinds {
+        assert!(offered.contains(kind), "`faqlink report ` should offer {kind}: {offered:?}");
+    }
+    // Only the kinds start with a letter; the rest are options.
+    let words: Vec<&String> = offered.iter().filter(|w| !w.starts_with('-')).collect();
+    assert_eq!(words, kinds.iter().collect::<Vec<_>>(), "{offered:?}");
+    assert_eq!(bash_complete(&["faqlink", "report", "d"]), ["duplicates"]);
+
+    // Whatever formats FormatArg has (others are being added), exactly those are offered.
+    let formats: BTreeSet<String> = value_names::<FormatArg>().into_iter().collect();
+    assert!(formats.contains("csv"), "{formats:?}");
+    let offered: BTreeSet<String> = bash_complete(&["faqlink", "report", "all", "--format", ""]).into_iter().collect();
+    assert_eq!(offered, formats);
+
+    // Zone names come from chrono-tz.
+    assert_eq!(bash_complete(&["faqlink", "report", "all", "--tz", "Europe/R"]), ["Europe/Riga", "Europe/Rome"]);
+    let all_zones = bash_complete(&["faqlink", "report", "weekly", "--tz", ""]);
+    assert_eq!(all_zones.len(), chrono_tz::TZ_VARIANTS.len());
+
+    // The top level offers every command, the new ones included.
+    let commands = bash_complete(&["faqlink", ""]);
+    for name in Cli::command().get_subcommands().map(|c| c.get_name().to_owned()) {
+        assert!(commands.contains(&name), "{name} missing from {commands:?}");
+    }
+}
+
+#[test]
+fn tz_still_parses_as_before() {
+    // The zone list exists only in the completion scripts: --tz keeps its own check and message.
+    let out = faqlink()
+        .args(["report", "totals", "--tz", "Mars/Olympus", "--database-url", "/nonexistent/x.db"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "faqlink: error: --tz: unknown time zone \"Mars/Olympus\"; use an IANA name such as UTC or Europe/Rome\n"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn every_shell_gets_a_script() {
+    // clap_complete's static scripts: bash and zsh complete option values and the report
+    // kind; fish option values only; PowerShell and elvish commands and options only
+    // (docs/OPERATIONS.md says so).
+    let formats = value_names::<FormatArg>();
+    for shell in value_names::<clap_complete::Shell>() {
+        let out = faqlink().args(["completions", &shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}: {}", String::from_utf8_lossy(&out.stderr));
+        let script = String::from_utf8(out.stdout).unwrap();
+        let mut words = vec!["faqlink", "report", "statement-timeout", "output-dir", "completions", "version"];
+        if matches!(shell.as_str(), "bash" | "zsh" | "fish") {
+            words.extend(["Europe/Rome", "Pacific/Chatham"]);
+            words.extend(formats.iter().map(String::as_str));
+        }
+        if matches!(shell.as_str(), "bash" | "zsh") {
+            words.extend(["experts", "duplicates", "weekly"]);
+        }
+        for word in words {
+            assert!(script.contains(word), "{shell} script lacks {word}");
+        }
+    }
+    let out = Command::new("bash")
+        .args(["-n", "-c"])
+        .arg(String::from_utf8(faqlink().args(["completions", "bash"]).output().unwrap().stdout).unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "bash -n: {}", String::from_utf8_lossy(&out.stderr));
+    // A bad DATABASE_URL does not matter: completions open no database.
+    faqlink().env("DATABASE_URL", "mysql://nope").args(["completions", "bash"]).assert().success();
+}
+
+/// Every command path of the clap tree (`[]` for faqlink itself), without clap's `help`.
+fn command_paths(cmd: &clap::Command, path: Vec<String>, out: &mut Vec<(Vec<String>, clap::Command)>) {
+    out.push((path.clone(), cmd.clone()));
+    for sub in cmd.get_subcommands() {
+        let mut p = path.clone();
+        p.push(sub.get_name().to_owned());
+        command_paths(sub, p, out);
+    }
+}
+
+/// A roff page as plain words: `\-` is a hyphen, `\fB`/`\fI`/`\fR` are font changes.
+fn roff_text(roff: &str) -> String {
+    roff.replace("\\-", "-").replace("\\fB", "").replace("\\fI", "").replace("\\fR", "")
+}
+
+#[test]
+fn man_pages_cover_every_command_and_option() {
+    let mut cli = Cli::command();
+    cli.build();
+    let mut paths = Vec::new();
+    command_paths(&cli, Vec::new(), &mut paths);
+    // clap's own `help` command gets no page.
+    paths.retain(|(p, _)| !p.iter().any(|n| n == "help"));
+    assert!(paths.len() >= 9, "{paths:?}");
+    let mut options_checked = 0;
+    for (path, cmd) in &paths {
+        let out = faqlink().arg("man").args(path).output().unwrap();
+        assert!(out.status.success(), "faqlink man {path:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let page = roff_text(&String::from_utf8(out.stdout).unwrap());
+        let title = std::iter::once("faqlink".to_owned()).chain(path.iter().cloned()).collect::<Vec<_>>().join("-");
+        assert!(page.starts_with(".ie") && page.contains(&format!(".TH {title} 1 ")), "{path:?}: {}", &page[..200]);
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            assert!(page.contains(&format!("{title}-{}(1)", sub.get_name())), "{title} lists {}", sub.get_name());
+        }
+        for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+            if let Some(long) = arg.get_long() {
+                assert!(page.contains(&format!("--{long}")), "{title}(1) lacks --{long}");
+                options_checked += 1;
+            }
+            if let Some(short) = arg.get_short() {
+                assert!(page.contains(&format!("-{short}")), "{title}(1) lacks -{short}");
+            }
+            if arg.is_positional() {
+                let name = arg
+                    .get_value_names()
+                    .and_then(|n| n.first())
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| arg.get_id().to_string().to_uppercase());
+                assert!(page.contains(&name), "{title}(1) lacks the argument {name}");
+            }
+            // The page carries the long help where there is one (as `--help` does).
+            if let Some(help) = arg.get_long_help().or_else(|| arg.get_help()) {
+                // The first words of the help text (before any quote roff would escape).
+                let words: String =
+                    help.to_string().chars().take_while(|c| !matches!(c, '\'' | '`' | '\\')).take(30).collect();
+                assert!(page.contains(words.trim_end()), "{title}(1) lacks the help of {}: {words:?}", arg.get_id());
+            }
+        }
+    }
+    assert!(options_checked > 30, "{options_checked}");
+
+    // --output-dir writes the same pages, readable by everyone.
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("man1");
+    faqlink().args(["man", "--output-dir"]).arg(&target).assert().success().stdout("");
+    let written: BTreeSet<String> =
+        std::fs::read_dir(&target).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let expected: BTreeSet<String> = paths
+        .iter()
+        .map(|(p, _)| {
+            std::iter::once("faqlink").chain(p.iter().map(String::as_str)).collect::<Vec<_>>().join("-") + ".1"
+        })
+        .collect();
+    assert_eq!(written, expected);
+    let top = std::fs::read(target.join("faqlink.1")).unwrap();
+    assert_eq!(top, faqlink().arg("man").output().unwrap().stdout);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(target.join("faqlink-report.1")).unwrap().permissions().mode() & 0o777, 0o644);
+
+    let out = faqlink().args(["man", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("faqlink: error: no manual page for `faqlink nope`"));
+}
+
+#[test]
+fn version_names_backends_and_bundled_libraries() {
+    let out = faqlink().env("DATABASE_URL", "mysql://nope").arg("version").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], format!("faqlink {}", env!("CARGO_PKG_VERSION")));
+    assert!(lines[1].starts_with("target: x86_64") || lines[1].starts_with("target: "), "{text}");
+    assert_eq!(lines[2], "backends: postgresql, sqlite");
+
+    // SQLite: the library linked into faqlink (the same bundled one this test links).
+    use diesel::{Connection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct V {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        v: String,
+    }
+    let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+    let sqlite: V = diesel::sql_query("SELECT sqlite_version() AS v").get_result(&mut conn).unwrap();
+    assert_eq!(lines[3], format!("SQLite {} (bundled, statically linked)", sqlite.v));
+
+    // libpq: the release pq-src compiled, per Cargo's own resolution (`cargo metadata`), not
+    // the build script's reading of Cargo.lock.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let meta = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--offline", "--manifest-path"])
+        .arg(repo().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert!(meta.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&meta.stderr));
+    let meta: serde_json::Value = serde_json::from_slice(&meta.stdout).unwrap();
+    let pq_src: Vec<&str> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "pq-src")
+        .map(|p| p["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(pq_src.len(), 1, "{pq_src:?}");
+    let release = pq_src[0].split_once("+libpq-").expect("pq-src's version names its libpq").1;
+    assert_eq!(
+        lines[4],
+        format!("libpq {release} (bundled: pq-src {}, statically linked; TLS by the system's libssl)", pq_src[0])
+    );
+    assert_eq!(lines.len(), 5, "{text}");
+}
+
+/// A PostgreSQL role made by contrib/readonly-role.sql for one test: unique name, dropped
+/// (with its privileges) when the test ends.
+struct Reader {
+    name: String,
+    db_url: String,
+}
+
+impl Reader {
+    /// Runs contrib/readonly-role.sql in `db` as the tables' owner.
+    fn create(db: &crate::harness::TestDb) -> Reader {
+        let name = format!("faqlink_ro_{}_{}", std::process::id(), chrono::Utc::now().timestamp_subsec_nanos());
+        let reader = Reader { name, db_url: db.url() };
+        let out = Command::new("psql")
+            .args(["-X", "-q", "-d", &db.url(), "-v", &format!("reader={}", reader.name), "-f"])
+            .arg(repo().join("contrib/readonly-role.sql"))
+            .output()
+            .expect("psql");
+        assert!(out.status.success(), "contrib/readonly-role.sql: {}", String::from_utf8_lossy(&out.stderr));
+        reader
+    }
+
+    /// The database URL that logs in as this role (the test server trusts local logins).
+    fn url(&self) -> String {
+        let mut url = url::Url::parse(&self.db_url).unwrap();
+        url.set_username(&self.name).unwrap();
+        url.set_password(None).unwrap();
+        url.to_string()
+    }
+
+    /// Runs SQL as this role with psql; returns (success, stderr).
+    fn psql(&self, sql: &str) -> (bool, String) {
+        let out = Command::new("psql").args(["-X", "-q", "-d", &self.url(), "-c", sql]).output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        if let Ok(mut c) = diesel::PgConnection::establish(&self.db_url) {
+            let _ = c.batch_execute(&format!("DROP OWNED BY {}", self.name));
+        }
+        if let Ok(mut c) = diesel::PgConnection::establish(&format!("{}/postgres", crate::harness::pg_server())) {
+            let _ = c.batch_execute(&format!("DROP ROLE IF EXISTS {}", self.name));
+        }
+    }
+}
+
+/// The report `report all --format csv` prints, as the database URL `url` sees it: lines that
+/// name the database URL are left out (they name the role).
+fn report_all_lines(url: &str) -> Vec<String> {
+    let out = faqlink().args(["report", "all", "--format", "csv", "--database-url", url]).output().unwrap();
+    assert!(out.status.success(), "report all as {url}: {}", String::from_utf8_lossy(&out.stderr));
+    let mut lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("postgres://"))
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn the_read_only_role_runs_check_and_report_all_and_nothing_more() {
+    if crate::harness::skip_pg() {
+        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping the read-only role test");
+        return;
+    }
+    // A production-shaped database (Alembic's table) and one faqlink migrated and seeded.
+    let production = crate::check::production().expect("PostgreSQL");
+    let own = crate::harness::TestDb::migrated(faqlink::db::Backend::Postgres);
+    faqlink().args(["seed", "--experts", "6", "--feedback", "400", "--database-url", &own.url()]).assert().success();
+
+    for (db, bookkeeping) in [(&production, "alembic_version"), (&own, "__diesel_schema_migrations")] {
+        let reader = Reader::create(db);
+
+        // Exactly these grants: SELECT on the three tables and the schema's bookkeeping table.
+        let grants = db.cli_csv(&format!(
+            "SELECT table_name, privilege_type FROM information_schema.role_table_grants \
+             WHERE grantee = '{}' ORDER BY 1, 2",
+            reader.name
+        ));
+        let mut expected = vec!["table_name,privilege_type".to_owned()];
+        let mut tables = vec![bookkeeping, "expert_feedback", "expert_profiles", "faq_entries"];
+        tables.sort_unstable();
+        expected.extend(tables.iter().map(|t| format!("{t},SELECT")));
+        assert_eq!(grants.lines().collect::<Vec<_>>(), expected);
+        let role = db.cli_csv(&format!(
+            "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, array_to_string(rolconfig, ';') AS config \
+             FROM pg_roles WHERE rolname = '{}'",
+            reader.name
+        ));
+        assert_eq!(role.lines().nth(1), Some("t,f,f,f,default_transaction_read_only=on"), "{role}");
+
+        // check and report all succeed as the role, and see what the owner sees.
+        let out = faqlink().args(["check", "--database-url", &reader.url()]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "check as the reader: {}{stdout}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("all required checks passed"), "{stdout}");
+        if bookkeeping == "alembic_version" {
+            assert!(stdout.contains("Alembic revision 20251124_add_generated_faq_id"), "{stdout}");
+        }
+        let as_reader = report_all_lines(&reader.url());
+        assert!(as_reader.len() > 10, "{as_reader:?}");
+        assert_eq!(as_reader, report_all_lines(&db.url()));
+
+        // Every table grant is needed: without it, check and report all fail and say why.
+        for table in ["expert_feedback", "expert_profiles", "faq_entries"] {
+            db.exec(&format!("REVOKE SELECT ON {table} FROM {}", reader.name));
+            faqlink().args(["check", "--database-url", &reader.url()]).assert().code(1);
+            let out = faqlink().args(["report", "all", "--database-url", &reader.url()]).output().unwrap();
+            assert_eq!(out.status.code(), Some(1));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(&format!("permission denied for table {table}")), "{stderr}");
+            db.exec(&format!("GRANT SELECT ON {table} TO {}", reader.name));
+        }
+
+        // And the role cannot write: read-only by default, and no privilege when it asks for more.
+        let (ok, err) = reader.psql("DELETE FROM expert_feedback");
+        assert!(!ok && err.contains("cannot execute DELETE in a read-only transaction"), "{err}");
+        let (ok, err) = reader.psql("BEGIN READ WRITE; DELETE FROM faq_entries; COMMIT");
+        assert!(!ok && err.contains("permission denied for table faq_entries"), "{err}");
+        let (ok, err) = reader.psql("BEGIN READ WRITE; CREATE TABLE faqlink_probe (i int); COMMIT");
+        assert!(!ok && err.contains("permission denied for schema"), "{err}");
+    }
+}
