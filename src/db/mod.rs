@@ -71,7 +71,7 @@ impl Database {
         let conn = match url {
             DatabaseUrl::Postgres { conninfo, .. } => {
                 let mut c = PgConnection::establish(conninfo)
-                    .map_err(|e| Error::Connect { url: url.redacted(), reason: url.scrub(&e.to_string()) })?;
+                    .map_err(|e| Error::Connect { url: url.redacted(), reason: url.connect_failure(&e.to_string()) })?;
                 c.batch_execute("SET client_min_messages = warning")
                     .map_err(|e| query_error(url, "session setup", e))?;
                 Conn::Pg(c)
