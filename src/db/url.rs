@@ -199,9 +199,7 @@ impl DatabaseUrl {
         if let Some((k, _)) = pairs.iter().find(|(k, _)| !LIBPQ_KEYWORDS.contains(&k.as_str())) {
             return Err(Error::BadUrl {
                 url: redact_unparsed(raw),
-                reason: format!(
-                    "`{k}` is not a libpq connection keyword (and a SQLite path may not contain `=`)"
-                ),
+                reason: format!("`{k}` is not a libpq connection keyword (and a SQLite path may not contain `=`)"),
             });
         }
         let has_password = pairs.iter().any(|(k, v)| SECRET_KEYWORDS.contains(&k.as_str()) && !v.is_empty());
@@ -214,8 +212,10 @@ impl DatabaseUrl {
             .map(|(k, v)| {
                 if SECRET_KEYWORDS.contains(&k.as_str()) {
                     format!("{k}=***")
-                } else {
+                } else if v.is_empty() || v.contains(|c: char| c.is_whitespace() || c == '\'' || c == '\\') {
                     format!("{k}={}", quote_keyword_value(v))
+                } else {
+                    format!("{k}={v}")
                 }
             })
             .collect::<Vec<_>>()
@@ -432,9 +432,8 @@ fn redact_unparsed(s: &str) -> String {
     // The userinfo: after a scheme-like prefix (`word:`, `word//`, `word://`, any mix),
     // everything up to the last `@`.
     if let Some(at) = out.rfind('@') {
-        let prefix_end = out
-            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '"' | '\'')))
-            .unwrap_or(0);
+        let prefix_end =
+            out.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '"' | '\''))).unwrap_or(0);
         let sep_end = out[prefix_end..].find(|c: char| c != ':' && c != '/').map_or(out.len(), |i| prefix_end + i);
         let start = if sep_end > prefix_end { sep_end } else { 0 };
         if start < at {
@@ -459,9 +458,8 @@ pub fn database_url_from_dotenv(path: &Path) -> Result<Option<String>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(e)),
     };
-    let text = String::from_utf8(text).map_err(|_| {
-        Error::Usage(format!("{}: not UTF-8 text (its contents are not shown)", path.display()))
-    })?;
+    let text = String::from_utf8(text)
+        .map_err(|_| Error::Usage(format!("{}: not UTF-8 text (its contents are not shown)", path.display())))?;
     for item in dotenvy::Iter::new(text.as_bytes()) {
         match item {
             Ok((key, value)) if key == "DATABASE_URL" => return Ok(Some(value)),
@@ -576,7 +574,7 @@ mod tests {
     fn keyword_strings_are_postgres_with_the_password_redacted() {
         let (conninfo, redacted, has) = pg("host=db.example port = 5432 user=bob password='p w\\'d' dbname=app");
         assert!(has);
-        assert_eq!(redacted, "host='db.example' port='5432' user='bob' password=*** dbname='app'");
+        assert_eq!(redacted, "host=db.example port=5432 user=bob password=*** dbname=app");
         assert_eq!(
             conninfo,
             "host='db.example' port='5432' user='bob' password='p w\\'d' dbname='app' connect_timeout=10"

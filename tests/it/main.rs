@@ -10,5 +10,6 @@ mod harness;
 mod migrate;
 mod output;
 mod reliability;
+mod secrets;
 mod seed;
 mod split;
