@@ -97,10 +97,18 @@ pub struct Seeded {
 /// Runs `faqlink seed`.
 pub fn run(args: &SeedArgs, global: &Global) -> Result<()> {
     let plan = plan(args)?;
+    if let Some(path) = global.url.sqlite_path().filter(|p| args.append && !p.exists()) {
+        return Err(Error::Refused(format!(
+            "SQLite database {} does not exist: --append adds to existing data; leave --append out to create it",
+            path.display()
+        )));
+    }
     let mut db = Database::open(&global.url, Access::Create)?;
-    prepare(&mut db, args.allow_external)?;
     let started = std::time::Instant::now();
-    let done = seed(&mut db, &plan, args.append)?;
+    let done = db.writing(|db| {
+        prepare(db, args.allow_external)?;
+        seed(db, &plan, args.append)
+    })?;
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
         "seeded {} expert(s), {} feedback row(s), {} FAQ(s) into {} in {:.1} s ({:.0} feedback rows/s)",
@@ -114,8 +122,16 @@ pub fn run(args: &SeedArgs, global: &Global) -> Result<()> {
     Ok(())
 }
 
-/// Migrates a database faqlink manages; refuses an external one unless `allow_external`.
+/// Migrates a database faqlink manages when migrations are pending; refuses an external one
+/// unless `allow_external`, and a read-only one (a hot standby) before anything else.
 pub fn prepare(db: &mut Database, allow_external: bool) -> Result<()> {
+    if db.is_read_only()? {
+        return Err(Error::Refused(format!(
+            "{} is read-only (a hot standby, or default_transaction_read_only = on): seeding writes rows; \
+             point --database-url at the primary",
+            db.url
+        )));
+    }
     match migrations::management(db)? {
         Management::External { .. } if allow_external => Ok(()),
         Management::External { .. } => Err(Error::Refused(format!(
@@ -124,6 +140,8 @@ pub fn prepare(db: &mut Database, allow_external: bool) -> Result<()> {
             db.url,
             migrations::DIESEL_TABLE
         ))),
+        // Only when something is pending: the harness writes even when nothing is.
+        _ if migrations::status(db)?.iter().all(|m| m.applied) => Ok(()),
         _ => migrations::run_pending(db).map(|_| ()),
     }
 }
