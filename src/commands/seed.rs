@@ -68,11 +68,24 @@ pub fn plan(args: &SeedArgs) -> Result<Plan> {
         Some(s) => crate::config::parse_when("--end", s, chrono_tz::UTC)?,
         None => crate::config::now()?.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc(),
     };
+    let weeks = count("--weeks", args.weeks, 1, 1040)? as u32;
+    // Every stored timestamp (end excluded, the history before it included) must be one that
+    // faqlink's reports read back on both backends.
+    let start = end - Duration::weeks(i64::from(weeks));
+    if end > crate::config::latest_instant() + Duration::microseconds(1) || start < crate::config::earliest_instant() {
+        return Err(Error::Usage(format!(
+            "--end {}: with --weeks {weeks} the history ({} to {}) leaves the range faqlink handles on both \
+             backends (0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z, in UTC)",
+            args.end.as_deref().unwrap_or("(today)"),
+            start.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            end.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        )));
+    }
     Ok(Plan {
         experts: count("--experts", args.experts, 1, 1_000_000)?,
         feedback: count("--feedback", args.feedback, 1, 1_000_000_000)?,
         seed: args.seed,
-        weeks: count("--weeks", args.weeks, 1, 1040)? as u32,
+        weeks,
         end,
         correct_share: share("--correct-share", args.correct_share)?,
         attempted_share: share("--attempted-share", args.attempted_share)?,

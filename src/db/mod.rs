@@ -106,7 +106,9 @@ impl Database {
                 Ok(rows) if rows.first().is_some_and(|r| r.journal_mode.eq_ignore_ascii_case("delete")) => {
                     return Ok(())
                 }
-                Ok(rows) => last = rows.first().map_or_else(String::new, |r| format!("journal mode {}", r.journal_mode)),
+                Ok(rows) => {
+                    last = rows.first().map_or_else(String::new, |r| format!("journal mode {}", r.journal_mode))
+                }
                 Err(e) => last = e.to_string(),
             }
         }

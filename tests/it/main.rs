@@ -9,6 +9,7 @@ mod edge;
 mod harness;
 mod migrate;
 mod output;
+mod readonly_sqlite;
 mod reliability;
 mod secrets;
 mod seed;
