@@ -1,6 +1,7 @@
 //! faqlink's integration tests: one binary, real databases (a fresh SQLite file or a fresh
 //! PostgreSQL database per test), the real migrations, and the real `faqlink` executable.
 
+mod bad_values;
 mod check;
 mod cli;
 mod data;
