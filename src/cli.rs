@@ -208,8 +208,7 @@ pub struct ReportArgs {
     /// Exit 3 when the orphans report has at least one row (the output is still written).
     #[arg(long)]
     pub fail_on_any: bool,
-    /// Abort a PostgreSQL query running longer than this many seconds (1 to 2147483,
-    /// PostgreSQL's limit).
+    /// Abort a PostgreSQL query running longer than this many seconds.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(1..=2_147_483))]
     pub statement_timeout: Option<u32>,
 }
