@@ -410,10 +410,10 @@ fn redact_unparsed(s: &str) -> String {
         rest = after;
         if secret_key(&before[..before.len() - 1]) {
             let value = rest.trim_start();
-            let end = if value.starts_with('\'') {
+            let end = if let Some(quoted) = value.strip_prefix('\'') {
                 // The closing quote not preceded by a backslash, or the end.
                 let mut escaped = false;
-                value[1..]
+                quoted
                     .char_indices()
                     .find(|&(_, c)| {
                         let close = c == '\'' && !escaped;
