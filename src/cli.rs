@@ -218,7 +218,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub fail_on_any: bool,
     /// Abort a PostgreSQL query running longer than this many seconds.
-    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(1..=2_147_483))]
     pub statement_timeout: Option<u32>,
 }
 

@@ -12,6 +12,33 @@ use crate::error::{Error, Result};
 /// Environment variable that fixes "now" (RFC 3339), for reproducible `--last-week` runs and tests.
 pub const NOW_ENV: &str = "FAQLINK_NOW";
 
+/// The earliest instant a window bound or a seeded timestamp may be: 0001-01-01T00:00:00Z.
+/// PostgreSQL has no year 0, and SQLite compares timestamps as RFC 3339 text, which orders
+/// correctly only with four-digit years.
+pub fn earliest_instant() -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(1, 1, 1).expect("a valid date").and_time(NaiveTime::MIN).and_utc()
+}
+
+/// The latest instant a window bound or a seeded timestamp may be: 9999-12-31T23:59:59.999999Z
+/// (see [`earliest_instant`]).
+pub fn latest_instant() -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(10_000, 1, 1).expect("a valid date").and_time(NaiveTime::MIN).and_utc()
+        - Duration::microseconds(1)
+}
+
+/// Checks that `t`, the value of `flag`, lies in the range both backends represent
+/// ([`earliest_instant`] to [`latest_instant`], in UTC): a usage error otherwise.
+pub fn in_range(flag: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    if t < earliest_instant() || t > latest_instant() {
+        return Err(Error::Usage(format!(
+            "{flag}: {} is outside the range faqlink handles on both backends \
+             (0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z, in UTC)",
+            t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        )));
+    }
+    Ok(t)
+}
+
 /// The time window of a report on `expert_feedback.feedback_timestamp`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Window {
@@ -112,19 +139,27 @@ pub fn window(args: &ReportArgs) -> Result<Window> {
     let tz = parse_tz(&args.tz)?;
     if let Some(week) = &args.week {
         let monday = parse_iso_week(week)?;
+        let next = monday
+            .checked_add_signed(Duration::days(7))
+            .ok_or_else(|| Error::Usage(format!("--week {week}: out of range")))?;
         return Ok(Window {
-            since: Some(local_midnight(monday, tz)),
-            until: Some(local_midnight(monday + Duration::days(7), tz)),
+            since: Some(in_range("--week", local_midnight(monday, tz))?),
+            until: Some(in_range("--week", local_midnight(next, tz))?),
             tz,
         });
     }
     if args.last_week {
         let this_week = week_start(now()?, tz);
         let monday = this_week.with_timezone(&tz).date_naive() - Duration::days(7);
-        return Ok(Window { since: Some(local_midnight(monday, tz)), until: Some(this_week), tz });
+        return Ok(Window {
+            since: Some(in_range("--last-week", local_midnight(monday, tz))?),
+            until: Some(in_range("--last-week", this_week)?),
+            tz,
+        });
     }
-    let since = args.since.as_deref().map(|s| parse_when("--since", s, tz)).transpose()?;
-    let until = args.until.as_deref().map(|s| parse_when("--until", s, tz)).transpose()?;
+    let since = args.since.as_deref().map(|s| parse_when("--since", s, tz).and_then(|t| in_range("--since", t)));
+    let until = args.until.as_deref().map(|s| parse_when("--until", s, tz).and_then(|t| in_range("--until", t)));
+    let (since, until) = (since.transpose()?, until.transpose()?);
     if let (Some(a), Some(b)) = (since, until) {
         if a >= b {
             return Err(Error::Usage(format!(
@@ -353,6 +388,37 @@ mod tests {
         assert_eq!(parse_when("--since", "2026-07-01", rome).unwrap().to_rfc3339(), "2026-06-30T22:00:00+00:00");
         assert!(parse_when("--since", "2026-02-30", rome).is_err());
         assert!(parse_when("--since", "yesterday", rome).is_err());
+    }
+
+    #[test]
+    fn window_bounds_stay_in_the_range_both_backends_represent() {
+        let utc: Tz = "UTC".parse().unwrap();
+        let args = |since: &str, until: Option<&str>| {
+            use clap::Parser;
+            let mut argv = vec!["faqlink", "report", "totals", "--since", since];
+            if let Some(u) = until {
+                argv.extend(["--until", u]);
+            }
+            match crate::cli::Cli::parse_from(argv).command {
+                crate::cli::Command::Report(a) => a,
+                _ => unreachable!(),
+            }
+        };
+        assert!(window(&args("0001-01-01T00:00:00Z", Some("9999-12-31T23:59:59.999999Z"))).is_ok());
+        for (since, until) in [
+            ("9999-12-31T23:59:59-23:59", None),
+            ("0001-01-01T00:00:00+00:01", None),
+            ("0001-01-01T00:00:00Z", Some("0001-01-01T00:30:00+01:00")),
+            ("2026-01-01", Some("9999-12-31T23:00:00-01:00")),
+        ] {
+            let e = window(&args(since, until)).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{since} {until:?}");
+            assert!(e.to_string().contains("outside the range"), "{e}");
+        }
+        assert!(in_range("--x", latest_instant()).is_ok());
+        assert!(in_range("--x", latest_instant() + Duration::microseconds(1)).is_err());
+        assert!(in_range("--x", earliest_instant() - Duration::microseconds(1)).is_err());
+        assert_eq!(parse_when("--since", "0001-01-01", utc).unwrap(), earliest_instant());
     }
 
     #[test]

@@ -5,15 +5,16 @@ use std::path::PathBuf;
 /// Everything that can go wrong in a faqlink run.
 ///
 /// Messages never contain a database password: URLs are carried in their
-/// redacted form (see [`crate::db::url::DatabaseUrl::redacted`]) and driver
-/// messages are passed through [`crate::db::url::DatabaseUrl::scrub`].
+/// redacted form (see [`crate::db::url::DatabaseUrl::redacted`]), and libpq's
+/// connection messages are replaced by faqlink's own wording when the connection
+/// string carries a password ([`crate::db::url::DatabaseUrl::connect_failure`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A bad option value, found after clap parsed the command line (exit 2).
     #[error("{0}")]
     Usage(String),
 
-    /// The database URL could not be understood.
+    /// The database URL could not be understood (exit 2); `url` is its redacted form.
     #[error("invalid database URL {url}: {reason}")]
     BadUrl { url: String, reason: String },
 
@@ -59,7 +60,7 @@ impl Error {
     /// The documented process exit code for this error (see docs/CLI.md).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) => 2,
+            Error::Usage(_) | Error::BadUrl { .. } => 2,
             Error::FoundRows(_) => 3,
             _ => 1,
         }

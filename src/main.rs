@@ -1,4 +1,5 @@
-//! The `faqlink` binary: load `.env`, parse, run, map the outcome to an exit code.
+//! The `faqlink` binary: parse, find the database (flag, environment, else `./.env`), run,
+//! map the outcome to an exit code.
 
 use std::process::ExitCode;
 
@@ -6,19 +7,19 @@ use clap::Parser;
 use faqlink::cli::Cli;
 
 fn main() -> ExitCode {
-    // A .env in the current directory may set DATABASE_URL; the real environment wins.
-    if std::path::Path::new(".env").is_file() {
-        if let Err(e) = dotenvy::from_path(".env") {
-            eprintln!("faqlink: error: cannot read .env: {e}");
-            return ExitCode::from(1);
-        }
-    }
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return clap_exit(e),
     };
     let verbose = cli.verbose;
-    match faqlink::commands::run(cli) {
+    // Every command needs the database; `--help` and `--version` have already exited. A .env
+    // in the current directory is read only when neither the flag nor the environment gave it.
+    let outcome = match cli.database_url {
+        Some(_) => Ok(()),
+        None => faqlink::db::url::database_url_from_dotenv(std::path::Path::new(faqlink::db::url::DOTENV_FILE))
+            .map(|url| cli.database_url = url),
+    };
+    match outcome.and_then(|()| faqlink::commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         // `faqlink report … | head` is a normal way to use a report.
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,

@@ -34,16 +34,19 @@ pub fn demo_plan() -> Result<seed::Plan> {
 /// Runs `faqlink demo`.
 pub fn run(_args: &DemoArgs, global: &Global) -> Result<()> {
     let mut db = Database::open(&global.url, Access::Create)?;
-    seed::prepare(&mut db, false)?;
-    if seed::feedback_count(&mut db)? == 0 {
-        let done = seed::seed(&mut db, &demo_plan()?, false)?;
-        eprintln!(
-            "faqlink demo: seeded {} experts, {} feedback rows and {} FAQs into {}",
-            done.experts, done.feedback, done.faqs, db.url
-        );
-    } else {
-        eprintln!("faqlink demo: reusing the data already in {}", db.url);
-    }
+    db.writing(|db| {
+        seed::prepare(db, false)?;
+        if seed::feedback_count(db)? == 0 {
+            let done = seed::seed(db, &demo_plan()?, false)?;
+            eprintln!(
+                "faqlink demo: seeded {} experts, {} feedback rows and {} FAQs into {}",
+                done.experts, done.feedback, done.faqs, db.url
+            );
+        } else {
+            eprintln!("faqlink demo: reusing the data already in {}", db.url);
+        }
+        Ok(())
+    })?;
     db.report_session(None)?;
     let mut sink = TableSink::new(Output::stdout());
     reports::run(&mut db, &ReportKind::ALL, &Window::all(chrono_tz::UTC), &mut sink)?;

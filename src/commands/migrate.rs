@@ -11,7 +11,7 @@ pub fn run(args: &MigrateArgs, global: &Global) -> Result<()> {
     match &args.action {
         None => {
             let mut db = Database::open(&global.url, Access::Create)?;
-            let done = migrations::run_pending(&mut db)?;
+            let done = db.writing(migrations::run_pending)?;
             if done.is_empty() {
                 println!("{}: up to date, no pending migrations", db.url);
             } else {
@@ -26,16 +26,19 @@ pub fn run(args: &MigrateArgs, global: &Global) -> Result<()> {
         Some(MigrateAction::Revert(r)) => {
             let mut db = Database::open(&global.url, Access::Create)?;
             let steps = if r.all { u32::MAX } else { r.steps };
-            let mut reverted = 0;
-            while reverted < steps {
-                match migrations::revert_last(&mut db)? {
-                    Some(v) => {
-                        println!("reverted {v}");
-                        reverted += 1;
+            let reverted = db.writing(|db| {
+                let mut reverted = 0;
+                while reverted < steps {
+                    match migrations::revert_last(db)? {
+                        Some(v) => {
+                            println!("reverted {v}");
+                            reverted += 1;
+                        }
+                        None => break,
                     }
-                    None => break,
                 }
-            }
+                Ok(reverted)
+            })?;
             if reverted == 0 {
                 println!("{}: nothing to revert", db.url);
             }
@@ -43,15 +46,17 @@ pub fn run(args: &MigrateArgs, global: &Global) -> Result<()> {
         }
         Some(MigrateAction::Redo) => {
             let mut db = Database::open(&global.url, Access::Create)?;
-            match migrations::revert_last(&mut db)? {
-                Some(v) => {
-                    println!("reverted {v}");
-                    let again = migrations::run_next(&mut db)?;
-                    println!("applied {again}");
+            db.writing(|db| {
+                match migrations::revert_last(db)? {
+                    Some(v) => {
+                        println!("reverted {v}");
+                        let again = migrations::run_next(db)?;
+                        println!("applied {again}");
+                    }
+                    None => println!("{}: nothing to redo", db.url),
                 }
-                None => println!("{}: nothing to redo", db.url),
-            }
-            Ok(())
+                Ok(())
+            })
         }
     }
 }

@@ -36,7 +36,8 @@ pub enum Backend {
 pub enum Access {
     /// Read commands: never create, never write (SQLite opened `mode=ro`, `query_only`).
     ReadOnly,
-    /// Write commands on an existing or new database (SQLite files are created and set to WAL).
+    /// Write commands on an existing or new database (SQLite files are created and set to WAL
+    /// while the command runs; [`Database::finish_writes`] sets them back).
     Create,
 }
 
@@ -63,6 +64,9 @@ pub struct Database {
 /// The default [`Database::split_min_rows`]: below it a second thread costs more than it saves.
 pub const SPLIT_MIN_ROWS: i64 = 65_536;
 
+/// Tries of [`Database::finish_writes`], 50 ms apart.
+const FINISH_WRITES_ATTEMPTS: u32 = 20;
+
 /// SQLite waits this long for a lock held by another process before failing.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 
@@ -72,7 +76,7 @@ impl Database {
         let conn = match url {
             DatabaseUrl::Postgres { conninfo, .. } => {
                 let mut c = PgConnection::establish(conninfo)
-                    .map_err(|e| Error::Connect { url: url.redacted(), reason: url.scrub(&e.to_string()) })?;
+                    .map_err(|e| Error::Connect { url: url.redacted(), reason: url.connect_failure(&e.to_string()) })?;
                 c.batch_execute("SET client_min_messages = warning")
                     .map_err(|e| query_error(url, "session setup", e))?;
                 Conn::Pg(c)
@@ -111,6 +115,61 @@ impl Database {
             settings.push_str(&format!("SET statement_timeout = '{secs}s';"));
         }
         self.batch("session settings", &settings)
+    }
+
+    /// Ends a write command's use of a SQLite file: switches it from WAL back to the rollback
+    /// journal (`journal_mode = DELETE`), which folds the WAL into the file and removes its
+    /// `-wal` and `-shm` files. A file left so can be read by a user who cannot write its folder
+    /// (or on read-only media), and reading it creates no file. While another connection has
+    /// the file open the switch is impossible: after a few short retries the file stays in WAL
+    /// mode and a warning says so (the data is written either way). Nothing on PostgreSQL.
+    pub fn finish_writes(&mut self) -> Result<()> {
+        if self.backend() != Backend::Sqlite {
+            return Ok(());
+        }
+        let sql = self.sql().push("PRAGMA journal_mode = DELETE").clone();
+        let mut last = String::new();
+        for attempt in 0..FINISH_WRITES_ATTEMPTS {
+            if attempt > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            // The switch does not wait for a lock: it fails at once while anyone has the file open.
+            match self.load::<JournalMode>("leaving WAL mode", &sql) {
+                Ok(rows) if rows.first().is_some_and(|r| r.journal_mode.eq_ignore_ascii_case("delete")) => {
+                    return Ok(())
+                }
+                Ok(rows) => {
+                    last = rows.first().map_or_else(String::new, |r| format!("journal mode {}", r.journal_mode))
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        eprintln!(
+            "faqlink: warning: {} stays in WAL mode because another connection has it open ({last}); \
+             users who cannot write its folder cannot read it until a faqlink write command finishes alone",
+            self.url
+        );
+        Ok(())
+    }
+
+    /// Runs a write command's work `f`, then [`Database::finish_writes`], whatever `f` returned.
+    pub fn writing<R>(&mut self, f: impl FnOnce(&mut Database) -> Result<R>) -> Result<R> {
+        let result = f(self);
+        let finished = self.finish_writes();
+        let value = result?;
+        finished?;
+        Ok(value)
+    }
+
+    /// Whether this connection may not write: PostgreSQL in a read-only transaction by default
+    /// (a hot standby, or `default_transaction_read_only = on`). Always false on SQLite.
+    pub fn is_read_only(&mut self) -> Result<bool> {
+        if self.backend() != Backend::Postgres {
+            return Ok(false);
+        }
+        let sql = self.sql().push("SELECT CAST(current_setting('transaction_read_only') AS TEXT) AS s").clone();
+        let rows: Vec<Setting> = self.load("asking whether the database is read-only", &sql)?;
+        Ok(rows.first().is_some_and(|r| r.s == "on"))
     }
 
     /// The backend of this connection.
@@ -205,8 +264,10 @@ impl Database {
     }
 
     /// Runs `f` inside one read-only snapshot: every query in it sees the same data.
-    /// PostgreSQL: `REPEATABLE READ, READ ONLY`; SQLite: one read transaction (WAL keeps
-    /// writers going meanwhile). Nothing is written either way.
+    /// PostgreSQL: `REPEATABLE READ, READ ONLY`; SQLite: one read transaction (a file in WAL
+    /// mode, as while a faqlink write command runs, keeps writers going meanwhile; in the
+    /// rollback-journal mode faqlink leaves its files in, a writer's commit waits for it, up to
+    /// the 10 s busy timeout). Nothing is written either way.
     pub fn read_snapshot<R>(&mut self, f: impl FnOnce(&mut Database) -> Result<R>) -> Result<R> {
         self.read_snapshot_with_reader(false, |db, _| f(db))
     }
@@ -246,6 +307,9 @@ impl Database {
     /// Opens a second read-only SQLite connection on this connection's snapshot, or `None`.
     fn second_reader(&mut self) -> Option<Database> {
         let mut reader = Database::open(&self.url, Access::ReadOnly).ok()?;
+        // In rollback-journal mode a writer waiting for this connection's snapshot to end
+        // blocks a new reader: do without the second one rather than wait.
+        reader.batch("not waiting for locks", "PRAGMA busy_timeout = 0").ok()?;
         let before = reader.data_version().ok()?;
         match self.join_snapshot(&mut reader, before) {
             Ok(true) => Some(reader),
@@ -266,6 +330,9 @@ impl Database {
     /// read before this call. Returns whether both see the same snapshot: each snapshot starts
     /// after `before` was read, and `reader`'s data version unchanged at its own start means
     /// no other connection committed in between. On `false`, `reader` holds no transaction.
+    /// The proof holds in both journal modes: `data_version` counts other connections' commits
+    /// either way, and in rollback-journal mode no commit can even happen while this
+    /// connection holds its snapshot's shared lock.
     pub fn join_snapshot(&mut self, reader: &mut Database, before: i64) -> Result<bool> {
         // Any read of the file fixes the snapshot of an open transaction.
         const FIRST_READ: &str = "SELECT COUNT(*) FROM sqlite_master";
@@ -316,22 +383,60 @@ fn open_sqlite(url: &DatabaseUrl, path: &Path, access: Access) -> Result<SqliteC
         Access::ReadOnly => format!("file:{}?mode=ro", uri_escape(&path.to_string_lossy())),
         Access::Create => path.to_string_lossy().into_owned(),
     };
-    let mut c = SqliteConnection::establish(&target)
-        .map_err(|e| Error::Connect { url: url.redacted(), reason: e.to_string() })?;
+    // A read failing on a file in WAL mode is almost always the -shm file SQLite must create
+    // beside it even to read: say so, and how to fix it, instead of "readonly database".
+    let failed = |e: &dyn std::fmt::Display| {
+        let mut reason = e.to_string();
+        if access == Access::ReadOnly && in_wal_mode(path) {
+            reason = format!(
+                "{reason}: the file is in WAL mode, in which SQLite must create {}-shm and {}-wal beside it \
+                 even to read, and this user cannot write there; faqlink's write commands leave their \
+                 files in rollback-journal mode (its owner can run `faqlink migrate`, or \
+                 `sqlite3 FILE 'PRAGMA journal_mode=DELETE'`)",
+                path.display(),
+                path.display()
+            );
+        }
+        Error::Connect { url: url.redacted(), reason }
+    };
+    let mut c = SqliteConnection::establish(&target).map_err(|e| failed(&e))?;
     let mut setup = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;");
     match access {
         // A 1 MiB page cache (SQLite's default is 2 MiB): reports scan once, so a larger one
         // buys nothing, and a split report holds two (10M rows, `report all`: peak RSS 19.7 ->
         // 16.8 MiB, no report slower).
         Access::ReadOnly => setup.push_str("PRAGMA query_only = 1; PRAGMA cache_size = -1024;"),
-        // WAL changes the file, so only commands that may write switch it on.
+        // While a write command runs, WAL lets readers go on; WAL changes the file, so only
+        // commands that may write switch it on, and they switch it back when they finish
+        // (Database::finish_writes).
         Access::Create => setup.push_str("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"),
     }
-    c.batch_execute(&setup).map_err(|e| Error::Connect { url: url.redacted(), reason: e.to_string() })?;
+    c.batch_execute(&setup).map_err(|e| failed(&e))?;
     // Reading the schema proves this is a SQLite file at all (a text file fails here).
-    c.batch_execute("SELECT COUNT(*) FROM sqlite_master")
-        .map_err(|e| Error::Connect { url: url.redacted(), reason: e.to_string() })?;
+    c.batch_execute("SELECT COUNT(*) FROM sqlite_master").map_err(|e| failed(&e))?;
     Ok(c)
+}
+
+/// Whether the SQLite file at `path` is in WAL mode: its header's read and write format
+/// versions (bytes 18 and 19) are 2.
+fn in_wal_mode(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 20];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header)).is_ok() && header[18..20] == [2, 2]
+}
+
+/// `PRAGMA journal_mode`'s one column.
+#[derive(QueryableByName, Debug)]
+struct JournalMode {
+    #[diesel(sql_type = Text)]
+    journal_mode: String,
+}
+
+/// `SELECT current_setting('transaction_read_only') AS s`.
+#[derive(QueryableByName, Debug)]
+struct Setting {
+    #[diesel(sql_type = Text)]
+    s: String,
 }
 
 /// Escapes the characters that would end or alter the path part of a SQLite URI.

@@ -143,7 +143,7 @@ fn unknown_url_scheme_names_the_scheme_not_the_password() {
             .args(command)
             .output()
             .unwrap();
-        let message = failure(&out, 1, &format!("{command:?}"));
+        let message = failure(&out, 2, &format!("{command:?}"));
         names(&message, &["mysql"], "unknown scheme");
         assert!(!message.contains("s3cret"), "{message}");
         assert!(listing(cwd.path()).is_empty());

@@ -1,6 +1,7 @@
 //! faqlink's integration tests: one binary, real databases (a fresh SQLite file or a fresh
 //! PostgreSQL database per test), the real migrations, and the real `faqlink` executable.
 
+mod bad_values;
 mod bench_sql;
 mod check;
 mod cli;
@@ -11,6 +12,8 @@ mod harness;
 mod migrate;
 mod ops;
 mod output;
+mod readonly_sqlite;
 mod reliability;
+mod secrets;
 mod seed;
 mod split;

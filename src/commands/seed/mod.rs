@@ -14,7 +14,7 @@ mod load;
 
 use std::io::IsTerminal;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -71,11 +71,24 @@ pub fn plan(args: &SeedArgs) -> Result<Plan> {
         Some(s) => crate::config::parse_when("--end", s, chrono_tz::UTC)?,
         None => crate::config::now()?.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc(),
     };
+    let weeks = count("--weeks", args.weeks, 1, 1040)? as u32;
+    // Every stored timestamp (end excluded, the history before it included) must be one that
+    // faqlink's reports read back on both backends.
+    let start = end - Duration::weeks(i64::from(weeks));
+    if end > crate::config::latest_instant() + Duration::microseconds(1) || start < crate::config::earliest_instant() {
+        return Err(Error::Usage(format!(
+            "--end {}: with --weeks {weeks} the history ({} to {}) leaves the range faqlink handles on both \
+             backends (0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z, in UTC)",
+            args.end.as_deref().unwrap_or("(today)"),
+            start.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            end.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        )));
+    }
     Ok(Plan {
         experts: count("--experts", args.experts, 1, 1_000_000)?,
         feedback: count("--feedback", args.feedback, 1, 1_000_000_000)?,
         seed: args.seed,
-        weeks: count("--weeks", args.weeks, 1, 1040)? as u32,
+        weeks,
         end,
         correct_share: share("--correct-share", args.correct_share)?,
         attempted_share: share("--attempted-share", args.attempted_share)?,
@@ -100,10 +113,18 @@ pub struct Seeded {
 /// Runs `faqlink seed`.
 pub fn run(args: &SeedArgs, global: &Global) -> Result<()> {
     let plan = plan(args)?;
+    if let Some(path) = global.url.sqlite_path().filter(|p| args.append && !p.exists()) {
+        return Err(Error::Refused(format!(
+            "SQLite database {} does not exist: --append adds to existing data; leave --append out to create it",
+            path.display()
+        )));
+    }
     let mut db = Database::open(&global.url, Access::Create)?;
-    prepare(&mut db, args.allow_external)?;
     let started = std::time::Instant::now();
-    let done = seed(&mut db, &plan, args.append)?;
+    let done = db.writing(|db| {
+        prepare(db, args.allow_external)?;
+        seed(db, &plan, args.append)
+    })?;
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
         "seeded {} expert(s), {} feedback row(s), {} FAQ(s) into {} in {:.1} s ({:.0} feedback rows/s)",
@@ -117,8 +138,16 @@ pub fn run(args: &SeedArgs, global: &Global) -> Result<()> {
     Ok(())
 }
 
-/// Migrates a database faqlink manages; refuses an external one unless `allow_external`.
+/// Migrates a database faqlink manages when migrations are pending; refuses an external one
+/// unless `allow_external`, and a read-only one (a hot standby) before anything else.
 pub fn prepare(db: &mut Database, allow_external: bool) -> Result<()> {
+    if db.is_read_only()? {
+        return Err(Error::Refused(format!(
+            "{} is read-only (a hot standby, or default_transaction_read_only = on): seeding writes rows; \
+             point --database-url at the primary",
+            db.url
+        )));
+    }
     match migrations::management(db)? {
         Management::External { .. } if allow_external => Ok(()),
         Management::External { .. } => Err(Error::Refused(format!(
@@ -127,6 +156,8 @@ pub fn prepare(db: &mut Database, allow_external: bool) -> Result<()> {
             db.url,
             migrations::DIESEL_TABLE
         ))),
+        // Only when something is pending: the harness writes even when nothing is.
+        _ if migrations::status(db)?.iter().all(|m| m.applied) => Ok(()),
         _ => migrations::run_pending(db).map(|_| ()),
     }
 }
