@@ -28,6 +28,9 @@ pub enum Output {
         registered: Registered,
         /// The target path.
         path: PathBuf,
+        /// The file whose mode the new file takes if it exists (the target, or the file a
+        /// set's file replaces).
+        mode_of: PathBuf,
     },
     /// An existing target that is not a regular file (`/dev/null`, a FIFO): written in place,
     /// since renaming a file over it would replace the device or pipe.
@@ -49,6 +52,12 @@ impl Output {
 
     /// Starts writing `path` atomically: nothing appears there until [`Output::commit`].
     pub fn file(path: &Path) -> Result<Self> {
+        Output::file_with_mode_of(path, None)
+    }
+
+    /// [`Output::file`], the new file taking the mode of `mode_of` when that exists (instead
+    /// of the target's).
+    pub(crate) fn file_with_mode_of(path: &Path, mode_of: Option<&Path>) -> Result<Self> {
         // A symlink is followed: the file it points at is replaced, the link stays.
         let resolved;
         let path = if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
@@ -99,7 +108,8 @@ impl Output {
             // tempfile's message names the temporary file; say only what went wrong.
             .map_err(|e| io_error("cannot create a file in", &dir, io::Error::from(e.kind())))?;
         let registered = cleanup::register(tmp.path());
-        Ok(Output::File { tmp: BufWriter::with_capacity(BUFFER, tmp), registered, path: path.to_path_buf() })
+        let mode_of = mode_of.unwrap_or(path).to_path_buf();
+        Ok(Output::File { tmp: BufWriter::with_capacity(BUFFER, tmp), registered, path: path.to_path_buf(), mode_of })
     }
 
     /// True when this is standard output attached to a terminal (the real standard output,
@@ -120,12 +130,12 @@ impl Output {
                 io::copy(&mut spool, &mut out).map_err(Error::stdout)?;
                 out.flush().map_err(Error::stdout)
             }
-            Output::File { tmp, registered, path } => {
+            Output::File { tmp, registered, path, mode_of } => {
                 let tmp = tmp.into_inner().map_err(|e| io_error("cannot write", &path, e.into_error()))?;
                 tmp.as_file().sync_all().map_err(|e| io_error("cannot write", &path, e))?;
                 // An existing file keeps its mode; a new one gets what the umask gives.
                 let perms =
-                    fs::metadata(&path).map(|m| m.permissions()).unwrap_or_else(|_| cleanup::new_file_permissions());
+                    fs::metadata(&mode_of).map(|m| m.permissions()).unwrap_or_else(|_| cleanup::new_file_permissions());
                 tmp.as_file().set_permissions(perms).map_err(|e| io_error("cannot write", &path, e))?;
                 registered.settle(|| tmp.persist(&path)).map_err(|e| io_error("cannot write", &path, e.error))?;
                 let dir = match path.parent() {

@@ -95,7 +95,8 @@ impl OutputDir {
     pub fn file(&mut self, name: &str) -> Result<Output> {
         let staging = self.staging.as_ref().expect("open until commit");
         self.names.insert(OsString::from(name));
-        Output::file(&staging.path().join(name))
+        // A file that replaces one of the folder keeps that file's mode.
+        Output::file_with_mode_of(&staging.path().join(name), Some(&self.target.join(name)))
     }
 
     /// Replaces the folder's contents with the new set (files of the folder that the new set

@@ -6,6 +6,7 @@ mod cli;
 mod data;
 mod differential;
 mod edge;
+mod files;
 mod harness;
 mod migrate;
 mod output;
