@@ -95,6 +95,13 @@ pub enum QueryClass {
     /// SQLSTATE is not reachable: a buffer-pin deadlock (40P01) or a terminated session
     /// (FATAL 40001). Retryable.
     RecoveryConflict,
+    /// The connection was lost (the server closed it, or the network failed) with no
+    /// message saying why: a hot standby that ends a session for a recovery conflict may
+    /// close it before its message arrives. Retryable only when the server was found to be
+    /// a standby at the start of the run ([`QueryClass::LostOnStandby`]).
+    ConnectionLost,
+    /// [`QueryClass::ConnectionLost`] on a server in recovery (a hot standby). Retryable.
+    LostOnStandby,
     /// SQLSTATE 25006 `read_only_sql_transaction`.
     ReadOnly,
     /// Anything else.
@@ -111,6 +118,7 @@ impl QueryClass {
             D::DatabaseError(_, info) if info.message().contains("due to conflict with recovery") => {
                 QueryClass::RecoveryConflict
             }
+            D::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => QueryClass::ConnectionLost,
             _ => QueryClass::Other,
         }
     }
@@ -120,13 +128,16 @@ impl QueryClass {
         match self {
             QueryClass::SerializationFailure => Some("40001"),
             QueryClass::ReadOnly => Some("25006"),
-            QueryClass::RecoveryConflict | QueryClass::Other => None,
+            QueryClass::RecoveryConflict
+            | QueryClass::ConnectionLost
+            | QueryClass::LostOnStandby
+            | QueryClass::Other => None,
         }
     }
 
     /// True when running the whole read again may succeed.
     pub fn is_retryable(self) -> bool {
-        matches!(self, QueryClass::SerializationFailure | QueryClass::RecoveryConflict)
+        matches!(self, QueryClass::SerializationFailure | QueryClass::RecoveryConflict | QueryClass::LostOnStandby)
     }
 }
 

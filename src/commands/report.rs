@@ -10,7 +10,7 @@ use crate::cli::ReportArgs;
 use crate::commands::Global;
 use crate::config::{self, ReportConfig, Target};
 use crate::db::{Access, Backend, Database, DatabaseUrl};
-use crate::error::{quoted, Error, Result};
+use crate::error::{quoted, Error, QueryClass, Result};
 use crate::output;
 use crate::reports::{self, Cell, Section, Sink};
 
@@ -43,23 +43,53 @@ struct RunOutcome {
 
 fn attempt(config: &ReportConfig, global: &Global) -> Result<RunOutcome> {
     let mut db = Database::open(&global.url, Access::ReadOnly)?;
+    let mut standby = false;
     if db.backend() == Backend::Postgres {
         prepare_postgres(&mut db, config.statement_timeout)?;
+        standby = in_recovery(&mut db)?;
     }
     let mut sink = KeepBrokenPipe { inner: output::sink(config)?, broken: None };
-    let outcome = reports::run(&mut db, &config.kinds, &config.window, &mut sink)?;
+    let outcome = reports::run(&mut db, &config.kinds, &config.window, &mut sink).map_err(|e| match e {
+        // A hot standby may close a session for a recovery conflict before its message
+        // reaches the client (seen in tests/it/standby.rs): on a standby, a lost connection
+        // is retried like the conflict it most likely was.
+        Error::Query { what, url, reason, class: QueryClass::ConnectionLost } if standby => {
+            Error::Query { what, url, reason, class: QueryClass::LostOnStandby }
+        }
+        other => other,
+    })?;
     Ok(RunOutcome { orphan_rows: outcome.orphan_rows, stdout_error: sink.broken })
+}
+
+/// Whether the PostgreSQL server is in recovery (a hot standby).
+fn in_recovery(db: &mut Database) -> Result<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Recovery {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        r: bool,
+    }
+    let sql = db.sql().push("SELECT pg_is_in_recovery() AS r").clone();
+    let rows: Vec<Recovery> = db.load("asking whether the server is a standby", &sql)?;
+    Ok(rows.first().is_some_and(|x| x.r))
 }
 
 /// Runs `attempt` until it succeeds, fails with an error that is not a recovery conflict, or
 /// has been tried [`ATTEMPTS`] times; each retry is announced on stderr. Each attempt must
 /// start from scratch (its own connection, snapshot and output).
-pub fn with_retries<T>(mut attempt: impl FnMut() -> Result<T>) -> Result<T> {
-    let mut backoff = FIRST_BACKOFF;
+pub fn with_retries<T>(attempt: impl FnMut() -> Result<T>) -> Result<T> {
+    retry_with_backoff(FIRST_BACKOFF, attempt)
+}
+
+fn retry_with_backoff<T>(first: Duration, mut attempt: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut backoff = first;
     for n in 1.. {
         match attempt() {
             Err(e) if e.is_retryable() && n < ATTEMPTS => {
-                eprintln!("faqlink: retrying after a recovery conflict (attempt {} of {ATTEMPTS})", n + 1);
+                let why = match &e {
+                    Error::Query { class: QueryClass::LostOnStandby, .. } => "the standby closed the connection",
+                    _ => "a recovery conflict",
+                };
+                eprintln!("faqlink: retrying after {why} (attempt {} of {ATTEMPTS})", n + 1);
                 std::thread::sleep(backoff);
                 backoff *= 2;
             }
@@ -174,4 +204,72 @@ pub fn prepare_postgres(db: &mut Database, statement_timeout: Option<u32>) -> Re
         settings.push_str(&format!("SET statement_timeout = '{secs}s';"));
     }
     db.batch("session settings", &settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::QueryClass;
+
+    fn query_error(class: QueryClass) -> Error {
+        Error::Query { what: "a report".into(), url: "db".into(), reason: "r".into(), class }
+    }
+
+    #[test]
+    fn retries_conflicts_a_bounded_number_of_times_and_nothing_else() {
+        for class in [QueryClass::SerializationFailure, QueryClass::RecoveryConflict, QueryClass::LostOnStandby] {
+            let mut calls = 0;
+            let r: Result<()> = retry_with_backoff(Duration::ZERO, || {
+                calls += 1;
+                Err(query_error(class))
+            });
+            assert!(r.is_err());
+            assert_eq!(calls, ATTEMPTS, "{class:?}");
+            let mut calls = 0;
+            let r = retry_with_backoff(Duration::ZERO, || {
+                calls += 1;
+                if calls < 3 {
+                    Err(query_error(class))
+                } else {
+                    Ok(calls)
+                }
+            });
+            assert_eq!(r.unwrap(), 3);
+        }
+        for class in [QueryClass::ConnectionLost, QueryClass::ReadOnly, QueryClass::Other] {
+            let mut calls = 0;
+            let _ = retry_with_backoff::<()>(Duration::ZERO, || {
+                calls += 1;
+                Err(query_error(class))
+            });
+            assert_eq!(calls, 1, "{class:?} is not retried");
+        }
+    }
+
+    #[test]
+    fn query_errors_are_classified_by_kind_then_by_postgres_message() {
+        use diesel::result::{DatabaseErrorKind as K, Error as D};
+        let e = |kind, msg: &str| D::DatabaseError(kind, Box::new(msg.to_string()));
+        let cases = [
+            (
+                e(K::SerializationFailure, "canceling statement due to conflict with recovery"),
+                QueryClass::SerializationFailure,
+            ),
+            (e(K::Unknown, "canceling statement due to conflict with recovery"), QueryClass::RecoveryConflict),
+            (
+                e(K::ClosedConnection, "terminating connection due to conflict with recovery"),
+                QueryClass::RecoveryConflict,
+            ),
+            (e(K::ClosedConnection, "server closed the connection unexpectedly"), QueryClass::ConnectionLost),
+            (e(K::ReadOnlyTransaction, "cannot execute INSERT in a read-only transaction"), QueryClass::ReadOnly),
+            (e(K::Unknown, "canceling statement due to statement timeout"), QueryClass::Other),
+            (D::NotFound, QueryClass::Other),
+        ];
+        for (err, want) in cases {
+            assert_eq!(QueryClass::of(&err), want, "{err}");
+        }
+        let shown = query_error(QueryClass::SerializationFailure).to_string();
+        assert!(shown.ends_with("(SQLSTATE 40001)"), "{shown}");
+        assert!(!query_error(QueryClass::Other).to_string().contains("SQLSTATE"));
+    }
 }

@@ -13,3 +13,4 @@ mod output;
 mod reliability;
 mod seed;
 mod split;
+mod standby;
