@@ -235,14 +235,38 @@ fn report_all_survives_recovery_conflicts_on_a_real_standby() {
     let mut tally = Tally::default();
     for i in 0..runs {
         let to_file = i % 2 == 0;
-        let mut cmd = faqlink();
-        cmd.args(["--database-url", &standby, "report", "all"]);
+        let mut args: Vec<std::ffi::OsString> =
+            ["--database-url", standby.as_str(), "report", "all"].iter().map(Into::into).collect();
         if to_file {
-            cmd.args(["--format", "csv", "--output"]).arg(&file);
+            args.extend(["--format".into(), "csv".into(), "--output".into(), file.clone().into_os_string()]);
         } else {
-            cmd.args(["--format", "json"]);
+            args.extend(["--format".into(), "json".into()]);
         }
-        let out = cmd.output().unwrap();
+        // Every fourth run's standard output goes to a reader that waits 2 s before reading
+        // (more than max_standby_streaming_delay): the snapshot must not wait for it.
+        let slow_reader = !to_file && i % 4 == 1;
+        let out = if slow_reader {
+            let mut child = Command::new(assert_cmd::cargo::cargo_bin("faqlink"))
+                .args(&args)
+                .env("NO_COLOR", "1")
+                .env_remove("DATABASE_URL")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdout = child.stdout.take().unwrap();
+            let reader = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(2));
+                let mut buf = Vec::new();
+                std::io::Read::read_to_end(&mut stdout, &mut buf).unwrap();
+                buf
+            });
+            let mut out = child.wait_with_output().unwrap();
+            out.stdout = reader.join().unwrap();
+            out
+        } else {
+            faqlink().args(&args).output().unwrap()
+        };
         let stderr = String::from_utf8_lossy(&out.stderr);
         tally.runs += 1;
         tally.lost +=
