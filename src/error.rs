@@ -19,23 +19,24 @@ pub enum Error {
     BadUrl { url: String, reason: String },
 
     /// A read command was pointed at a SQLite file that does not exist.
-    #[error("SQLite database {path} does not exist; create it with `faqlink migrate` (empty) or `faqlink demo` (with sample data)")]
+    #[error("SQLite database {} does not exist; create it with `faqlink migrate` (empty) or `faqlink demo` (with sample data)", quoted(&.path.display().to_string()))]
     MissingDatabase { path: PathBuf },
 
     /// Connecting failed.
     #[error("cannot connect to {url}: {reason}")]
     Connect { url: String, reason: String },
 
-    /// A query failed; `what` says which.
-    #[error("{what} failed on {url}: {reason}")]
-    Query { what: String, url: String, reason: String },
+    /// A query failed; `what` says which, `class` what kind of failure it was.
+    #[error("{what} failed on {url}: {reason}{}", .class.sqlstate().map(|s| format!(" (SQLSTATE {s})")).unwrap_or_default())]
+    Query { what: String, url: String, reason: String, class: QueryClass },
 
     /// The database lacks something a command needs.
     #[error("{0}")]
     Schema(String),
 
-    /// Reading or writing a file or stream failed.
-    #[error("{what} {path}: {source}")]
+    /// Reading or writing a file or stream failed. The path is quoted when it holds a
+    /// control character (a newline, an escape), so the message stays one line.
+    #[error("{what} {}: {source}", quoted(.path))]
     Io {
         what: &'static str,
         path: String,
@@ -66,6 +67,11 @@ impl Error {
         }
     }
 
+    /// True when running the whole read again may succeed (a hot standby's recovery conflict).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Query { class, .. } if class.is_retryable())
+    }
+
     /// True when this is a broken pipe on standard output, which ends a run quietly.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
@@ -74,6 +80,75 @@ impl Error {
     /// Shorthand for an I/O error on standard output.
     pub fn stdout(source: std::io::Error) -> Self {
         Error::Io { what: "cannot write to", path: "standard output".into(), source }
+    }
+}
+
+/// What kind of failure a query error was, as far as the driver lets faqlink know: Diesel
+/// gives PostgreSQL's SQLSTATE only as a [`diesel::result::DatabaseErrorKind`], which names a
+/// few codes (40001 among them) and folds every error that closed the connection into one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryClass {
+    /// SQLSTATE 40001 `serialization_failure`: on a hot standby, "canceling statement due to
+    /// conflict with recovery" (retryable).
+    SerializationFailure,
+    /// A hot standby ended the statement or the session because of a recovery conflict, told
+    /// by PostgreSQL's (English) message "… due to conflict with recovery" where the
+    /// SQLSTATE is not reachable: a buffer-pin deadlock (40P01) or a terminated session
+    /// (FATAL 40001). Retryable.
+    RecoveryConflict,
+    /// The connection was lost (the server closed it, or the network failed) with no
+    /// message saying why: a hot standby that ends a session for a recovery conflict may
+    /// close it before its message arrives. Retryable only when the server was found to be
+    /// a standby at the start of the run ([`QueryClass::LostOnStandby`]).
+    ConnectionLost,
+    /// [`QueryClass::ConnectionLost`] on a server in recovery (a hot standby). Retryable.
+    LostOnStandby,
+    /// SQLSTATE 25006 `read_only_sql_transaction`.
+    ReadOnly,
+    /// Anything else.
+    Other,
+}
+
+impl QueryClass {
+    /// Classifies a Diesel error.
+    pub fn of(e: &diesel::result::Error) -> QueryClass {
+        use diesel::result::{DatabaseErrorKind, Error as D};
+        match e {
+            D::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => QueryClass::SerializationFailure,
+            D::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => QueryClass::ReadOnly,
+            D::DatabaseError(_, info) if info.message().contains("due to conflict with recovery") => {
+                QueryClass::RecoveryConflict
+            }
+            D::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => QueryClass::ConnectionLost,
+            _ => QueryClass::Other,
+        }
+    }
+
+    /// The SQLSTATE, where it is known exactly.
+    pub fn sqlstate(self) -> Option<&'static str> {
+        match self {
+            QueryClass::SerializationFailure => Some("40001"),
+            QueryClass::ReadOnly => Some("25006"),
+            QueryClass::RecoveryConflict
+            | QueryClass::ConnectionLost
+            | QueryClass::LostOnStandby
+            | QueryClass::Other => None,
+        }
+    }
+
+    /// True when running the whole read again may succeed.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, QueryClass::SerializationFailure | QueryClass::RecoveryConflict | QueryClass::LostOnStandby)
+    }
+}
+
+/// A path or other text for a one-line message: as is, or quoted with escapes (`"a\nb"`,
+/// `"\u{1b}[31m"`) when it holds a control character.
+pub fn quoted(text: &str) -> String {
+    if text.chars().any(char::is_control) {
+        format!("{text:?}")
+    } else {
+        text.to_string()
     }
 }
 

@@ -5,7 +5,7 @@
 use chrono::Duration;
 
 use crate::cli::DemoArgs;
-use crate::commands::{seed, Global};
+use crate::commands::{report, seed, Global};
 use crate::config::{self, ReportKind, Window};
 use crate::db::{Access, Database};
 use crate::error::Result;
@@ -48,8 +48,11 @@ pub fn run(_args: &DemoArgs, global: &Global) -> Result<()> {
         Ok(())
     })?;
     db.report_session(None)?;
-    let mut sink = TableSink::new(Output::stdout());
-    reports::run(&mut db, &ReportKind::ALL, &Window::all(chrono_tz::UTC), &mut sink)?;
+    // A fresh output per attempt (see `report`'s retries).
+    report::with_retries(|| {
+        let mut sink = TableSink::new(Output::stdout());
+        reports::run(&mut db, &ReportKind::ALL, &Window::all(chrono_tz::UTC), &mut sink)
+    })?;
     eprintln!("\nTry next: faqlink report experts --last-week --format csv --excel --output experts.csv");
     eprintln!("Production: faqlink --database-url postgres://USER@HOST/DB check   (read-only; then `report all`)");
     Ok(())

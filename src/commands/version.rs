@@ -55,7 +55,12 @@ struct VersionRow {
 
 /// The version of the SQLite library linked into this binary.
 pub fn sqlite_version() -> Result<String> {
-    let fail = |reason: String| Error::Query { what: "SELECT sqlite_version()".into(), url: ":memory:".into(), reason };
+    let fail = |reason: String| Error::Query {
+        what: "SELECT sqlite_version()".into(),
+        url: ":memory:".into(),
+        reason,
+        class: crate::error::QueryClass::Other,
+    };
     let mut conn = SqliteConnection::establish(":memory:").map_err(|e| fail(e.to_string()))?;
     let row: VersionRow = diesel::sql_query("SELECT sqlite_version() AS version")
         .get_result(&mut conn)

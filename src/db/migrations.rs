@@ -136,7 +136,8 @@ pub fn ensure_managed(db: &mut Database, command: &str) -> Result<()> {
 }
 
 fn harness_error(db: &Database, what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Query { what: what.into(), url: db.url.redacted(), reason: db.url.scrub(&e.to_string()) }
+    let class = crate::error::QueryClass::Other;
+    Error::Query { what: what.into(), url: db.url.redacted(), reason: db.url.scrub(&e.to_string()), class }
 }
 
 /// Runs `f` with the migration harness. On SQLite, foreign-key enforcement is switched off

@@ -17,7 +17,7 @@ use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text};
 use diesel::sqlite::{Sqlite, SqliteConnection};
 use diesel::{Connection, QueryableByName};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, QueryClass, Result};
 pub use types::{FeedbackType, Timestamp, Uuid};
 use types::{PortableTimestamptz, PortableUuid};
 pub use url::DatabaseUrl;
@@ -367,7 +367,8 @@ pub struct Count {
 }
 
 fn query_error(url: &DatabaseUrl, what: &str, e: diesel::result::Error) -> Error {
-    Error::Query { what: what.to_string(), url: url.redacted(), reason: url.scrub(&e.to_string()) }
+    let class = QueryClass::of(&e);
+    Error::Query { what: what.to_string(), url: url.redacted(), reason: url.scrub(&e.to_string()), class }
 }
 
 fn open_sqlite(url: &DatabaseUrl, path: &Path, access: Access) -> Result<SqliteConnection> {

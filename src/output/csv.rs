@@ -1,9 +1,7 @@
 //! CSV: RFC 4180 by default, with the spreadsheet options (delimiter, BOM, decimal comma)
 //! and formula neutralisation of text cells.
 
-use std::path::{Path, PathBuf};
-
-use super::{plain, Output};
+use super::{plain, Output, OutputDir};
 use crate::config::CsvOptions;
 use crate::error::{Error, Result};
 use crate::reports::{Cell, Section, Sink};
@@ -100,33 +98,26 @@ impl Sink for CsvSink {
     }
 }
 
-/// `report all --format csv --output-dir DIR`: one file per report. Every file is written
-/// to a temporary file first; all are renamed into place only when every report succeeded.
+/// `report all --format csv --output-dir DIR`: one file per report, replaced as a set
+/// ([`OutputDir`]): each file is written into the new set as its section ends, and the set
+/// replaces the folder's files only when every report succeeded.
 pub struct DirSink {
-    dir: PathBuf,
+    dir: Option<OutputDir>,
     options: CsvOptions,
     current: Option<CsvSink>,
-    done: Vec<CsvSink>,
 }
 
 impl DirSink {
-    /// Checks that `dir` is a writable directory.
-    pub fn new(dir: &Path, options: CsvOptions) -> Result<Self> {
-        if !dir.is_dir() {
-            return Err(Error::Io {
-                what: "cannot write into",
-                path: dir.display().to_string(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "not an existing directory"),
-            });
-        }
-        Ok(DirSink { dir: dir.to_path_buf(), options, current: None, done: Vec::new() })
+    /// A sink writing one file per report into the new set of `dir`.
+    pub fn new(dir: OutputDir, options: CsvOptions) -> Self {
+        DirSink { dir: Some(dir), options, current: None }
     }
 }
 
 impl Sink for DirSink {
     fn begin(&mut self, section: &Section) -> Result<()> {
-        let path = self.dir.join(format!("{}.csv", section.kind.name()));
-        let mut sink = CsvSink::new(Output::file(&path)?, self.options)?;
+        let dir = self.dir.as_mut().expect("open until finish");
+        let mut sink = CsvSink::new(dir.file(&format!("{}.csv", section.kind.name()))?, self.options)?;
         sink.begin(section)?;
         self.current = Some(sink);
         Ok(())
@@ -137,15 +128,12 @@ impl Sink for DirSink {
     }
 
     fn end(&mut self) -> Result<()> {
-        self.done.push(self.current.take().expect("inside a section"));
-        Ok(())
+        // Into the new set, which stays invisible until finish.
+        self.current.take().expect("inside a section").finish()
     }
 
     fn finish(&mut self) -> Result<()> {
-        for mut sink in self.done.drain(..) {
-            sink.finish()?;
-        }
-        Ok(())
+        self.dir.take().expect("finish once").commit()
     }
 }
 

@@ -286,7 +286,8 @@ fn unwritable_output_is_a_runtime_error_and_leaves_nothing() {
         assert!(std::fs::metadata("/dev/full").unwrap().file_type().is_char_device(), "/dev/full was replaced");
     }
 
-    // A folder as the output file, and --output-dir on a missing folder.
+    // A folder as the output file, and --output-dir whose parent folder is missing (a
+    // missing folder itself is created: files::output_dir_creates_a_missing_folder).
     let dir = tempfile::tempdir().unwrap();
     let out = faqlink()
         .arg("--database-url")
@@ -297,7 +298,7 @@ fn unwritable_output_is_a_runtime_error_and_leaves_nothing() {
         .unwrap();
     let message = failure(&out, 1, "--output DIR");
     names(&message, &[&dir.path().display().to_string()], "--output DIR");
-    let missing = dir.path().join("nope");
+    let missing = dir.path().join("nope").join("deeper");
     let out = faqlink()
         .arg("--database-url")
         .arg(db.url())
