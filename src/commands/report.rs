@@ -6,7 +6,7 @@ use crate::commands::Global;
 use crate::config;
 use crate::db::{Access, Backend, Database};
 use crate::error::{Error, Result};
-use crate::output;
+use crate::output::{self, document::RunInfo};
 use crate::reports;
 
 /// Runs `faqlink report`.
@@ -16,8 +16,9 @@ pub fn run(args: &ReportArgs, global: &Global) -> Result<()> {
     if db.backend() == Backend::Postgres {
         prepare_postgres(&mut db, config.statement_timeout)?;
     }
-    let mut sink = output::sink(&config)?;
-    let outcome = reports::run(&mut db, &config.kinds, &config.window, sink.as_mut())?;
+    let info = RunInfo::new(config.window.clone(), config.now, db.backend());
+    let mut sink = output::sink(&config, info)?;
+    let outcome = reports::run_at(&mut db, &config.kinds, &config.window, config.now, sink.as_mut())?;
     if config.fail_on_any && outcome.orphan_rows > 0 {
         return Err(Error::FoundRows(format!(
             "--fail-on-any: {} orphaned or dangling link(s) found",
