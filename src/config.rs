@@ -408,7 +408,7 @@ mod tests {
     #[test]
     fn previous_period_of_the_same_length() {
         let rome: Tz = "Europe/Rome".parse().unwrap();
-        let monday = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        let monday = NaiveDate::from_ymd_opt(2026, 10, 26).unwrap();
         // The week after the DST change: the week before it lasts 169 hours, not 168.
         let week = Window {
             since: Some(local_midnight(monday, rome)),
@@ -417,9 +417,10 @@ mod tests {
         };
         assert_eq!(week.iso_week(), Some(monday));
         let prev = week.previous().unwrap();
-        assert_eq!(prev.since.unwrap().to_rfc3339(), "2026-10-25T22:00:00+00:00");
+        assert_eq!(week.since.unwrap().to_rfc3339(), "2026-10-25T23:00:00+00:00");
+        assert_eq!(prev.since.unwrap().to_rfc3339(), "2026-10-18T22:00:00+00:00");
         assert_eq!(prev.until, week.since);
-        assert_eq!(prev.iso_week(), NaiveDate::from_ymd_opt(2026, 10, 26));
+        assert_eq!(prev.iso_week(), NaiveDate::from_ymd_opt(2026, 10, 19));
         let days = Window { since: week.since, until: Some(week.since.unwrap() + Duration::days(3)), tz: rome };
         assert_eq!(days.iso_week(), None);
         let prev = days.previous().unwrap();

@@ -101,6 +101,8 @@ struct Shown {
     cells: Vec<String>,
     /// May be left out when the table does not fit otherwise.
     optional: bool,
+    /// The longest unbreakable part of free text (an id in it), kept whole.
+    whole: usize,
 }
 
 impl Shown {
@@ -117,7 +119,7 @@ impl Shown {
         let header = Self::longest(self.title.split(' '));
         let content = match self.kind {
             Kind::Whole => Self::longest(self.cells.iter().flat_map(|c| c.lines())),
-            Kind::Text => Self::longest(self.words()).min(MAX_TEXT_WORD),
+            Kind::Text => Self::longest(self.words()).min(MAX_TEXT_WORD).max(self.whole),
         };
         header.max(content).max(1)
     }
@@ -246,14 +248,15 @@ fn columns(section: &Section, rows: &[Vec<Cell>], ids: &ShortIds) -> Vec<Shown> 
             "complete" => continue,
             "expert_id" if expert.is_some() => {
                 let reg = expert.expect("checked").1;
+                let short: Vec<String> = rows.iter().map(|r| ids.short(&shown(&r[i]))).collect();
+                // The id part never splits; the registration number may wrap.
+                let whole = short.iter().map(|id| id.chars().count()).max().unwrap_or(0);
                 let cells = rows
                     .iter()
-                    .map(|r| {
-                        let id = ids.short(&shown(&r[i]));
-                        match shown(&r[reg]) {
-                            t if t.is_empty() => id,
-                            t => format!("{t} · {id}"),
-                        }
+                    .zip(short)
+                    .map(|(r, id)| match shown(&r[reg]) {
+                        t if t.is_empty() => id,
+                        t => format!("{t} · {id}"),
                     })
                     .collect();
                 Shown {
@@ -263,16 +266,24 @@ fn columns(section: &Section, rows: &[Vec<Cell>], ids: &ShortIds) -> Vec<Shown> 
                     right: false,
                     cells,
                     optional: false,
+                    whole,
                 }
             }
-            "feedback_ids" | "faq_ids" => Shown {
-                name: col.name,
-                title: col.title.into(),
-                kind: Kind::Text,
-                right: false,
-                cells: texts().map(|t| t.split(';').map(|p| ids.short(p)).collect::<Vec<_>>().join(" ")).collect(),
-                optional: false,
-            },
+            "feedback_ids" | "faq_ids" => {
+                // A list wraps between its ids, never inside one.
+                let cells: Vec<String> =
+                    texts().map(|t| t.split(';').map(|p| ids.short(p)).collect::<Vec<_>>().join(" ")).collect();
+                let whole = Shown::longest(cells.iter().flat_map(|c| c.split(' ')));
+                Shown {
+                    name: col.name,
+                    title: col.title.into(),
+                    kind: Kind::Text,
+                    right: false,
+                    cells,
+                    optional: false,
+                    whole,
+                }
+            }
             "iso_week" if section.kind == ReportKind::Weekly => Shown {
                 name: col.name,
                 title: col.title.into(),
@@ -280,6 +291,7 @@ fn columns(section: &Section, rows: &[Vec<Cell>], ids: &ShortIds) -> Vec<Shown> 
                 right: false,
                 cells: rows.iter().map(|r| format!("{}{}", shown(&r[i]), if complete(r) { "" } else { "*" })).collect(),
                 optional: false,
+                whole: 0,
             },
             name => Shown {
                 name,
@@ -288,6 +300,7 @@ fn columns(section: &Section, rows: &[Vec<Cell>], ids: &ShortIds) -> Vec<Shown> 
                 right: col.numeric,
                 cells: texts().map(|t| ids.short(&t)).collect(),
                 optional: section.kind == ReportKind::Weekly && name == "week_start",
+                whole: 0,
             },
         };
         out.push(shown);
@@ -343,6 +356,7 @@ fn transposed(columns: Vec<Shown>) -> Vec<Shown> {
             right: false,
             cells: columns.iter().map(|c| c.title.clone()).collect(),
             optional: false,
+            whole: 0,
         },
         Shown {
             name: "value",
@@ -351,6 +365,7 @@ fn transposed(columns: Vec<Shown>) -> Vec<Shown> {
             right: true,
             cells: columns.iter().map(|c| c.cells.first().cloned().unwrap_or_default()).collect(),
             optional: false,
+            whole: 0,
         },
     ]
 }
