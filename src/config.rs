@@ -311,7 +311,8 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
     let mut csv = CsvOptions::default();
     if args.excel {
         if !matches!(args.format, FormatArg::Table | FormatArg::Csv) {
-            return Err(Error::Usage("--excel writes CSV; it cannot be combined with another --format".into()));
+            let name = clap::ValueEnum::to_possible_value(&args.format).map_or(String::new(), |v| v.get_name().into());
+            return Err(Error::Usage(format!("--excel writes CSV; it cannot be combined with --format {name}")));
         }
         format = Format::Csv;
         csv = CsvOptions { delimiter: b';', bom: true, decimal_comma: true };

@@ -735,3 +735,94 @@ fn a_terminal_of_unknown_size_gets_unwrapped_tables() {
     let text = String::from_utf8(out.stdout).unwrap().replace("\r\n", "\n");
     assert_eq!(text, report_text(&db, &["totals"]), "the same table as piped");
 }
+
+/// Runs `faqlink --database-url URL report ARGS…` expecting failure with `code`; returns
+/// the one stderr line.
+fn report_fails(db: &TestDb, args: &[&str], code: i32) -> String {
+    let out = faqlink().arg("--database-url").arg(db.url()).arg("report").args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(code), "report {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "report {args:?} wrote to stdout");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with("faqlink: error: ") && err.lines().count() == 1, "one line: {err}");
+    err
+}
+
+/// CSV options with a whole-document format, `--output-dir` with a streaming format other
+/// than CSV, and a folder that is a file: one line, the documented exit code, nothing written.
+#[test]
+fn document_formats_refuse_bad_options() {
+    let db = fixture(Backend::Sqlite);
+    for format in ["html", "xlsx", "openmetrics"] {
+        for extra in [&["--delimiter", ";"][..], &["--bom"], &["--decimal-comma"]] {
+            let mut args = vec!["all", "--format", format, "--output", "/nonexistent/x"];
+            args.extend_from_slice(extra);
+            assert!(report_fails(&db, &args, 2).contains("apply to CSV"), "{args:?}");
+        }
+        let err = report_fails(&db, &["all", "--excel", "--format", format], 2);
+        assert!(err.contains(&format!("--format {format}")), "{err}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    for format in ["json", "markdown", "table"] {
+        assert!(report_fails(&db, &["all", "--format", format, "--output-dir", d], 2).contains("--output-dir"));
+    }
+    assert!(listing(dir.path()).is_empty());
+    // A folder that is a file: a runtime error naming it; the file is untouched.
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, "keep\n").unwrap();
+    for format in ["html", "xlsx", "openmetrics"] {
+        let err = report_fails(&db, &["all", "--format", format, "--output-dir", file.to_str().unwrap()], 1);
+        assert!(err.contains("not-a-folder"), "{err}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep\n");
+    }
+    assert_eq!(listing(dir.path()), BTreeSet::from(["not-a-folder".to_string()]));
+}
+
+/// `--output-dir` with a whole-document format writes its one file (created folder
+/// included) and nothing else; a failed render leaves no file behind.
+#[test]
+fn document_formats_write_one_file_into_the_folder() {
+    let db = fixture(Backend::Sqlite);
+    for (format, name) in
+        [("html", "faqlink-report.html"), ("xlsx", "faqlink-report.xlsx"), ("openmetrics", "faqlink.prom")]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("new").join("reports");
+        let out = faqlink()
+            .env("FAQLINK_NOW", NOW)
+            .arg("--database-url")
+            .arg(db.url())
+            .args(["report", "all", "--format", format, "--output-dir"])
+            .arg(&target)
+            .output()
+            .unwrap();
+        assert!(target.is_dir(), "{format}: the folder is created");
+        let files = listing(&target);
+        if out.status.success() {
+            assert_eq!(files, BTreeSet::from([name.to_string()]), "{format}");
+        } else {
+            // This branch's placeholder renderers fail: nothing half-written.
+            assert_eq!(out.status.code(), Some(1));
+            assert!(files.is_empty(), "{format}: {files:?}");
+        }
+    }
+}
+
+/// XLSX is binary: refused before any I/O when standard output is a terminal.
+#[test]
+fn xlsx_is_not_written_to_a_terminal() {
+    let db = fixture(Backend::Sqlite);
+    let bin = assert_cmd::cargo::cargo_bin("faqlink");
+    let command = format!("{} --database-url {} report all --format xlsx; echo \"exit=$?\"", bin.display(), db.url());
+    let out = std::process::Command::new("script")
+        .args(["-qc", &command, "/dev/null"])
+        .env_remove("DATABASE_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("util-linux `script`");
+    let text = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "one error line, then the exit code: {text:?}");
+    assert!(lines[0].starts_with("faqlink: error: --format xlsx writes a binary workbook"), "{text}");
+    assert_eq!(lines[1], "exit=2");
+}
