@@ -77,12 +77,7 @@ pub fn faqlink_rows_at(db: &mut Database, report: &str, window: &Window, now: Da
     sink.0.into_iter().flatten().map(|cells| text(cells, width)).collect()
 }
 
-/// The reference SQL of `report` with the window (and "now") substituted.
-pub fn reference_sql(backend: Backend, report: &str, window: &Window) -> String {
-    reference_sql_at(backend, report, window, fixed_now())
-}
-
-/// [`reference_sql`] at `now`.
+/// The reference SQL of `report` with the window and "now" substituted.
 pub fn reference_sql_at(backend: Backend, report: &str, window: &Window, now: DateTime<Utc>) -> String {
     let file = match backend {
         Backend::Postgres => format!("reports/{report}.postgres.sql"),
