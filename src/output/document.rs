@@ -194,3 +194,45 @@ impl<F: DocumentFormat> Sink for DocumentSink<F> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::local_midnight;
+    use chrono::NaiveDate;
+
+    fn window(since: Option<&str>, until: Option<&str>, tz: &str) -> Window {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        Window { since: since.map(t), until: until.map(t), tz: tz.parse().unwrap() }
+    }
+
+    #[test]
+    fn periods_in_words() {
+        let rome: chrono_tz::Tz = "Europe/Rome".parse().unwrap();
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+        let week = Window {
+            since: Some(local_midnight(monday, rome)),
+            until: Some(local_midnight(monday + Duration::days(7), rome)),
+            tz: rome,
+        };
+        assert_eq!(period_words(&week), "2026-W47 · 2026-11-16 to 2026-11-22 (whole days) · Europe/Rome");
+        assert_eq!(period_words(&Window::all(rome)), "all history");
+        assert_eq!(
+            period_words(&window(Some("2026-11-01T00:00:00Z"), Some("2026-11-02T00:00:00Z"), "UTC")),
+            "2026-11-01 (one day) · UTC"
+        );
+        assert_eq!(
+            period_words(&window(Some("2026-11-01T09:30:00Z"), Some("2026-11-03T00:00:00Z"), "UTC")),
+            "from 2026-11-01 09:30:00 until 2026-11-03 (excluded) · UTC"
+        );
+        assert_eq!(period_words(&window(Some("2026-11-01T00:00:00Z"), None, "UTC")), "from 2026-11-01 on · UTC");
+        assert_eq!(
+            period_words(&window(None, Some("2026-11-01T00:00:00Z"), "UTC")),
+            "up to 2026-10-31 (whole day) · UTC"
+        );
+        let info = RunInfo::new(week, "2026-11-25T10:00:00Z".parse().unwrap(), Backend::Postgres);
+        assert_eq!(info.iso_week().as_deref(), Some("2026-W47"));
+        assert_eq!(info.generated_at_text(), "2026-11-25T10:00:00Z");
+        assert_eq!(info.backend_name(), "postgresql");
+    }
+}
