@@ -826,3 +826,28 @@ fn xlsx_is_not_written_to_a_terminal() {
     assert!(lines[0].starts_with("faqlink: error: --format xlsx writes a binary workbook"), "{text}");
     assert_eq!(lines[1], "exit=2");
 }
+
+/// `demo` prints the tables and writes the HTML page and the workbook beside faqlink.db,
+/// saying where; a file it cannot render is a warning, never a half-written file.
+#[test]
+fn demo_writes_the_html_and_xlsx_files_beside_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = faqlink().current_dir(dir.path()).env("FAQLINK_NOW", NOW).arg("demo").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with("Period: all history\n"), "{stdout}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let mut expected = BTreeSet::from(["faqlink.db".to_string()]);
+    for name in ["faqlink-report.html", "faqlink-report.xlsx"] {
+        let wrote = format!("faqlink demo: wrote {name}");
+        if stderr.contains(&wrote) {
+            assert!(std::fs::metadata(dir.path().join(name)).unwrap().len() > 0, "{name}");
+            expected.insert(name.to_string());
+        } else {
+            // This branch's placeholder renderers: a warning naming the file.
+            assert!(stderr.contains(&format!("faqlink demo: warning: {name} not written")), "{stderr}");
+        }
+    }
+    let files: BTreeSet<String> = listing(dir.path()).into_iter().filter(|n| !n.starts_with("faqlink.db-")).collect();
+    assert_eq!(files, expected, "no temporary file left: {stderr}");
+}
