@@ -17,8 +17,20 @@
 --                        NULL when correct_feedback = 0
 --   orphaned_links       correct rows with task_creation_success TRUE and
 --                        generated_faq_id NULL
--- Only these 7 fixed columns: faqlink appends week-over-week change columns,
--- which this reference does not compute.
+-- then the week-over-week changes (NULL for the first week, for a partial
+-- week and for the week after a partial week):
+--   feedback_total_change       feedback_total minus the previous week's
+--   faqs_generated_change       faqs_generated minus the previous week's
+--   conversion_rate_change_pts  conversion_rate_pct minus the previous week's
+--                               (both rounded first), text with two decimals;
+--                               NULL when either is NULL
+-- and last:
+--   complete             'true' when the week lies wholly inside the data's
+--                        window and has ended by :now: its Monday 00:00 is at or
+--                        after the lower bound (:since if given, else the earliest
+--                        non-NULL feedback_timestamp in the window), its next
+--                        Monday 00:00 at or before :until (if given) and at or
+--                        before :now; else 'false' (a partial week)
 --
 -- Range of weeks: from the week containing the lower bound (:since if given,
 -- else the earliest non-NULL feedback_timestamp in the window) to the week
@@ -33,13 +45,15 @@
 -- Window on expert_feedback.feedback_timestamp: parameters :since (inclusive)
 -- and :until (exclusive), in the stored canonical text form
 -- YYYY-MM-DDTHH:MM:SS.ffffffZ, compared as text; '' means no bound. A row is
--- counted when it is inside the window and the week.
+-- counted when it is inside the window and the week. :now, in the same form,
+-- is the instant weeks must have ended by; '' means the clock.
 --
 -- Run:
 --   sqlite3 faqlink.db
 --   .param init
 --   .param set :since "''"
 --   .param set :until "''"
+--   .param set :now "''"
 --   .read reports/weekly.sqlite.sql
 WITH RECURSIVE windowed AS (
     SELECT ef.feedback_timestamp AS ts,
@@ -53,7 +67,9 @@ WITH RECURSIVE windowed AS (
 ),
 bounds AS (
     -- date(d, '-6 days', 'weekday 1') is the Monday on or before date d.
-    SELECT CASE WHEN :since <> ''
+    SELECT CASE WHEN :since <> '' THEN :since ELSE (SELECT MIN(ts) FROM windowed) END AS lower_instant,
+           CASE WHEN :now <> '' THEN :now ELSE strftime('%Y-%m-%dT%H:%M:%S.000000Z', 'now') END AS now_instant,
+           CASE WHEN :since <> ''
                 THEN date(substr(:since, 1, 10), '-6 days', 'weekday 1')
                 ELSE (SELECT date(substr(MIN(ts), 1, 10), '-6 days', 'weekday 1')
                       FROM windowed)
@@ -87,20 +103,52 @@ per_week AS (
                               AND generated_faq_id IS NULL) AS orphaned_links
     FROM windowed
     GROUP BY 1
+),
+counted AS (
+    SELECT w.week_start,
+           COALESCE(p.feedback_total, 0) AS feedback_total,
+           COALESCE(p.correct_feedback, 0) AS correct_feedback,
+           COALESCE(p.faqs_generated, 0) AS faqs_generated,
+           -- the rate in hundredths of a percent, rounded half up (counts are >= 0)
+           CASE WHEN COALESCE(p.correct_feedback, 0) = 0 THEN NULL
+                ELSE (p.faqs_generated * 10000 * 2 + p.correct_feedback) / (2 * p.correct_feedback)
+           END AS rate,
+           COALESCE(p.orphaned_links, 0) AS orphaned_links,
+           (b.lower_instant <= w.week_start || 'T00:00:00.000000Z'
+            AND (:until = '' OR date(w.week_start, '+7 days') || 'T00:00:00.000000Z' <= :until)
+            AND date(w.week_start, '+7 days') || 'T00:00:00.000000Z' <= b.now_instant) AS complete
+    FROM weeks w
+    CROSS JOIN bounds b
+    LEFT JOIN per_week p ON p.week_start = w.week_start
+),
+compared AS (
+    -- A change is shown only between two complete weeks.
+    SELECT c.*,
+           (c.complete AND LAG(c.complete) OVER o) AS comparable,
+           LAG(c.feedback_total) OVER o AS prev_total,
+           LAG(c.faqs_generated) OVER o AS prev_faqs,
+           LAG(c.rate) OVER o AS prev_rate
+    FROM counted c
+    WINDOW o AS (ORDER BY c.week_start)
+),
+changed AS (
+    SELECT *, CASE WHEN comparable THEN rate - prev_rate END AS rate_change FROM compared
 )
-SELECT w.week_start AS week_start,
+SELECT week_start,
        printf('%s-W%02d',
-              strftime('%Y', w.week_start, '+3 days'),
-              (CAST(strftime('%j', w.week_start, '+3 days') AS INTEGER) - 1) / 7 + 1) AS iso_week,
-       COALESCE(p.feedback_total, 0) AS feedback_total,
-       COALESCE(p.correct_feedback, 0) AS correct_feedback,
-       COALESCE(p.faqs_generated, 0) AS faqs_generated,
-       CASE WHEN COALESCE(p.correct_feedback, 0) = 0 THEN NULL
-            ELSE printf('%d.%02d',
-                        ((p.faqs_generated * 10000 * 2 + p.correct_feedback) / (2 * p.correct_feedback)) / 100,
-                        ((p.faqs_generated * 10000 * 2 + p.correct_feedback) / (2 * p.correct_feedback)) % 100)
-       END AS conversion_rate_pct,
-       COALESCE(p.orphaned_links, 0) AS orphaned_links
-FROM weeks w
-LEFT JOIN per_week p ON p.week_start = w.week_start
-ORDER BY w.week_start;
+              strftime('%Y', week_start, '+3 days'),
+              (CAST(strftime('%j', week_start, '+3 days') AS INTEGER) - 1) / 7 + 1) AS iso_week,
+       feedback_total,
+       correct_feedback,
+       faqs_generated,
+       CASE WHEN rate IS NULL THEN NULL ELSE printf('%d.%02d', rate / 100, rate % 100) END AS conversion_rate_pct,
+       orphaned_links,
+       CASE WHEN comparable THEN feedback_total - prev_total END AS feedback_total_change,
+       CASE WHEN comparable THEN faqs_generated - prev_faqs END AS faqs_generated_change,
+       CASE WHEN rate_change IS NULL THEN NULL
+            ELSE printf('%s%d.%02d', CASE WHEN rate_change < 0 THEN '-' ELSE '' END,
+                        abs(rate_change) / 100, abs(rate_change) % 100)
+       END AS conversion_rate_change_pts,
+       CASE WHEN complete THEN 'true' ELSE 'false' END AS complete
+FROM changed
+ORDER BY week_start;

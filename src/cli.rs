@@ -166,6 +166,14 @@ pub enum FormatArg {
     Json,
     /// Markdown tables.
     Markdown,
+    /// One self-contained HTML page with charts (no network, no JavaScript).
+    Html,
+    /// One Excel workbook: a sheet per report and a summary (binary: needs --output,
+    /// --output-dir or a redirect).
+    Xlsx,
+    /// OpenMetrics text for node_exporter's textfile collector (write it into its folder
+    /// with --output-dir: faqlink.prom).
+    Openmetrics,
 }
 
 /// Arguments of `faqlink report`.
@@ -197,7 +205,9 @@ pub struct ReportArgs {
     /// Write to FILE instead of standard output (atomically: complete or not at all).
     #[arg(long, short, value_name = "FILE", conflicts_with = "output_dir")]
     pub output: Option<PathBuf>,
-    /// With `report all --format csv`: write one file per report (experts.csv, totals.csv, …) into DIR.
+    /// Write into DIR: with `report all --format csv` one file per report (experts.csv,
+    /// totals.csv, …); with html, xlsx or openmetrics one file (faqlink-report.html,
+    /// faqlink-report.xlsx, faqlink.prom).
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
 

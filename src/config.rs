@@ -60,6 +60,29 @@ impl Window {
     pub fn is_bounded(&self) -> bool {
         self.since.is_some() || self.until.is_some()
     }
+
+    /// The Monday of the ISO week this window is exactly (Monday 00:00 to the next Monday
+    /// 00:00 in its zone), if it is one.
+    pub fn iso_week(&self) -> Option<NaiveDate> {
+        let (since, until) = (self.since?, self.until?);
+        let monday = since.with_timezone(&self.tz).date_naive();
+        let is_week = monday.weekday() == Weekday::Mon
+            && local_midnight(monday, self.tz) == since
+            && local_midnight(monday + Duration::days(7), self.tz) == until;
+        is_week.then_some(monday)
+    }
+
+    /// The previous period of the same length, for a window bounded on both sides: the
+    /// previous ISO week (local midnights) for a one-week window, else `since - (until -
+    /// since)` to `since`.
+    pub fn previous(&self) -> Option<Window> {
+        let (since, until) = (self.since?, self.until?);
+        let (since, until) = match self.iso_week() {
+            Some(monday) => (local_midnight(monday - Duration::days(7), self.tz), since),
+            None => (since - (until - since), since),
+        };
+        Some(Window { since: Some(since), until: Some(until), tz: self.tz })
+    }
 }
 
 /// The start (Monday 00:00 local, as a UTC instant) of the ISO week containing `t` in `tz`.
@@ -136,6 +159,11 @@ pub fn now() -> Result<DateTime<Utc>> {
 
 /// Builds the window from `--since/--until/--week/--last-week/--tz`.
 pub fn window(args: &ReportArgs) -> Result<Window> {
+    window_at(args, now()?)
+}
+
+/// [`window`] with "now" given (for `--last-week`).
+pub fn window_at(args: &ReportArgs, now: DateTime<Utc>) -> Result<Window> {
     let tz = parse_tz(&args.tz)?;
     if let Some(week) = &args.week {
         let monday = parse_iso_week(week)?;
@@ -149,7 +177,7 @@ pub fn window(args: &ReportArgs) -> Result<Window> {
         });
     }
     if args.last_week {
-        let this_week = week_start(now()?, tz);
+        let this_week = week_start(now, tz);
         let monday = this_week.with_timezone(&tz).date_naive() - Duration::days(7);
         return Ok(Window {
             since: Some(in_range("--last-week", local_midnight(monday, tz))?),
@@ -183,6 +211,31 @@ pub enum Format {
     Json,
     /// Markdown.
     Markdown,
+    /// One self-contained HTML page (a whole-document format).
+    Html,
+    /// One Excel workbook (a whole-document format; binary).
+    Xlsx,
+    /// OpenMetrics text for node_exporter's textfile collector (a whole-document format).
+    OpenMetrics,
+}
+
+impl Format {
+    /// True for the formats that render the whole run at once (HTML, XLSX, OpenMetrics):
+    /// they write one file, also into `--output-dir`.
+    pub fn is_document(self) -> bool {
+        matches!(self, Format::Html | Format::Xlsx | Format::OpenMetrics)
+    }
+
+    /// The file `--output-dir` writes for a whole-document format.
+    pub fn document_file_name(self) -> Option<&'static str> {
+        match self {
+            Format::Html => Some("faqlink-report.html"),
+            Format::Xlsx => Some("faqlink-report.xlsx"),
+            // node_exporter's textfile collector reads *.prom.
+            Format::OpenMetrics => Some("faqlink.prom"),
+            Format::Table | Format::Csv | Format::Json | Format::Markdown => None,
+        }
+    }
 }
 
 /// CSV dialect options.
@@ -209,7 +262,8 @@ pub enum Target {
     Stdout,
     /// One file, written atomically.
     File(PathBuf),
-    /// One CSV file per report in a directory (`report all --format csv`).
+    /// A directory: one CSV file per report (`--format csv`), or the one file of a
+    /// whole-document format ([`Format::document_file_name`]).
     Dir(PathBuf),
 }
 
@@ -254,6 +308,8 @@ pub struct ReportConfig {
     pub all: bool,
     /// The window.
     pub window: Window,
+    /// "Now" for this run ([`now`]): `--last-week` and whether a week has ended use it.
+    pub now: DateTime<Utc>,
     /// The format.
     pub format: Format,
     /// The target.
@@ -268,7 +324,8 @@ pub struct ReportConfig {
 
 /// Checks a `faqlink report` command line.
 pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
-    let window = window(args)?;
+    let now = now()?;
+    let window = window_at(args, now)?;
     let (kinds, all) = match args.kind {
         ReportKindArg::Experts => (vec![ReportKind::Experts], false),
         ReportKindArg::Totals => (vec![ReportKind::Totals], false),
@@ -282,13 +339,15 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
         FormatArg::Csv => Format::Csv,
         FormatArg::Json => Format::Json,
         FormatArg::Markdown => Format::Markdown,
+        FormatArg::Html => Format::Html,
+        FormatArg::Xlsx => Format::Xlsx,
+        FormatArg::Openmetrics => Format::OpenMetrics,
     };
     let mut csv = CsvOptions::default();
     if args.excel {
         if !matches!(args.format, FormatArg::Table | FormatArg::Csv) {
-            return Err(Error::Usage(
-                "--excel writes CSV; it cannot be combined with --format json or markdown".into(),
-            ));
+            let name = clap::ValueEnum::to_possible_value(&args.format).map_or(String::new(), |v| v.get_name().into());
+            return Err(Error::Usage(format!("--excel writes CSV; it cannot be combined with --format {name}")));
         }
         format = Format::Csv;
         csv = CsvOptions { delimiter: b';', bom: true, decimal_comma: true };
@@ -314,15 +373,23 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
             Target::File(f.clone())
         }
         (None, Some(d)) => {
-            if !(all && format == Format::Csv) {
+            if !((all && format == Format::Csv) || format.is_document()) {
                 return Err(Error::Usage(
-                    "--output-dir writes one CSV file per report: use it with `report all --format csv`".into(),
+                    "--output-dir writes one CSV file per report (`report all --format csv`) or one \
+                     html, xlsx or openmetrics file"
+                        .into(),
                 ));
             }
             Target::Dir(d.clone())
         }
         _ => Target::Stdout,
     };
+    if format == Format::Xlsx && target == Target::Stdout && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        return Err(Error::Usage(
+            "--format xlsx writes a binary workbook: add --output FILE or --output-dir DIR, or redirect standard output"
+                .into(),
+        ));
+    }
     if args.fail_on_any && !kinds.contains(&ReportKind::Orphans) {
         return Err(Error::Usage("--fail-on-any applies to `report orphans` (or `report all`)".into()));
     }
@@ -330,6 +397,7 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
         kinds,
         all,
         window,
+        now,
         format,
         target,
         csv,
@@ -371,6 +439,30 @@ mod tests {
         // The week before began under summer time (UTC+2).
         let prev = week_start(start - Duration::seconds(1), rome);
         assert_eq!(prev.to_rfc3339(), "2026-10-18T22:00:00+00:00");
+    }
+
+    #[test]
+    fn previous_period_of_the_same_length() {
+        let rome: Tz = "Europe/Rome".parse().unwrap();
+        let monday = NaiveDate::from_ymd_opt(2026, 10, 26).unwrap();
+        // The week after the DST change: the week before it lasts 169 hours, not 168.
+        let week = Window {
+            since: Some(local_midnight(monday, rome)),
+            until: Some(local_midnight(monday + Duration::days(7), rome)),
+            tz: rome,
+        };
+        assert_eq!(week.iso_week(), Some(monday));
+        let prev = week.previous().unwrap();
+        assert_eq!(week.since.unwrap().to_rfc3339(), "2026-10-25T23:00:00+00:00");
+        assert_eq!(prev.since.unwrap().to_rfc3339(), "2026-10-18T22:00:00+00:00");
+        assert_eq!(prev.until, week.since);
+        assert_eq!(prev.iso_week(), NaiveDate::from_ymd_opt(2026, 10, 19));
+        let days = Window { since: week.since, until: Some(week.since.unwrap() + Duration::days(3)), tz: rome };
+        assert_eq!(days.iso_week(), None);
+        let prev = days.previous().unwrap();
+        assert_eq!(prev.until, days.since);
+        assert_eq!(prev.since.unwrap(), days.since.unwrap() - Duration::days(3));
+        assert_eq!(Window { until: None, ..week }.previous(), None);
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! `faqlink demo`: the one-command tour on the embedded default. Creates the database if
-//! missing, migrates it, seeds a small data set once (a second run reuses it) and prints
-//! `report all` as tables.
+//! missing, migrates it, seeds a small data set once (a second run reuses it), prints
+//! `report all` as tables and writes the same run as `faqlink-report.html` and
+//! `faqlink-report.xlsx` next to the SQLite file (in the current folder for PostgreSQL).
+
+use std::path::{Path, PathBuf};
 
 use chrono::Duration;
 
@@ -9,8 +12,9 @@ use crate::commands::{report, seed, Global};
 use crate::config::{self, ReportKind, Window};
 use crate::db::{Access, Database};
 use crate::error::Result;
-use crate::output::{table::TableSink, Output};
-use crate::reports;
+use crate::output::document::{DocumentSink, RunInfo};
+use crate::output::{html, table::TableSink, xlsx, Output};
+use crate::reports::{self, Cell, Section, Sink};
 
 /// The demo data set: small enough to seed in a blink, large enough to show every report.
 pub fn demo_plan() -> Result<seed::Plan> {
@@ -31,7 +35,14 @@ pub fn demo_plan() -> Result<seed::Plan> {
     })
 }
 
+/// The files the demo writes beside the tables.
+pub const FILES: [&str; 2] = ["faqlink-report.html", "faqlink-report.xlsx"];
+
 /// Runs `faqlink demo`.
+#[allow(
+    clippy::default_constructed_unit_structs,
+    reason = "the document renderers may carry settings; `default()` builds either shape"
+)]
 pub fn run(_args: &DemoArgs, global: &Global) -> Result<()> {
     let mut db = Database::open(&global.url, Access::Create)?;
     db.writing(|db| {
@@ -48,12 +59,66 @@ pub fn run(_args: &DemoArgs, global: &Global) -> Result<()> {
         Ok(())
     })?;
     db.report_session(None)?;
-    // A fresh output per attempt (see `report`'s retries).
+    let folder = global.url.sqlite_path().and_then(Path::parent).map_or_else(PathBuf::new, Path::to_path_buf);
+    let now = config::now()?;
+    let window = Window::all(chrono_tz::UTC);
+    let info = RunInfo::new(window.clone(), now, db.backend());
+    let [html_path, xlsx_path] = FILES.map(|f| folder.join(f));
+    // One snapshot for the tables and both files; a fresh output per attempt (see `report`'s
+    // retries).
     report::with_retries(|| {
-        let mut sink = TableSink::new(Output::stdout());
-        reports::run(&mut db, &ReportKind::ALL, &Window::all(chrono_tz::UTC), &mut sink)
+        let mut sink = Tour {
+            table: TableSink::new(Output::stdout(), info.clone()),
+            files: vec![
+                (
+                    html_path.clone(),
+                    Box::new(DocumentSink::new(html::Html::default(), Output::file(&html_path)?, info.clone())),
+                ),
+                (
+                    xlsx_path.clone(),
+                    Box::new(DocumentSink::new(xlsx::Xlsx::default(), Output::file(&xlsx_path)?, info.clone())),
+                ),
+            ],
+        };
+        reports::run_at(&mut db, &ReportKind::ALL, &window, now, &mut sink)
     })?;
     eprintln!("\nTry next: faqlink report experts --last-week --format csv --excel --output experts.csv");
     eprintln!("Production: faqlink --database-url postgres://USER@HOST/DB check   (read-only; then `report all`)");
     Ok(())
+}
+
+/// The tables on standard output and the same rows into each file. A file that cannot be
+/// written is a warning: the tour's tables are already printed.
+struct Tour {
+    table: TableSink,
+    files: Vec<(PathBuf, Box<dyn Sink>)>,
+}
+
+impl Sink for Tour {
+    fn begin(&mut self, section: &Section) -> Result<()> {
+        self.table.begin(section)?;
+        self.files.iter_mut().try_for_each(|(_, s)| s.begin(section))
+    }
+
+    fn row(&mut self, cells: &[Cell]) -> Result<()> {
+        self.table.row(cells)?;
+        self.files.iter_mut().try_for_each(|(_, s)| s.row(cells))
+    }
+
+    fn end(&mut self) -> Result<()> {
+        self.table.end()?;
+        self.files.iter_mut().try_for_each(|(_, s)| s.end())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.table.finish()?;
+        eprintln!();
+        for (path, sink) in &mut self.files {
+            match sink.finish() {
+                Ok(()) => eprintln!("faqlink demo: wrote {}", path.display()),
+                Err(e) => eprintln!("faqlink demo: warning: {} not written: {e}", path.display()),
+            }
+        }
+        Ok(())
+    }
 }

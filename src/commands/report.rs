@@ -11,7 +11,7 @@ use crate::commands::Global;
 use crate::config::{self, ReportConfig, Target};
 use crate::db::{Backend, Database, DatabaseUrl};
 use crate::error::{quoted, Error, QueryClass, Result};
-use crate::output;
+use crate::output::{self, document::RunInfo};
 use crate::reports::{self, Cell, Section, Sink};
 
 /// How many times a run is attempted in all when recovery conflicts cancel it.
@@ -44,16 +44,18 @@ struct RunOutcome {
 fn attempt(config: &ReportConfig, global: &Global) -> Result<RunOutcome> {
     let mut db = Database::open_for_reports(&global.url, config.statement_timeout)?;
     let standby = db.backend() == Backend::Postgres && in_recovery(&mut db)?;
-    let mut sink = KeepBrokenPipe { inner: output::sink(config)?, broken: None };
-    let outcome = reports::run(&mut db, &config.kinds, &config.window, &mut sink).map_err(|e| match e {
-        // A hot standby may close a session for a recovery conflict before its message
-        // reaches the client (seen in tests/it/standby.rs): on a standby, a lost connection
-        // is retried like the conflict it most likely was.
-        Error::Query { what, url, reason, class: QueryClass::ConnectionLost } if standby => {
-            Error::Query { what, url, reason, class: QueryClass::LostOnStandby }
-        }
-        other => other,
-    })?;
+    let info = RunInfo::new(config.window.clone(), config.now, db.backend());
+    let mut sink = KeepBrokenPipe { inner: output::sink(config, info)?, broken: None };
+    let outcome =
+        reports::run_at(&mut db, &config.kinds, &config.window, config.now, &mut sink).map_err(|e| match e {
+            // A hot standby may close a session for a recovery conflict before its message
+            // reaches the client (seen in tests/it/standby.rs): on a standby, a lost connection
+            // is retried like the conflict it most likely was.
+            Error::Query { what, url, reason, class: QueryClass::ConnectionLost } if standby => {
+                Error::Query { what, url, reason, class: QueryClass::LostOnStandby }
+            }
+            other => other,
+        })?;
     Ok(RunOutcome { orphan_rows: outcome.orphan_rows, stdout_error: sink.broken })
 }
 

@@ -51,12 +51,16 @@ fn csv_error(w: &mut csv::Writer<Output>, e: csv::Error) -> Error {
     }
 }
 
-/// CSV to one output. Several sections (`report all`) are separated by an empty line,
-/// each with its own header; `--output-dir` gives one file per report instead.
+/// CSV to one output. Several sections (`report all`) each start with a comment line naming
+/// the report (`# experts`) and their own header, and are separated by an empty line (CSV
+/// readers skip the names with their comment option, e.g. pandas `comment="#"`; no first
+/// column of any report can start with `#`); `--output-dir` gives one plain file per report
+/// instead. A single report is plain RFC 4180 with no comment line.
 pub struct CsvSink {
     w: Option<csv::Writer<Output>>,
     options: CsvOptions,
     sections: usize,
+    named: bool,
 }
 
 impl CsvSink {
@@ -66,16 +70,29 @@ impl CsvSink {
             use std::io::Write;
             out.write_all("\u{feff}".as_bytes()).map_err(|e| out.error(e))?;
         }
-        Ok(CsvSink { w: Some(writer(out, &options)), options, sections: 0 })
+        Ok(CsvSink { w: Some(writer(out, &options)), options, sections: 0, named: false })
+    }
+
+    /// Starts each section with a `# <report>` line (for `report all` into one output).
+    pub fn named_sections(mut self, named: bool) -> Self {
+        self.named = named;
+        self
     }
 }
 
 impl Sink for CsvSink {
     fn begin(&mut self, section: &Section) -> Result<()> {
-        if self.sections > 0 {
-            // Sections are separated by an empty line.
+        if self.sections > 0 || self.named {
+            // Sections are separated by an empty line; named ones start with their name.
+            let mut raw = String::new();
+            if self.sections > 0 {
+                raw.push_str("\r\n");
+            }
+            if self.named {
+                raw.push_str(&format!("# {}\r\n", section.kind.name()));
+            }
             let mut out = into_output(self.w.take().expect("open until finish"))?;
-            std::io::Write::write_all(&mut out, b"\r\n").map_err(|e| out.error(e))?;
+            std::io::Write::write_all(&mut out, raw.as_bytes()).map_err(|e| out.error(e))?;
             self.w = Some(writer(out, &self.options));
         }
         self.sections += 1;

@@ -2,10 +2,10 @@
 //! every section before they write, so [`DocumentSink`] collects the sections of a run into a
 //! [`Document`] and hands it to one [`DocumentFormat`] at the end.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, NaiveTime, SecondsFormat, Utc};
 
 use super::Output;
-use crate::config::{ReportKind, Window};
+use crate::config::{iso_week_label, ReportKind, Window};
 use crate::db::Backend;
 use crate::error::Result;
 use crate::reports::{Cell, Section, Sink};
@@ -21,6 +21,81 @@ pub struct RunInfo {
     pub version: &'static str,
     /// The backend the data came from.
     pub backend: Backend,
+}
+
+impl RunInfo {
+    /// The run's description: `version` is faqlink's own.
+    pub fn new(window: Window, generated_at: DateTime<Utc>, backend: Backend) -> Self {
+        RunInfo { window, generated_at, version: env!("CARGO_PKG_VERSION"), backend }
+    }
+
+    /// The backend's name as outputs show it: `postgresql` or `sqlite`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => "postgresql",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+
+    /// The `YYYY-Www` label when the window is exactly one ISO week.
+    pub fn iso_week(&self) -> Option<String> {
+        self.window.iso_week().map(iso_week_label)
+    }
+
+    /// When the data was read, RFC 3339 UTC (`2026-11-25T10:00:00Z`).
+    pub fn generated_at_text(&self) -> String {
+        self.generated_at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    }
+
+    /// The window in words, e.g. `2026-W47 · 2026-11-16 to 2026-11-22 (whole days) · Europe/Rome`
+    /// or `all history`; see [`period_words`].
+    pub fn period(&self) -> String {
+        period_words(&self.window)
+    }
+
+    /// The period line of table and Markdown output: the window in words and when the data
+    /// was read.
+    pub fn period_line(&self) -> String {
+        format!("{} · data read {}", self.period(), self.generated_at_text())
+    }
+}
+
+/// A window in words. A window whose end is a local midnight is shown by its last day
+/// (`2026-11-16 to 2026-11-22`, both days whole); any other end as the first instant left
+/// out (`until 2026-11-23 09:30:00 (excluded)`). Local times are in the window's zone, which
+/// is named last. No bound: `all history` (rows without a timestamp included).
+pub fn period_words(window: &Window) -> String {
+    let tz = window.tz;
+    let at_midnight = |t: DateTime<Utc>| t.with_timezone(&tz).time() == NaiveTime::MIN;
+    let local = |t: DateTime<Utc>| {
+        let l = t.with_timezone(&tz);
+        if l.time() == NaiveTime::MIN {
+            l.format("%Y-%m-%d").to_string()
+        } else {
+            l.format("%Y-%m-%d %H:%M:%S%.f").to_string()
+        }
+    };
+    // The last day of a window ending at a local midnight.
+    let last_day = |t: DateTime<Utc>| (t.with_timezone(&tz) - Duration::days(1)).format("%Y-%m-%d").to_string();
+    let span = match (window.since, window.until) {
+        (None, None) => return "all history".into(),
+        (Some(s), None) => format!("from {} on", local(s)),
+        (None, Some(u)) if at_midnight(u) => format!("up to {} (whole day)", last_day(u)),
+        (None, Some(u)) => format!("before {} (excluded)", local(u)),
+        (Some(s), Some(u)) if at_midnight(s) && at_midnight(u) => {
+            let last = last_day(u);
+            if last == local(s) {
+                format!("{last} (one day)")
+            } else {
+                format!("{} to {last} (whole days)", local(s))
+            }
+        }
+        (Some(s), Some(u)) => format!("from {} until {} (excluded)", local(s), local(u)),
+    };
+    match window.iso_week() {
+        Some(monday) => format!("{} · {span} · {tz}", iso_week_label(monday)),
+        None => format!("{span} · {tz}"),
+    }
 }
 
 /// One section of a run with its rows held in memory.
@@ -117,5 +192,47 @@ impl<F: DocumentFormat> Sink for DocumentSink<F> {
     fn previous_totals(&mut self, window: &Window, cells: &[Cell]) -> Result<()> {
         self.doc.previous_totals = Some((window.clone(), cells.to_vec()));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::local_midnight;
+    use chrono::NaiveDate;
+
+    fn window(since: Option<&str>, until: Option<&str>, tz: &str) -> Window {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        Window { since: since.map(t), until: until.map(t), tz: tz.parse().unwrap() }
+    }
+
+    #[test]
+    fn periods_in_words() {
+        let rome: chrono_tz::Tz = "Europe/Rome".parse().unwrap();
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+        let week = Window {
+            since: Some(local_midnight(monday, rome)),
+            until: Some(local_midnight(monday + Duration::days(7), rome)),
+            tz: rome,
+        };
+        assert_eq!(period_words(&week), "2026-W47 · 2026-11-16 to 2026-11-22 (whole days) · Europe/Rome");
+        assert_eq!(period_words(&Window::all(rome)), "all history");
+        assert_eq!(
+            period_words(&window(Some("2026-11-01T00:00:00Z"), Some("2026-11-02T00:00:00Z"), "UTC")),
+            "2026-11-01 (one day) · UTC"
+        );
+        assert_eq!(
+            period_words(&window(Some("2026-11-01T09:30:00Z"), Some("2026-11-03T00:00:00Z"), "UTC")),
+            "from 2026-11-01 09:30:00 until 2026-11-03 (excluded) · UTC"
+        );
+        assert_eq!(period_words(&window(Some("2026-11-01T00:00:00Z"), None, "UTC")), "from 2026-11-01 on · UTC");
+        assert_eq!(
+            period_words(&window(None, Some("2026-11-01T00:00:00Z"), "UTC")),
+            "up to 2026-10-31 (whole day) · UTC"
+        );
+        let info = RunInfo::new(week, "2026-11-25T10:00:00Z".parse().unwrap(), Backend::Postgres);
+        assert_eq!(info.iso_week().as_deref(), Some("2026-W47"));
+        assert_eq!(info.generated_at_text(), "2026-11-25T10:00:00Z");
+        assert_eq!(info.backend_name(), "postgresql");
     }
 }

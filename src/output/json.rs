@@ -1,14 +1,17 @@
-//! JSON: numbers as numbers, NULL as null, timestamps as RFC 3339 UTC strings. A single
-//! report is an array of row objects (an object for `totals`); `report all` is an object
-//! keyed by report name. Rows are written as they arrive.
+//! JSON: numbers as numbers, NULL as null, timestamps as RFC 3339 UTC strings. Every run is
+//! one object: the period and provenance first (`window`, `generated_at`, `faqlink_version`,
+//! `backend`; with the totals also `previous_period`), then one key per report (an array of
+//! row objects, an object for `totals`). Rows are written as they arrive.
 
 use std::io::Write;
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
+use super::document::RunInfo;
 use super::{plain, Output};
+use crate::config::Window;
 use crate::error::Result;
-use crate::reports::{Cell, Section, Sink};
+use crate::reports::{totals, Cell, Section, Sink};
 
 /// The JSON value of a cell.
 pub fn value(cell: &Cell) -> Value {
@@ -21,34 +24,73 @@ pub fn value(cell: &Cell) -> Value {
     }
 }
 
+/// A row as an object keyed by the section's column names.
+pub fn object(section: &Section, cells: &[Cell]) -> Map<String, Value> {
+    section.columns.iter().zip(cells).map(|(c, v)| (c.name.to_string(), value(v))).collect()
+}
+
+/// The `window` object: `since`/`until` (RFC 3339 UTC, null when open), `tz`, and `iso_week`
+/// (`2026-W47` when the window is exactly one ISO week, else null).
+pub fn window_value(window: &Window) -> Value {
+    let ts = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or(Value::Null, |t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)))
+    };
+    json!({
+        "since": ts(window.since),
+        "until": ts(window.until),
+        "tz": window.tz.name(),
+        "iso_week": window.iso_week().map(crate::config::iso_week_label),
+    })
+}
+
 /// JSON to one output.
 pub struct JsonSink {
     out: Option<Output>,
-    nested: bool,
+    info: RunInfo,
+    with_previous: bool,
+    previous: Option<Value>,
     section: Option<Section>,
     rows: usize,
     sections: usize,
 }
 
 impl JsonSink {
-    /// A sink writing to `out`; `nested` for `report all`.
-    pub fn new(out: Output, nested: bool) -> Self {
-        JsonSink { out: Some(out), nested, section: None, rows: 0, sections: 0 }
+    /// A sink writing to `out` for the run `info`; `with_previous` when the run shows the
+    /// totals (`previous_period` is then present: null unless the window is bounded on both
+    /// sides).
+    pub fn new(out: Output, info: RunInfo, with_previous: bool) -> Self {
+        JsonSink { out: Some(out), info, with_previous, previous: None, section: None, rows: 0, sections: 0 }
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
         let out = self.out.as_mut().expect("open until finish");
         out.write_all(bytes).map_err(|e| out.error(e))
     }
+
+    /// The envelope's first keys, written before the first section (or at the end of a run
+    /// without sections).
+    fn header(&self) -> String {
+        let line = |key: &str, v: &Value| format!("\"{key}\": {}", serde_json::to_string(v).expect("plain values"));
+        let mut lines = vec![
+            line("window", &window_value(&self.info.window)),
+            line("generated_at", &Value::String(self.info.generated_at_text())),
+            line("faqlink_version", &Value::String(self.info.version.to_string())),
+            line("backend", &Value::String(self.info.backend_name().to_string())),
+        ];
+        if self.with_previous {
+            lines.push(line("previous_period", self.previous.as_ref().unwrap_or(&Value::Null)));
+        }
+        format!("{{\n{}", lines.join(",\n"))
+    }
 }
 
 impl Sink for JsonSink {
     fn begin(&mut self, section: &Section) -> Result<()> {
         let mut prefix = String::new();
-        if self.nested {
-            prefix.push_str(if self.sections == 0 { "{\n" } else { ",\n" });
-            prefix.push_str(&format!("\"{}\": ", section.kind.name()));
+        if self.sections == 0 {
+            prefix.push_str(&self.header());
         }
+        prefix.push_str(&format!(",\n\"{}\": ", section.kind.name()));
         if !section.single_row {
             prefix.push('[');
         }
@@ -61,13 +103,11 @@ impl Sink for JsonSink {
 
     fn row(&mut self, cells: &[Cell]) -> Result<()> {
         let section = self.section.expect("inside a section");
-        let object: Map<String, Value> =
-            section.columns.iter().zip(cells).map(|(c, v)| (c.name.to_string(), value(v))).collect();
         let mut text = String::new();
         if !section.single_row {
             text.push_str(if self.rows == 0 { "\n  " } else { ",\n  " });
         }
-        text.push_str(&serde_json::to_string(&object).expect("plain values serialise"));
+        text.push_str(&serde_json::to_string(&object(&section, cells)).expect("plain values serialise"));
         self.rows += 1;
         self.write(text.as_bytes())
     }
@@ -87,11 +127,23 @@ impl Sink for JsonSink {
     }
 
     fn finish(&mut self) -> Result<()> {
-        if self.nested {
-            self.write(if self.sections == 0 { b"{}\n" } else { b"\n}\n" })?;
-        } else {
-            self.write(b"\n")?;
+        if self.sections == 0 {
+            let header = self.header();
+            self.write(header.as_bytes())?;
         }
+        self.write(b"\n}\n")?;
         self.out.take().expect("finish once").commit()
+    }
+
+    fn wants_previous_totals(&self) -> bool {
+        self.with_previous
+    }
+
+    fn previous_totals(&mut self, window: &Window, cells: &[Cell]) -> Result<()> {
+        self.previous = Some(json!({
+            "window": window_value(window),
+            "totals": Value::Object(object(&totals::SECTION, cells)),
+        }));
+        Ok(())
     }
 }

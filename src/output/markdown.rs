@@ -1,7 +1,9 @@
-//! Markdown: one pipe table per report under a `##` heading, numbers right-aligned.
+//! Markdown: a `#` title with the run's period and when the data was read, then one pipe
+//! table per report under a `##` heading, numbers right-aligned, full ids.
 
 use std::io::Write;
 
+use super::document::RunInfo;
 use super::{plain, Output};
 use crate::error::Result;
 use crate::reports::{Cell, Section, Sink};
@@ -14,13 +16,28 @@ pub fn escape(text: &str) -> String {
 /// Markdown to one output.
 pub struct MarkdownSink {
     out: Option<Output>,
+    info: RunInfo,
     sections: usize,
 }
 
 impl MarkdownSink {
-    /// A sink writing to `out`.
-    pub fn new(out: Output) -> Self {
-        MarkdownSink { out: Some(out), sections: 0 }
+    /// A sink writing to `out` for the run `info`.
+    pub fn new(out: Output, info: RunInfo) -> Self {
+        MarkdownSink { out: Some(out), info, sections: 0 }
+    }
+
+    /// The run's title: the period, then when and where the data was read.
+    fn title(&self) -> String {
+        format!(
+            "# faqlink report: {}
+
+Data read {} (faqlink {}, {}).
+",
+            escape(&self.info.period()),
+            self.info.generated_at_text(),
+            self.info.version,
+            self.info.backend_name()
+        )
     }
 
     fn write(&mut self, text: &str) -> Result<()> {
@@ -32,9 +49,10 @@ impl MarkdownSink {
 impl Sink for MarkdownSink {
     fn begin(&mut self, section: &Section) -> Result<()> {
         let mut text = String::new();
-        if self.sections > 0 {
-            text.push('\n');
+        if self.sections == 0 {
+            text.push_str(&self.title());
         }
+        text.push('\n');
         self.sections += 1;
         text.push_str(&format!("## {}\n\n|", section.title));
         for c in section.columns {
@@ -66,6 +84,10 @@ impl Sink for MarkdownSink {
     }
 
     fn finish(&mut self) -> Result<()> {
+        if self.sections == 0 {
+            let title = self.title();
+            self.write(&title)?;
+        }
         self.out.take().expect("finish once").commit()
     }
 }

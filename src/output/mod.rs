@@ -1,42 +1,69 @@
 //! Rendering: one small sink per format over the same typed rows, and the output target
 //! (standard output through a spool, a file written atomically, or a folder replaced as a
-//! set: [`atomic`], [`dir`], [`cleanup`]).
+//! set: [`atomic`], [`dir`], [`cleanup`]). Streaming formats (table, CSV, JSON, Markdown)
+//! write as rows arrive; whole-document formats (HTML, XLSX, OpenMetrics) are collected by
+//! [`document::DocumentSink`] and rendered at the end.
 
 pub mod atomic;
 pub mod cleanup;
 pub mod csv;
 pub mod dir;
 pub mod document;
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod openmetrics;
 pub mod table;
+pub mod xlsx;
 
 use chrono::SecondsFormat;
 
 pub use atomic::Output;
 pub use dir::OutputDir;
 
-use crate::config::{Format, ReportConfig, Target};
-use crate::error::Result;
+use crate::config::{Format, ReportConfig, ReportKind, Target};
+use crate::error::{Error, Result};
 use crate::reports::{Cell, Sink};
+use document::{DocumentSink, RunInfo};
 
 /// True when colour is allowed: `NO_COLOR` unset or empty.
 pub fn colour_allowed() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// Builds the sink for a report run.
-pub fn sink(config: &ReportConfig) -> Result<Box<dyn Sink>> {
+/// Builds the sink for a report run described by `info`.
+#[allow(
+    clippy::default_constructed_unit_structs,
+    reason = "the document renderers may carry settings; `default()` builds either shape"
+)]
+pub fn sink(config: &ReportConfig, info: RunInfo) -> Result<Box<dyn Sink>> {
     let open = || match &config.target {
         Target::File(p) => Output::file(p),
-        _ => Ok(Output::stdout()),
+        // A whole-document format writes its one file into the folder.
+        Target::Dir(dir) => match config.format.document_file_name() {
+            Some(name) => {
+                std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                    what: "cannot create the folder",
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+                Output::file(&dir.join(name))
+            }
+            None => Ok(Output::stdout()),
+        },
+        Target::Stdout => Ok(Output::stdout()),
     };
+    // JSON carries the previous period's totals where the totals are shown.
+    let with_previous = config.kinds.contains(&ReportKind::Totals);
     Ok(match (&config.target, config.format) {
-        (Target::Dir(dir), _) => Box::new(csv::DirSink::new(OutputDir::create(dir)?, config.csv)),
-        (_, Format::Csv) => Box::new(csv::CsvSink::new(open()?, config.csv)?),
-        (_, Format::Json) => Box::new(json::JsonSink::new(open()?, config.all)),
-        (_, Format::Markdown) => Box::new(markdown::MarkdownSink::new(open()?)),
-        (_, Format::Table) => Box::new(table::TableSink::new(open()?)),
+        (Target::Dir(dir), Format::Csv) => Box::new(csv::DirSink::new(OutputDir::create(dir)?, config.csv)),
+        (_, Format::Csv) => Box::new(csv::CsvSink::new(open()?, config.csv)?.named_sections(config.all)),
+        (_, Format::Json) => Box::new(json::JsonSink::new(open()?, info, with_previous)),
+        (_, Format::Markdown) => Box::new(markdown::MarkdownSink::new(open()?, info)),
+        (_, Format::Table) => Box::new(table::TableSink::new(open()?, info)),
+        (_, Format::Html) => Box::new(DocumentSink::new(html::Html::default(), open()?, info)),
+        (_, Format::Xlsx) => Box::new(DocumentSink::new(xlsx::Xlsx::default(), open()?, info)),
+        (_, Format::OpenMetrics) => Box::new(DocumentSink::new(openmetrics::OpenMetrics::default(), open()?, info)),
     })
 }
 

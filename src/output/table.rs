@@ -1,93 +1,485 @@
-//! Terminal tables (comfy-table): full width and colour on a terminal; piped or with
-//! `NO_COLOR`, plain and stable (no colour, no width probing).
+//! Terminal tables (comfy-table). The run starts with its period line; each section is a
+//! table under its title.
+//!
+//! Layout rules (the reports know nothing of them):
+//! - a number, date, percentage, timestamp or id is never split across lines; only free
+//!   text (registration numbers, lists of ids) wraps, at spaces; headers wrap at spaces;
+//! - an expert is shown as registration number plus a short id prefix, and every UUID is
+//!   shortened to one prefix length that keeps the ids of the whole output distinct (as git
+//!   shortens hashes: at least 7 characters); CSV, JSON, Markdown and XLSX keep full ids;
+//! - a width is given (the terminal's): columns get at least their unbreakable width, spare
+//!   room goes first to the columns it lets fit on one line; when even that is too wide a
+//!   one-row section (totals) is shown as metric/value pairs and the weekly `Week of` date
+//!   is left out (the ISO week names the week); no width (piped output, or a terminal that
+//!   reports 0 columns) means nothing wraps;
+//! - weeks that are not complete are marked `*` with a footnote.
+//!
+//! The whole run is held until it ends, so the short ids can be chosen over all of it.
 
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 
-use comfy_table::{presets, Attribute, CellAlignment, ContentArrangement, Table};
+use comfy_table::{presets, Attribute, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width};
 
+use super::document::RunInfo;
 use super::{colour_allowed, plain, Output};
+use crate::config::ReportKind;
 use crate::error::Result;
 use crate::reports::{Cell, Section, Sink};
 
-/// Table output. A table needs every row for its column widths, so rows of the current
-/// section are held until it ends.
-pub struct TableSink {
-    out: Option<Output>,
-    styled: bool,
-    current: Option<(Section, Table, usize)>,
-    sections: usize,
-}
+/// Fewest characters of a shortened id.
+pub const MIN_ID_PREFIX: usize = 7;
 
-impl TableSink {
-    /// A sink writing to `out`.
-    pub fn new(out: Output) -> Self {
-        let styled = out.is_terminal() && colour_allowed();
-        TableSink { out: Some(out), styled, current: None, sections: 0 }
-    }
-}
+/// Longest word of free text kept whole when room is short (longer words may split).
+const MAX_TEXT_WORD: usize = 16;
 
 /// How a cell is shown in a table: NULL as empty text, an undefined percentage as `–`.
 pub fn shown(cell: &Cell) -> String {
     match (cell, plain(cell, '.')) {
         (Cell::Pct(_), None) | (Cell::Int(_), None) => "–".into(),
+        // To the minute: the feedback id tells rows apart; CSV and JSON keep every digit.
+        (Cell::Timestamp(Some(t)), _) => t.format("%Y-%m-%d %H:%M").to_string(),
         (_, v) => v.unwrap_or_default(),
+    }
+}
+
+/// True for the canonical text of a UUID (`8-4-4-4-12` hex digits).
+pub fn is_uuid(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Each id's shortest prefix (at least [`MIN_ID_PREFIX`] characters) that no other id of
+/// `ids` shares, as git abbreviates hashes.
+#[derive(Debug, Default)]
+pub struct ShortIds(HashMap<String, usize>);
+
+impl ShortIds {
+    /// The prefixes for `ids` (duplicates allowed).
+    pub fn new<'a>(ids: impl IntoIterator<Item = &'a str>) -> Self {
+        let sorted: BTreeSet<&str> = ids.into_iter().collect();
+        let sorted: Vec<&str> = sorted.into_iter().collect();
+        let common = |a: &str, b: &str| a.bytes().zip(b.bytes()).take_while(|(x, y)| x.eq_ignore_ascii_case(y)).count();
+        let mut map = HashMap::new();
+        for (i, id) in sorted.iter().enumerate() {
+            let before = i.checked_sub(1).map_or(0, |j| common(sorted[j], id));
+            let after = sorted.get(i + 1).map_or(0, |next| common(id, next));
+            map.insert(id.to_string(), (before.max(after) + 1).clamp(MIN_ID_PREFIX, id.len()));
+        }
+        ShortIds(map)
+    }
+
+    /// `text` shortened when it is one of the ids, else unchanged.
+    pub fn short(&self, text: &str) -> String {
+        match self.0.get(text) {
+            Some(&n) => text[..n].to_string(),
+            None => text.to_string(),
+        }
+    }
+}
+
+/// What a column holds, for the layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Kept on one line (numbers, dates, ids, codes).
+    Whole,
+    /// May wrap at spaces.
+    Text,
+}
+
+/// A column as the table shows it.
+struct Shown {
+    /// The report column's name (`expert_id` for the merged expert column).
+    name: &'static str,
+    title: String,
+    kind: Kind,
+    right: bool,
+    cells: Vec<String>,
+    /// May be left out when the table does not fit otherwise.
+    optional: bool,
+    /// The longest unbreakable part of free text (an id in it), kept whole.
+    whole: usize,
+}
+
+impl Shown {
+    fn longest<'a>(texts: impl Iterator<Item = &'a str>) -> usize {
+        texts.map(|t| t.chars().count()).max().unwrap_or(0)
+    }
+
+    fn words(&self) -> impl Iterator<Item = &str> {
+        self.cells.iter().flat_map(|c| c.split([' ', '\n']))
+    }
+
+    /// Narrowest width: no header word and no unbreakable value split.
+    fn min_width(&self) -> usize {
+        let header = Self::longest(self.title.split(' '));
+        let content = match self.kind {
+            Kind::Whole => Self::longest(self.cells.iter().flat_map(|c| c.lines())),
+            Kind::Text => Self::longest(self.words()).min(MAX_TEXT_WORD).max(self.whole),
+        };
+        header.max(content).max(1)
+    }
+
+    /// Width with no value wrapped.
+    fn content_width(&self) -> usize {
+        Self::longest(self.cells.iter().flat_map(|c| c.lines()))
+    }
+
+    /// Width with nothing wrapped.
+    fn full_width(&self) -> usize {
+        let header = self.title.chars().count();
+        header.max(Self::longest(self.cells.iter().flat_map(|c| c.lines()))).max(1)
+    }
+}
+
+/// Width of a table's borders and padding for `n` columns (`┆` between, one space each side).
+fn overhead(n: usize) -> usize {
+    3 * n + 1
+}
+
+/// Column widths (content only) for `columns` in `width` characters; `None` when even the
+/// narrowest layout is wider.
+fn fit(columns: &[Shown], width: usize) -> Option<Vec<usize>> {
+    let room = width.checked_sub(overhead(columns.len()))?;
+    let mut widths: Vec<usize> = columns.iter().map(Shown::min_width).collect();
+    let mut spare = room.checked_sub(widths.iter().sum())?;
+    // Spare room goes to the values first, then to the headers; each time first to the
+    // columns that need least of it to fit on one line.
+    for target in [Shown::content_width as fn(&Shown) -> usize, Shown::full_width] {
+        let mut order: Vec<usize> = (0..columns.len()).collect();
+        order.sort_by_key(|&i| target(&columns[i]).saturating_sub(widths[i]));
+        for i in order {
+            let more = target(&columns[i]).saturating_sub(widths[i]).min(spare);
+            widths[i] += more;
+            spare -= more;
+        }
+    }
+    Some(widths)
+}
+
+/// One section of a run with its rows.
+pub type Rows = (Section, Vec<Vec<Cell>>);
+
+/// Renders a whole run as text: the period line, then each section under its title. `width`
+/// is the terminal's (`None`: nothing wraps); `styled` adds bold headers and colour-free
+/// escape sequences only a terminal wants.
+pub fn render(info: &RunInfo, sections: &[Rows], width: Option<u16>, styled: bool) -> String {
+    let width = width.filter(|w| *w > 0).map(usize::from);
+    let ids = ShortIds::new(sections.iter().flat_map(|(s, rows)| uuids(s, rows)));
+    let mut text = format!(
+        "Period: {}\nData read {} (faqlink {}, {})\n",
+        info.period(),
+        info.generated_at_text(),
+        info.version,
+        info.backend_name()
+    );
+    for (section, rows) in sections {
+        text.push('\n');
+        let n = rows.len();
+        text.push_str(&format!("{} ({} row{})\n", section.title, n, if n == 1 { "" } else { "s" }));
+        if n == 0 && !section.single_row {
+            text.push_str("(none)\n");
+            continue;
+        }
+        let mut columns = columns(section, rows, &ids);
+        // Narrower and narrower layouts until one fits.
+        let narrower: [fn(Vec<Shown>) -> Vec<Shown>; 3] = if section.single_row {
+            [transposed, |c| c, |c| c]
+        } else {
+            [
+                |mut c| {
+                    c.retain(|c| !c.optional);
+                    c
+                },
+                with_changes_merged,
+                |c| c,
+            ]
+        };
+        let mut widths = width.map(|w| fit(&columns, w));
+        for step in narrower {
+            if widths != Some(None) {
+                break;
+            }
+            columns = step(columns);
+            widths = width.map(|w| fit(&columns, w));
+        }
+        text.push_str(&table(&columns, widths.flatten(), width, styled));
+        text.push('\n');
+        if section.kind == ReportKind::Weekly && rows.iter().any(|r| !complete(r)) {
+            text.push_str(PARTIAL_NOTE);
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// The footnote under a weekly table with a partial week.
+pub const PARTIAL_NOTE: &str = "* partial week (not wholly in the window, or not over): no changes shown";
+
+fn complete(row: &[Cell]) -> bool {
+    !matches!(row.last(), Some(Cell::Bool(false)))
+}
+
+/// Every UUID the section shows.
+fn uuids<'a>(section: &'a Section, rows: &'a [Vec<Cell>]) -> impl Iterator<Item = &'a str> + 'a {
+    rows.iter().flat_map(move |row| {
+        section.columns.iter().zip(row).flat_map(|(_, cell)| match cell {
+            Cell::Text(Some(t)) => t.split(';').filter(|p| is_uuid(p)).collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+    })
+}
+
+/// The section's columns as shown: ids shortened, expert id and registration number merged,
+/// id lists split at spaces, the weekly `complete` flag shown as a mark on the ISO week.
+fn columns(section: &Section, rows: &[Vec<Cell>], ids: &ShortIds) -> Vec<Shown> {
+    let names: Vec<&str> = section.columns.iter().map(|c| c.name).collect();
+    let at = |name: &str| names.iter().position(|n| *n == name);
+    let expert = at("expert_id").zip(at("professional_registration_number"));
+    let mut out = Vec::new();
+    for (i, col) in section.columns.iter().enumerate() {
+        let texts = || rows.iter().map(move |r| r.get(i).map(shown).unwrap_or_default());
+        let shown = match col.name {
+            "professional_registration_number" if expert.is_some() => continue,
+            "complete" => continue,
+            "expert_id" if expert.is_some() => {
+                let reg = expert.expect("checked").1;
+                let short: Vec<String> = rows.iter().map(|r| ids.short(&shown(&r[i]))).collect();
+                // The id part never splits; the registration number may wrap.
+                let whole = short.iter().map(|id| id.chars().count()).max().unwrap_or(0);
+                let cells = rows
+                    .iter()
+                    .zip(short)
+                    .map(|(r, id)| match shown(&r[reg]) {
+                        t if t.is_empty() => id,
+                        t => format!("{t} · {id}"),
+                    })
+                    .collect();
+                Shown {
+                    name: col.name,
+                    title: "Expert (reg. no. · id)".into(),
+                    kind: Kind::Text,
+                    right: false,
+                    cells,
+                    optional: false,
+                    whole,
+                }
+            }
+            "feedback_ids" | "faq_ids" => {
+                // A list wraps between its ids, never inside one.
+                let cells: Vec<String> =
+                    texts().map(|t| t.split(';').map(|p| ids.short(p)).collect::<Vec<_>>().join(" ")).collect();
+                let whole = Shown::longest(cells.iter().flat_map(|c| c.split(' ')));
+                Shown {
+                    name: col.name,
+                    title: col.title.into(),
+                    kind: Kind::Text,
+                    right: false,
+                    cells,
+                    optional: false,
+                    whole,
+                }
+            }
+            "iso_week" if section.kind == ReportKind::Weekly => Shown {
+                name: col.name,
+                title: col.title.into(),
+                kind: Kind::Whole,
+                right: false,
+                cells: rows.iter().map(|r| format!("{}{}", shown(&r[i]), if complete(r) { "" } else { "*" })).collect(),
+                optional: false,
+                whole: 0,
+            },
+            name => Shown {
+                name,
+                title: col.title.into(),
+                kind: Kind::Whole,
+                right: col.numeric,
+                cells: texts().map(|t| ids.short(&t)).collect(),
+                optional: section.kind == ReportKind::Weekly && name == "week_start",
+                whole: 0,
+            },
+        };
+        out.push(shown);
+    }
+    out
+}
+
+/// The weekly changes shown beside the values they change (`375 (+12)`), in three columns
+/// fewer.
+fn with_changes_merged(columns: Vec<Shown>) -> Vec<Shown> {
+    const PAIRS: [(&str, &str, &str); 3] = [
+        ("feedback_total", "feedback_total_change", "Feedback (Δ)"),
+        ("faqs_generated", "faqs_generated_change", "FAQs linked (Δ)"),
+        ("conversion_rate_pct", "conversion_rate_change_pts", "Conversion % (Δ pts)"),
+    ];
+    let change_of = |name: &str| PAIRS.iter().find(|p| p.0 == name);
+    let is_change = |name: &str| PAIRS.iter().any(|p| p.1 == name);
+    let mut out = Vec::new();
+    for c in columns.iter() {
+        if is_change(c.name) {
+            continue;
+        }
+        let Some((_, change, title)) = change_of(c.name) else {
+            out.push(Shown { cells: c.cells.clone(), title: c.title.clone(), ..*c });
+            continue;
+        };
+        let Some(delta) = columns.iter().find(|d| d.name == *change) else {
+            out.push(Shown { cells: c.cells.clone(), title: c.title.clone(), ..*c });
+            continue;
+        };
+        let cells = c
+            .cells
+            .iter()
+            .zip(&delta.cells)
+            .map(|(v, d)| match d.as_str() {
+                "–" | "" => v.clone(),
+                d if d.starts_with('-') => format!("{v} ({d})"),
+                d => format!("{v} (+{d})"),
+            })
+            .collect();
+        out.push(Shown { title: (*title).into(), cells, ..*c });
+    }
+    out
+}
+
+/// A one-row section as two columns: metric and value.
+fn transposed(columns: Vec<Shown>) -> Vec<Shown> {
+    vec![
+        Shown {
+            name: "metric",
+            title: "Metric".into(),
+            kind: Kind::Text,
+            right: false,
+            cells: columns.iter().map(|c| c.title.clone()).collect(),
+            optional: false,
+            whole: 0,
+        },
+        Shown {
+            name: "value",
+            title: "Value".into(),
+            kind: Kind::Whole,
+            right: true,
+            cells: columns.iter().map(|c| c.cells.first().cloned().unwrap_or_default()).collect(),
+            optional: false,
+            whole: 0,
+        },
+    ]
+}
+
+fn table(columns: &[Shown], widths: Option<Vec<usize>>, width: Option<usize>, styled: bool) -> String {
+    let mut table = Table::new();
+    table.load_preset(presets::UTF8_FULL_CONDENSED);
+    if styled {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    table.set_header(columns.iter().map(|c| {
+        let cell = comfy_table::Cell::new(&c.title);
+        if styled {
+            cell.add_attribute(Attribute::Bold)
+        } else {
+            cell
+        }
+    }));
+    let rows = columns.first().map_or(0, |c| c.cells.len());
+    for r in 0..rows {
+        table.add_row(columns.iter().map(|c| c.cells[r].as_str()));
+    }
+    match (widths, width) {
+        (Some(widths), Some(width)) => {
+            table.set_content_arrangement(ContentArrangement::Dynamic);
+            table.set_width(u16::try_from(width).unwrap_or(u16::MAX));
+            for (i, w) in widths.iter().enumerate() {
+                if let Some(col) = table.column_mut(i) {
+                    // The constraint's width includes the padding (one space each side).
+                    let fixed = u16::try_from(w + 2).unwrap_or(u16::MAX);
+                    col.set_constraint(ColumnConstraint::Absolute(Width::Fixed(fixed)));
+                }
+            }
+        }
+        // No width, or too narrow even for the narrowest layout: nothing wraps.
+        _ => {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    for (i, c) in columns.iter().enumerate() {
+        if c.right {
+            if let Some(col) = table.column_mut(i) {
+                col.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+    }
+    table.to_string()
+}
+
+/// Table output: the run is held until it ends, then rendered at the terminal's width.
+pub struct TableSink {
+    out: Option<Output>,
+    info: RunInfo,
+    styled: bool,
+    width: Option<u16>,
+    sections: Vec<Rows>,
+}
+
+impl TableSink {
+    /// A sink writing to `out`: on a terminal at its width (with bold headers unless
+    /// `NO_COLOR`), elsewhere plain and unwrapped.
+    pub fn new(out: Output, info: RunInfo) -> Self {
+        let terminal = out.is_terminal();
+        let styled = terminal && colour_allowed();
+        let width = if terminal { Table::new().width().filter(|w| *w > 0) } else { None };
+        Self::with_width(out, info, width, styled)
+    }
+
+    /// A sink rendering at `width` columns (`None`: no wrapping).
+    pub fn with_width(out: Output, info: RunInfo, width: Option<u16>, styled: bool) -> Self {
+        TableSink { out: Some(out), info, styled, width, sections: Vec::new() }
     }
 }
 
 impl Sink for TableSink {
     fn begin(&mut self, section: &Section) -> Result<()> {
-        let mut table = Table::new();
-        table.load_preset(presets::UTF8_FULL_CONDENSED);
-        if self.styled {
-            table.set_content_arrangement(ContentArrangement::Dynamic).enforce_styling();
-        } else {
-            table.set_content_arrangement(ContentArrangement::Disabled).force_no_tty();
-        }
-        table.set_header(section.columns.iter().map(|c| {
-            let cell = comfy_table::Cell::new(c.title);
-            if self.styled {
-                cell.add_attribute(Attribute::Bold)
-            } else {
-                cell
-            }
-        }));
-        for (i, c) in section.columns.iter().enumerate() {
-            if c.numeric {
-                if let Some(col) = table.column_mut(i) {
-                    col.set_cell_alignment(CellAlignment::Right);
-                }
-            }
-        }
-        self.current = Some((*section, table, 0));
+        self.sections.push((*section, Vec::new()));
         Ok(())
     }
 
     fn row(&mut self, cells: &[Cell]) -> Result<()> {
-        let (_, table, n) = self.current.as_mut().expect("inside a section");
-        table.add_row(cells.iter().map(shown));
-        *n += 1;
+        self.sections.last_mut().expect("inside a section").1.push(cells.to_vec());
         Ok(())
     }
 
     fn end(&mut self) -> Result<()> {
-        let (section, table, n) = self.current.take().expect("inside a section");
-        let mut text = String::new();
-        if self.sections > 0 {
-            text.push('\n');
-        }
-        self.sections += 1;
-        text.push_str(&format!("{} ({} row{})\n", section.title, n, if n == 1 { "" } else { "s" }));
-        if n == 0 && !section.single_row {
-            text.push_str("(none)\n");
-        } else {
-            text.push_str(&table.to_string());
-            text.push('\n');
-        }
-        let out = self.out.as_mut().expect("open until finish");
-        out.write_all(text.as_bytes()).map_err(|e| out.error(e))
+        Ok(())
     }
 
     fn finish(&mut self) -> Result<()> {
-        self.out.take().expect("finish once").commit()
+        let text = render(&self.info, &self.sections, self.width, self.styled);
+        let mut out = self.out.take().expect("finish once");
+        out.write_all(text.as_bytes()).map_err(|e| out.error(e))?;
+        out.commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_grow_until_ids_differ() {
+        let a = "1b16f76b-c1ca-4d86-a377-99257264da0f";
+        let (e1, e2) = ("e0000000-0000-4000-a000-000000000001", "e0000000-0000-4000-a000-000000000002");
+        let (f1, f2) = ("abcdef01-0000-4000-a000-000000000000", "abcdef02-0000-4000-a000-000000000000");
+        let ids = ShortIds::new([a, e1, e2, f1, f2, a]);
+        assert_eq!(ids.short(a), "1b16f76");
+        assert_eq!(ids.short(e1), e1, "ids that differ only in the last digit stay whole");
+        assert_eq!(ids.short(f2), "abcdef02");
+        assert_eq!(ids.short("faq-232-10"), "faq-232-10");
+        assert!(is_uuid("1b16f76b-c1ca-4d86-a377-99257264da0f"));
+        assert!(!is_uuid("faq-232-10"));
     }
 }

@@ -122,19 +122,38 @@ pub struct Outcome {
     pub orphan_rows: u64,
 }
 
-/// Produces `kinds` into `sink`, all from one read-only snapshot.
+/// Produces `kinds` into `sink`, all from one read-only snapshot, with "now" from
+/// [`crate::config::now`] (which honours `$FAQLINK_NOW`).
 pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut dyn Sink) -> Result<Outcome> {
+    run_at(db, kinds, window, crate::config::now()?, sink)
+}
+
+/// [`run`] with "now" given: a week that has not ended by `now` is not complete. When the
+/// sink asks for it and the window is bounded on both sides, the totals of the previous
+/// period of the same length ([`Window::previous`]) are computed in the same snapshot and
+/// handed over before the first section.
+pub fn run_at(
+    db: &mut Database,
+    kinds: &[ReportKind],
+    window: &Window,
+    now: DateTime<Utc>,
+    sink: &mut dyn Sink,
+) -> Result<Outcome> {
     // A second SQLite reader for the reports that split their scan over two threads.
     let splits = kinds.iter().any(|k| matches!(k, ReportKind::Experts | ReportKind::Totals | ReportKind::Weekly));
     let want_reader = splits && !window.is_bounded();
     let outcome = db.read_snapshot_with_reader(want_reader, |db, mut reader| {
         let mut outcome = Outcome::default();
+        if let Some(previous) = window.previous().filter(|_| sink.wants_previous_totals()) {
+            let row = totals::row(db, None, &previous)?;
+            sink.previous_totals(&previous, &row.cells())?;
+        }
         // What an earlier section counted in this snapshot, for a later one to reuse.
         let mut known_orphans = None;
         // experts, totals and weekly from one pass, when the backend gains by it.
         let mut shared = None;
         if shared::applies(db.backend(), kinds) {
-            shared = Some(shared::compute(db, window)?);
+            shared = Some(shared::compute(db, window, now)?);
         }
         for &kind in kinds {
             match kind {
@@ -167,7 +186,7 @@ pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut 
                 ReportKind::Weekly => {
                     let rows = match shared.as_mut() {
                         Some(s) => std::mem::take(&mut s.weeks),
-                        None => weekly::rows(db, reader.as_deref_mut(), window)?,
+                        None => weekly::rows(db, reader.as_deref_mut(), window, now)?,
                     };
                     emit(sink, &weekly::SECTION, rows.iter().map(|r| r.cells()))?
                 }

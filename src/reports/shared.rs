@@ -53,8 +53,9 @@ struct Group {
 
 /// Reads the counters per (expert, week) in one statement and sums them into the three
 /// sections; the dangling links (totals) are counted apart, as `report totals` does.
-pub fn compute(db: &mut Database, window: &Window) -> Result<Shared> {
-    let bounds = weekly::bounds(db, window)?;
+pub fn compute(db: &mut Database, window: &Window, now: DateTime<Utc>) -> Result<Shared> {
+    let span = weekly::bounds(db, window)?;
+    let bounds = span.as_ref().map(|w| w.bounds.as_slice());
     let mut sql = db.sql();
     sql.push(
         "SELECT CAST(s.expert_id AS TEXT) AS expert_id, ep.id IS NOT NULL AS has_profile, \
@@ -65,12 +66,12 @@ pub fn compute(db: &mut Database, window: &Window) -> Result<Shared> {
                 s.faqs_generated AS faqs_generated, s.orphaned_links AS orphaned_links \
          FROM (SELECT ef.expert_id AS expert_id, ",
     );
-    push_week(&mut sql, bounds.as_deref());
+    push_week(&mut sql, bounds);
     sql.push(" AS week, ").push(counters::SQL).push(" FROM expert_feedback ef WHERE 1 = 1");
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(" GROUP BY 1, 2) s LEFT JOIN expert_profiles ep ON ep.id = s.expert_id");
 
-    let mut weeks = bounds.as_deref().map_or_else(Vec::new, |b| weekly::empty_weeks(b, window));
+    let mut weeks = span.as_ref().map_or_else(Vec::new, |w| weekly::empty_weeks(w, window, now));
     let mut all = Counters::default();
     // One entry per expert (at most a few thousand), in the order their groups arrive.
     let mut experts: Vec<ExpertRow> = Vec::new();

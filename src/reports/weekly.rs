@@ -1,5 +1,10 @@
 //! `report weekly`: one row per ISO week (Monday 00:00 in `--tz`), empty weeks as zeros,
-//! with week-over-week changes after the fixed columns.
+//! with week-over-week changes after the fixed columns and a `complete` flag last.
+//!
+//! A week is complete when it lies wholly inside the data's window (bounded by `--since`/
+//! `--until` when given, else below by the first feedback's timestamp) and has ended by
+//! "now". A partial week's changes are left empty (NULL), and so are those of the week
+//! after it, whose comparison base is partial: no partial count is set against a whole one.
 //!
 //! Week boundaries are computed in Rust with the zone's rules (so daylight-saving weeks and
 //! ISO week 53 are ordinary weeks) and the database only groups rows into time buckets
@@ -33,6 +38,7 @@ pub const SECTION: Section = Section {
         col("feedback_total_change", "Δ feedback", true),
         col("faqs_generated_change", "Δ FAQs", true),
         col("conversion_rate_change_pts", "Δ conv. pts", true),
+        col("complete", "Complete", false),
     ],
     single_row: false,
 };
@@ -44,8 +50,11 @@ pub struct WeekRow {
     pub week_start: NaiveDate,
     /// The counters of the week's feedback rows (in the window).
     pub counters: Counters,
-    /// The previous week's row, for the change columns.
+    /// The previous week's row, for the change columns (`None` for the first week and
+    /// when this week or the previous one is partial).
     pub previous: Option<(i64, i64, Option<Pct>)>,
+    /// The week lies wholly inside the data's window and has ended.
+    pub complete: bool,
 }
 
 impl WeekRow {
@@ -76,6 +85,7 @@ impl WeekRow {
             Cell::Int(d_total),
             Cell::Int(d_faqs),
             Cell::Pct(d_rate),
+            Cell::Bool(self.complete),
         ]
     }
 }
@@ -146,10 +156,18 @@ fn bucket_sql(backend: Backend, g: i64) -> (String, String) {
     }
 }
 
-/// The week boundaries of the report: Monday 00:00 in the window's zone, from the week of
-/// the window's start (or the first feedback) to just past its end (or the last feedback);
-/// `None` when there is no week to show. N weeks have N + 1 boundaries.
-pub fn bounds(db: &mut Database, window: &Window) -> Result<Option<Vec<DateTime<Utc>>>> {
+/// The weeks of a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Weeks {
+    /// Monday 00:00 in the window's zone, from the week of the window's start (or the first
+    /// feedback) to just past its end (or the last feedback). N weeks have N + 1 boundaries.
+    pub bounds: Vec<DateTime<Utc>>,
+    /// Where the data's window starts: `--since`, else the first feedback's timestamp.
+    pub lower: DateTime<Utc>,
+}
+
+/// The weeks of the report; `None` when there is no week to show.
+pub fn bounds(db: &mut Database, window: &Window) -> Result<Option<Weeks>> {
     // The span of weeks: the window's bounds, or the data's first/last timestamp.
     let (lower, upper) = match (window.since, window.until) {
         (Some(s), Some(u)) => (Some(s), Some(u - Duration::microseconds(1))),
@@ -172,29 +190,32 @@ pub fn bounds(db: &mut Database, window: &Window) -> Result<Option<Vec<DateTime<
         }
     };
     Ok(match (lower, upper) {
-        (Some(lower), Some(upper)) => Some(boundaries(lower, upper, window)),
+        (Some(lower), Some(upper)) => Some(Weeks { bounds: boundaries(lower, upper, window), lower }),
         _ => None,
     })
 }
 
-/// One row of zeros per week between `bounds`.
-pub fn empty_weeks(bounds: &[DateTime<Utc>], window: &Window) -> Vec<WeekRow> {
-    bounds[..bounds.len().saturating_sub(1)]
-        .iter()
-        .map(|b| WeekRow {
-            week_start: b.with_timezone(&window.tz).date_naive(),
+/// One row of zeros per week, each marked complete or partial (see the module's rule).
+pub fn empty_weeks(weeks: &Weeks, window: &Window, now: DateTime<Utc>) -> Vec<WeekRow> {
+    weeks
+        .bounds
+        .windows(2)
+        .map(|w| WeekRow {
+            week_start: w[0].with_timezone(&window.tz).date_naive(),
             counters: Counters::default(),
             previous: None,
+            complete: weeks.lower <= w[0] && window.until.is_none_or(|u| w[1] <= u) && w[1] <= now,
         })
         .collect()
 }
 
-/// Fills in each week's previous week, for the change columns.
+/// Fills in each week's previous week, for the change columns: only between two complete
+/// weeks.
 pub fn link_previous(weeks: &mut [WeekRow]) {
     for i in 1..weeks.len() {
         let p = &weeks[i - 1];
         let prev = (p.counters.feedback_total, p.counters.faqs_generated, p.conversion_rate_pct());
-        weeks[i].previous = Some(prev);
+        weeks[i].previous = (p.complete && weeks[i].complete).then_some(prev);
     }
 }
 
@@ -203,32 +224,39 @@ pub fn link_previous(weeks: &mut [WeekRow]) {
 /// With `reader` (a second connection on the same SQLite snapshot) and no window, a large
 /// table's buckets are counted in two parts at once ([`split::split_point`] over every row;
 /// each part sorts only its own rows for the GROUP BY) and the parts' weeks added up.
-pub fn rows(db: &mut Database, reader: Option<&mut Database>, window: &Window) -> Result<Vec<WeekRow>> {
-    let Some(bounds) = bounds(db, window)? else {
+pub fn rows(
+    db: &mut Database,
+    reader: Option<&mut Database>,
+    window: &Window,
+    now: DateTime<Utc>,
+) -> Result<Vec<WeekRow>> {
+    let Some(weeks) = bounds(db, window)? else {
         return Ok(Vec::new());
     };
-    let mut weeks = match split::plan(db, reader, window, Sample::All, "the weekly report")? {
+    let mut rows = match split::plan(db, reader, window, Sample::All, "the weekly report")? {
         Some((reader, pivot)) => {
             let (mut lower, upper) =
-                split::both(db, reader, &pivot, |db, part| count_weeks(db, window, &bounds, Some(part)))?;
+                split::both(db, reader, &pivot, |db, part| count_weeks(db, window, &weeks, now, Some(part)))?;
             for (w, u) in lower.iter_mut().zip(&upper) {
                 w.counters += u.counters;
             }
             lower
         }
-        None => count_weeks(db, window, &bounds, None)?,
+        None => count_weeks(db, window, &weeks, now, None)?,
     };
-    link_previous(&mut weeks);
-    Ok(weeks)
+    link_previous(&mut rows);
+    Ok(rows)
 }
 
-/// Counts the rows (of one part, when given) into the weeks between `bounds`.
+/// Counts the rows (of one part, when given) into `weeks`.
 fn count_weeks(
     db: &mut Database,
     window: &Window,
-    bounds: &[DateTime<Utc>],
+    weeks: &Weeks,
+    now: DateTime<Utc>,
     part: Option<Part<'_>>,
 ) -> Result<Vec<WeekRow>> {
+    let bounds = &weeks.bounds;
     let g = bucket_seconds(bounds);
     let (bucket_select, bucket_key) = bucket_sql(db.backend(), g);
     // Only the window's own bounds filter: with an open side the weeks were taken from the
@@ -245,17 +273,17 @@ fn count_weeks(
     }
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(" GROUP BY ").push(&bucket_key);
-    let mut weeks = empty_weeks(bounds, window);
+    let mut rows = empty_weeks(weeks, window, now);
     db.for_each("the weekly report", &sql, |b: Bucket| {
         let start = b.bucket;
         // Index of the last boundary at or before the bucket's start.
         let i = bounds.partition_point(|x| x.timestamp() <= start);
-        if let Some(w) = i.checked_sub(1).and_then(|i| weeks.get_mut(i)) {
+        if let Some(w) = i.checked_sub(1).and_then(|i| rows.get_mut(i)) {
             w.counters += b.counters;
         }
         Ok(())
     })?;
-    Ok(weeks)
+    Ok(rows)
 }
 
 #[cfg(test)]

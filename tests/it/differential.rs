@@ -1,6 +1,8 @@
 //! Differential tests: on generated datasets, every report's rows equal the hand-written
 //! reference SQL in `reports/` run by the database's own command-line client, on SQLite and
-//! PostgreSQL, and the two backends equal each other.
+//! PostgreSQL, and the two backends equal each other. "Now" varies (weekly's `complete`
+//! flag and its empty changes depend on it), and the previous period's totals handed to a
+//! sink equal the reference totals of that period.
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -48,24 +50,35 @@ impl Sink for Collect {
     }
 }
 
+/// The "now" of [`faqlink_rows`] and [`reference_rows`]: inside the datasets' span, so
+/// their weeks are over, not over yet, or partly in the window.
+pub fn fixed_now() -> DateTime<Utc> {
+    "2026-11-25T10:00:00Z".parse().unwrap()
+}
+
+/// faqlink's rows for `report` at [`fixed_now`]; see [`faqlink_rows_at`].
+pub fn faqlink_rows(db: &mut Database, report: &str, window: &Window) -> Rows {
+    faqlink_rows_at(db, report, window, fixed_now())
+}
+
 /// faqlink's rows for `report`, through the same path the command takes (one read-only
 /// snapshot, rows streamed into a sink), cut to the columns the reference SQL has.
-pub fn faqlink_rows(db: &mut Database, report: &str, window: &Window) -> Rows {
+pub fn faqlink_rows_at(db: &mut Database, report: &str, window: &Window, now: DateTime<Utc>) -> Rows {
     let (kind, width) = match report {
         "experts" => (ReportKind::Experts, 5),
         "totals" => (ReportKind::Totals, 11),
         "orphans" => (ReportKind::Orphans, 6),
         "duplicates" => (ReportKind::Duplicates, 4),
-        "weekly" => (ReportKind::Weekly, 7),
+        "weekly" => (ReportKind::Weekly, 11),
         other => panic!("unknown report {other}"),
     };
     let mut sink = Collect::default();
-    reports::run(db, &[kind], window, &mut sink).unwrap();
+    reports::run_at(db, &[kind], window, now, &mut sink).unwrap();
     sink.0.into_iter().flatten().map(|cells| text(cells, width)).collect()
 }
 
-/// The reference SQL of `report` with the window substituted.
-pub fn reference_sql(backend: Backend, report: &str, window: &Window) -> String {
+/// The reference SQL of `report` with the window and "now" substituted.
+pub fn reference_sql_at(backend: Backend, report: &str, window: &Window, now: DateTime<Utc>) -> String {
     let file = match backend {
         Backend::Postgres => format!("reports/{report}.postgres.sql"),
         Backend::Sqlite => format!("reports/{report}.sqlite.sql"),
@@ -76,14 +89,23 @@ pub fn reference_sql(backend: Backend, report: &str, window: &Window) -> String 
         Backend::Postgres => sql
             .replace(":'since'", &bound(window.since))
             .replace(":'until'", &bound(window.until))
-            .replace(":'tz'", &format!("'{}'", window.tz.name())),
-        Backend::Sqlite => sql.replace(":since", &bound(window.since)).replace(":until", &bound(window.until)),
+            .replace(":'tz'", &format!("'{}'", window.tz.name()))
+            .replace(":'now'", &bound(Some(now))),
+        Backend::Sqlite => sql
+            .replace(":since", &bound(window.since))
+            .replace(":until", &bound(window.until))
+            .replace(":now", &bound(Some(now))),
     }
 }
 
-/// The reference rows, run by psql / sqlite3.
+/// The reference rows at [`fixed_now`], run by psql / sqlite3.
 pub fn reference_rows(db: &TestDb, report: &str, window: &Window) -> Rows {
-    let csv_text = db.cli_csv(&reference_sql(db.backend(), report, window));
+    reference_rows_at(db, report, window, fixed_now())
+}
+
+/// The reference rows at `now`, run by psql / sqlite3.
+pub fn reference_rows_at(db: &TestDb, report: &str, window: &Window, now: DateTime<Utc>) -> Rows {
+    let csv_text = db.cli_csv(&reference_sql_at(db.backend(), report, window, now));
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(csv_text.as_bytes());
     reader.records().map(|r| r.unwrap().iter().map(normalise).collect()).collect()
 }
@@ -109,6 +131,43 @@ fn random_window(rng: &mut ChaCha8Rng, tz: Tz) -> Window {
     }
 }
 
+/// "Now" for a run: inside the datasets' span (some weeks not over yet), exactly on a
+/// Monday 00:00 UTC (the week before just ended), or after all of it.
+fn random_now(rng: &mut ChaCha8Rng) -> DateTime<Utc> {
+    let (lo, hi) = data::span();
+    match rng.gen_range(0..3) {
+        0 => lo + Duration::microseconds(rng.gen_range(0..(hi - lo).num_microseconds().unwrap())),
+        1 => lo + Duration::weeks(rng.gen_range(0..14)),
+        _ => hi + Duration::days(30),
+    }
+}
+
+/// Keeps the previous period's totals a run hands over (and nothing else).
+#[derive(Default)]
+struct PreviousTotals(Option<(Window, Vec<Cell>)>);
+
+impl Sink for PreviousTotals {
+    fn begin(&mut self, _: &Section) -> faqlink::Result<()> {
+        Ok(())
+    }
+    fn row(&mut self, _: &[Cell]) -> faqlink::Result<()> {
+        Ok(())
+    }
+    fn end(&mut self) -> faqlink::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self) -> faqlink::Result<()> {
+        Ok(())
+    }
+    fn wants_previous_totals(&self) -> bool {
+        true
+    }
+    fn previous_totals(&mut self, window: &Window, cells: &[Cell]) -> faqlink::Result<()> {
+        self.0 = Some((window.clone(), cells.to_vec()));
+        Ok(())
+    }
+}
+
 #[test]
 fn reports_equal_reference_sql_and_backends_agree() {
     let dbs: Vec<TestDb> = backends().into_iter().map(TestDb::migrated).collect();
@@ -118,6 +177,7 @@ fn reports_equal_reference_sql_and_backends_agree() {
     // (any orphaned links, any dangling links) in the window: `report all` skips what totals
     // found empty, so every combination must occur.
     let mut shapes = std::collections::BTreeSet::new();
+    let (mut partial_weeks, mut previous_checked) = (0, 0);
     for seed in 0..datasets {
         let ds = data::generate(seed);
         for db in &dbs {
@@ -125,26 +185,46 @@ fn reports_equal_reference_sql_and_backends_agree() {
             data::load(db, &ds);
         }
         let windows = [Window::all(chrono_tz::UTC), random_window(&mut rng, chrono_tz::UTC)];
+        let now = random_now(&mut rng);
         for window in &windows {
             let mut per_backend: Vec<(Backend, Vec<Rows>)> = Vec::new();
             for db in &dbs {
                 let mut conn = db.open_read_only();
-                let ours: Vec<Rows> = REPORTS.iter().map(|r| faqlink_rows(&mut conn, r, window)).collect();
+                let ours: Vec<Rows> = REPORTS.iter().map(|r| faqlink_rows_at(&mut conn, r, window, now)).collect();
                 for (report, rows) in REPORTS.iter().zip(&ours) {
-                    let reference = reference_rows(db, report, window);
+                    let reference = reference_rows_at(db, report, window, now);
                     assert_eq!(
                         rows,
                         &reference,
-                        "{report} on {:?} differs from reports/{report}.*.sql (dataset {seed}, window {window:?})",
+                        "{report} on {:?} differs from reports/{report}.*.sql (dataset {seed}, window {window:?}, now {now})",
                         db.backend()
                     );
                     compared += 1;
+                }
+                partial_weeks += ours[4].iter().filter(|w| w[10] == "false").count();
+                // The previous period's totals, as a whole-document format asks for them,
+                // equal the reference totals on that period.
+                let mut previous = PreviousTotals::default();
+                reports::run_at(&mut conn, &[ReportKind::Totals], window, now, &mut previous).unwrap();
+                match (window.previous(), previous.0) {
+                    (Some(period), Some((got_window, cells))) => {
+                        assert_eq!(got_window, period);
+                        assert_eq!(
+                            vec![text(cells, 11)],
+                            reference_rows_at(db, "totals", &period, now),
+                            "previous totals on {:?} (dataset {seed}, window {window:?})",
+                            db.backend()
+                        );
+                        previous_checked += 1;
+                    }
+                    (None, None) => {}
+                    (expected, got) => panic!("previous period {expected:?}, got {got:?}"),
                 }
                 // `report all` shares work between its sections (orphans reuses what totals
                 // counted): each of its sections equals that report run on its own.
                 let mut sections = |kinds: &[ReportKind]| {
                     let mut sink = Collect::default();
-                    reports::run(&mut conn, kinds, window, &mut sink).unwrap();
+                    reports::run_at(&mut conn, kinds, window, now, &mut sink).unwrap();
                     sink.0
                 };
                 let alone: Vec<Vec<Vec<Cell>>> = ReportKind::ALL.iter().flat_map(|k| sections(&[*k])).collect();
@@ -164,6 +244,10 @@ fn reports_equal_reference_sql_and_backends_agree() {
         }
     }
     assert!(compared >= 5 * 2 * datasets as usize, "compared {compared}");
+    assert!(
+        partial_weeks > 0 && previous_checked > 10,
+        "partial weeks {partial_weeks}, previous totals {previous_checked}"
+    );
     assert_eq!(shapes.len(), 4, "orphaned/dangling combinations seen: {shapes:?}");
 }
 
@@ -186,17 +270,18 @@ fn weekly_in_other_zones_matches_postgres_reference_on_both_backends() {
             data::load(db, &ds);
         }
         let zone = zones[seed as usize % zones.len()];
+        let now = random_now(&mut rng);
         for window in [Window::all(zone), random_window(&mut rng, zone)] {
-            let reference = reference_rows(&pg, "weekly", &window);
+            let reference = reference_rows_at(&pg, "weekly", &window, now);
             for db in [&pg, &lite] {
-                let ours = faqlink_rows(&mut db.open_read_only(), "weekly", &window);
+                let ours = faqlink_rows_at(&mut db.open_read_only(), "weekly", &window, now);
                 assert_eq!(ours, reference, "weekly {:?} in {zone}, dataset {seed}, {window:?}", db.backend());
                 // `report all` computes weekly in its shared pass on PostgreSQL (weeks by
                 // width_bucket over the zone's boundaries): the same rows.
                 let mut all = Collect::default();
-                reports::run(&mut db.open_read_only(), &ReportKind::ALL, &window, &mut all).unwrap();
+                reports::run_at(&mut db.open_read_only(), &ReportKind::ALL, &window, now, &mut all).unwrap();
                 let weekly = all.0.pop().expect("weekly is the last section of all");
-                let weekly: Rows = weekly.into_iter().map(|cells| text(cells, 7)).collect();
+                let weekly: Rows = weekly.into_iter().map(|cells| text(cells, 11)).collect();
                 assert_eq!(
                     weekly,
                     reference,

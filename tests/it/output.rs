@@ -135,9 +135,20 @@ fn fixture(backend: Backend) -> TestDb {
     db
 }
 
-/// Runs `faqlink --database-url URL report ARGS…`; asserts success and a quiet stderr.
+/// "Now" of the pinned runs: the fixture's last week (2027-W01) has not ended yet.
+const NOW: &str = "2027-01-06T12:00:00Z";
+
+/// Runs `faqlink --database-url URL report ARGS…` at [`NOW`]; asserts success and a quiet
+/// stderr.
 fn report(db: &TestDb, args: &[&str]) -> Vec<u8> {
-    let out = faqlink().arg("--database-url").arg(db.url()).arg("report").args(args).output().unwrap();
+    let out = faqlink()
+        .env("FAQLINK_NOW", NOW)
+        .arg("--database-url")
+        .arg(db.url())
+        .arg("report")
+        .args(args)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "report {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "report {args:?} wrote to stderr: {}", String::from_utf8_lossy(&out.stderr));
     out.stdout
@@ -170,8 +181,9 @@ fn assert_header(name: &str, header: &[String], fixed: &[&str], more_allowed: bo
     }
 }
 
-/// Splits `report all --format csv` into its five sections (separated by an empty line),
-/// parses each and checks its header. Returns (header, rows) per section.
+/// Splits `report all --format csv` into its five sections (separated by an empty line,
+/// each starting with a `# <report>` line), parses each and checks its name and header.
+/// Returns (header, rows) per section.
 fn sections(text: &str, delimiter: u8) -> Vec<(Vec<String>, Vec<Vec<String>>)> {
     let line_break = "\r\n";
     let parts: Vec<&str> = text.split(&format!("{line_break}{line_break}")).collect();
@@ -180,6 +192,8 @@ fn sections(text: &str, delimiter: u8) -> Vec<(Vec<String>, Vec<Vec<String>>)> {
         .iter()
         .zip(SECTIONS)
         .map(|(part, (name, fixed, more))| {
+            let (first, part) = part.split_once(line_break).expect("a name line and a header");
+            assert_eq!(first, format!("# {name}"), "each section starts with its name");
             let (header, rows) = parse_csv(part, delimiter);
             assert_header(name, &header, fixed, more);
             (header, rows)
@@ -321,7 +335,7 @@ fn tab_delimiter_and_bom_alone() {
     let db = fixture(Backend::Sqlite);
     let plain = report_text(&db, &["all", "--format", "csv"]);
     let tabbed = report_text(&db, &["all", "--format", "csv", "--delimiter", "\\t"]);
-    assert!(tabbed.lines().next().unwrap().starts_with("expert_id\tprofessional_registration_number\t"));
+    assert!(tabbed.lines().nth(1).unwrap().starts_with("expert_id\tprofessional_registration_number\t"));
     let (a, b) = (sections(&tabbed, b'\t'), sections(&plain, b','));
     assert_eq!(a, b, "the tab dialect carries the same fields");
     assert!(!tabbed.starts_with('\u{feff}'));
@@ -372,7 +386,7 @@ fn formula_text_is_neutralised_numbers_are_not() {
     }
     // The formula text in JSON stays as it is (neutralising is a CSV matter).
     let json: Value = serde_json::from_str(&report_text(&db, &["experts", "--format", "json"])).unwrap();
-    assert!(json.as_array().unwrap().iter().any(|r| r["professional_registration_number"] == "=SUM(A1)"));
+    assert!(json["experts"].as_array().unwrap().iter().any(|r| r["professional_registration_number"] == "=SUM(A1)"));
 
     // Numbers, negative week-over-week changes included, are never prefixed.
     let fixture = fixture(Backend::Sqlite);
@@ -380,7 +394,7 @@ fn formula_text_is_neutralised_numbers_are_not() {
     assert_header("weekly", &header, WEEKLY, true);
     let mut negative = 0;
     for (i, name) in header.iter().enumerate() {
-        assert!(NUMERIC.contains(&name.as_str()) || i < 2, "weekly column {name} is numeric");
+        assert!(NUMERIC.contains(&name.as_str()) || i < 2 || name == "complete", "weekly column {name} is numeric");
         for r in &rows {
             assert!(!r[i].starts_with('\''), "weekly {name} {:?} was neutralised", r[i]);
             if r[i].starts_with('-') {
@@ -399,7 +413,26 @@ fn json_types_nulls_and_section_order() {
     let all: Value = serde_json::from_str(&text).expect("valid JSON");
     let obj = all.as_object().expect("report all is an object");
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-    assert_eq!(keys, ["experts", "totals", "orphans", "duplicates", "weekly"]);
+    assert_eq!(
+        keys,
+        [
+            "window",
+            "generated_at",
+            "faqlink_version",
+            "backend",
+            "previous_period",
+            "experts",
+            "totals",
+            "orphans",
+            "duplicates",
+            "weekly"
+        ]
+    );
+    assert_eq!(obj["window"], serde_json::json!({"since": null, "until": null, "tz": "UTC", "iso_week": null}));
+    assert_eq!(obj["generated_at"], NOW);
+    assert_eq!(obj["faqlink_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(obj["backend"], "sqlite");
+    assert!(obj["previous_period"].is_null(), "no previous period for all history");
 
     let totals = obj["totals"].as_object().expect("totals is an object");
     assert_eq!(totals.keys().map(String::as_str).collect::<Vec<_>>(), TOTALS);
@@ -446,11 +479,62 @@ fn json_types_nulls_and_section_order() {
         assert_eq!(field.parse::<f64>().unwrap(), json.as_f64().unwrap(), "totals.{name}");
     }
 
-    // A single report: an array of rows, an object for totals.
+    // A single report: the same envelope with one key (an array of rows, an object for
+    // totals); only the totals carry the previous period.
     let one: Value = serde_json::from_str(&report_text(&db, &["orphans", "--format", "json"])).unwrap();
-    assert_eq!(&one, &obj["orphans"]);
+    let keys: Vec<&str> = one.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["window", "generated_at", "faqlink_version", "backend", "orphans"]);
+    assert_eq!(&one["orphans"], &obj["orphans"]);
     let one: Value = serde_json::from_str(&report_text(&db, &["totals", "--format", "json"])).unwrap();
-    assert_eq!(&one, &obj["totals"]);
+    assert_eq!(&one["totals"], &obj["totals"]);
+    assert!(one["previous_period"].is_null());
+}
+
+/// A one-week window: the JSON names the ISO week and carries the week before with its
+/// totals, which equal `report totals` run on that week; the weekly row says whether the
+/// week is complete.
+#[test]
+fn json_of_a_week_has_its_period_and_the_previous_week() {
+    let db = fixture(Backend::Sqlite);
+    let run = |week: &str| -> Value {
+        let args = ["all", "--format", "json", "--week", week, "--tz", "Europe/Rome"];
+        serde_json::from_str(&report_text(&db, &args)).unwrap()
+    };
+    let week = run("2026-W45");
+    assert_eq!(
+        week["window"],
+        serde_json::json!({
+            "since": "2026-11-01T23:00:00Z", "until": "2026-11-08T23:00:00Z", "tz": "Europe/Rome", "iso_week": "2026-W45"
+        })
+    );
+    let previous = &week["previous_period"];
+    assert_eq!(
+        previous["window"],
+        serde_json::json!({
+            "since": "2026-10-25T23:00:00Z", "until": "2026-11-01T23:00:00Z", "tz": "Europe/Rome", "iso_week": "2026-W44"
+        })
+    );
+    assert_eq!(previous["totals"], run("2026-W44")["totals"], "the previous week's totals are its own report's");
+    let weekly = week["weekly"].as_array().unwrap();
+    assert_eq!(weekly.len(), 1);
+    assert_eq!(weekly[0]["iso_week"], "2026-W45");
+    assert_eq!(weekly[0]["complete"], true, "a whole week that ended before now");
+    // The week of NOW has not ended: partial, and its changes are null.
+    let current = run("2027-W01");
+    let w = &current["weekly"][0];
+    assert_eq!(w["complete"], false);
+    assert!(w["feedback_total_change"].is_null() && w["conversion_rate_change_pts"].is_null());
+    // A window that is not a week: the previous period is as long and ends where it starts.
+    let days: Value = serde_json::from_str(&report_text(
+        &db,
+        &["totals", "--format", "json", "--since", "2026-11-10T06:00:00Z", "--until", "2026-11-13T06:00:00Z"],
+    ))
+    .unwrap();
+    assert_eq!(days["window"]["iso_week"], Value::Null);
+    assert_eq!(
+        days["previous_period"]["window"],
+        serde_json::json!({"since": "2026-11-07T06:00:00Z", "until": "2026-11-10T06:00:00Z", "tz": "UTC", "iso_week": null})
+    );
 }
 
 /// The entries of a folder, by name.
@@ -547,4 +631,223 @@ fn postgres_csv_is_byte_identical_to_sqlite() {
             String::from_utf8_lossy(&b)
         );
     }
+}
+
+/// Keeps each section of a run with its rows, for rendering in-process.
+#[derive(Default)]
+struct Sections(Vec<faqlink::output::table::Rows>);
+
+impl faqlink::reports::Sink for Sections {
+    fn begin(&mut self, section: &faqlink::reports::Section) -> faqlink::Result<()> {
+        self.0.push((*section, Vec::new()));
+        Ok(())
+    }
+    fn row(&mut self, cells: &[faqlink::reports::Cell]) -> faqlink::Result<()> {
+        self.0.last_mut().expect("a section began").1.push(cells.to_vec());
+        Ok(())
+    }
+    fn end(&mut self) -> faqlink::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self) -> faqlink::Result<()> {
+        Ok(())
+    }
+}
+
+/// `report all` of the fixture at [`NOW`], as the table renders it at `width`.
+fn table_at(db: &TestDb, width: Option<u16>) -> String {
+    use faqlink::config::Window;
+    use faqlink::output::{document::RunInfo, table};
+    let window = Window::all(chrono_tz::UTC);
+    let now = NOW.parse().unwrap();
+    let mut sections = Sections::default();
+    let mut conn = db.open_read_only();
+    faqlink::reports::run_at(&mut conn, &faqlink::config::ReportKind::ALL, &window, now, &mut sections).unwrap();
+    table::render(&RunInfo::new(window, now, Backend::Sqlite), &sections.0, width, false)
+}
+
+/// At 80 and 120 columns every line fits, and no value is split: each date, number and
+/// short id of the narrow table is on one line, whole. Without a width (or a width of 0)
+/// nothing wraps and the table is what the piped command prints.
+#[test]
+fn tables_fit_80_and_120_columns() {
+    let db = fixture(Backend::Sqlite);
+    // The fixture's two extra experts have ids that differ only in their last digit, so
+    // their short ids are the whole 36 characters; at 80 columns the orphans table cannot
+    // hold one beside a timestamp, a kind and a FAQ id, and is printed wider instead of
+    // splitting the id. Every other table fits.
+    let long_id = "e0000000-0000-4000-a000-000000000001";
+    for width in [80u16, 120] {
+        let text = table_at(&db, Some(width));
+        for block in text.split("\n\n") {
+            if width == 80 && block.starts_with("Orphaned") {
+                assert!(block.lines().any(|l| l.contains(long_id)), "the long id is whole:\n{block}");
+                continue;
+            }
+            for line in block.lines() {
+                assert!(line.chars().count() <= usize::from(width), "wider than {width}: {line:?}\n{text}");
+            }
+        }
+        insta::assert_snapshot!(format!("report_all_table_{width}"), text);
+    }
+    let narrow = table_at(&db, Some(80));
+    // No cell of a row line ends or starts inside a value (the snapshots pin the rest).
+    let cells = |line: &str| -> Vec<String> { line.split(['│', '┆']).map(|c| c.trim().to_string()).collect() };
+    let mut checked = 0;
+    for line in narrow.lines().filter(|l| l.starts_with('│')) {
+        for cell in cells(line) {
+            // A date or id cut at a dash, or a decimal cut before its point.
+            let looks_split = (cell.ends_with('-') && cell.len() > 1) || cell.starts_with('.');
+            assert!(!looks_split, "split value {cell:?} in {line:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 100);
+    for d in ["2026-W42*", "2027-W01*", "2026-W45", "0706729", "1b16f76", "e0000000-0000-4000-a000-000000000001"] {
+        assert!(narrow.contains(d), "{d} shown whole at 80 columns:\n{narrow}");
+    }
+    assert!(narrow.contains("* partial week"), "the partial-week footnote");
+    assert!(!narrow.contains("1b16f76b-c1ca"), "ids are shortened in the table");
+    let piped = report_text(&db, &["all"]);
+    assert_eq!(table_at(&db, None), piped, "no width: the piped table");
+    assert_eq!(table_at(&db, Some(0)), piped, "a width of 0 means no wrapping");
+}
+
+/// A terminal that reports 0×0 (`script` with no terminal of its own) gets the unwrapped
+/// table, not one-character columns.
+#[test]
+fn a_terminal_of_unknown_size_gets_unwrapped_tables() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        panic!("util-linux `script` is needed for this test (scripts/setup.sh installs it)");
+    }
+    let db = fixture(Backend::Sqlite);
+    let bin = assert_cmd::cargo::cargo_bin("faqlink");
+    let command = format!("{} --database-url {} report totals", bin.display(), db.url());
+    let out = std::process::Command::new("script")
+        .args(["-qc", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .env("FAQLINK_NOW", NOW)
+        .env_remove("DATABASE_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap().replace("\r\n", "\n");
+    assert_eq!(text, report_text(&db, &["totals"]), "the same table as piped");
+}
+
+/// Runs `faqlink --database-url URL report ARGS…` expecting failure with `code`; returns
+/// the one stderr line.
+fn report_fails(db: &TestDb, args: &[&str], code: i32) -> String {
+    let out = faqlink().arg("--database-url").arg(db.url()).arg("report").args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(code), "report {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "report {args:?} wrote to stdout");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with("faqlink: error: ") && err.lines().count() == 1, "one line: {err}");
+    err
+}
+
+/// CSV options with a whole-document format, `--output-dir` with a streaming format other
+/// than CSV, and a folder that is a file: one line, the documented exit code, nothing written.
+#[test]
+fn document_formats_refuse_bad_options() {
+    let db = fixture(Backend::Sqlite);
+    for format in ["html", "xlsx", "openmetrics"] {
+        for extra in [&["--delimiter", ";"][..], &["--bom"], &["--decimal-comma"]] {
+            let mut args = vec!["all", "--format", format, "--output", "/nonexistent/x"];
+            args.extend_from_slice(extra);
+            assert!(report_fails(&db, &args, 2).contains("apply to CSV"), "{args:?}");
+        }
+        let err = report_fails(&db, &["all", "--excel", "--format", format], 2);
+        assert!(err.contains(&format!("--format {format}")), "{err}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    for format in ["json", "markdown", "table"] {
+        assert!(report_fails(&db, &["all", "--format", format, "--output-dir", d], 2).contains("--output-dir"));
+    }
+    assert!(listing(dir.path()).is_empty());
+    // A folder that is a file: a runtime error naming it; the file is untouched.
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, "keep\n").unwrap();
+    for format in ["html", "xlsx", "openmetrics"] {
+        let err = report_fails(&db, &["all", "--format", format, "--output-dir", file.to_str().unwrap()], 1);
+        assert!(err.contains("not-a-folder"), "{err}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep\n");
+    }
+    assert_eq!(listing(dir.path()), BTreeSet::from(["not-a-folder".to_string()]));
+}
+
+/// `--output-dir` with a whole-document format writes its one file (created folder
+/// included) and nothing else; a failed render leaves no file behind.
+#[test]
+fn document_formats_write_one_file_into_the_folder() {
+    let db = fixture(Backend::Sqlite);
+    for (format, name) in
+        [("html", "faqlink-report.html"), ("xlsx", "faqlink-report.xlsx"), ("openmetrics", "faqlink.prom")]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("new").join("reports");
+        let out = faqlink()
+            .env("FAQLINK_NOW", NOW)
+            .arg("--database-url")
+            .arg(db.url())
+            .args(["report", "all", "--format", format, "--output-dir"])
+            .arg(&target)
+            .output()
+            .unwrap();
+        assert!(target.is_dir(), "{format}: the folder is created");
+        let files = listing(&target);
+        if out.status.success() {
+            assert_eq!(files, BTreeSet::from([name.to_string()]), "{format}");
+        } else {
+            // This branch's placeholder renderers fail: nothing half-written.
+            assert_eq!(out.status.code(), Some(1));
+            assert!(files.is_empty(), "{format}: {files:?}");
+        }
+    }
+}
+
+/// XLSX is binary: refused before any I/O when standard output is a terminal.
+#[test]
+fn xlsx_is_not_written_to_a_terminal() {
+    let db = fixture(Backend::Sqlite);
+    let bin = assert_cmd::cargo::cargo_bin("faqlink");
+    let command = format!("{} --database-url {} report all --format xlsx; echo \"exit=$?\"", bin.display(), db.url());
+    let out = std::process::Command::new("script")
+        .args(["-qc", &command, "/dev/null"])
+        .env_remove("DATABASE_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("util-linux `script`");
+    let text = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "one error line, then the exit code: {text:?}");
+    assert!(lines[0].starts_with("faqlink: error: --format xlsx writes a binary workbook"), "{text}");
+    assert_eq!(lines[1], "exit=2");
+}
+
+/// `demo` prints the tables and writes the HTML page and the workbook beside faqlink.db,
+/// saying where; a file it cannot render is a warning, never a half-written file.
+#[test]
+fn demo_writes_the_html_and_xlsx_files_beside_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = faqlink().current_dir(dir.path()).env("FAQLINK_NOW", NOW).arg("demo").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with("Period: all history\n"), "{stdout}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let mut expected = BTreeSet::from(["faqlink.db".to_string()]);
+    for name in ["faqlink-report.html", "faqlink-report.xlsx"] {
+        let wrote = format!("faqlink demo: wrote {name}");
+        if stderr.contains(&wrote) {
+            assert!(std::fs::metadata(dir.path().join(name)).unwrap().len() > 0, "{name}");
+            expected.insert(name.to_string());
+        } else {
+            // This branch's placeholder renderers: a warning naming the file.
+            assert!(stderr.contains(&format!("faqlink demo: warning: {name} not written")), "{stderr}");
+        }
+    }
+    let files: BTreeSet<String> = listing(dir.path()).into_iter().filter(|n| !n.starts_with("faqlink.db-")).collect();
+    assert_eq!(files, expected, "no temporary file left: {stderr}");
 }
