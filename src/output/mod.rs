@@ -3,9 +3,12 @@
 
 pub mod csv;
 pub mod document;
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod openmetrics;
 pub mod table;
+pub mod xlsx;
 
 use std::fs;
 use std::io::{self, BufWriter, IsTerminal, Write};
