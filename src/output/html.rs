@@ -7,8 +7,7 @@
 
 use std::io::{self, Write};
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -90,30 +89,40 @@ pub(crate) fn iso_week(window: &Window) -> Option<String> {
     })
 }
 
-/// A bound in the window's zone: the date alone at local midnight, else date and time.
-fn local(t: DateTime<Utc>, tz: Tz) -> String {
-    let l = t.with_timezone(&tz);
-    let day: NaiveDate = l.date_naive();
-    if local_midnight(day, tz) == t {
-        day.format("%Y-%m-%d").to_string()
-    } else {
-        l.format("%Y-%m-%d %H:%M").to_string()
-    }
-}
-
-/// The window in words: `2026-W47 · 2026-11-16 → 2026-11-23`, `since 2026-11-01`, or
-/// `all history` (the zone is given apart).
+/// The window in words, the same words as the table and Markdown period line
+/// (`RunInfo::period` on the branch that builds RunInfo; at the merge this can call it):
+/// `2026-W47 · 2026-11-16 to 2026-11-22 (whole days) · Europe/Rome`, a window ending off
+/// midnight as `from … until … (excluded)`, no bound as `all history`.
 pub(crate) fn period_words(window: &Window) -> String {
     let tz = window.tz;
-    let range = match (window.since, window.until) {
+    let at_midnight = |t: DateTime<Utc>| t.with_timezone(&tz).time() == NaiveTime::MIN;
+    let local = |t: DateTime<Utc>| {
+        let l = t.with_timezone(&tz);
+        if l.time() == NaiveTime::MIN {
+            l.format("%Y-%m-%d").to_string()
+        } else {
+            l.format("%Y-%m-%d %H:%M:%S%.f").to_string()
+        }
+    };
+    let last_day = |t: DateTime<Utc>| (t.with_timezone(&tz) - Duration::days(1)).format("%Y-%m-%d").to_string();
+    let span = match (window.since, window.until) {
         (None, None) => return "all history".into(),
-        (Some(s), None) => format!("since {}", local(s, tz)),
-        (None, Some(u)) => format!("before {}", local(u, tz)),
-        (Some(s), Some(u)) => format!("{} → {}", local(s, tz), local(u, tz)),
+        (Some(s), None) => format!("from {} on", local(s)),
+        (None, Some(u)) if at_midnight(u) => format!("up to {} (whole day)", last_day(u)),
+        (None, Some(u)) => format!("before {} (excluded)", local(u)),
+        (Some(s), Some(u)) if at_midnight(s) && at_midnight(u) => {
+            let last = last_day(u);
+            if last == local(s) {
+                format!("{last} (one day)")
+            } else {
+                format!("{} to {last} (whole days)", local(s))
+            }
+        }
+        (Some(s), Some(u)) => format!("from {} until {} (excluded)", local(s), local(u)),
     };
     match iso_week(window) {
-        Some(w) => format!("{w} · {range}"),
-        None => range,
+        Some(w) => format!("{w} · {span} · {tz}"),
+        None => format!("{span} · {tz}"),
     }
 }
 
@@ -202,7 +211,8 @@ fn page(doc: &Document) -> io::Result<Markup> {
                 header {
                     h1 { "Expert feedback → FAQ report" }
                     p.period data-period=(period_words(&info.window)) {
-                        strong { (period_words(&info.window)) } " · " (zone)
+                        strong { (period_words(&info.window)) }
+                        @if !info.window.is_bounded() { " · " (zone) }
                     }
                     p.meta {
                         "Data read " (info.generated_at.with_timezone(&info.window.tz).format("%Y-%m-%d %H:%M %Z"))
@@ -381,7 +391,9 @@ fn trend_chart(weeks: &[Week]) -> io::Result<String> {
             if w.complete {
                 chart.draw_series([Rectangle::new([(l, 0.0), (r, v)], palette::SKY.filled())]).map_err(&err)?;
             } else {
-                chart.draw_series([Rectangle::new([(l, 0.0), (r, v)], palette::SKY.mix(0.3).filled())]).map_err(&err)?;
+                chart
+                    .draw_series([Rectangle::new([(l, 0.0), (r, v)], palette::SKY.mix(0.3).filled())])
+                    .map_err(&err)?;
                 let outline = [(l, 0.0), (l, v), (r, v), (r, 0.0)];
                 chart
                     .draw_series([DashedPathElement::new(outline, 5, 4, palette::BLUE.stroke_width(2))])
@@ -406,9 +418,7 @@ fn trend_chart(weeks: &[Week]) -> io::Result<String> {
         for &(x, y, complete) in &points {
             let style = if complete { palette::VERMILLION.filled() } else { WHITE.filled() };
             chart.draw_secondary_series([Circle::new((x, y), 6, style)]).map_err(&err)?;
-            chart
-                .draw_secondary_series([Circle::new((x, y), 6, palette::VERMILLION.stroke_width(2))])
-                .map_err(&err)?;
+            chart.draw_secondary_series([Circle::new((x, y), 6, palette::VERMILLION.stroke_width(2))]).map_err(&err)?;
         }
         root.present().map_err(&err)?;
     }
@@ -483,9 +493,15 @@ fn funnel_chart(steps: &[(&str, &str, Option<i64>)]) -> io::Result<String> {
             let v = v.unwrap_or(0) as f64;
             let colour = if i == 0 { palette::SKY } else { palette::BLUE };
             chart.draw_series([Text::new(name.to_string(), (0.0, y + 0.5), label.clone())]).map_err(&err)?;
-            chart.draw_series([Rectangle::new([(left, y + 0.15), (left + v * scale, y + 0.85)], colour.filled())]).map_err(&err)?;
             chart
-                .draw_series([Text::new(format!("{}", v as i64), (left + v * scale + max * 0.01, y + 0.5), value.clone())])
+                .draw_series([Rectangle::new([(left, y + 0.15), (left + v * scale, y + 0.85)], colour.filled())])
+                .map_err(&err)?;
+            chart
+                .draw_series([Text::new(
+                    format!("{}", v as i64),
+                    (left + v * scale + max * 0.01, y + 0.5),
+                    value.clone(),
+                )])
                 .map_err(&err)?;
         }
         root.present().map_err(&err)?;
@@ -600,14 +616,14 @@ mod tests {
 
     #[test]
     fn period_in_words() {
-        let tz: Tz = "Europe/Rome".parse().unwrap();
-        let since = local_midnight(NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(), tz);
+        let tz: chrono_tz::Tz = "Europe/Rome".parse().unwrap();
+        let since = local_midnight(chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(), tz);
         let w = Window { since: Some(since), until: Some(since + Duration::days(7)), tz };
-        assert_eq!(period_words(&w), "2026-W47 · 2026-11-16 → 2026-11-23");
+        assert_eq!(period_words(&w), "2026-W47 · 2026-11-16 to 2026-11-22 (whole days) · Europe/Rome");
         let w = Window { since: Some(since), until: Some(since + Duration::days(6)), tz };
-        assert_eq!(period_words(&w), "2026-11-16 → 2026-11-22");
+        assert_eq!(period_words(&w), "2026-11-16 to 2026-11-21 (whole days) · Europe/Rome");
         let w = Window { since: Some(Utc.with_ymd_and_hms(2026, 11, 16, 9, 30, 0).unwrap()), until: None, tz };
-        assert_eq!(period_words(&w), "since 2026-11-16 10:30");
+        assert_eq!(period_words(&w), "from 2026-11-16 10:30:00 on · Europe/Rome");
         assert_eq!(period_words(&Window::all(tz)), "all history");
     }
 }

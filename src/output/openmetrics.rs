@@ -86,7 +86,7 @@ pub fn exposition(doc: &Document) -> String {
     let mut f = Family { out: &mut text };
     let info = &doc.info;
     let backend = match info.backend {
-        Backend::Postgres => "postgres",
+        Backend::Postgres => "postgresql",
         Backend::Sqlite => "sqlite",
     };
     let week = iso_week(&info.window).unwrap_or_default();
@@ -95,8 +95,11 @@ pub fn exposition(doc: &Document) -> String {
         &[("tz", info.window.tz.name()), ("iso_week", &week), ("backend", backend), ("version", info.version)],
         1,
     );
-    f.head("faqlink_report_generated_timestamp_seconds", "When faqlink read the data (Unix time).")
-        .sample("faqlink_report_generated_timestamp_seconds", &[], info.generated_at.timestamp());
+    f.head("faqlink_report_generated_timestamp_seconds", "When faqlink read the data (Unix time).").sample(
+        "faqlink_report_generated_timestamp_seconds",
+        &[],
+        info.generated_at.timestamp(),
+    );
     if let Some(t) = info.window.since {
         f.head("faqlink_report_window_start_timestamp_seconds", "Start of the report window, included (Unix time).")
             .sample("faqlink_report_window_start_timestamp_seconds", &[], t.timestamp());
@@ -122,14 +125,19 @@ pub fn exposition(doc: &Document) -> String {
             }
         }
         f.head("faqlink_feedback", "Feedback in the window by the expert's verdict.");
-        for (verdict, name) in
-            [("correct", "correct_feedback"), ("incomplete", "incomplete_feedback"), ("incorrect", "incorrect_feedback")]
-        {
+        for (verdict, name) in [
+            ("correct", "correct_feedback"),
+            ("incomplete", "incomplete_feedback"),
+            ("incorrect", "incorrect_feedback"),
+        ] {
             if let Some(v) = get(name) {
                 f.sample("faqlink_feedback", &[("verdict", verdict)], v);
             }
         }
-        f.head("faqlink_broken_links", "Correct feedback whose FAQ link is missing (orphaned) or points at no FAQ (dangling).");
+        f.head(
+            "faqlink_broken_links",
+            "Correct feedback whose FAQ link is missing (orphaned) or points at no FAQ (dangling).",
+        );
         for (state, name) in [("orphaned", "orphaned_links"), ("dangling", "dangling_links")] {
             if let Some(v) = get(name) {
                 f.sample("faqlink_broken_links", &[("state", state)], v);
@@ -137,17 +145,26 @@ pub fn exposition(doc: &Document) -> String {
         }
         // Undefined (no feedback): no sample, rather than a made-up 0.
         if let Some(p) = pct(cell(&c.section, row, "conversion_rate_pct")) {
-            f.head("faqlink_conversion_ratio", "FAQs linked per feedback in the window (0-1).")
-                .sample("faqlink_conversion_ratio", &[], ratio(p));
+            f.head("faqlink_conversion_ratio", "FAQs linked per feedback in the window (0-1).").sample(
+                "faqlink_conversion_ratio",
+                &[],
+                ratio(p),
+            );
         }
     }
     if let Some(c) = doc.section(ReportKind::Orphans) {
-        f.head("faqlink_orphan_rows", "Rows of the orphans report (orphaned and dangling links).")
-            .sample("faqlink_orphan_rows", &[], c.total_rows);
+        f.head("faqlink_orphan_rows", "Rows of the orphans report (orphaned and dangling links).").sample(
+            "faqlink_orphan_rows",
+            &[],
+            c.total_rows,
+        );
     }
     if let Some(c) = doc.section(ReportKind::Duplicates) {
-        f.head("faqlink_duplicate_queries", "Queries that produced more than one FAQ.")
-            .sample("faqlink_duplicate_queries", &[], c.total_rows);
+        f.head("faqlink_duplicate_queries", "Queries that produced more than one FAQ.").sample(
+            "faqlink_duplicate_queries",
+            &[],
+            c.total_rows,
+        );
     }
     if let Some(c) = doc.section(ReportKind::Experts) {
         experts(&mut f, c);
@@ -178,13 +195,23 @@ fn experts(f: &mut Family<'_>, c: &super::document::Collected) {
     if others > 0 {
         series.push(("other".into(), "other".into(), other_fb, other_faqs));
     }
-    f.head("faqlink_experts", "Experts with correct feedback in the window.").sample("faqlink_experts", &[], c.rows.len());
+    f.head("faqlink_experts", "Experts with correct feedback in the window.").sample(
+        "faqlink_experts",
+        &[],
+        c.rows.len(),
+    );
     if series.is_empty() {
         return;
     }
     let families: [(&str, &str); 3] = [
-        ("faqlink_expert_correct_feedback", "Correct feedback per expert (first 20 of the leaderboard, the rest as expert=\"other\")."),
-        ("faqlink_expert_faqs_generated", "FAQs generated per expert (first 20 of the leaderboard, the rest as expert=\"other\")."),
+        (
+            "faqlink_expert_correct_feedback",
+            "Correct feedback per expert (first 20 of the leaderboard, the rest as expert=\"other\").",
+        ),
+        (
+            "faqlink_expert_faqs_generated",
+            "FAQs generated per expert (first 20 of the leaderboard, the rest as expert=\"other\").",
+        ),
         ("faqlink_expert_faq_ratio", "FAQs generated per correct feedback, per expert (0-1)."),
     ];
     for (k, (name, help)) in families.iter().enumerate() {

@@ -10,8 +10,7 @@
 use std::io::Write;
 
 use rust_xlsxwriter::{
-    Chart, ChartMarker, ChartMarkerType, ChartType, Color, Format, FormatBorder, Workbook, Worksheet,
-    XlsxError,
+    Chart, ChartMarker, ChartMarkerType, ChartType, Color, Format, FormatBorder, Workbook, Worksheet, XlsxError,
 };
 
 use super::document::{Collected, Document, DocumentFormat};
@@ -49,7 +48,8 @@ impl DocumentFormat for Xlsx {
                 "--format xlsx writes a binary workbook: use --output FILE.xlsx or redirect standard output".into(),
             ));
         }
-        let bytes = workbook(doc).map_err(|e| out.error(std::io::Error::other(format!("building the workbook: {e}"))))?;
+        let bytes =
+            workbook(doc).map_err(|e| out.error(std::io::Error::other(format!("building the workbook: {e}"))))?;
         out.write_all(&bytes).map_err(|e| out.error(e))
     }
 }
@@ -78,7 +78,10 @@ struct Formats {
 impl Formats {
     fn new() -> Self {
         Formats {
-            header: Format::new().set_bold().set_background_color(Color::RGB(0xE8EEF4)).set_border_bottom(FormatBorder::Thin),
+            header: Format::new()
+                .set_bold()
+                .set_background_color(Color::RGB(0xE8EEF4))
+                .set_border_bottom(FormatBorder::Thin),
             pct: Format::new().set_num_format("0.00"),
             date: Format::new().set_num_format("yyyy-mm-dd"),
             datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
@@ -106,7 +109,14 @@ pub fn workbook(doc: &Document) -> std::result::Result<Vec<u8>, XlsxError> {
 }
 
 /// Writes one cell with its type kept.
-fn write_cell(ws: &mut Worksheet, row: u32, col: u16, v: &Cell, f: &Formats, partial: bool) -> std::result::Result<(), XlsxError> {
+fn write_cell(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    v: &Cell,
+    f: &Formats,
+    partial: bool,
+) -> std::result::Result<(), XlsxError> {
     let fmt = |base: &Format| if partial { Formats::partial(base) } else { base.clone() };
     let plain_fmt = fmt(&Format::new());
     match v {
@@ -181,7 +191,8 @@ fn section_sheet(c: &Collected, f: &Formats) -> std::result::Result<Worksheet, X
     ws.autofilter(0, 0, c.rows.len() as u32, cols.len().saturating_sub(1) as u16)?;
     let rest = c.total_rows.saturating_sub(c.rows.len() as u64);
     if rest > 0 {
-        let note = format!("… {rest} more rows not shown: Excel holds {EXCEL_ROWS} rows a sheet (use --format csv for all)");
+        let note =
+            format!("… {rest} more rows not shown: Excel holds {EXCEL_ROWS} rows a sheet (use --format csv for all)");
         ws.write_string_with_format(c.rows.len() as u32 + 1, 0, note, &f.note)?;
     }
     Ok(ws)
@@ -254,14 +265,21 @@ fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxEr
     for c in &doc.sections {
         let rest = c.total_rows.saturating_sub(c.rows.len() as u64);
         if rest > 0 {
-            let note = format!("Sheet {}: {} of {} rows (Excel's row limit)", sheet_name(c.section.kind), c.rows.len(), c.total_rows);
+            let note = format!(
+                "Sheet {}: {} of {} rows (Excel's row limit)",
+                sheet_name(c.section.kind),
+                c.rows.len(),
+                c.total_rows
+            );
             ws.write_string_with_format(r, 0, note, &f.note)?;
             r += 1;
         }
     }
     if let Some(c) = doc.section(ReportKind::Weekly).filter(|c| !c.rows.is_empty()) {
         let pos = |name: &str| c.section.columns.iter().position(|col| col.name == name);
-        if let (Some(label), Some(volume), Some(rate)) = (pos("iso_week"), pos("feedback_total"), pos("conversion_rate_pct")) {
+        if let (Some(label), Some(volume), Some(rate)) =
+            (pos("iso_week"), pos("feedback_total"), pos("conversion_rate_pct"))
+        {
             let (sheet, last) = (sheet_name(ReportKind::Weekly), c.rows.len() as u32);
             let mut bars = Chart::new(ChartType::Column);
             bars.add_series()
@@ -297,5 +315,4 @@ mod tests {
         assert!(clip(&long).ends_with("é…"));
         assert_eq!(clip("=1+1"), "=1+1");
     }
-
 }

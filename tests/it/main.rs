@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod data;
 mod differential;
+mod documents;
 mod edge;
 mod harness;
 mod migrate;
