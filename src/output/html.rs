@@ -180,7 +180,8 @@ td.id { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 11p
 tr.partial td { font-style: italic; background: #fff6e0; }
 .tag { display: inline-block; border: 1px dashed var(--orange); border-radius: 3px; padding: 0 4px;
   font-size: 11px; font-style: normal; }
-td.bar { width: 38%; }
+td.bar { width: 22%; }
+td.reg { white-space: nowrap; }
 td.bar svg { display: block; width: 100%; height: 12px; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
@@ -330,6 +331,9 @@ fn weekly_section(c: &Collected) -> io::Result<Markup> {
                         }
                     }
                 }
+                @if weeks.len() < 4 {
+                    p.note { "This period holds " (weeks.len()) " week(s); for a trend over more weeks, widen the window (e.g. --since with a date some weeks back)." }
+                }
             } @else {
                 p.note { "No weeks in this period." }
             }
@@ -351,7 +355,8 @@ fn trend_chart(weeks: &[Week]) -> io::Result<String> {
     {
         let root = SVGBackend::with_string(&mut svg, (900, 340)).into_drawing_area();
         root.fill(&WHITE).map_err(&err)?;
-        let x = -0.5f64..(n as f64 - 0.5);
+        // At least eight slots, so one or two weeks are bars, not walls.
+        let x = -0.5f64..(n.max(8) as f64 - 0.5);
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
             .x_label_area_size(34)
@@ -366,22 +371,23 @@ fn trend_chart(weeks: &[Week]) -> io::Result<String> {
             .x_labels(0)
             .y_desc("Feedback per week")
             .y_label_formatter(&|v| format!("{v:.0}"))
+            .max_light_lines(1)
             .light_line_style(palette::LIGHT.mix(0.5))
-            .label_style(("sans-serif", 13))
-            .axis_desc_style(("sans-serif", 14))
+            .label_style(("sans-serif", 16))
+            .axis_desc_style(("sans-serif", 17))
             .draw()
             .map_err(&err)?;
         chart
             .configure_secondary_axes()
             .y_desc("Conversion %")
             .y_label_formatter(&|v| format!("{v:.0} %"))
-            .label_style(("sans-serif", 13))
-            .axis_desc_style(("sans-serif", 14))
+            .label_style(("sans-serif", 16))
+            .axis_desc_style(("sans-serif", 17))
             .draw()
             .map_err(&err)?;
         let label_every = n.div_ceil(13);
-        let small = TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
-        let above = TextStyle::from(("sans-serif", 12).into_font())
+        let small = TextStyle::from(("sans-serif", 15).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+        let above = TextStyle::from(("sans-serif", 15).into_font())
             .color(&palette::GREY)
             .pos(Pos::new(HPos::Center, VPos::Bottom));
         for (i, w) in weeks.iter().enumerate() {
@@ -483,8 +489,8 @@ fn funnel_chart(steps: &[(&str, &str, Option<i64>)]) -> io::Result<String> {
             .x_label_area_size(0)
             .build_cartesian_2d(0f64..max * 1.45, n as f64..0f64)
             .map_err(&err)?;
-        let label = TextStyle::from(("sans-serif", 14).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-        let value = TextStyle::from(("sans-serif", 14).into_font().style(FontStyle::Bold))
+        let label = TextStyle::from(("sans-serif", 17).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+        let value = TextStyle::from(("sans-serif", 17).into_font().style(FontStyle::Bold))
             .pos(Pos::new(HPos::Left, VPos::Center));
         let left = max * 0.38;
         let scale = (max * 1.45 - left) / max * 0.82;
@@ -528,7 +534,7 @@ fn experts_section(c: &Collected) -> Markup {
                         @for r in &c.rows {
                             @let rate = pct(cell(s, r, "faq_rate_pct"));
                             tr {
-                                td { (text(cell(s, r, "professional_registration_number"))) }
+                                td.reg { (text(cell(s, r, "professional_registration_number"))) }
                                 td.id { (text(cell(s, r, "expert_id"))) }
                                 td.num { (text(cell(s, r, "total_feedback"))) }
                                 td.num { (text(cell(s, r, "faqs_generated"))) }
@@ -625,5 +631,53 @@ mod tests {
         let w = Window { since: Some(Utc.with_ymd_and_hms(2026, 11, 16, 9, 30, 0).unwrap()), until: None, tz };
         assert_eq!(period_words(&w), "from 2026-11-16 10:30:00 on · Europe/Rome");
         assert_eq!(period_words(&Window::all(tz)), "all history");
+    }
+
+    /// Partial weeks (`complete` = false) are marked in the chart and the table, by words
+    /// and style, not by colour alone; the rest of the page needs no other section.
+    #[test]
+    fn partial_weeks_are_marked() {
+        use crate::reports::{weekly, Column};
+        static COLUMNS: std::sync::OnceLock<Vec<Column>> = std::sync::OnceLock::new();
+        let columns = COLUMNS.get_or_init(|| {
+            let mut c: Vec<Column> = weekly::SECTION.columns.iter().filter(|c| c.name != "complete").copied().collect();
+            c.push(Column { name: "complete", title: "Complete", numeric: false });
+            c
+        });
+        let section = Section { columns: columns.as_slice(), ..weekly::SECTION };
+        let week = |d: u32, n: i64, complete: bool| {
+            let mut row: Vec<Cell> = section
+                .columns
+                .iter()
+                .map(|c| match c.name {
+                    "week_start" => Cell::Date(chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap()),
+                    "iso_week" => Cell::Text(Some(format!("2026-W{}", 45 + (d - 2) / 7))),
+                    "conversion_rate_pct" => Cell::Pct(Pct::of(n / 2, n)),
+                    _ => Cell::Int(Some(n)),
+                })
+                .collect();
+            *row.last_mut().unwrap() = Cell::Bool(complete);
+            row
+        };
+        let tz: chrono_tz::Tz = "Europe/Rome".parse().unwrap();
+        let doc = Document {
+            info: super::super::document::RunInfo {
+                window: Window::all(tz),
+                generated_at: Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
+                version: "test",
+                backend: Backend::Sqlite,
+            },
+            sections: vec![Collected {
+                section,
+                rows: vec![week(2, 300, true), week(9, 310, true), week(16, 120, false)],
+                total_rows: 3,
+            }],
+            previous_totals: None,
+        };
+        let html = page(&doc).unwrap().into_string();
+        assert_eq!(html.matches("<tr class=\"partial\">").count(), 1, "one partial row");
+        assert_eq!(html.matches(">\npartial\n</text>").count(), 1, "the chart labels the partial bar");
+        assert!(html.contains("all history</strong> · Europe/Rome"));
+        assert!(!html.contains("data-metric"), "no totals, no headline numbers");
     }
 }

@@ -278,6 +278,11 @@ fn html_in_chromium_on_both_backends() {
         assert_eq!(m.metrics, expected);
         assert!(matches!(total(&doc, "feedback_total"), Cell::Int(Some(n)) if n > 1000), "a real data set");
 
+        // Partial weeks (complete = false, where the weekly report gives the flag) are marked.
+        let weekly = doc.section(ReportKind::Weekly).unwrap();
+        let partial = weekly.rows.iter().filter(|r| r.contains(&Cell::Bool(false))).count();
+        assert_eq!(html.matches("<tr class=\"partial\">").count(), partial);
+
         // The listings show 100 rows and count the rest.
         let orphans = doc.section(ReportKind::Orphans).unwrap();
         assert!(orphans.total_rows > 100, "the seed makes more than 100 orphans: {}", orphans.total_rows);
