@@ -291,7 +291,7 @@ fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxEr
                 .set_name("Conversion %")
                 .set_categories((sheet, 1, label as u16, last, label as u16))
                 .set_values((sheet, 1, rate as u16, last, rate as u16))
-                .set_marker(&ChartMarker::new().set_type(ChartMarkerType::Circle))
+                .set_marker(ChartMarker::new().set_type(ChartMarkerType::Circle))
                 .set_secondary_axis(true);
             bars.combine(&line);
             bars.title().set_name("Weekly trend (partial weeks: see the Weekly sheet's complete column)");
