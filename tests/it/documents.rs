@@ -417,6 +417,13 @@ fn xlsx_read_back_by_calamine_on_both_backends() {
         assert_cell("Summary", (0, 2), &feedback[2], &previous[0]);
         let conversion = find("conversion_rate_pct").unwrap();
         assert_cell("Summary", (0, 1), &conversion[1], &total(&doc, "conversion_rate_pct"));
+
+        // The Summary's native chart plots the Weekly sheet: feedback columns and conversion.
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let mut chart = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("xl/charts/chart1.xml").unwrap(), &mut chart).unwrap();
+        assert!(chart.contains("<c:barChart>") && chart.contains("<c:lineChart>"), "columns and a line");
+        assert!(chart.contains("Weekly!$C$2:$C$") && chart.contains("Weekly!$F$2:$F$"), "{chart}");
     });
 }
 
