@@ -52,7 +52,8 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 }
 
 /// Seeds `db` (25 experts, so the metrics aggregate some; enough deleted FAQs for more than
-/// 100 orphans) and gives one active expert the registration number `=1+1`.
+/// 100 orphans), gives one active expert the registration number `=1+1` and another one
+/// markup (`<b>x</b> & "y"`), which every format must keep as text.
 fn seeded(db: &TestDb, plan: &seed::Plan) {
     let mut conn = db.open();
     seed::prepare(&mut conn, false).unwrap();
@@ -61,6 +62,12 @@ fn seeded(db: &TestDb, plan: &seed::Plan) {
     db.exec(
         "UPDATE expert_profiles SET professional_registration_number = '=1+1' WHERE id = \
          (SELECT expert_id FROM expert_feedback WHERE feedback_type = 'correct' AND generated_faq_id IS NOT NULL \
+          ORDER BY id LIMIT 1)",
+    );
+    db.exec(
+        "UPDATE expert_profiles SET professional_registration_number = '<b>x</b> & \"y\"' WHERE id = \
+         (SELECT expert_id FROM expert_feedback WHERE feedback_type = 'correct' AND generated_faq_id IS NOT NULL \
+          AND expert_id <> (SELECT id FROM expert_profiles WHERE professional_registration_number = '=1+1') \
           ORDER BY id LIMIT 1)",
     );
 }
@@ -258,6 +265,7 @@ fn html_in_chromium_on_both_backends() {
         let html = std::fs::read_to_string(&page).unwrap();
         assert_self_contained(&html);
         assert!(doc.previous_totals.is_some(), "a bounded window brings the previous period");
+        assert!(html.contains("&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot;") && !html.contains("<b>x"), "text is escaped");
 
         let m = measure(&page);
         assert_eq!(m.resources, 0, "the page fetched something");
@@ -494,5 +502,6 @@ fn openmetrics_pass_promtool_on_both_backends() {
             .sum();
         assert_eq!(sum, all, "the per-expert series add up to every expert");
         assert!(text.contains("expert=\"=1+1\""), "label values are written as they are");
+        assert!(text.contains(r#"expert="<b>x</b> & \"y\"""#), "quotes in label values are escaped");
     });
 }
