@@ -4,6 +4,8 @@
 # Safe to run again: it skips what is already there.
 #   - libssl-dev, pkg-config: the bundled libpq links OpenSSL
 #   - sqlite3, postgresql-client: the tests run the reference SQL in reports/ with them
+#   - chromium: the HTML report is loaded, measured and screenshotted in headless Chromium
+#   - prometheus: its `promtool check metrics` validates the OpenMetrics output
 set -euo pipefail
 
 need=()
@@ -11,6 +13,8 @@ dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

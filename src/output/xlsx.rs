@@ -1,25 +1,318 @@
-//! Placeholder for the one Excel workbook renderer: the real one is written in parallel (another branch)
-//! and replaces this file at the merge. It only fixes the name the sink wiring uses.
+//! `--format xlsx`: one workbook per run (rust_xlsxwriter): a Summary sheet (the period, the
+//! headline numbers beside the previous period's, a native chart of the weekly trend) and a
+//! sheet per section.
+//!
+//! Cells keep their types: counts are numbers, percentages numbers shown `0.00`, dates dates,
+//! timestamps date-times (UTC), flags booleans, and text is always written as text, never as a
+//! formula (a registration number `=1+1` stays those four characters). Header rows are frozen
+//! and carry an autofilter. Partial weeks are shaded and italic, besides `complete` = FALSE.
 
-use super::document::{Document, DocumentFormat};
-use super::Output;
+use std::io::Write;
+
+use rust_xlsxwriter::{
+    Chart, ChartMarker, ChartMarkerType, ChartType, Color, Format, FormatBorder, Workbook, Worksheet, XlsxError,
+};
+
+use super::document::{Collected, Document, DocumentFormat};
+use super::html::{backend_name, cell, iso_week, period_words};
+use super::{plain, Output};
 use crate::config::ReportKind;
 use crate::error::{Error, Result};
+use crate::reports::{totals, Cell};
 
-/// The one Excel workbook format (placeholder).
+/// Excel's rows per sheet.
+pub const EXCEL_ROWS: usize = 1_048_576;
+
+/// Data rows kept per sheet: Excel's limit less the header and a last row noting the rest.
+pub const SHEET_ROWS: usize = EXCEL_ROWS - 2;
+
+/// Excel's longest cell text.
+const MAX_TEXT: usize = 32_767;
+
+/// The XLSX workbook.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Xlsx;
 
 impl DocumentFormat for Xlsx {
     fn row_limit(&self, _kind: ReportKind) -> Option<usize> {
-        None
+        Some(SHEET_ROWS)
     }
 
     fn wants_previous_totals(&self) -> bool {
         true
     }
 
-    fn render(&self, _doc: &Document, _out: &mut Output) -> Result<()> {
-        Err(Error::Refused("--format xlsx is not built in this branch".into()))
+    fn render(&self, doc: &Document, out: &mut Output) -> Result<()> {
+        if out.is_terminal() {
+            return Err(Error::Usage(
+                "--format xlsx writes a binary workbook: use --output FILE.xlsx or redirect standard output".into(),
+            ));
+        }
+        let bytes =
+            workbook(doc).map_err(|e| out.error(std::io::Error::other(format!("building the workbook: {e}"))))?;
+        out.write_all(&bytes).map_err(|e| out.error(e))
+    }
+}
+
+/// The sheet name of a section.
+pub fn sheet_name(kind: ReportKind) -> &'static str {
+    match kind {
+        ReportKind::Experts => "Experts",
+        ReportKind::Totals => "Totals",
+        ReportKind::Orphans => "Orphans",
+        ReportKind::Duplicates => "Duplicates",
+        ReportKind::Weekly => "Weekly",
+    }
+}
+
+struct Formats {
+    header: Format,
+    pct: Format,
+    date: Format,
+    datetime: Format,
+    title: Format,
+    bold: Format,
+    note: Format,
+}
+
+impl Formats {
+    fn new() -> Self {
+        Formats {
+            header: Format::new()
+                .set_bold()
+                .set_background_color(Color::RGB(0xE8EEF4))
+                .set_border_bottom(FormatBorder::Thin),
+            pct: Format::new().set_num_format("0.00"),
+            date: Format::new().set_num_format("yyyy-mm-dd"),
+            datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
+            title: Format::new().set_bold().set_font_size(14),
+            bold: Format::new().set_bold(),
+            note: Format::new().set_italic().set_font_color(Color::RGB(0x5A5A5A)),
+        }
+    }
+
+    /// A partial week's look: italic on a pale orange fill, on top of `base`.
+    fn partial(base: &Format) -> Format {
+        base.clone().set_italic().set_background_color(Color::RGB(0xFFF0D0))
+    }
+}
+
+/// The whole workbook as bytes.
+pub fn workbook(doc: &Document) -> std::result::Result<Vec<u8>, XlsxError> {
+    let f = Formats::new();
+    let mut wb = Workbook::new();
+    wb.push_worksheet(summary(doc, &f)?);
+    for c in &doc.sections {
+        wb.push_worksheet(section_sheet(c, &f)?);
+    }
+    wb.save_to_buffer()
+}
+
+/// Writes one cell with its type kept.
+fn write_cell(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    v: &Cell,
+    f: &Formats,
+    partial: bool,
+) -> std::result::Result<(), XlsxError> {
+    let fmt = |base: &Format| if partial { Formats::partial(base) } else { base.clone() };
+    let plain_fmt = fmt(&Format::new());
+    match v {
+        Cell::Text(Some(t)) => {
+            ws.write_string_with_format(row, col, clip(t).as_ref(), &plain_fmt)?;
+        }
+        Cell::Int(Some(n)) => {
+            ws.write_number_with_format(row, col, *n as f64, &plain_fmt)?;
+        }
+        Cell::Pct(Some(p)) => {
+            ws.write_number_with_format(row, col, p.as_f64(), &fmt(&f.pct))?;
+        }
+        Cell::Timestamp(Some(t)) => {
+            ws.write_datetime_with_format(row, col, t.naive_utc(), &fmt(&f.datetime))?;
+        }
+        Cell::Date(d) => {
+            ws.write_datetime_with_format(row, col, *d, &fmt(&f.date))?;
+        }
+        Cell::Bool(b) => {
+            ws.write_boolean_with_format(row, col, *b, &plain_fmt)?;
+        }
+        Cell::Text(None) | Cell::Int(None) | Cell::Pct(None) | Cell::Timestamp(None) => {
+            if partial {
+                ws.write_blank(row, col, &plain_fmt)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Text within Excel's cell limit (a longer value is cut and ends with `…`).
+fn clip(t: &str) -> std::borrow::Cow<'_, str> {
+    if t.chars().count() <= MAX_TEXT {
+        return t.into();
+    }
+    let end = t.char_indices().nth(MAX_TEXT - 1).map_or(t.len(), |(i, _)| i);
+    format!("{}…", &t[..end]).into()
+}
+
+/// A width in characters for a column: its header and longest shown value, within 8-60.
+fn width(header: &str, values: impl Iterator<Item = usize>) -> f64 {
+    let longest = values.take(5_000).max().unwrap_or(0).max(header.chars().count());
+    (longest + 2).clamp(8, 60) as f64
+}
+
+fn shown_len(v: &Cell) -> usize {
+    match v {
+        Cell::Timestamp(Some(_)) => 19,
+        Cell::Date(_) => 10,
+        other => plain(other, '.').map_or(0, |s| s.chars().count()),
+    }
+}
+
+/// One section: its fixed column names as the header, its rows below, and a note when rows
+/// were left out (Excel's row limit).
+fn section_sheet(c: &Collected, f: &Formats) -> std::result::Result<Worksheet, XlsxError> {
+    let mut ws = Worksheet::new();
+    ws.set_name(sheet_name(c.section.kind))?;
+    let cols = c.section.columns;
+    for (j, col) in cols.iter().enumerate() {
+        ws.write_string_with_format(0, j as u16, col.name, &f.header)?;
+        let w = width(col.name, c.rows.iter().filter_map(|r| r.get(j)).map(shown_len));
+        ws.set_column_width(j as u16, w)?;
+    }
+    for (i, r) in c.rows.iter().enumerate() {
+        let partial = matches!(cell(&c.section, r, "complete"), Some(Cell::Bool(false)));
+        for (j, v) in r.iter().enumerate() {
+            write_cell(&mut ws, i as u32 + 1, j as u16, v, f, partial)?;
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    ws.autofilter(0, 0, c.rows.len() as u32, cols.len().saturating_sub(1) as u16)?;
+    let rest = c.total_rows.saturating_sub(c.rows.len() as u64);
+    if rest > 0 {
+        let note =
+            format!("… {rest} more rows not shown: Excel holds {EXCEL_ROWS} rows a sheet (use --format csv for all)");
+        ws.write_string_with_format(c.rows.len() as u32 + 1, 0, note, &f.note)?;
+    }
+    Ok(ws)
+}
+
+/// The Summary sheet: period, headline numbers with the previous period, the weekly chart.
+fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxError> {
+    let info = &doc.info;
+    let mut ws = Worksheet::new();
+    ws.set_name("Summary")?;
+    ws.set_column_width(0, 26)?;
+    ws.set_column_width(1, 22)?;
+    ws.set_column_width(2, 22)?;
+    ws.set_column_width(3, 14)?;
+    ws.write_string_with_format(0, 0, "Expert feedback → FAQ report", &f.title)?;
+    let mut r = 2u32;
+    let mut line = |ws: &mut Worksheet, label: &str, value: &str| -> std::result::Result<(), XlsxError> {
+        ws.write_string_with_format(r, 0, label, &f.bold)?;
+        ws.write_string(r, 1, value)?;
+        r += 1;
+        Ok(())
+    };
+    line(&mut ws, "Period", &period_words(&info.window))?;
+    line(&mut ws, "Time zone", info.window.tz.name())?;
+    if let Some(w) = iso_week(&info.window) {
+        line(&mut ws, "ISO week", &w)?;
+    }
+    line(&mut ws, "Backend", backend_name(info.backend))?;
+    line(&mut ws, "faqlink version", info.version)?;
+    ws.write_string_with_format(r, 0, "Data read at (UTC)", &f.bold)?;
+    ws.write_datetime_with_format(r, 1, info.generated_at.naive_utc(), &f.datetime)?;
+    r += 1;
+    if let Some((w, _)) = &doc.previous_totals {
+        ws.write_string_with_format(r, 0, "Previous period", &f.bold)?;
+        ws.write_string(r, 1, period_words(w))?;
+        r += 1;
+    }
+    r += 1;
+    if let Some(c) = doc.section(ReportKind::Totals) {
+        if let Some(row) = c.rows.first() {
+            for (j, h) in ["Metric", "This period", "Previous period", "Change"].iter().enumerate() {
+                ws.write_string_with_format(r, j as u16, *h, &f.header)?;
+            }
+            r += 1;
+            let previous = doc.previous_totals.as_ref().map(|(_, p)| p.as_slice());
+            for col in c.section.columns {
+                let now = cell(&c.section, row, col.name);
+                let before = previous.and_then(|p| cell(&totals::SECTION, p, col.name));
+                ws.write_string(r, 0, col.name)?;
+                if let Some(v) = now {
+                    write_cell(&mut ws, r, 1, v, f, false)?;
+                }
+                if let Some(v) = before {
+                    write_cell(&mut ws, r, 2, v, f, false)?;
+                }
+                match (now, before) {
+                    (Some(Cell::Int(Some(a))), Some(Cell::Int(Some(b)))) => {
+                        ws.write_number(r, 3, (a - b) as f64)?;
+                    }
+                    (Some(Cell::Pct(Some(a))), Some(Cell::Pct(Some(b)))) => {
+                        ws.write_number_with_format(r, 3, crate::reports::Pct(a.0 - b.0).as_f64(), &f.pct)?;
+                    }
+                    _ => {}
+                }
+                r += 1;
+            }
+            r += 1;
+        }
+    }
+    for c in &doc.sections {
+        let rest = c.total_rows.saturating_sub(c.rows.len() as u64);
+        if rest > 0 {
+            let note = format!(
+                "Sheet {}: {} of {} rows (Excel's row limit)",
+                sheet_name(c.section.kind),
+                c.rows.len(),
+                c.total_rows
+            );
+            ws.write_string_with_format(r, 0, note, &f.note)?;
+            r += 1;
+        }
+    }
+    if let Some(c) = doc.section(ReportKind::Weekly).filter(|c| !c.rows.is_empty()) {
+        let pos = |name: &str| c.section.columns.iter().position(|col| col.name == name);
+        if let (Some(label), Some(volume), Some(rate)) =
+            (pos("iso_week"), pos("feedback_total"), pos("conversion_rate_pct"))
+        {
+            let (sheet, last) = (sheet_name(ReportKind::Weekly), c.rows.len() as u32);
+            let mut bars = Chart::new(ChartType::Column);
+            bars.add_series()
+                .set_name("Feedback")
+                .set_categories((sheet, 1, label as u16, last, label as u16))
+                .set_values((sheet, 1, volume as u16, last, volume as u16));
+            let mut line = Chart::new(ChartType::Line);
+            line.add_series()
+                .set_name("Conversion %")
+                .set_categories((sheet, 1, label as u16, last, label as u16))
+                .set_values((sheet, 1, rate as u16, last, rate as u16))
+                .set_marker(ChartMarker::new().set_type(ChartMarkerType::Circle))
+                .set_secondary_axis(true);
+            bars.combine(&line);
+            bars.title().set_name("Weekly trend (partial weeks: see the Weekly sheet's complete column)");
+            bars.y_axis().set_name("Feedback");
+            bars.y2_axis().set_name("Conversion %");
+            bars.set_width(720).set_height(340);
+            ws.insert_chart(r + 1, 0, &bars)?;
+        }
+    }
+    Ok(ws)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_is_clipped_to_excels_limit() {
+        let long = "é".repeat(MAX_TEXT + 5);
+        assert_eq!(clip(&long).chars().count(), MAX_TEXT);
+        assert!(clip(&long).ends_with("é…"));
+        assert_eq!(clip("=1+1"), "=1+1");
     }
 }

@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod data;
 mod differential;
+mod documents;
 mod edge;
 mod files;
 mod harness;

@@ -1,0 +1,507 @@
+//! The whole-document formats, checked by real clients: the HTML page in headless Chromium
+//! (no request, charts with a box, headline numbers equal to the run's cells, a screenshot
+//! that is not blank), the workbook read back by calamine (every cell equal and typed, text
+//! starting with `=` kept as text), the metrics by `promtool check metrics`. Each runs the
+//! real reports on a seeded database, on SQLite and on PostgreSQL.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::rc::Rc;
+
+use calamine::{open_workbook, Data, DataType, Reader};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use faqlink::commands::seed;
+use faqlink::config::{local_midnight, ReportKind, Window};
+use faqlink::db::Backend;
+use faqlink::output::document::{Document, DocumentFormat, DocumentSink, RunInfo};
+use faqlink::output::html::Html;
+use faqlink::output::openmetrics::{OpenMetrics, MAX_EXPERTS};
+use faqlink::output::xlsx::{sheet_name, Xlsx};
+use faqlink::output::{plain, Output};
+use faqlink::reports::{self, Cell};
+
+use crate::harness::{on_both, TestDb};
+
+/// Renders with the wrapped format and keeps a copy of the document it was given.
+struct Capture<F> {
+    format: F,
+    doc: Rc<RefCell<Option<Document>>>,
+}
+
+impl<F: DocumentFormat> DocumentFormat for Capture<F> {
+    fn row_limit(&self, kind: ReportKind) -> Option<usize> {
+        self.format.row_limit(kind)
+    }
+    fn wants_previous_totals(&self) -> bool {
+        self.format.wants_previous_totals()
+    }
+    fn render(&self, doc: &Document, out: &mut Output) -> faqlink::error::Result<()> {
+        *self.doc.borrow_mut() = Some(doc.clone());
+        self.format.render(doc, out)
+    }
+}
+
+fn rome() -> chrono_tz::Tz {
+    chrono_tz::Europe::Rome
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// Seeds `db` (25 experts, so the metrics aggregate some; enough deleted FAQs for more than
+/// 100 orphans), gives one active expert the registration number `=1+1` and another one
+/// markup (`<b>x</b> & "y"`), which every format must keep as text.
+fn seeded(db: &TestDb, plan: &seed::Plan) {
+    let mut conn = db.open();
+    seed::prepare(&mut conn, false).unwrap();
+    seed::seed(&mut conn, plan, false).unwrap();
+    drop(conn);
+    db.exec(
+        "UPDATE expert_profiles SET professional_registration_number = '=1+1' WHERE id = \
+         (SELECT expert_id FROM expert_feedback WHERE feedback_type = 'correct' AND generated_faq_id IS NOT NULL \
+          ORDER BY id LIMIT 1)",
+    );
+    db.exec(
+        "UPDATE expert_profiles SET professional_registration_number = '<b>x</b> & \"y\"' WHERE id = \
+         (SELECT expert_id FROM expert_feedback WHERE feedback_type = 'correct' AND generated_faq_id IS NOT NULL \
+          AND expert_id <> (SELECT id FROM expert_profiles WHERE professional_registration_number = '=1+1') \
+          ORDER BY id LIMIT 1)",
+    );
+}
+
+fn test_plan() -> seed::Plan {
+    seed::Plan {
+        experts: 25,
+        feedback: 4_000,
+        seed: 7,
+        weeks: 8,
+        end: Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap(),
+        correct_share: 0.6,
+        attempted_share: 0.85,
+        success_rate: 0.7,
+        deleted_share: 0.2,
+        duplicate_share: 0.05,
+        null_timestamp_share: 0.0,
+    }
+}
+
+/// Five full weeks and the current, unfinished one (Monday 2026-10-19 to Wednesday
+/// 2026-11-25, Europe/Rome): the previous period of the same length is inside the data too.
+fn test_window() -> Window {
+    Window {
+        since: Some(local_midnight(day(2026, 10, 19), rome())),
+        until: Some(local_midnight(day(2026, 11, 25), rome())),
+        tz: rome(),
+    }
+}
+
+fn info(window: &Window, backend: Backend) -> RunInfo {
+    RunInfo {
+        window: window.clone(),
+        generated_at: Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
+        version: env!("CARGO_PKG_VERSION"),
+        backend,
+    }
+}
+
+/// Runs every report into `format` at `path` and returns the document it rendered.
+///
+/// The run hands a format the previous period's totals once `reports::run` computes them
+/// (the period line's branch); where it does not yet, they are computed here with the real
+/// totals report on the previous period and the document is rendered again with them.
+fn render<F: DocumentFormat + Clone + 'static>(db: &TestDb, format: F, window: &Window, path: &Path) -> Document {
+    let doc = Rc::new(RefCell::new(None));
+    let capture = Capture { format: format.clone(), doc: doc.clone() };
+    let mut sink = DocumentSink::new(capture, Output::file(path).unwrap(), info(window, db.backend()));
+    let mut conn = db.open_read_only();
+    reports::run(&mut conn, &ReportKind::ALL, window, &mut sink).unwrap();
+    let mut doc = doc.borrow_mut().take().expect("the format rendered");
+    if doc.previous_totals.is_none() && format.wants_previous_totals() {
+        if let Some(previous) = previous_period(window) {
+            let scratch = tempfile::tempdir().unwrap();
+            let before = Rc::new(RefCell::new(None));
+            let capture = Capture { format: format.clone(), doc: before.clone() };
+            let mut sink = DocumentSink::new(
+                capture,
+                Output::file(&scratch.path().join("x")).unwrap(),
+                info(&previous, db.backend()),
+            );
+            reports::run(&mut conn, &[ReportKind::Totals], &previous, &mut sink).unwrap();
+            let before = before.borrow_mut().take().unwrap();
+            doc.previous_totals = Some((previous, before.sections[0].rows[0].clone()));
+            let mut out = Output::file(path).unwrap();
+            format.render(&doc, &mut out).unwrap();
+            out.commit().unwrap();
+        }
+    }
+    doc
+}
+
+/// The previous period of the same length: the ISO week before a one-week window, else
+/// `since - (until - since)` to `since`.
+fn previous_period(w: &Window) -> Option<Window> {
+    let (since, until) = (w.since?, w.until?);
+    let monday = since.with_timezone(&w.tz).date_naive();
+    let start = if local_midnight(monday + Duration::days(7), w.tz) == until {
+        local_midnight(monday - Duration::days(7), w.tz)
+    } else {
+        since - (until - since)
+    };
+    Some(Window { since: Some(start), until: Some(since), tz: w.tz })
+}
+
+fn totals_row(doc: &Document) -> (&'static [faqlink::reports::Column], &[Cell]) {
+    let t = doc.section(ReportKind::Totals).expect("totals");
+    (t.section.columns, &t.rows[0])
+}
+
+fn total(doc: &Document, name: &str) -> Cell {
+    let (cols, row) = totals_row(doc);
+    row[cols.iter().position(|c| c.name == name).unwrap()].clone()
+}
+
+// ---------------------------------------------------------------------------------------
+// HTML in Chromium
+
+/// Headless Chromium with a fresh profile and no background traffic; `args` add the task.
+fn chromium(args: &[&str]) -> std::process::Output {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-default-apps",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .output()
+        .expect("chromium (scripts/setup.sh installs Debian's chromium)");
+    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn file_url(p: &Path) -> String {
+    format!("file://{}", p.display())
+}
+
+/// What the instrumented copy of the page measured in the browser.
+#[derive(Debug, serde::Deserialize)]
+struct Measured {
+    /// getBBox width and height, and the laid-out width and height, of every chart's SVG.
+    svgs: Vec<[f64; 4]>,
+    /// Resources the page fetched (performance entries of type `resource`).
+    resources: usize,
+    /// `data-metric` name -> the element's text.
+    metrics: BTreeMap<String, String>,
+}
+
+const PROBE: &str = r#"<script>
+(() => {
+  const m = {
+    svgs: [...document.querySelectorAll('figure svg')].map(s => {
+      const b = s.getBBox(), r = s.getBoundingClientRect();
+      return [b.width, b.height, r.width, r.height];
+    }),
+    resources: performance.getEntriesByType('resource').length,
+    metrics: Object.fromEntries([...document.querySelectorAll('[data-metric]')].map(e => [e.dataset.metric, e.textContent])),
+  };
+  const pre = document.createElement('pre');
+  pre.id = 'probe';
+  pre.textContent = JSON.stringify(m);
+  document.body.appendChild(pre);
+})();
+</script>"#;
+
+/// Loads a copy of the page with [`PROBE`] appended and reads what it wrote into the DOM.
+fn measure(page: &Path) -> Measured {
+    let html = std::fs::read_to_string(page).unwrap();
+    let probed = page.with_extension("probe.html");
+    std::fs::write(&probed, html.replace("</body>", &format!("{PROBE}</body>"))).unwrap();
+    let out = chromium(&["--dump-dom", &file_url(&probed)]);
+    let dom = String::from_utf8(out.stdout).unwrap();
+    let start = dom.find("<pre id=\"probe\">").expect("the probe ran") + "<pre id=\"probe\">".len();
+    let end = start + dom[start..].find("</pre>").unwrap();
+    let json = dom[start..end].replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
+/// Decodes a PNG into RGBA-ish pixels and counts its distinct colours.
+fn distinct_colours(png_path: &Path) -> (u32, u32, usize) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    let bytes = &buf[..frame.buffer_size()];
+    let step = frame.color_type.samples();
+    let colours: HashSet<&[u8]> = bytes.chunks(step).collect();
+    (frame.width, frame.height, colours.len())
+}
+
+/// Static checks on the page text: nothing that could fetch or run.
+fn assert_self_contained(html: &str) {
+    for needle in ["<script", "<link", "src=", "href=", "url(", "@import", "<iframe", "<img"] {
+        assert!(!html.contains(needle), "the page contains {needle:?}");
+    }
+    assert!(html.contains("@page"), "A4 print rules");
+}
+
+#[test]
+fn html_in_chromium_on_both_backends() {
+    on_both(|db| {
+        seeded(db, &test_plan());
+        let dir = tempfile::tempdir().unwrap();
+        let page = dir.path().join("report.html");
+        let window = test_window();
+        let doc = render(db, Html, &window, &page);
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert_self_contained(&html);
+        assert!(doc.previous_totals.is_some(), "a bounded window brings the previous period");
+        assert!(html.contains("&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot;") && !html.contains("<b>x"), "text is escaped");
+
+        let m = measure(&page);
+        assert_eq!(m.resources, 0, "the page fetched something");
+        assert_eq!(m.svgs.len(), 2, "trend and funnel charts: {:?}", m.svgs);
+        for b in &m.svgs {
+            assert!(b.iter().all(|v| *v > 10.0), "an empty chart box: {b:?}");
+        }
+        let names = [
+            "feedback_total",
+            "correct_feedback",
+            "conversion_rate_pct",
+            "faqs_live",
+            "orphaned_links",
+            "dangling_links",
+        ];
+        let expected: BTreeMap<String, String> =
+            names.iter().map(|n| (n.to_string(), plain(&total(&doc, n), '.').unwrap())).collect();
+        assert_eq!(m.metrics, expected);
+        assert!(matches!(total(&doc, "feedback_total"), Cell::Int(Some(n)) if n > 1000), "a real data set");
+
+        // Partial weeks (complete = false, where the weekly report gives the flag) are marked.
+        let weekly = doc.section(ReportKind::Weekly).unwrap();
+        let partial = weekly.rows.iter().filter(|r| r.contains(&Cell::Bool(false))).count();
+        assert_eq!(html.matches("<tr class=\"partial\">").count(), partial);
+
+        // The listings show 100 rows and count the rest.
+        let orphans = doc.section(ReportKind::Orphans).unwrap();
+        assert!(orphans.total_rows > 100, "the seed makes more than 100 orphans: {}", orphans.total_rows);
+        assert_eq!(orphans.rows.len(), 100);
+        assert!(html.contains(&format!("data-rest=\"{}\"", orphans.total_rows - 100)));
+
+        let shot = dir.path().join("shot.png");
+        chromium(&[&format!("--screenshot={}", shot.display()), "--window-size=1000,1800", &file_url(&page)]);
+        let (w, h, colours) = distinct_colours(&shot);
+        assert_eq!((w, h), (1000, 1800));
+        assert!(colours > 50, "the screenshot is (almost) one colour: {colours} colours");
+    });
+}
+
+#[test]
+fn html_renders_any_subset_of_sections() {
+    let db = TestDb::migrated(Backend::Sqlite);
+    seeded(&db, &test_plan());
+    let dir = tempfile::tempdir().unwrap();
+    for kinds in [&[ReportKind::Totals][..], &[ReportKind::Weekly], &[]] {
+        let path = dir.path().join("subset.html");
+        let info = info(&test_window(), Backend::Sqlite);
+        let mut sink = DocumentSink::new(Html, Output::file(&path).unwrap(), info);
+        reports::run(&mut db.open_read_only(), kinds, &test_window(), &mut sink).unwrap();
+        let html = std::fs::read_to_string(&path).unwrap();
+        assert_self_contained(&html);
+        assert!(html.contains("2026-10-19 to 2026-11-24 (whole days) · Europe/Rome"), "the period is on every page");
+        assert_eq!(html.contains("data-metric=\"feedback_total\""), kinds.contains(&ReportKind::Totals));
+        assert_eq!(html.contains("Weekly trend"), kinds.contains(&ReportKind::Weekly));
+    }
+}
+
+/// The README's screenshot: the demo data set's `report all --last-week --tz Europe/Rome` on
+/// 2026-11-25, rendered by Chromium. With FAQLINK_WRITE_SCREENSHOT=1 it is also saved to
+/// docs/weekly-report.png (and a PDF print beside the test's files is kept for a look).
+#[test]
+fn demo_report_screenshot() {
+    let db = TestDb::migrated(Backend::Sqlite);
+    let mut plan = faqlink::commands::demo::demo_plan().unwrap();
+    plan.end = Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap();
+    let mut conn = db.open();
+    seed::prepare(&mut conn, false).unwrap();
+    seed::seed(&mut conn, &plan, false).unwrap();
+    drop(conn);
+    let since = local_midnight(day(2026, 11, 16), rome());
+    let window = Window { since: Some(since), until: Some(since + Duration::days(7)), tz: rome() };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("faqlink-report.html");
+    let doc = render(&db, Html, &window, &page);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("2026-W47 · 2026-11-16 to 2026-11-22 (whole days) · Europe/Rome"));
+    assert!(doc.previous_totals.is_some());
+    let shot = dir.path().join("weekly-report.png");
+    chromium(&[&format!("--screenshot={}", shot.display()), "--window-size=1000,1500", &file_url(&page)]);
+    let (_, _, colours) = distinct_colours(&shot);
+    assert!(colours > 50, "blank screenshot");
+    if std::env::var_os("FAQLINK_WRITE_SCREENSHOT").is_some_and(|v| v == "1") {
+        let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs");
+        std::fs::copy(&shot, docs.join("weekly-report.png")).unwrap();
+        std::fs::copy(&page, std::env::temp_dir().join("faqlink-demo-report.html")).unwrap();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// XLSX read back by calamine
+
+/// Asserts that a workbook cell holds `cell` with its type.
+fn assert_cell(sheet: &str, at: (usize, usize), got: &Data, cell: &Cell) {
+    let ok = match (cell, got) {
+        (Cell::Text(Some(t)), Data::String(s)) => t == s,
+        (Cell::Text(None) | Cell::Int(None) | Cell::Pct(None) | Cell::Timestamp(None), Data::Empty) => true,
+        (Cell::Int(Some(n)), Data::Float(f)) => *n as f64 == *f,
+        (Cell::Int(Some(n)), Data::Int(i)) => n == i,
+        (Cell::Pct(Some(p)), Data::Float(f)) => p.as_f64() == *f,
+        (Cell::Date(d), Data::DateTime(_)) => got.as_date() == Some(*d),
+        (Cell::Timestamp(Some(t)), Data::DateTime(_)) => {
+            let back: DateTime<Utc> = got.as_datetime().unwrap().and_utc();
+            (back - *t).num_milliseconds().abs() <= 1
+        }
+        (Cell::Bool(b), Data::Bool(g)) => b == g,
+        _ => false,
+    };
+    assert!(ok, "{sheet} {at:?}: {got:?} is not {cell:?}");
+}
+
+#[test]
+fn xlsx_read_back_by_calamine_on_both_backends() {
+    on_both(|db| {
+        seeded(db, &test_plan());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.xlsx");
+        let doc = render(db, Xlsx, &test_window(), &path);
+        let mut wb: calamine::Xlsx<_> = open_workbook(&path).unwrap();
+        assert_eq!(wb.sheet_names(), ["Summary", "Experts", "Totals", "Orphans", "Duplicates", "Weekly"]);
+        let mut saw_formula_text = false;
+        for c in &doc.sections {
+            let name = sheet_name(c.section.kind);
+            let range = wb.worksheet_range(name).unwrap();
+            assert_eq!(range.start(), Some((0, 0)), "{name}");
+            let header: Vec<String> = (0..c.section.columns.len())
+                .map(|j| range.get((0, j)).and_then(|d| d.get_string()).unwrap_or_default().to_string())
+                .collect();
+            let names: Vec<&str> = c.section.columns.iter().map(|c| c.name).collect();
+            assert_eq!(header, names, "{name} header");
+            assert_eq!(c.rows.len() as u64, c.total_rows, "{name}: every row fits a sheet");
+            assert_eq!(range.height(), c.rows.len() + 1, "{name} rows");
+            for (i, row) in c.rows.iter().enumerate() {
+                for (j, v) in row.iter().enumerate() {
+                    let got = range.get((i + 1, j)).unwrap_or(&Data::Empty);
+                    assert_cell(name, (i + 1, j), got, v);
+                    saw_formula_text |= matches!(v, Cell::Text(Some(t)) if t == "=1+1");
+                }
+            }
+            let formulas = wb.worksheet_formula(name).unwrap();
+            assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "{name} has a formula");
+        }
+        assert!(saw_formula_text, "the registration number =1+1 reached a sheet");
+
+        // The summary: period, headline numbers now and before.
+        let summary = wb.worksheet_range("Summary").unwrap();
+        let find = |label: &str| {
+            summary.rows().find(|r| r.first().and_then(|d| d.get_string()) == Some(label)).map(|r| r.to_vec())
+        };
+        assert_eq!(
+            find("Period").unwrap()[1],
+            Data::String("2026-10-19 to 2026-11-24 (whole days) · Europe/Rome".into())
+        );
+        assert_eq!(find("Time zone").unwrap()[1], Data::String("Europe/Rome".into()));
+        let feedback = find("feedback_total").unwrap();
+        assert_cell("Summary", (0, 1), &feedback[1], &total(&doc, "feedback_total"));
+        let (_, previous) = doc.previous_totals.as_ref().unwrap();
+        assert_cell("Summary", (0, 2), &feedback[2], &previous[0]);
+        let conversion = find("conversion_rate_pct").unwrap();
+        assert_cell("Summary", (0, 1), &conversion[1], &total(&doc, "conversion_rate_pct"));
+
+        // The Summary's native chart plots the Weekly sheet: feedback columns and conversion.
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let mut chart = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("xl/charts/chart1.xml").unwrap(), &mut chart).unwrap();
+        assert!(chart.contains("<c:barChart>") && chart.contains("<c:lineChart>"), "columns and a line");
+        assert!(chart.contains("Weekly!$C$2:$C$") && chart.contains("Weekly!$F$2:$F$"), "{chart}");
+    });
+}
+
+#[test]
+fn xlsx_of_an_empty_database() {
+    let db = TestDb::migrated(Backend::Sqlite);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.xlsx");
+    let doc = render(&db, Xlsx, &test_window(), &path);
+    let mut wb: calamine::Xlsx<_> = open_workbook(&path).unwrap();
+    assert_eq!(wb.sheet_names().len(), 1 + doc.sections.len());
+    let totals = wb.worksheet_range("Totals").unwrap();
+    assert_eq!(totals.height(), 2, "a header and one row of zeros");
+    assert_eq!(totals.get((1, 0)), Some(&Data::Float(0.0)));
+    assert_eq!(wb.worksheet_range("Orphans").unwrap().height(), 1, "a header and no rows");
+}
+
+// ---------------------------------------------------------------------------------------
+// OpenMetrics checked by promtool
+
+fn promtool(path: &Path) -> std::process::Output {
+    Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(path).unwrap())
+        .output()
+        .expect("promtool (scripts/setup.sh installs Debian's prometheus)")
+}
+
+#[test]
+fn openmetrics_pass_promtool_on_both_backends() {
+    on_both(|db| {
+        seeded(db, &test_plan());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("faqlink.prom");
+        let doc = render(db, OpenMetrics, &test_window(), &path);
+        let out = promtool(&path);
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && said.trim().is_empty(), "promtool: {said}");
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        let value = |series: &str| {
+            text.lines().find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' '))).map(str::to_string)
+        };
+        let int = |n: &str| plain(&total(&doc, n), '.').unwrap();
+        assert_eq!(value("faqlink_funnel{step=\"feedback\"}"), Some(int("feedback_total")));
+        assert_eq!(value("faqlink_funnel{step=\"live\"}"), Some(int("faqs_live")));
+        assert_eq!(value("faqlink_broken_links{state=\"dangling\"}"), Some(int("dangling_links")));
+        assert_eq!(value("faqlink_report_generated_timestamp_seconds"), Some("1795600800".into()));
+        let since = test_window().since.unwrap().timestamp().to_string();
+        assert_eq!(value("faqlink_report_window_start_timestamp_seconds"), Some(since));
+        let Cell::Pct(Some(p)) = total(&doc, "conversion_rate_pct") else { panic!("a rate") };
+        let ratio: f64 = value("faqlink_conversion_ratio").unwrap().parse().unwrap();
+        assert!((ratio * 100.0 - p.as_f64()).abs() < 1e-9);
+
+        // Bounded cardinality: at most MAX_EXPERTS experts plus "other", which adds up the rest.
+        let experts = doc.section(ReportKind::Experts).unwrap();
+        assert!(experts.rows.len() > MAX_EXPERTS, "the seed has more experts than the cap");
+        let series: Vec<&str> = text.lines().filter(|l| l.starts_with("faqlink_expert_correct_feedback{")).collect();
+        assert_eq!(series.len(), MAX_EXPERTS + 1);
+        let sum: i64 = series.iter().map(|l| l.rsplit(' ').next().unwrap().parse::<i64>().unwrap()).sum();
+        let all: i64 = experts
+            .rows
+            .iter()
+            .map(|r| match &r[2] {
+                Cell::Int(Some(n)) => *n,
+                other => panic!("{other:?}"),
+            })
+            .sum();
+        assert_eq!(sum, all, "the per-expert series add up to every expert");
+        assert!(text.contains("expert=\"=1+1\""), "label values are written as they are");
+        assert!(text.contains(r#"expert="<b>x</b> & \"y\"""#), "quotes in label values are escaped");
+    });
+}
