@@ -11,6 +11,9 @@ dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+# tests/it/standby.rs starts its own primary and hot standby with PostgreSQL 15's initdb,
+# pg_ctl and pg_basebackup (as the postgres OS user the package creates).
+[ -x "${FAQLINK_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}/pg_basebackup" ] || need+=(postgresql-15)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
