@@ -480,3 +480,28 @@ fn fail_on_any_exits_3_when_standard_output_closes_early() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty());
 }
+
+#[test]
+fn terminal_detection_sees_the_real_standard_output_through_the_spool() {
+    let db = seeded_sqlite();
+    // `script` gives faqlink a terminal as standard output: the table is styled there (ANSI
+    // escapes), and plain when piped, although both are written through the spool.
+    let on_terminal = Command::new("script")
+        .arg("-qc")
+        .arg(format!("'{}' --database-url '{}' report totals", bin().display(), db.url()))
+        .arg("/dev/null")
+        .env_remove("NO_COLOR")
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("script(1) from util-linux");
+    assert!(on_terminal.status.success(), "{}", String::from_utf8_lossy(&on_terminal.stderr));
+    assert!(on_terminal.stdout.contains(&0x1b), "styled on a terminal");
+    let piped = Command::new(bin())
+        .args(["--database-url", &db.url(), "report", "totals"])
+        .env_remove("NO_COLOR")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    assert!(!piped.stdout.contains(&0x1b), "plain when piped");
+}
