@@ -505,3 +505,75 @@ fn terminal_detection_sees_the_real_standard_output_through_the_spool() {
     assert!(piped.status.success());
     assert!(!piped.stdout.contains(&0x1b), "plain when piped");
 }
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+#[test]
+fn output_dir_that_cannot_be_swapped_is_replaced_file_by_file() {
+    if !is_root() {
+        // Mounting and switching users need root; CI runs the suite as root.
+        eprintln!("not root: skipping output_dir_that_cannot_be_swapped_is_replaced_file_by_file");
+        return;
+    }
+    let db = seeded_sqlite();
+    // Readable by another user without side files (a rollback journal, not WAL).
+    db.exec("PRAGMA journal_mode = DELETE");
+    let parent = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(db.path().parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(db.path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    // A mount point (as systemd's ReadWritePaths= makes the folder it names): it cannot be
+    // renamed, and a file cannot be renamed into it from the parent's file system.
+    let mount = parent.path().join("mounted");
+    std::fs::create_dir(&mount).unwrap();
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"]).arg(&mount).status();
+    assert!(mounted.is_ok_and(|s| s.success()), "mount a tmpfs (as root)");
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(mount.clone());
+    std::fs::write(mount.join("notes.txt"), "mine").unwrap();
+    for _ in 0..2 {
+        let out = faqlink()
+            .arg("--database-url")
+            .arg(db.url())
+            .args(["report", "all", "--format", "csv", "--output-dir"])
+            .arg(&mount)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains("is a mount point: its files are replaced one by one"), "{stderr}");
+        let mut want: Vec<String> = SET.iter().map(|s| s.to_string()).collect();
+        want.push("notes.txt".into());
+        want.sort();
+        assert_eq!(names(&mount), want);
+    }
+
+    // A folder the user may write in a parent it may not (another user's): as `nobody`.
+    let set = parent.path().join("set");
+    std::fs::create_dir(&set).unwrap();
+    std::os::unix::fs::chown(&set, Some(65534), Some(65534)).unwrap();
+    let out = Command::new("runuser")
+        .args(["-u", "nobody", "--"])
+        .arg(bin())
+        .arg("--database-url")
+        .arg(db.url())
+        .args(["report", "all", "--format", "csv", "--output-dir"])
+        .arg(&set)
+        .env("NO_COLOR", "1")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("is in a folder faqlink cannot write to"), "{stderr}");
+    assert_eq!(names(&set), SET);
+    assert_eq!(names(parent.path()), ["mounted", "set"], "nothing left beside it");
+}
