@@ -15,6 +15,9 @@ command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# tests/it/standby.rs starts its own primary and hot standby with PostgreSQL 15's initdb,
+# pg_ctl and pg_basebackup (as the postgres OS user the package creates).
+[ -x "${FAQLINK_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}/pg_basebackup" ] || need+=(postgresql-15)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

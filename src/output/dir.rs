@@ -7,6 +7,10 @@
 //! one step (Linux `renameat2(RENAME_EXCHANGE)`), and the parent folder is synced. A missing
 //! folder is created by renaming the sibling into place. The old set is then removed.
 //!
+//! A folder that is a mount point (systemd's `ReadWritePaths=` naming it, say) or whose parent
+//! is not writable cannot be swapped: the new set is then written into a temporary folder
+//! inside it and its files are renamed one by one, with a warning on stderr.
+//!
 //! ```no_run
 //! # fn main() -> faqlink::error::Result<()> {
 //! use std::io::Write;
@@ -41,6 +45,9 @@ pub struct OutputDir {
     registered: Option<Registered>,
     /// Names written into the new set.
     names: HashSet<OsString>,
+    /// Why the folder cannot be swapped (the new set is then written inside it and its files
+    /// are renamed one by one), or `None`.
+    one_by_one: Option<&'static str>,
 }
 
 impl OutputDir {
@@ -56,7 +63,11 @@ impl OutputDir {
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(dir_error(dir, e)),
         };
-        if existing.is_some() {
+        // A mount point (systemd's ReadWritePaths= naming the folder itself, say) cannot be
+        // renamed, nor can a sibling be created in a parent that is not writable: the new set
+        // is then written inside the folder and its files are renamed one by one.
+        let one_by_one = existing.as_ref().and_then(|_| why_not_swappable(&target, &parent));
+        if existing.is_some() && one_by_one.is_none() {
             if let Some(sub) = first_subfolder(&target).map_err(|e| dir_error(dir, e))? {
                 return Err(dir_error(
                     dir,
@@ -67,22 +78,31 @@ impl OutputDir {
                 ));
             }
         }
-        cleanup::remove_stale(&parent, &name);
+        let home = if one_by_one.is_some() { &target } else { &parent };
+        cleanup::remove_stale(home, &name);
         let staging = tempfile::Builder::new()
             .prefix(&cleanup::temp_prefix(&name))
             .rand_bytes(cleanup::RANDOM_LEN)
             .suffix(cleanup::SUFFIX)
-            .tempdir_in(&parent)
+            .tempdir_in(home)
             .map_err(|e| Error::Io {
                 what: "cannot create a folder in",
-                path: parent.display().to_string(),
+                path: home.display().to_string(),
                 source: io::Error::from(e.kind()),
             })?;
         let registered = cleanup::register(staging.path());
-        // The new folder gets the old one's mode, or the one the umask gives a new folder.
-        let perms = existing.unwrap_or_else(cleanup::new_dir_permissions);
-        fs::set_permissions(staging.path(), perms).map_err(|e| dir_error(dir, e))?;
-        Ok(OutputDir { target, staging: Some(staging), registered: Some(registered), names: HashSet::new() })
+        if one_by_one.is_none() {
+            // The new folder gets the old one's mode, or the one the umask gives a new folder.
+            let perms = existing.unwrap_or_else(cleanup::new_dir_permissions);
+            fs::set_permissions(staging.path(), perms).map_err(|e| dir_error(dir, e))?;
+        }
+        Ok(OutputDir {
+            target,
+            staging: Some(staging),
+            registered: Some(registered),
+            names: HashSet::new(),
+            one_by_one,
+        })
     }
 
     /// The folder this set replaces.
@@ -115,6 +135,18 @@ impl OutputDir {
             let _ = fs::remove_dir_all(&staging);
             e
         };
+        if let Some(why) = self.one_by_one {
+            eprintln!(
+                "faqlink: warning: {} {why}: its files are replaced one by one, not as a set \
+                 (an atomic swap needs a folder that is not a mount point, in a writable parent)",
+                quoted(&target.display().to_string())
+            );
+            let names: Vec<OsString> = self.names.iter().cloned().collect();
+            let renamed = registered.settle(|| names.iter().try_for_each(|n| fs::rename(new.join(n), target.join(n))));
+            renamed.map_err(err).map_err(&cleanup_staging)?;
+            let _ = fs::remove_dir_all(&new);
+            return cleanup::sync_dir(&target).map_err(err);
+        }
         if !target.exists() {
             // A missing folder: the new set is renamed into place (never over a folder that
             // appeared meanwhile).
@@ -198,6 +230,29 @@ fn resolve(dir: &Path) -> Result<PathBuf> {
         )),
         Err(e) => Err(dir_error(dir, e)),
     }
+}
+
+/// Why `target` (an existing folder) cannot be swapped with a sibling: it is a mount point,
+/// or `parent` is not writable. `None` when it can.
+fn why_not_swappable(target: &Path, parent: &Path) -> Option<&'static str> {
+    use rustix::fs::{AtFlags, StatxAttributes, StatxFlags};
+    let mount_root = match rustix::fs::statx(CWD, target, AtFlags::empty(), StatxFlags::empty()) {
+        Ok(x) if x.stx_attributes_mask.contains(StatxAttributes::MOUNT_ROOT) => {
+            x.stx_attributes.contains(StatxAttributes::MOUNT_ROOT)
+        }
+        // Without statx's answer: another device than the parent's means a mount point.
+        _ => {
+            use std::os::unix::fs::MetadataExt;
+            matches!((fs::metadata(target), fs::metadata(parent)), (Ok(t), Ok(p)) if t.dev() != p.dev())
+        }
+    };
+    if mount_root {
+        return Some("is a mount point");
+    }
+    if rustix::fs::access(parent, rustix::fs::Access::WRITE_OK).is_err() {
+        return Some("is in a folder faqlink cannot write to");
+    }
+    None
 }
 
 fn first_subfolder(dir: &Path) -> io::Result<Option<OsString>> {

@@ -432,30 +432,30 @@ fn output_to_a_missing_folder_says_so() {
 
 #[test]
 fn a_failed_run_prints_nothing_on_standard_output() {
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
-        return;
+    let db = seeded_sqlite();
+    // Only the duplicates report (the fourth section) reads query_id: experts, totals and
+    // orphans are computed and rendered, then duplicates fails. Before the spool, the first
+    // three sections had reached standard output by then.
+    db.exec("ALTER TABLE expert_feedback RENAME COLUMN query_id TO renamed_query_id");
+    for format in ["csv", "table", "json", "markdown"] {
+        let out =
+            faqlink().arg("--database-url").arg(db.url()).args(["report", "all", "--format", format]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
+        assert!(stderr.contains("duplicates"), "{format}: {stderr}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{format}: nothing on standard output");
     }
-    let db = TestDb::migrated(Backend::Postgres);
-    data::load(&db, &data::generate(1));
-    // faq_entries locked: the experts section is computed, a later one waits and is ended by
-    // the statement timeout. Before the spool, experts was already on standard output.
-    let _lock = Lock::hold(&db, "faq_entries");
-    let out = faqlink()
-        .arg("--database-url")
-        .arg(db.url())
-        .args(["report", "all", "--format", "csv", "--statement-timeout", "1"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("statement timeout"), "{stderr}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "", "nothing on standard output");
 }
 
 #[test]
 fn fail_on_any_exits_3_when_standard_output_closes_early() {
-    let db = seeded_sqlite();
+    // Enough orphans (about 1,800 rows, 200 KB of CSV) to fill any pipe and writer buffer.
+    let db = TestDb::empty(Backend::Sqlite);
+    faqlink()
+        .args(["--database-url", &db.url(), "seed", "--feedback", "10000", "--deleted-share", "0.5"])
+        .args(["--end", "2026-11-23"])
+        .assert()
+        .success();
     let mut child = Command::new(bin())
         .args(["--database-url", &db.url(), "report", "orphans", "--fail-on-any", "--format", "csv"])
         .stdout(Stdio::piped())
@@ -479,4 +479,101 @@ fn fail_on_any_exits_3_when_standard_output_closes_early() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn terminal_detection_sees_the_real_standard_output_through_the_spool() {
+    let db = seeded_sqlite();
+    // `script` gives faqlink a terminal as standard output: the table is styled there (ANSI
+    // escapes), and plain when piped, although both are written through the spool.
+    let on_terminal = Command::new("script")
+        .arg("-qc")
+        .arg(format!("'{}' --database-url '{}' report totals", bin().display(), db.url()))
+        .arg("/dev/null")
+        .env_remove("NO_COLOR")
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("script(1) from util-linux");
+    assert!(on_terminal.status.success(), "{}", String::from_utf8_lossy(&on_terminal.stderr));
+    assert!(on_terminal.stdout.contains(&0x1b), "styled on a terminal");
+    let piped = Command::new(bin())
+        .args(["--database-url", &db.url(), "report", "totals"])
+        .env_remove("NO_COLOR")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    assert!(!piped.stdout.contains(&0x1b), "plain when piped");
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+#[test]
+fn output_dir_that_cannot_be_swapped_is_replaced_file_by_file() {
+    if !is_root() {
+        // Mounting and switching users need root; CI runs the suite as root.
+        eprintln!("not root: skipping output_dir_that_cannot_be_swapped_is_replaced_file_by_file");
+        return;
+    }
+    let db = seeded_sqlite();
+    // Readable by another user without side files (a rollback journal, not WAL).
+    db.exec("PRAGMA journal_mode = DELETE");
+    let parent = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(db.path().parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(db.path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    // A mount point (as systemd's ReadWritePaths= makes the folder it names): it cannot be
+    // renamed, and a file cannot be renamed into it from the parent's file system.
+    let mount = parent.path().join("mounted");
+    std::fs::create_dir(&mount).unwrap();
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"]).arg(&mount).status();
+    assert!(mounted.is_ok_and(|s| s.success()), "mount a tmpfs (as root)");
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(mount.clone());
+    std::fs::write(mount.join("notes.txt"), "mine").unwrap();
+    for _ in 0..2 {
+        let out = faqlink()
+            .arg("--database-url")
+            .arg(db.url())
+            .args(["report", "all", "--format", "csv", "--output-dir"])
+            .arg(&mount)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains("is a mount point: its files are replaced one by one"), "{stderr}");
+        let mut want: Vec<String> = SET.iter().map(|s| s.to_string()).collect();
+        want.push("notes.txt".into());
+        want.sort();
+        assert_eq!(names(&mount), want);
+    }
+
+    // A folder the user may write in a parent it may not (another user's): as `nobody`.
+    let set = parent.path().join("set");
+    std::fs::create_dir(&set).unwrap();
+    std::os::unix::fs::chown(&set, Some(65534), Some(65534)).unwrap();
+    let out = Command::new("runuser")
+        .args(["-u", "nobody", "--"])
+        .arg(bin())
+        .arg("--database-url")
+        .arg(db.url())
+        .args(["report", "all", "--format", "csv", "--output-dir"])
+        .arg(&set)
+        .env("NO_COLOR", "1")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("is in a folder faqlink cannot write to"), "{stderr}");
+    assert_eq!(names(&set), SET);
+    assert_eq!(names(parent.path()), ["mounted", "set"], "nothing left beside it");
 }

@@ -96,7 +96,14 @@ impl Drop for Cluster {
                 .stderr(Stdio::null())
                 .status();
         }
-        // The temporary folder goes with `root`.
+        // Then the folder: a server's last processes may still be exiting, so try again
+        // for a while rather than leave files behind.
+        for _ in 0..50 {
+            if std::fs::remove_dir_all(self.root.path()).is_ok() || !self.root.path().exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
