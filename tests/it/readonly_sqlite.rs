@@ -126,9 +126,12 @@ fn a_user_without_write_access_reads_a_faqlink_file_and_leaves_nothing() {
         .assert()
         .success();
     // Every write command leaves the file alone: no -wal, no -shm.
-    for args in
-        [&["migrate"][..], &["migrate", "redo"], &["seed", "--append", "--feedback", "10", "--end", "2026-11-23"]]
-    {
+    for args in [
+        &["migrate"][..],
+        &["migrate", "redo"],
+        &["seed", "--append", "--feedback", "10", "--end", "2026-11-23"],
+        &["demo"],
+    ] {
         faqlink().current_dir(folder.path()).arg("--database-url").arg(&db).args(args).assert().success();
         assert_eq!(listing(folder.path()), BTreeSet::from(["faqlink".into(), "faqlink.db".into()]), "{args:?}");
     }
