@@ -132,11 +132,11 @@ impl DatabaseUrl {
             ))),
             None => {
                 let lower = s.to_ascii_lowercase();
-                if ["postgres/", "postgresql/", "postgres:", "postgresql:"].iter().any(|p| lower.starts_with(p))
-                    || s.contains("://")
-                {
+                // `postgres//…` (the colon missing); `postgres/x.db` is a file in a folder.
+                if ["postgres//", "postgresql//"].iter().any(|p| lower.starts_with(p)) || s.contains("://") {
                     return Err(bad(
-                        "it looks like a mistyped URL; a PostgreSQL URL starts with postgres:// or postgresql://",
+                        "it looks like a mistyped URL; a PostgreSQL URL starts with postgres:// or postgresql:// \
+                         (for a SQLite file, write ./PATH)",
                     ));
                 }
                 Self::sqlite_from(s, s)
@@ -514,6 +514,8 @@ mod tests {
             ("./a/b.db", "./a/b.db"),
             ("b.db", "b.db"),
             ("./odd:name.db", "./odd:name.db"),
+            ("postgres/x.db", "postgres/x.db"),
+            ("./postgres//x.db", "./postgres//x.db"),
         ] {
             let u = DatabaseUrl::parse(Some(raw)).unwrap();
             assert_eq!(u.sqlite_path().unwrap(), Path::new(path), "{raw}");

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
+use faqlink::db::{Access, Database, DatabaseUrl};
 
 use crate::harness::faqlink;
 
@@ -125,9 +126,12 @@ fn a_user_without_write_access_reads_a_faqlink_file_and_leaves_nothing() {
         .assert()
         .success();
     // Every write command leaves the file alone: no -wal, no -shm.
-    for args in
-        [&["migrate"][..], &["migrate", "redo"], &["seed", "--append", "--feedback", "10", "--end", "2026-11-23"]]
-    {
+    for args in [
+        &["migrate"][..],
+        &["migrate", "redo"],
+        &["seed", "--append", "--feedback", "10", "--end", "2026-11-23"],
+        &["demo"],
+    ] {
         faqlink().current_dir(folder.path()).arg("--database-url").arg(&db).args(args).assert().success();
         assert_eq!(listing(folder.path()), BTreeSet::from(["faqlink".into(), "faqlink.db".into()]), "{args:?}");
     }
@@ -149,6 +153,65 @@ fn a_user_without_write_access_reads_a_faqlink_file_and_leaves_nothing() {
     let theirs = folder.run(&db, &["report", "all", "--format", "json"]);
     assert_eq!(String::from_utf8_lossy(&mine.stdout), String::from_utf8_lossy(&theirs.stdout));
     assert_eq!(std::fs::read(&db).unwrap(), before, "the file changed");
+    // The owner, who could write the folder, left nothing beside the file either.
+    assert_eq!(listing(folder.path()), BTreeSet::from(["faqlink".into(), "faqlink.db".into()]));
+}
+
+fn add_profile(db: &Path, n: u32) -> diesel::QueryResult<()> {
+    let mut c = diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
+    c.batch_execute(&format!(
+        "INSERT INTO \"user\" (id, email) VALUES ({n}, 'u{n}@example.it'); \
+         INSERT INTO expert_profiles (id, user_id) VALUES ('00000000-0000-0000-0000-{n:012}', {n});"
+    ))
+}
+
+fn count_profiles(db: &mut Database) -> i64 {
+    let sql = db.sql().push("SELECT COUNT(*) AS n FROM expert_profiles").clone();
+    let rows: Vec<faqlink::db::Count> = db.load("counting", &sql).unwrap();
+    rows[0].n
+}
+
+#[test]
+fn the_two_reader_snapshot_proof_holds_in_rollback_journal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.db");
+    faqlink().arg("--database-url").arg(&path).arg("migrate").assert().success();
+    let mode = Command::new("sqlite3").arg(&path).arg("PRAGMA journal_mode;").output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&mode.stdout).trim(), "delete");
+    let url = DatabaseUrl::parse(Some(path.to_str().unwrap())).unwrap();
+    let open = || Database::open(&url, Access::ReadOnly).unwrap();
+    add_profile(&path, 1).unwrap();
+
+    // Joined: and while both hold the snapshot no other connection can commit at all (a
+    // writer that does not wait is refused), so both read the same data.
+    let (mut main, mut reader) = (open(), open());
+    let before = reader.data_version().unwrap();
+    main.batch("begin", "BEGIN DEFERRED").unwrap();
+    assert!(main.join_snapshot(&mut reader, before).unwrap());
+    let refused = add_profile(&path, 2).unwrap_err().to_string();
+    assert!(refused.contains("locked"), "{refused}");
+    assert_eq!((count_profiles(&mut main), count_profiles(&mut reader)), (1, 1));
+    main.batch("end", "ROLLBACK").unwrap();
+    reader.batch("end", "ROLLBACK").unwrap();
+
+    // A commit between the reader's data version and the snapshots: not joined, as in WAL mode.
+    let (mut main, mut reader) = (open(), open());
+    let before = reader.data_version().unwrap();
+    add_profile(&path, 3).unwrap();
+    main.batch("begin", "BEGIN DEFERRED").unwrap();
+    assert!(!main.join_snapshot(&mut reader, before).unwrap());
+    main.batch("end", "ROLLBACK").unwrap();
+
+    // Through read_snapshot_with_reader, as the split reports use it.
+    let mut main = open();
+    main.read_snapshot_with_reader(true, |main, reader| {
+        let reader = reader.expect("an idle file in rollback-journal mode gives a second reader");
+        assert_eq!((count_profiles(main), count_profiles(reader)), (2, 2));
+        Ok(())
+    })
+    .unwrap();
+    drop(main);
+    assert_eq!(listing(dir.path()), BTreeSet::from(["j.db".into()]));
 }
 
 #[test]
