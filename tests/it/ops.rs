@@ -510,9 +510,22 @@ fn the_cron_export_script_writes_the_week_and_refuses_to_overlap() {
     let out = weekly_export(&env_file(tmp.path(), &orphans_db), &root3);
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.starts_with("faqlink: error: ") && stderr.lines().count() == 1, "{stderr}");
+    assert!(stderr.starts_with("faqlink: error: --fail-on-any: ") && stderr.lines().count() == 1, "{stderr}");
     let orphans = std::fs::read_to_string(root3.join(&week).join("orphans.csv")).unwrap();
     assert!(orphans.lines().count() > 1, "{orphans}");
+
+    // Another format: one file for the week.
+    let root_json = tmp.path().join("exports-json");
+    let out = Command::new(repo().join("contrib/faqlink-weekly-export"))
+        .arg(&root_json)
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("FAQLINK", faqlink_bin())
+        .env("FAQLINK_FORMAT", "json")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json = std::fs::read(root_json.join(&week).join(format!("faqlink-{week}.json"))).unwrap();
+    serde_json::from_slice::<serde_json::Value>(&json).expect("a JSON document");
 
     // A runtime error: exit 1, one line, no week folder left behind.
     let root1 = tmp.path().join("exports1");
