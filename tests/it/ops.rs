@@ -377,7 +377,7 @@ fn the_read_only_role_runs_check_and_report_all_and_nothing_more() {
             reader.name
         ));
         let mut expected = vec!["table_name,privilege_type".to_owned()];
-        let mut tables = vec![bookkeeping, "expert_feedback", "expert_profiles", "faq_entries"];
+        let mut tables = [bookkeeping, "expert_feedback", "expert_profiles", "faq_entries"];
         tables.sort_unstable();
         expected.extend(tables.iter().map(|t| format!("{t},SELECT")));
         assert_eq!(grants.lines().collect::<Vec<_>>(), expected);
