@@ -554,6 +554,19 @@ fn the_cron_export_script_writes_the_week_and_refuses_to_overlap() {
     assert!(stderr.starts_with("faqlink: error: ") && stderr.contains("does not exist"), "{stderr}");
     assert_eq!(names_in(&root1), BTreeSet::from([".faqlink-weekly.lock".to_owned()]));
 
+    // An unknown zone is refused before anything runs (date(1) would use UTC silently).
+    let root_tz = tmp.path().join("exports-tz");
+    let out = Command::new(repo().join("contrib/faqlink-weekly-export"))
+        .arg(&root_tz)
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("FAQLINK", faqlink_bin())
+        .env("FAQLINK_TZ", "Mars/Olympus")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown time zone Mars/Olympus"), "{out:?}");
+    assert!(!root_tz.exists());
+
     // An env file others can read is refused before anything runs.
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o644)).unwrap();
