@@ -44,3 +44,18 @@ if [ "${FAQLINK_TEST_SKIP_PG:-}" != "1" ] && ! psql "$pg_url/postgres" -Atqc 'se
     exit 1
   fi
 fi
+
+# The operations tests (tests/it/ops.rs): `systemd-analyze verify` checks the units in
+# contrib/systemd/ (it looks their Documentation= pages up with `man`), and the cron recipe
+# takes its lock with `flock`. systemd need not be running; the package brings systemd-analyze.
+ops_need=()
+command -v systemd-analyze >/dev/null 2>&1 || ops_need+=(systemd)
+command -v man >/dev/null 2>&1 || ops_need+=(man-db)
+command -v flock >/dev/null 2>&1 || ops_need+=(util-linux)
+if [ ${#ops_need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing ${ops_need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${ops_need[@]}" >/dev/null
+fi

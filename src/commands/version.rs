@@ -14,11 +14,17 @@ use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 use crate::cli::VersionArgs;
 use crate::error::{Error, Result};
 
-/// pq-src's package version, e.g. `0.3.14+libpq-18.6` (empty when the build had no Cargo.lock).
-pub const PQ_SRC_VERSION: &str = env!("FAQLINK_PQ_SRC_VERSION");
+/// pq-src's package version, e.g. `0.3.14+libpq-18.6` (empty when build.rs could not tell).
+pub const PQ_SRC_VERSION: &str = match option_env!("FAQLINK_PQ_SRC_VERSION") {
+    Some(v) => v,
+    None => "",
+};
 
-/// The target triple the binary was built for.
-pub const TARGET: &str = env!("FAQLINK_TARGET");
+/// The target triple the binary was built for (empty when build.rs did not say).
+pub const TARGET: &str = match option_env!("FAQLINK_TARGET") {
+    Some(v) => v,
+    None => "",
+};
 
 /// Runs `faqlink version`.
 pub fn run(_args: &VersionArgs) -> Result<()> {
@@ -34,7 +40,7 @@ pub fn report() -> Result<String> {
         Some(v) => {
             format!("libpq {v} (bundled: pq-src {PQ_SRC_VERSION}, statically linked; TLS by the system's libssl)")
         }
-        None => "libpq (bundled; version unknown: the build had no Cargo.lock entry for pq-src)".to_owned(),
+        None => "libpq (bundled; version unknown: the build found no pq-src entry in Cargo.lock)".to_owned(),
     };
     Ok(format!(
         "faqlink {}\ntarget: {TARGET}\nbackends: postgresql, sqlite\nSQLite {sqlite} (bundled, statically linked)\n{libpq}\n",

@@ -216,6 +216,25 @@ fn man_pages_cover_every_command_and_option() {
         })
         .collect();
     assert_eq!(written, expected);
+    // groff (as `man` runs it: -k for UTF-8 input) renders every page without a warning.
+    if Command::new("groff").arg("--version").output().is_ok() {
+        for file in &written {
+            let out = Command::new("groff")
+                .args(["-k", "-man", "-Tutf8", "-ww", "-z"])
+                .arg(target.join(file))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success() && out.stderr.is_empty(),
+                "groff {file}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    } else {
+        eprintln!(
+            "GROFF IS MISSING: the manual pages were NOT rendered on this machine (scripts/setup.sh installs man-db)"
+        );
+    }
     let top = std::fs::read(target.join("faqlink.1")).unwrap();
     assert_eq!(top, faqlink().arg("man").output().unwrap().stdout);
     use std::os::unix::fs::PermissionsExt;
@@ -399,5 +418,251 @@ fn the_read_only_role_runs_check_and_report_all_and_nothing_more() {
         assert!(!ok && err.contains("permission denied for table faq_entries"), "{err}");
         let (ok, err) = reader.psql("BEGIN READ WRITE; CREATE TABLE faqlink_probe (i int); COMMIT");
         assert!(!ok && err.contains("permission denied for schema"), "{err}");
+    }
+}
+
+/// A SQLite database seeded through the CLI with feedback up to today (so last week has rows).
+fn seeded_sqlite(dir: &std::path::Path, name: &str, deleted_share: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    faqlink()
+        .args(["seed", "--experts", "5", "--feedback", "400", "--weeks", "3", "--deleted-share", deleted_share])
+        .arg("--database-url")
+        .arg(&path)
+        .assert()
+        .success();
+    path
+}
+
+/// An env file as the recipe wants it: `DATABASE_URL="…"`, mode 0600.
+fn env_file(dir: &std::path::Path, db: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(format!("{}.env", db.file_name().unwrap().to_string_lossy()));
+    std::fs::write(&path, format!("# faqlink\nDATABASE_URL=\"sqlite://{}\"\n", db.display())).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+/// Runs contrib/faqlink-weekly-export as cron would: no DATABASE_URL in the environment.
+fn weekly_export(env: &std::path::Path, root: &std::path::Path) -> std::process::Output {
+    Command::new(repo().join("contrib/faqlink-weekly-export"))
+        .arg(root)
+        .env_remove("DATABASE_URL")
+        .env_remove("FAQLINK_NOW")
+        .env("FAQLINK", faqlink_bin())
+        .env("FAQLINK_ENV_FILE", env)
+        .output()
+        .unwrap()
+}
+
+/// The ISO week `--last-week` selects now in Europe/Rome, as the folder is named.
+fn last_week_label() -> String {
+    use chrono::Datelike;
+    let d = (chrono::Utc::now().with_timezone(&chrono_tz::Europe::Rome) - chrono::Duration::days(7)).date_naive();
+    format!("{}-W{:02}", d.iso_week().year(), d.iso_week().week())
+}
+
+fn names_in(dir: &std::path::Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+}
+
+#[test]
+fn the_cron_export_script_writes_the_week_and_refuses_to_overlap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = seeded_sqlite(tmp.path(), "clean.db", "0");
+    let env = env_file(tmp.path(), &db);
+    let root = tmp.path().join("exports");
+
+    // A good week: silent (no cron mail), exit 0, one folder named after the week.
+    let out = weekly_export(&env, &root);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
+    let week = last_week_label();
+    assert_eq!(names_in(&root), BTreeSet::from([".faqlink-weekly.lock".to_owned(), week.clone()]));
+    let folder = root.join(&week);
+    let files = names_in(&folder);
+    assert!(files.contains("totals.csv") && files.contains("weekly.csv") && files.len() >= 5, "{files:?}");
+    // Each file is the report faqlink prints for the same week and zone.
+    let url = db.display().to_string();
+    for file in &files {
+        let kind = file.strip_suffix(".csv").unwrap();
+        let alone = faqlink()
+            .args(["report", kind, "--last-week", "--tz", "Europe/Rome", "--format", "csv", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(alone.status.success());
+        assert_eq!(std::fs::read(folder.join(file)).unwrap(), alone.stdout, "{file}");
+    }
+    let weekly = std::fs::read_to_string(folder.join("weekly.csv")).unwrap();
+    assert!(weekly.contains(&week), "{weekly}");
+
+    // An overlapping run (the lock is held) gives up at once with one line, exit 75.
+    let lock = root.join(".faqlink-weekly.lock");
+    // One process holds it (the shell becomes `sleep`, keeping fd 9): killing it frees the lock.
+    let mut holder = Command::new("sh")
+        .args(["-c", r#"exec 9>>"$1" && flock 9 && exec sleep 60"#, "sh"])
+        .arg(&lock)
+        .spawn()
+        .unwrap();
+    let held = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        !Command::new("flock").arg("-n").arg(&lock).arg("true").status().unwrap().success()
+    });
+    assert!(held, "the test could not take the lock");
+    let before = std::fs::metadata(folder.join("totals.csv")).unwrap().modified().unwrap();
+    let started = std::time::Instant::now();
+    let out = weekly_export(&env, &root);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert_eq!(out.status.code(), Some(75));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "flock -n must not wait");
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("another export is still running") && stderr.contains("did nothing"), "{stderr}");
+    assert_eq!(std::fs::metadata(folder.join("totals.csv")).unwrap().modified().unwrap(), before);
+    // Once the lock is free, the next run works.
+    assert_eq!(weekly_export(&env, &root).status.code(), Some(0));
+
+    // Orphaned links: exit 3 and a line for the mail, the files still written.
+    let orphans_db = seeded_sqlite(tmp.path(), "orphans.db", "0.4");
+    let root3 = tmp.path().join("exports3");
+    let out = weekly_export(&env_file(tmp.path(), &orphans_db), &root3);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("faqlink: error: --fail-on-any: ") && stderr.lines().count() == 1, "{stderr}");
+    let orphans = std::fs::read_to_string(root3.join(&week).join("orphans.csv")).unwrap();
+    assert!(orphans.lines().count() > 1, "{orphans}");
+
+    // Another format: one file for the week.
+    let root_json = tmp.path().join("exports-json");
+    let out = Command::new(repo().join("contrib/faqlink-weekly-export"))
+        .arg(&root_json)
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("FAQLINK", faqlink_bin())
+        .env("FAQLINK_FORMAT", "json")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json = std::fs::read(root_json.join(&week).join(format!("faqlink-{week}.json"))).unwrap();
+    serde_json::from_slice::<serde_json::Value>(&json).expect("a JSON document");
+
+    // A runtime error: exit 1, one line, no week folder left behind.
+    let root1 = tmp.path().join("exports1");
+    let out = weekly_export(&env_file(tmp.path(), &tmp.path().join("missing.db")), &root1);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("faqlink: error: ") && stderr.contains("does not exist"), "{stderr}");
+    assert_eq!(names_in(&root1), BTreeSet::from([".faqlink-weekly.lock".to_owned()]));
+
+    // An unknown zone is refused before anything runs (date(1) would use UTC silently).
+    let root_tz = tmp.path().join("exports-tz");
+    let out = Command::new(repo().join("contrib/faqlink-weekly-export"))
+        .arg(&root_tz)
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("FAQLINK", faqlink_bin())
+        .env("FAQLINK_TZ", "Mars/Olympus")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown time zone Mars/Olympus"), "{out:?}");
+    assert!(!root_tz.exists());
+
+    // An env file others can read is refused before anything runs.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let root_open = tmp.path().join("exports-open");
+    let out = weekly_export(&env, &root_open);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is readable by others; run: chmod 600"), "{out:?}");
+    assert!(!root_open.exists());
+}
+
+#[test]
+fn the_crontab_line_runs_the_script_weekly_without_a_url() {
+    let cron = std::fs::read_to_string(repo().join("contrib/cron/faqlink")).unwrap();
+    let jobs: Vec<&str> =
+        cron.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#') && !l.contains('=')).collect();
+    assert_eq!(jobs, ["0 6 * * 1 root /usr/local/bin/faqlink-weekly-export /var/lib/faqlink/exports"]);
+    assert!(!cron.contains("DATABASE_URL=") && !cron.contains("postgres://"), "no URL in the crontab");
+}
+
+#[test]
+fn the_systemd_units_verify_and_are_hardened() {
+    let unit_dir = repo().join("contrib/systemd");
+    let service = std::fs::read_to_string(unit_dir.join("faqlink-weekly.service")).unwrap();
+    for directive in [
+        "User=faqlink",
+        "EnvironmentFile=/etc/faqlink/faqlink.env",
+        "UMask=0077",
+        "ProtectSystem=strict",
+        "ReadWritePaths=/var/lib/faqlink/exports",
+        "NoNewPrivileges=yes",
+        "ExecStart=/usr/local/bin/faqlink-weekly-export",
+    ] {
+        assert!(service.lines().any(|l| l == directive), "the service lacks {directive}");
+    }
+    let Ok(version) = Command::new("systemd-analyze").arg("--version").output() else {
+        eprintln!(
+            "SYSTEMD-ANALYZE IS MISSING: the systemd units were NOT verified on this machine \
+             (scripts/setup.sh installs the systemd package; docs/OPERATIONS.md says so)"
+        );
+        return;
+    };
+    assert!(version.status.success());
+
+    // The units as installed, except that ExecStart points at this checkout's script (verify
+    // checks the command exists) and Documentation= finds the pages `faqlink man` writes.
+    let tmp = tempfile::tempdir().unwrap();
+    let installed = service.replace(
+        "/usr/local/bin/faqlink-weekly-export",
+        &repo().join("contrib/faqlink-weekly-export").display().to_string(),
+    );
+    std::fs::write(tmp.path().join("faqlink-weekly.service"), installed).unwrap();
+    std::fs::copy(unit_dir.join("faqlink-weekly.timer"), tmp.path().join("faqlink-weekly.timer")).unwrap();
+    let man = tmp.path().join("man");
+    faqlink().args(["man", "--output-dir"]).arg(man.join("man1")).assert().success();
+    let out = Command::new("systemd-analyze")
+        .args(["verify", "faqlink-weekly.service", "faqlink-weekly.timer"])
+        .current_dir(tmp.path())
+        .env("MANPATH", &man)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "systemd-analyze verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // systemd's own exposure score (0 = locked down, 10 = unprotected) stays at 1.5 or below.
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--threshold=15", "faqlink-weekly.service"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "systemd-analyze security: {text}{}", String::from_utf8_lossy(&out.stderr));
+    // The timer fires on Mondays at 06:00 in Rome.
+    let timer = std::fs::read_to_string(unit_dir.join("faqlink-weekly.timer")).unwrap();
+    let spec = timer.lines().find_map(|l| l.strip_prefix("OnCalendar=")).unwrap();
+    let out = Command::new("systemd-analyze").args(["calendar", "--iterations=3", spec]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let elapses: Vec<&str> = text.lines().filter(|l| l.contains("Mon ")).collect();
+    assert!(elapses.len() >= 3, "{text}");
+}
+
+#[test]
+fn operations_doc_shows_the_shipped_files() {
+    let doc = std::fs::read_to_string(repo().join("docs/OPERATIONS.md")).unwrap();
+    for file in [
+        "contrib/readonly-role.sql",
+        "contrib/cron/faqlink",
+        "contrib/systemd/faqlink-weekly.service",
+        "contrib/systemd/faqlink-weekly.timer",
+    ] {
+        let text = std::fs::read_to_string(repo().join(file)).unwrap();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            assert!(doc.contains(line), "docs/OPERATIONS.md does not show {file}'s line {line:?}");
+        }
     }
 }
