@@ -269,8 +269,13 @@ fn version_names_backends_and_bundled_libraries() {
     // libpq: the release pq-src compiled, per Cargo's own resolution (`cargo metadata`), not
     // the build script's reading of Cargo.lock.
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // Only this platform's packages: the others (plotters' wasm dependencies) are never
+    // downloaded by a build here, and `--offline` would fail on them.
+    let host = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into())).arg("-vV").output().unwrap();
+    let host = String::from_utf8(host.stdout).unwrap();
+    let host = host.lines().find_map(|l| l.strip_prefix("host: ")).expect("rustc -vV names the host").to_string();
     let meta = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--offline", "--manifest-path"])
+        .args(["metadata", "--format-version", "1", "--offline", "--filter-platform", &host, "--manifest-path"])
         .arg(repo().join("Cargo.toml"))
         .output()
         .unwrap();
