@@ -1,30 +1,17 @@
 //! Turns raw command-line values into checked settings before any I/O: the report window,
 //! the time zone, the output format and target. Every failure here is a usage error (exit 2).
+//! The types it produces (the window, the report kinds) belong to the reports
+//! ([`crate::reports::period`], [`crate::reports::ReportKind`]); this module only parses.
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 
 use crate::cli::{FormatArg, ReportArgs, ReportKindArg};
 use crate::error::{Error, Result};
-
-/// Environment variable that fixes "now" (RFC 3339), for reproducible `--last-week` runs and tests.
-pub const NOW_ENV: &str = "FAQLINK_NOW";
-
-/// The earliest instant a window bound or a seeded timestamp may be: 0001-01-01T00:00:00Z.
-/// PostgreSQL has no year 0, and SQLite compares timestamps as RFC 3339 text, which orders
-/// correctly only with four-digit years.
-pub fn earliest_instant() -> DateTime<Utc> {
-    NaiveDate::from_ymd_opt(1, 1, 1).expect("a valid date").and_time(NaiveTime::MIN).and_utc()
-}
-
-/// The latest instant a window bound or a seeded timestamp may be: 9999-12-31T23:59:59.999999Z
-/// (see [`earliest_instant`]).
-pub fn latest_instant() -> DateTime<Utc> {
-    NaiveDate::from_ymd_opt(10_000, 1, 1).expect("a valid date").and_time(NaiveTime::MIN).and_utc()
-        - Duration::microseconds(1)
-}
+use crate::reports::period::{earliest_instant, latest_instant, local_midnight, now, week_start, Window};
+use crate::reports::ReportKind;
 
 /// Checks that `t`, the value of `flag`, lies in the range both backends represent
 /// ([`earliest_instant`] to [`latest_instant`], in UTC): a usage error otherwise.
@@ -37,74 +24,6 @@ pub fn in_range(flag: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>> {
         )));
     }
     Ok(t)
-}
-
-/// The time window of a report on `expert_feedback.feedback_timestamp`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Window {
-    /// Inclusive lower bound.
-    pub since: Option<DateTime<Utc>>,
-    /// Exclusive upper bound.
-    pub until: Option<DateTime<Utc>>,
-    /// Zone for dates and week boundaries.
-    pub tz: Tz,
-}
-
-impl Window {
-    /// No bounds: every row counts, including rows with a NULL timestamp.
-    pub fn all(tz: Tz) -> Self {
-        Window { since: None, until: None, tz }
-    }
-
-    /// True when a bound is set (rows with a NULL timestamp are then out).
-    pub fn is_bounded(&self) -> bool {
-        self.since.is_some() || self.until.is_some()
-    }
-
-    /// The Monday of the ISO week this window is exactly (Monday 00:00 to the next Monday
-    /// 00:00 in its zone), if it is one.
-    pub fn iso_week(&self) -> Option<NaiveDate> {
-        let (since, until) = (self.since?, self.until?);
-        let monday = since.with_timezone(&self.tz).date_naive();
-        let is_week = monday.weekday() == Weekday::Mon
-            && local_midnight(monday, self.tz) == since
-            && local_midnight(monday + Duration::days(7), self.tz) == until;
-        is_week.then_some(monday)
-    }
-
-    /// The previous period of the same length, for a window bounded on both sides: the
-    /// previous ISO week (local midnights) for a one-week window, else `since - (until -
-    /// since)` to `since`.
-    pub fn previous(&self) -> Option<Window> {
-        let (since, until) = (self.since?, self.until?);
-        let (since, until) = match self.iso_week() {
-            Some(monday) => (local_midnight(monday - Duration::days(7), self.tz), since),
-            None => (since - (until - since), since),
-        };
-        Some(Window { since: Some(since), until: Some(until), tz: self.tz })
-    }
-}
-
-/// The start (Monday 00:00 local, as a UTC instant) of the ISO week containing `t` in `tz`.
-pub fn week_start(t: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
-    let local = t.with_timezone(&tz).date_naive();
-    let monday = local - Duration::days(local.weekday().num_days_from_monday() as i64);
-    local_midnight(monday, tz)
-}
-
-/// Midnight of `date` in `tz` as a UTC instant. Where midnight does not exist (a DST gap at
-/// 00:00), the first existing instant of that day; where it is ambiguous, the earlier one.
-pub fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    let mut t = date.and_time(NaiveTime::MIN);
-    for _ in 0..=96 {
-        match tz.from_local_datetime(&t) {
-            LocalResult::Single(x) => return x.with_timezone(&Utc),
-            LocalResult::Ambiguous(a, _) => return a.with_timezone(&Utc),
-            LocalResult::None => t += Duration::minutes(15),
-        }
-    }
-    // No zone has a gap of a whole day; fall back to reading the date as UTC.
-    date.and_time(NaiveTime::MIN).and_utc()
 }
 
 /// Parses an IANA zone name.
@@ -139,22 +58,6 @@ pub fn parse_iso_week(s: &str) -> Result<NaiveDate> {
     let week: u32 = week.parse().map_err(|_| bad())?;
     NaiveDate::from_isoywd_opt(year, week, Weekday::Mon)
         .ok_or_else(|| Error::Usage(format!("--week: {year} has no ISO week {week:02}")))
-}
-
-/// The `YYYY-Www` label of the ISO week containing `date`.
-pub fn iso_week_label(date: NaiveDate) -> String {
-    let w = date.iso_week();
-    format!("{}-W{:02}", w.year(), w.week())
-}
-
-/// "Now": `$FAQLINK_NOW` when set (RFC 3339), else the clock.
-pub fn now() -> Result<DateTime<Utc>> {
-    match std::env::var(NOW_ENV) {
-        Ok(v) => DateTime::parse_from_rfc3339(&v)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| Error::Usage(format!("${NOW_ENV}: {v:?} is not an RFC 3339 time"))),
-        Err(_) => Ok(Utc::now()),
-    }
 }
 
 /// Builds the window from `--since/--until/--week/--last-week/--tz`.
@@ -265,38 +168,6 @@ pub enum Target {
     /// A directory: one CSV file per report (`--format csv`), or the one file of a
     /// whole-document format ([`Format::document_file_name`]).
     Dir(PathBuf),
-}
-
-/// The report kinds (`all` expands to every one, in order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReportKind {
-    /// Per-expert rates.
-    Experts,
-    /// Totals.
-    Totals,
-    /// Orphaned and dangling links.
-    Orphans,
-    /// Duplicate FAQs per query.
-    Duplicates,
-    /// Weekly trend.
-    Weekly,
-}
-
-impl ReportKind {
-    /// Every report, in the order `report all` prints them.
-    pub const ALL: [ReportKind; 5] =
-        [ReportKind::Experts, ReportKind::Totals, ReportKind::Orphans, ReportKind::Duplicates, ReportKind::Weekly];
-
-    /// The report's name (also its file name stem and JSON key).
-    pub fn name(self) -> &'static str {
-        match self {
-            ReportKind::Experts => "experts",
-            ReportKind::Totals => "totals",
-            ReportKind::Orphans => "orphans",
-            ReportKind::Duplicates => "duplicates",
-            ReportKind::Weekly => "weekly",
-        }
-    }
 }
 
 /// A checked `faqlink report` invocation.
@@ -428,6 +299,8 @@ fn parse_delimiter(s: &str) -> Result<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reports::period::iso_week_label;
+    use chrono_tz::Tz;
 
     #[test]
     fn weeks_start_on_local_monday() {
@@ -439,30 +312,6 @@ mod tests {
         // The week before began under summer time (UTC+2).
         let prev = week_start(start - Duration::seconds(1), rome);
         assert_eq!(prev.to_rfc3339(), "2026-10-18T22:00:00+00:00");
-    }
-
-    #[test]
-    fn previous_period_of_the_same_length() {
-        let rome: Tz = "Europe/Rome".parse().unwrap();
-        let monday = NaiveDate::from_ymd_opt(2026, 10, 26).unwrap();
-        // The week after the DST change: the week before it lasts 169 hours, not 168.
-        let week = Window {
-            since: Some(local_midnight(monday, rome)),
-            until: Some(local_midnight(monday + Duration::days(7), rome)),
-            tz: rome,
-        };
-        assert_eq!(week.iso_week(), Some(monday));
-        let prev = week.previous().unwrap();
-        assert_eq!(week.since.unwrap().to_rfc3339(), "2026-10-25T23:00:00+00:00");
-        assert_eq!(prev.since.unwrap().to_rfc3339(), "2026-10-18T22:00:00+00:00");
-        assert_eq!(prev.until, week.since);
-        assert_eq!(prev.iso_week(), NaiveDate::from_ymd_opt(2026, 10, 19));
-        let days = Window { since: week.since, until: Some(week.since.unwrap() + Duration::days(3)), tz: rome };
-        assert_eq!(days.iso_week(), None);
-        let prev = days.previous().unwrap();
-        assert_eq!(prev.until, days.since);
-        assert_eq!(prev.since.unwrap(), days.since.unwrap() - Duration::days(3));
-        assert_eq!(Window { until: None, ..week }.previous(), None);
     }
 
     #[test]

@@ -9,16 +9,16 @@ use chrono::Duration;
 
 use crate::cli::DemoArgs;
 use crate::commands::{report, seed, Global};
-use crate::config::{self, ReportKind, Window};
 use crate::db::{Access, Database};
 use crate::error::Result;
 use crate::output::document::{DocumentSink, RunInfo};
 use crate::output::{html, table::TableSink, xlsx, Output};
 use crate::reports::{self, Cell, Section, Sink};
+use crate::reports::{ReportKind, Window};
 
 /// The demo data set: small enough to seed in a blink, large enough to show every report.
 pub fn demo_plan() -> Result<seed::Plan> {
-    let today = config::now()?.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    let today = crate::reports::period::now()?.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
     Ok(seed::Plan {
         experts: 12,
         feedback: 3_000,
@@ -60,7 +60,7 @@ pub fn run(_args: &DemoArgs, global: &Global) -> Result<()> {
     })?;
     db.report_session(None)?;
     let folder = global.url.sqlite_path().and_then(Path::parent).map_or_else(PathBuf::new, Path::to_path_buf);
-    let now = config::now()?;
+    let now = crate::reports::period::now()?;
     let window = Window::all(chrono_tz::UTC);
     let info = RunInfo::new(window.clone(), now, db.backend());
     let [html_path, xlsx_path] = FILES.map(|f| folder.join(f));

@@ -127,7 +127,7 @@ impl Sink for KeepBrokenPipe {
     fn wants_previous_totals(&self) -> bool {
         self.inner.wants_previous_totals()
     }
-    fn previous_totals(&mut self, window: &config::Window, cells: &[Cell]) -> Result<()> {
+    fn previous_totals(&mut self, window: &reports::Window, cells: &[Cell]) -> Result<()> {
         self.inner.previous_totals(window, cells)
     }
 }

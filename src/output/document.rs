@@ -5,10 +5,11 @@
 use chrono::{DateTime, Duration, NaiveTime, SecondsFormat, Utc};
 
 use super::Output;
-use crate::config::{iso_week_label, ReportKind, Window};
 use crate::db::Backend;
 use crate::error::Result;
+use crate::reports::period::iso_week_label;
 use crate::reports::{Cell, Section, Sink};
+use crate::reports::{ReportKind, Window};
 
 /// What a run covers and where its data came from: the period line of every output.
 #[derive(Debug, Clone)]
@@ -198,7 +199,7 @@ impl<F: DocumentFormat> Sink for DocumentSink<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::local_midnight;
+    use crate::reports::period::local_midnight;
     use chrono::NaiveDate;
 
     fn window(since: Option<&str>, until: Option<&str>, tz: &str) -> Window {

@@ -15,10 +15,11 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::document::{Collected, Document, DocumentFormat};
 use super::{plain, Output};
-use crate::config::{local_midnight, ReportKind, Window};
 use crate::db::Backend;
 use crate::error::Result;
+use crate::reports::period::local_midnight;
 use crate::reports::{totals, Cell, Pct, Section};
+use crate::reports::{ReportKind, Window};
 
 /// Rows of the orphans and duplicates listings shown on the page (the rest are counted).
 pub const LISTING_ROWS: usize = 100;

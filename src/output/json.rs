@@ -9,8 +9,8 @@ use serde_json::{json, Map, Value};
 
 use super::document::RunInfo;
 use super::{plain, Output};
-use crate::config::Window;
 use crate::error::Result;
+use crate::reports::Window;
 use crate::reports::{totals, Cell, Section, Sink};
 
 /// The JSON value of a cell.
@@ -39,7 +39,7 @@ pub fn window_value(window: &Window) -> Value {
         "since": ts(window.since),
         "until": ts(window.until),
         "tz": window.tz.name(),
-        "iso_week": window.iso_week().map(crate::config::iso_week_label),
+        "iso_week": window.iso_week().map(crate::reports::period::iso_week_label),
     })
 }
 

@@ -21,8 +21,9 @@ use chrono::SecondsFormat;
 pub use atomic::Output;
 pub use dir::OutputDir;
 
-use crate::config::{Format, ReportConfig, ReportKind, Target};
+use crate::config::{Format, ReportConfig, Target};
 use crate::error::{Error, Result};
+use crate::reports::ReportKind;
 use crate::reports::{Cell, Sink};
 use document::{DocumentSink, RunInfo};
 

@@ -16,9 +16,9 @@ use std::io::Write;
 use super::document::{Document, DocumentFormat};
 use super::html::{cell, int, iso_week, pct};
 use super::Output;
-use crate::config::ReportKind;
 use crate::db::Backend;
 use crate::error::Result;
+use crate::reports::ReportKind;
 use crate::reports::{Cell, Pct};
 
 /// Experts with series of their own; the rest are summed under `expert="other"`.

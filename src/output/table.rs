@@ -23,8 +23,8 @@ use comfy_table::{presets, Attribute, CellAlignment, ColumnConstraint, ContentAr
 
 use super::document::RunInfo;
 use super::{colour_allowed, plain, Output};
-use crate::config::ReportKind;
 use crate::error::Result;
+use crate::reports::ReportKind;
 use crate::reports::{Cell, Section, Sink};
 
 /// Fewest characters of a shortened id.

@@ -16,8 +16,8 @@ use rust_xlsxwriter::{
 use super::document::{Collected, Document, DocumentFormat};
 use super::html::{backend_name, cell, iso_week, period_words};
 use super::{plain, Output};
-use crate::config::ReportKind;
 use crate::error::{Error, Result};
+use crate::reports::ReportKind;
 use crate::reports::{totals, Cell};
 
 /// Excel's rows per sheet.

@@ -6,7 +6,7 @@ use diesel::sql_types::Text;
 use diesel::QueryableByName;
 
 use super::{col, Cell, Section};
-use crate::config::{ReportKind, Window};
+use super::{ReportKind, Window};
 use crate::db::{Backend, Database};
 use crate::error::Result;
 

@@ -6,6 +6,7 @@ pub mod counters;
 pub mod duplicates;
 pub mod experts;
 pub mod orphans;
+pub mod period;
 pub mod shared;
 pub mod split;
 pub mod totals;
@@ -13,9 +14,41 @@ pub mod weekly;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::config::{ReportKind, Window};
 use crate::db::{Database, Sql, Timestamp, Value};
 use crate::error::Result;
+pub use period::Window;
+
+/// The report kinds (`all` expands to every one, in order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    /// Per-expert rates.
+    Experts,
+    /// Totals.
+    Totals,
+    /// Orphaned and dangling links.
+    Orphans,
+    /// Duplicate FAQs per query.
+    Duplicates,
+    /// Weekly trend.
+    Weekly,
+}
+
+impl ReportKind {
+    /// Every report, in the order `report all` prints them.
+    pub const ALL: [ReportKind; 5] =
+        [ReportKind::Experts, ReportKind::Totals, ReportKind::Orphans, ReportKind::Duplicates, ReportKind::Weekly];
+
+    /// The report's name (also its file name stem and JSON key).
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportKind::Experts => "experts",
+            ReportKind::Totals => "totals",
+            ReportKind::Orphans => "orphans",
+            ReportKind::Duplicates => "duplicates",
+            ReportKind::Weekly => "weekly",
+        }
+    }
+}
 
 /// A percentage with exactly two decimals, stored as hundredths of a percent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -123,9 +156,9 @@ pub struct Outcome {
 }
 
 /// Produces `kinds` into `sink`, all from one read-only snapshot, with "now" from
-/// [`crate::config::now`] (which honours `$FAQLINK_NOW`).
+/// [`period::now`] (which honours `$FAQLINK_NOW`).
 pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut dyn Sink) -> Result<Outcome> {
-    run_at(db, kinds, window, crate::config::now()?, sink)
+    run_at(db, kinds, window, period::now()?, sink)
 }
 
 /// [`run`] with "now" given: a week that has not ended by `now` is not complete. When the

@@ -5,7 +5,7 @@ use diesel::sql_types::{Nullable, Text};
 use diesel::QueryableByName;
 
 use super::{col, Cell, Section};
-use crate::config::{ReportKind, Window};
+use super::{ReportKind, Window};
 use crate::db::types::PortableTimestamptz;
 use crate::db::{Backend, Database, Timestamp};
 use crate::error::Result;

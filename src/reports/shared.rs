@@ -14,7 +14,7 @@ use super::counters::{self, Counters};
 use super::experts::ExpertRow;
 use super::totals::{self, TotalsRow};
 use super::weekly::{self, WeekRow};
-use crate::config::{ReportKind, Window};
+use super::{ReportKind, Window};
 use crate::db::{Backend, Database, Sql, Timestamp, Value};
 use crate::error::Result;
 

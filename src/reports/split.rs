@@ -4,7 +4,7 @@
 use diesel::sql_types::Text;
 use diesel::QueryableByName;
 
-use crate::config::Window;
+use super::Window;
 use crate::db::types::PortableUuid;
 use crate::db::{Count, Database, Sql, Uuid, Value};
 use crate::error::Result;

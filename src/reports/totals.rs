@@ -6,7 +6,7 @@ use diesel::QueryableByName;
 use super::counters::{self, Counters};
 use super::split::{self, Part, Sample};
 use super::{col, Cell, Pct, Section};
-use crate::config::{ReportKind, Window};
+use super::{ReportKind, Window};
 use crate::db::{Backend, Database, Sql};
 use crate::error::Result;
 

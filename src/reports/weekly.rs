@@ -16,9 +16,10 @@ use diesel::sql_types::{BigInt, Nullable};
 use diesel::QueryableByName;
 
 use super::counters::{self, Counters};
+use super::period::{iso_week_label, local_midnight, week_start};
 use super::split::{self, Part, Sample};
 use super::{col, Cell, Pct, Section};
-use crate::config::{iso_week_label, local_midnight, week_start, ReportKind, Window};
+use super::{ReportKind, Window};
 use crate::db::types::PortableTimestamptz;
 use crate::db::{Backend, Database, Timestamp};
 use crate::error::Result;

@@ -2,8 +2,8 @@
 //! tests keep each copy's statement equal to the text faqlink builds (whole history, one
 //! connection), so a change to a report's SQL cannot leave the benchmark measuring the old one.
 
-use faqlink::config::Window;
 use faqlink::db::Backend;
+use faqlink::reports::Window;
 use faqlink::reports::{experts, totals};
 
 /// Whitespace-insensitive form of a statement: runs of blanks become one space, none after

@@ -6,9 +6,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use faqlink::config::{local_midnight, ReportKind, Window};
 use faqlink::db::{Backend, Database};
+use faqlink::reports::period::local_midnight;
 use faqlink::reports::{self, Cell, Section, Sink};
+use faqlink::reports::{ReportKind, Window};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

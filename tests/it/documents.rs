@@ -13,14 +13,15 @@ use std::rc::Rc;
 use calamine::{open_workbook, Data, DataType, Reader};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use faqlink::commands::seed;
-use faqlink::config::{local_midnight, ReportKind, Window};
 use faqlink::db::Backend;
 use faqlink::output::document::{Document, DocumentFormat, DocumentSink, RunInfo};
 use faqlink::output::html::Html;
 use faqlink::output::openmetrics::{OpenMetrics, MAX_EXPERTS};
 use faqlink::output::xlsx::{sheet_name, Xlsx};
 use faqlink::output::{plain, Output};
+use faqlink::reports::period::local_midnight;
 use faqlink::reports::{self, Cell};
+use faqlink::reports::{ReportKind, Window};
 
 use crate::harness::{on_both, TestDb};
 

@@ -1,8 +1,8 @@
 //! Edge cases pinned by name, and the one-snapshot guarantee of `report all`.
 
-use faqlink::config::{ReportKind, Window};
 use faqlink::db::Backend;
 use faqlink::reports::{self, Cell, Section, Sink};
+use faqlink::reports::{ReportKind, Window};
 
 use crate::harness::{backends, faqlink, on_both, TestDb};
 

@@ -656,13 +656,13 @@ impl faqlink::reports::Sink for Sections {
 
 /// `report all` of the fixture at [`NOW`], as the table renders it at `width`.
 fn table_at(db: &TestDb, width: Option<u16>) -> String {
-    use faqlink::config::Window;
     use faqlink::output::{document::RunInfo, table};
+    use faqlink::reports::Window;
     let window = Window::all(chrono_tz::UTC);
     let now = NOW.parse().unwrap();
     let mut sections = Sections::default();
     let mut conn = db.open_read_only();
-    faqlink::reports::run_at(&mut conn, &faqlink::config::ReportKind::ALL, &window, now, &mut sections).unwrap();
+    faqlink::reports::run_at(&mut conn, &faqlink::reports::ReportKind::ALL, &window, now, &mut sections).unwrap();
     table::render(&RunInfo::new(window, now, Backend::Sqlite), &sections.0, width, false)
 }
 

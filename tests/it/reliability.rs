@@ -466,7 +466,7 @@ proptest! {
             let _ = DatabaseUrl::parse(Some(&format!("postgres://u:pw@{v}")));
         }
         if let Ok(w) = faqlink::config::parse_iso_week(&d) {
-            prop_assert_eq!(faqlink::config::iso_week_label(w), d.trim().to_string());
+            prop_assert_eq!(faqlink::reports::period::iso_week_label(w), d.trim().to_string());
         }
     }
 }

@@ -2,10 +2,10 @@
 //! snapshot (or is not used), and the split reports equal the serial ones and the reference
 //! SQL.
 
-use faqlink::config::{ReportKind, Window};
 use faqlink::db::{Backend, Database, Uuid, SPLIT_MIN_ROWS};
 use faqlink::reports::split::{self, Pivot, Sample};
 use faqlink::reports::{self, experts};
+use faqlink::reports::{ReportKind, Window};
 
 use crate::data;
 use crate::differential::{faqlink_rows, reference_rows, Collect, REPORTS};

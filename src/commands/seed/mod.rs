@@ -69,13 +69,15 @@ pub fn plan(args: &SeedArgs) -> Result<Plan> {
     };
     let end = match &args.end {
         Some(s) => crate::config::parse_when("--end", s, chrono_tz::UTC)?,
-        None => crate::config::now()?.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc(),
+        None => crate::reports::period::now()?.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc(),
     };
     let weeks = count("--weeks", args.weeks, 1, 1040)? as u32;
     // Every stored timestamp (end excluded, the history before it included) must be one that
     // faqlink's reports read back on both backends.
     let start = end - Duration::weeks(i64::from(weeks));
-    if end > crate::config::latest_instant() + Duration::microseconds(1) || start < crate::config::earliest_instant() {
+    if end > crate::reports::period::latest_instant() + Duration::microseconds(1)
+        || start < crate::reports::period::earliest_instant()
+    {
         return Err(Error::Usage(format!(
             "--end {}: with --weeks {weeks} the history ({} to {}) leaves the range faqlink handles on both \
              backends (0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z, in UTC)",
