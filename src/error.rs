@@ -30,16 +30,16 @@ pub enum Error {
     #[error("{what} failed on {url}: {reason}{}", .class.sqlstate().map(|s| format!(" (SQLSTATE {s})")).unwrap_or_default())]
     Query { what: String, url: String, reason: String, class: QueryClass },
 
-    /// The database lacks something a command needs.
-    #[error("{0}")]
-    Schema(String),
+    /// A write would leave rows that break a foreign key; it was rolled back. `what` names
+    /// the work (a migration, the seed), `url` the database (redacted).
+    #[error("{what} would leave {count} foreign-key violation(s) in {url} (`PRAGMA foreign_key_check` lists them); rolled back")]
+    ForeignKeyViolations { what: String, url: String, count: i64 },
 
-    /// Reading or writing a file or stream failed. The path is quoted when it holds a
-    /// control character (a newline, an escape), so the message stays one line.
-    #[error("{what} {}: {source}", quoted(.path))]
+    /// Reading or writing a file or standard output failed.
+    #[error("{what} {target}: {source}")]
     Io {
         what: &'static str,
-        path: String,
+        target: IoTarget,
         #[source]
         source: std::io::Error,
     },
@@ -48,13 +48,33 @@ pub enum Error {
     #[error("{0}")]
     Refused(String),
 
-    /// `check` found a required piece missing (the table was already printed).
-    #[error("check failed: {0}")]
-    CheckFailed(String),
+    /// `check` found required pieces missing (the table was already printed); `failed`
+    /// names each failed check.
+    #[error("check failed: {} required check(s) failed: {}", .failed.len(), .failed.join(", "))]
+    CheckFailed { failed: Vec<String> },
 
-    /// `--fail-on-any` found rows (the report was still written).
-    #[error("{0}")]
-    FoundRows(String),
+    /// `--fail-on-any` found `rows` orphaned or dangling links (the report was still written).
+    #[error("--fail-on-any: {rows} orphaned or dangling link(s) found")]
+    FoundRows { rows: u64 },
+}
+
+/// Where an I/O error happened.
+#[derive(Debug)]
+pub enum IoTarget {
+    /// A file or folder. Shown quoted when it holds a control character (a newline, an
+    /// escape), so the message stays one line.
+    Path(PathBuf),
+    /// Standard output.
+    StandardOutput,
+}
+
+impl std::fmt::Display for IoTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IoTarget::Path(p) => f.write_str(&quoted(&p.display().to_string())),
+            IoTarget::StandardOutput => f.write_str("standard output"),
+        }
+    }
 }
 
 impl Error {
@@ -62,7 +82,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::BadUrl { .. } => 2,
-            Error::FoundRows(_) => 3,
+            Error::FoundRows { .. } => 3,
             _ => 1,
         }
     }
@@ -77,9 +97,14 @@ impl Error {
         matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
     }
 
+    /// An I/O error on the file or folder `path`.
+    pub fn io(what: &'static str, path: &std::path::Path, source: std::io::Error) -> Self {
+        Error::Io { what, target: IoTarget::Path(path.to_path_buf()), source }
+    }
+
     /// Shorthand for an I/O error on standard output.
     pub fn stdout(source: std::io::Error) -> Self {
-        Error::Io { what: "cannot write to", path: "standard output".into(), source }
+        Error::Io { what: "cannot write to", target: IoTarget::StandardOutput, source }
     }
 }
 

@@ -440,11 +440,11 @@ pub fn run(_args: &CheckArgs, global: &Global) -> Result<()> {
     let mut db = Database::open(&global.url, Access::ReadOnly)?;
     let found = findings(&mut db)?;
     println!("{}\n{}", db.url, render(&found));
-    let failed: Vec<&str> = found.iter().filter(|f| f.status == Status::Fail).map(|f| f.what.as_str()).collect();
+    let failed: Vec<String> = found.iter().filter(|f| f.status == Status::Fail).map(|f| f.what.clone()).collect();
     if failed.is_empty() {
         println!("all required checks passed");
         Ok(())
     } else {
-        Err(Error::CheckFailed(format!("{} required check(s) failed: {}", failed.len(), failed.join(", "))))
+        Err(Error::CheckFailed { failed })
     }
 }

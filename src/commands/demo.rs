@@ -44,7 +44,7 @@ pub const FILES: [&str; 2] = ["faqlink-report.html", "faqlink-report.xlsx"];
     reason = "the document renderers may carry settings; `default()` builds either shape"
 )]
 pub fn run(_args: &DemoArgs, global: &Global) -> Result<()> {
-    let mut db = Database::open(&global.url, Access::Create)?;
+    let mut db = Database::open(&global.url, Access::Write)?;
     db.writing(|db| {
         seed::prepare(db, false)?;
         if seed::feedback_count(db)? == 0 {

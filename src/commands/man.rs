@@ -10,6 +10,7 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, ManArgs};
 use crate::error::{Error, Result};
+use crate::output::Output;
 
 /// One rendered manual page.
 #[derive(Debug, Clone)]
@@ -53,11 +54,8 @@ fn collect(cmd: &clap::Command, path: Vec<String>, pages: &mut Vec<Page>) -> Res
     // Every page names faqlink's version (a subcommand has none of its own).
     let man = clap_mangen::Man::new(cmd.clone()).source(format!("faqlink {}", env!("CARGO_PKG_VERSION")));
     let mut roff = Vec::new();
-    man.render(&mut roff).map_err(|source| Error::Io {
-        what: "cannot render the manual page of",
-        path: man.get_filename(),
-        source,
-    })?;
+    man.render(&mut roff)
+        .map_err(|source| Error::io("cannot render the manual page", Path::new(&man.get_filename()), source))?;
     pages.push(Page { path: path.clone(), file_name: man.get_filename(), roff });
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let mut sub_path = path.clone();
@@ -67,33 +65,14 @@ fn collect(cmd: &clap::Command, path: Vec<String>, pages: &mut Vec<Page>) -> Res
     Ok(())
 }
 
-/// Writes each page into `dir` (created when missing), each file complete or not at all.
+/// Writes each page into `dir` (created when missing), each file complete or not at all
+/// (the same atomic files as the reports: [`Output::file`]).
 fn write_pages(pages: &[Page], dir: &Path) -> Result<()> {
-    let io = |what: &'static str, path: &Path| {
-        let path = path.display().to_string();
-        move |source| Error::Io { what, path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io("cannot create the folder", dir))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create the folder", dir, e))?;
     for page in pages {
-        let target = dir.join(&page.file_name);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".faqlink-man-")
-            .tempfile_in(dir)
-            .map_err(io("cannot create a temporary file in", dir))?;
-        tmp.write_all(&page.roff).map_err(io("cannot write", tmp.path()))?;
-        // A temporary file is private (0600); a manual page is for everyone to read.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644))
-                .map_err(io("cannot set the mode of", tmp.path()))?;
-        }
-        tmp.persist(&target).map_err(|e| Error::Io {
-            what: "cannot write",
-            path: target.display().to_string(),
-            source: e.error,
-        })?;
+        let mut out = Output::file(&dir.join(&page.file_name))?;
+        out.write_all(&page.roff).map_err(|e| out.error(e))?;
+        out.commit()?;
     }
     eprintln!("faqlink: wrote {} manual pages into {}", pages.len(), dir.display());
     Ok(())

@@ -10,7 +10,7 @@ use crate::error::Result;
 pub fn run(args: &MigrateArgs, global: &Global) -> Result<()> {
     match &args.action {
         None => {
-            let mut db = Database::open(&global.url, Access::Create)?;
+            let mut db = Database::open(&global.url, Access::Write)?;
             let done = db.writing(migrations::run_pending)?;
             if done.is_empty() {
                 println!("{}: up to date, no pending migrations", db.url);
@@ -24,7 +24,7 @@ pub fn run(args: &MigrateArgs, global: &Global) -> Result<()> {
         }
         Some(MigrateAction::Status) => status(global),
         Some(MigrateAction::Revert(r)) => {
-            let mut db = Database::open(&global.url, Access::Create)?;
+            let mut db = Database::open(&global.url, Access::Write)?;
             let steps = if r.all { u32::MAX } else { r.steps };
             let reverted = db.writing(|db| {
                 let mut reverted = 0;
@@ -45,7 +45,7 @@ pub fn run(args: &MigrateArgs, global: &Global) -> Result<()> {
             Ok(())
         }
         Some(MigrateAction::Redo) => {
-            let mut db = Database::open(&global.url, Access::Create)?;
+            let mut db = Database::open(&global.url, Access::Write)?;
             db.writing(|db| {
                 match migrations::revert_last(db)? {
                     Some(v) => {

@@ -26,10 +26,7 @@ pub fn run(args: &ReportArgs, global: &Global) -> Result<()> {
     refuse_database_as_output(&global.url, &config.target)?;
     let outcome = with_retries(|| attempt(&config, global))?;
     if config.fail_on_any && outcome.orphan_rows > 0 {
-        return Err(Error::FoundRows(format!(
-            "--fail-on-any: {} orphaned or dangling link(s) found",
-            outcome.orphan_rows
-        )));
+        return Err(Error::FoundRows { rows: outcome.orphan_rows });
     }
     outcome.stdout_error.map_or(Ok(()), Err)
 }

@@ -6,7 +6,7 @@
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
 
-use super::{Backend, Count, Database, Value};
+use super::{Backend, Count, Database, Param};
 use crate::error::Result;
 
 /// One column of the tables faqlink reads.
@@ -158,7 +158,7 @@ pub fn index_usage(db: &mut Database, name: &str) -> Result<Option<IndexUsage>> 
                 pg_relation_size(s.indexrelid) AS size_bytes \
          FROM pg_stat_user_indexes s WHERE s.schemaname = current_schema() AND s.indexrelname = ",
     )
-    .bind(Value::Text(name.to_string()));
+    .bind(Param::Text(name.to_string()));
     let usage: Vec<IndexUsage> = db.load("reading pg_stat_user_indexes", &sql)?;
     Ok(usage.into_iter().next())
 }
@@ -208,7 +208,7 @@ pub fn table_exists(db: &mut Database, table: &str) -> Result<bool> {
         ),
         Backend::Sqlite => sql.push("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = "),
     };
-    sql.bind(Value::Text(table.to_string()));
+    sql.bind(Param::Text(table.to_string()));
     let rows: Vec<Count> = db.load("looking up a table", &sql)?;
     Ok(rows.first().is_some_and(|r| r.n > 0))
 }

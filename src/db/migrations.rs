@@ -157,11 +157,11 @@ fn with_harness<R>(
         let value = result?;
         let after = after?;
         if after > before {
-            return Err(Error::Schema(format!(
-                "{what} left {} foreign-key violation(s) in {} (`PRAGMA foreign_key_check` lists them)",
-                after - before,
-                db.url.redacted()
-            )));
+            return Err(Error::ForeignKeyViolations {
+                what: what.to_string(),
+                url: db.url.redacted(),
+                count: after - before,
+            });
         }
         Ok(value)
     } else {

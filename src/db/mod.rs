@@ -36,9 +36,10 @@ pub enum Backend {
 pub enum Access {
     /// Read commands: never create, never write (SQLite opened `mode=ro`, `query_only`).
     ReadOnly,
-    /// Write commands on an existing or new database (SQLite files are created and set to WAL
-    /// while the command runs; [`Database::finish_writes`] sets them back).
-    Create,
+    /// Write commands (migrate, revert, redo, seed, demo) on an existing or new database
+    /// (a missing SQLite file is created; files are set to WAL while the command runs and
+    /// [`Database::finish_writes`] sets them back).
+    Write,
 }
 
 /// A live connection to one of the two backends (private to the database layer).
@@ -382,7 +383,7 @@ fn open_sqlite(url: &DatabaseUrl, path: &Path, access: Access) -> Result<SqliteC
     let target = match access {
         // SQLite URI: mode=ro makes a missing file an error and any write fail.
         Access::ReadOnly => format!("file:{}?mode=ro", uri_escape(&path.to_string_lossy())),
-        Access::Create => path.to_string_lossy().into_owned(),
+        Access::Write => path.to_string_lossy().into_owned(),
     };
     // A read failing on a file in WAL mode is almost always the -shm file SQLite must create
     // beside it even to read: say so, and how to fix it, instead of "readonly database".
@@ -410,7 +411,7 @@ fn open_sqlite(url: &DatabaseUrl, path: &Path, access: Access) -> Result<SqliteC
         // While a write command runs, WAL lets readers go on; WAL changes the file, so only
         // commands that may write switch it on, and they switch it back when they finish
         // (Database::finish_writes).
-        Access::Create => setup.push_str("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"),
+        Access::Write => setup.push_str("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"),
     }
     c.batch_execute(&setup).map_err(|e| failed(&e))?;
     // Reading the schema proves this is a SQLite file at all (a text file fails here).
@@ -456,7 +457,7 @@ fn uri_escape(path: &str) -> String {
 
 /// A value bound to a placeholder of a [`Sql`] statement.
 #[derive(Debug, Clone)]
-pub enum Value {
+pub enum Param {
     /// TEXT / VARCHAR.
     Text(String),
     /// Nullable TEXT.
@@ -478,7 +479,7 @@ pub enum Value {
 pub struct Sql {
     backend: Backend,
     text: String,
-    binds: Vec<Value>,
+    binds: Vec<Param>,
 }
 
 macro_rules! bind_all {
@@ -486,12 +487,12 @@ macro_rules! bind_all {
         let mut q = $query;
         for b in $binds {
             q = match b.clone() {
-                Value::Text(v) => q.bind::<Text, _>(v),
-                Value::OptText(v) => q.bind::<Nullable<Text>, _>(v),
-                Value::Bool(v) => q.bind::<Bool, _>(v),
-                Value::Double(v) => q.bind::<Double, _>(v),
-                Value::Uuid(v) => q.bind::<PortableUuid, _>(v),
-                Value::Ts(v) => q.bind::<PortableTimestamptz, _>(v),
+                Param::Text(v) => q.bind::<Text, _>(v),
+                Param::OptText(v) => q.bind::<Nullable<Text>, _>(v),
+                Param::Bool(v) => q.bind::<Bool, _>(v),
+                Param::Double(v) => q.bind::<Double, _>(v),
+                Param::Uuid(v) => q.bind::<PortableUuid, _>(v),
+                Param::Ts(v) => q.bind::<PortableTimestamptz, _>(v),
             };
         }
         q
@@ -511,7 +512,7 @@ impl Sql {
     }
 
     /// Appends a placeholder bound to `value`.
-    pub fn bind(&mut self, value: Value) -> &mut Self {
+    pub fn bind(&mut self, value: Param) -> &mut Self {
         self.binds.push(value);
         match self.backend {
             Backend::Postgres => {

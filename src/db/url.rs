@@ -452,7 +452,7 @@ pub const DOTENV_FILE: &str = ".env";
 /// is put into the environment. A line that does not parse is a usage error (exit 2) naming
 /// its line number only: the line may hold a secret, so its contents are never shown.
 pub fn database_url_from_dotenv(path: &Path) -> Result<Option<String>> {
-    let io = |source| Error::Io { what: "cannot read", path: path.display().to_string(), source };
+    let io = |source| Error::io("cannot read", path, source);
     let text = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

@@ -148,20 +148,11 @@ impl Output {
         }
     }
 
-    fn name(&self) -> String {
-        match self {
-            Output::Stdout(_) => "standard output".into(),
-            Output::File { path, .. } | Output::Special { path, .. } => path.display().to_string(),
-        }
-    }
-
     /// Maps a write error to a faqlink error naming this output.
     pub fn error(&self, e: io::Error) -> Error {
         match self {
             Output::Stdout(_) => Error::stdout(e),
-            Output::File { .. } | Output::Special { .. } => {
-                Error::Io { what: "cannot write", path: self.name(), source: e }
-            }
+            Output::File { path, .. } | Output::Special { path, .. } => Error::io("cannot write", path, e),
         }
     }
 }
@@ -203,5 +194,5 @@ impl Write for Output {
 }
 
 fn io_error(what: &'static str, path: &Path, source: io::Error) -> Error {
-    Error::Io { what, path: path.display().to_string(), source }
+    Error::io(what, path, source)
 }

@@ -33,21 +33,16 @@ fn writer(out: Output, options: &CsvOptions) -> csv::Writer<Output> {
 
 fn into_output(mut w: csv::Writer<Output>) -> Result<Output> {
     w.flush().map_err(|e| w.get_ref().error(e))?;
-    w.into_inner().map_err(|e| Error::Io {
-        what: "cannot write",
-        path: "CSV output".into(),
-        source: std::io::Error::new(e.error().kind(), e.error().to_string()),
+    w.into_inner().map_err(|e| {
+        let source = std::io::Error::new(e.error().kind(), e.error().to_string());
+        e.into_inner().get_ref().error(source)
     })
 }
 
 fn csv_error(w: &mut csv::Writer<Output>, e: csv::Error) -> Error {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => w.get_ref().error(io),
-        other => Error::Io {
-            what: "cannot write CSV to",
-            path: "output".into(),
-            source: std::io::Error::other(format!("{other:?}")),
-        },
+        other => w.get_ref().error(std::io::Error::other(format!("cannot write CSV: {other:?}"))),
     }
 }
 

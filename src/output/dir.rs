@@ -85,11 +85,7 @@ impl OutputDir {
             .rand_bytes(cleanup::RANDOM_LEN)
             .suffix(cleanup::SUFFIX)
             .tempdir_in(home)
-            .map_err(|e| Error::Io {
-                what: "cannot create a folder in",
-                path: home.display().to_string(),
-                source: io::Error::from(e.kind()),
-            })?;
+            .map_err(|e| Error::io("cannot create a folder in", home, io::Error::from(e.kind())))?;
         let registered = cleanup::register(staging.path());
         if one_by_one.is_none() {
             // The new folder gets the old one's mode, or the one the umask gives a new folder.
@@ -285,5 +281,5 @@ fn remove_old_set(old: &Path, target: &Path) {
 }
 
 fn dir_error(dir: &Path, source: io::Error) -> Error {
-    Error::Io { what: "cannot write into", path: dir.display().to_string(), source }
+    Error::io("cannot write into", dir, source)
 }

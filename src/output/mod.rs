@@ -43,11 +43,7 @@ pub fn sink(config: &ReportConfig, info: RunInfo) -> Result<Box<dyn Sink>> {
         // A whole-document format writes its one file into the folder.
         Target::Dir(dir) => match config.format.document_file_name() {
             Some(name) => {
-                std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-                    what: "cannot create the folder",
-                    path: dir.display().to_string(),
-                    source,
-                })?;
+                std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create the folder", dir, e))?;
                 Output::file(&dir.join(name))
             }
             None => Ok(Output::stdout()),

@@ -14,7 +14,7 @@ pub mod weekly;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::db::{Database, Sql, Timestamp, Value};
+use crate::db::{Database, Param, Sql, Timestamp};
 use crate::error::Result;
 pub use period::Window;
 
@@ -244,10 +244,10 @@ fn emit(sink: &mut dyn Sink, section: &Section, rows: impl Iterator<Item = Vec<C
 /// A bound compares NULL as unknown, so a bounded window leaves NULL timestamps out.
 pub fn push_window(sql: &mut Sql, column: &str, window: &Window) {
     if let Some(since) = window.since {
-        sql.push(" AND ").push(column).push(" >= ").bind(Value::Ts(Timestamp(since)));
+        sql.push(" AND ").push(column).push(" >= ").bind(Param::Ts(Timestamp(since)));
     }
     if let Some(until) = window.until {
-        sql.push(" AND ").push(column).push(" < ").bind(Value::Ts(Timestamp(until)));
+        sql.push(" AND ").push(column).push(" < ").bind(Param::Ts(Timestamp(until)));
     }
 }
 

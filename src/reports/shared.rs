@@ -15,7 +15,7 @@ use super::experts::ExpertRow;
 use super::totals::{self, TotalsRow};
 use super::weekly::{self, WeekRow};
 use super::{ReportKind, Window};
-use crate::db::{Backend, Database, Sql, Timestamp, Value};
+use crate::db::{Backend, Database, Param, Sql, Timestamp};
 use crate::error::Result;
 
 /// The experts, totals and weekly sections, computed together.
@@ -115,7 +115,7 @@ fn push_week(sql: &mut Sql, bounds: Option<&[DateTime<Utc>]>) {
                 if i > 0 {
                     sql.push(", ");
                 }
-                sql.bind(Value::Ts(Timestamp(*b)));
+                sql.bind(Param::Ts(Timestamp(*b)));
             }
             sql.push("])");
         }

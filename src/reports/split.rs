@@ -6,7 +6,7 @@ use diesel::QueryableByName;
 
 use super::Window;
 use crate::db::types::PortableUuid;
-use crate::db::{Count, Database, Sql, Uuid, Value};
+use crate::db::{Count, Database, Param, Sql, Uuid};
 use crate::error::Result;
 
 /// A key of `ix_faqlink_reporting`'s leading columns `(feedback_type, expert_id)`: the first
@@ -42,7 +42,7 @@ impl Part<'_> {
     /// [`Part::push_key`] its planner walks the expert_id index instead).
     pub fn push_expert(&self, sql: &mut Sql) {
         let (op, pivot) = self.op_and_pivot();
-        sql.push(" AND ef.expert_id ").push(op).push(" ").bind(Value::Uuid(pivot.expert_id.clone()));
+        sql.push(" AND ef.expert_id ").push(op).push(" ").bind(Param::Uuid(pivot.expert_id.clone()));
     }
 
     /// Appends ` AND (ef.feedback_type, ef.expert_id) < (?, ?)` (or `>=`): one range of
@@ -50,7 +50,7 @@ impl Part<'_> {
     pub fn push_key(&self, sql: &mut Sql) {
         let (op, pivot) = self.op_and_pivot();
         sql.push(" AND (ef.feedback_type, ef.expert_id) ").push(op).push(" (");
-        sql.bind(Value::Text(pivot.feedback_type.clone())).push(", ").bind(Value::Uuid(pivot.expert_id.clone()));
+        sql.bind(Param::Text(pivot.feedback_type.clone())).push(", ").bind(Param::Uuid(pivot.expert_id.clone()));
         sql.push(")");
     }
 }

@@ -97,7 +97,7 @@ impl TestDb {
 
     /// A read-write faqlink connection.
     pub fn open(&self) -> Database {
-        Database::open(&DatabaseUrl::parse(Some(&self.url())).unwrap(), Access::Create).expect("open test database")
+        Database::open(&DatabaseUrl::parse(Some(&self.url())).unwrap(), Access::Write).expect("open test database")
     }
 
     /// A read-only faqlink connection (as report commands use).

@@ -293,7 +293,7 @@ fn invariants_hold_under_a_concurrent_writer() {
             let stop = stop.clone();
             let url = url.clone();
             std::thread::spawn(move || {
-                let mut conn = Database::open(&DatabaseUrl::parse(Some(&url)).unwrap(), Access::Create).unwrap();
+                let mut conn = Database::open(&DatabaseUrl::parse(Some(&url)).unwrap(), Access::Write).unwrap();
                 let mut n = 0u64;
                 while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                     n += 1;

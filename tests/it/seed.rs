@@ -175,7 +175,7 @@ fn a_bulk_seed_restores_every_index_and_constraint() {
         assert_eq!(definitions(&db), before, "{backend:?}");
         // And foreign keys are enforced again afterwards.
         let url = faqlink::db::DatabaseUrl::parse(Some(&db.url())).unwrap();
-        let mut conn = faqlink::db::Database::open(&url, faqlink::db::Access::Create).unwrap();
+        let mut conn = faqlink::db::Database::open(&url, faqlink::db::Access::Write).unwrap();
         let err = conn.batch(
             "orphan insert",
             "INSERT INTO expert_feedback (id, query_id, expert_id, feedback_type, query_text, original_answer, time_spent_seconds) \

@@ -6,7 +6,7 @@ use diesel::RunQueryDsl;
 
 use super::generate::{Batch, NewExpert};
 use crate::db::schema::{expert_feedback, faq_entries};
-use crate::db::{catalog, Database, Value};
+use crate::db::{catalog, Database, Param};
 use crate::error::Result;
 
 /// SQLite page cache of a seed, in KiB: holds the primary-key indexes while rows are added.
@@ -42,23 +42,23 @@ pub(super) fn sqlite_leave(db: &mut Database) -> Result<()> {
 pub(super) fn insert_experts(db: &mut Database, experts: &[NewExpert]) -> Result<()> {
     for e in experts {
         let mut sql = db.sql();
-        sql.push("INSERT INTO \"user\" (email, role) VALUES (").bind(Value::Text(e.email.clone())).push(", 'user')");
+        sql.push("INSERT INTO \"user\" (email, role) VALUES (").bind(Param::Text(e.email.clone())).push(", 'user')");
         db.execute("inserting a user", &sql)?;
         let mut sql = db.sql();
         sql.push("INSERT INTO expert_profiles (id, user_id, professional_registration_number, organization, trust_score, is_verified, is_active) SELECT ")
-            .bind(Value::Uuid(e.id.clone()))
+            .bind(Param::Uuid(e.id.clone()))
             .push(", u.id, ")
-            .bind(Value::OptText(e.registration.clone()))
+            .bind(Param::OptText(e.registration.clone()))
             .push(", ")
-            .bind(Value::OptText(Some(e.organization.clone())))
+            .bind(Param::OptText(Some(e.organization.clone())))
             .push(", ")
-            .bind(Value::Double(e.trust))
+            .bind(Param::Double(e.trust))
             .push(", ")
-            .bind(Value::Bool(true))
+            .bind(Param::Bool(true))
             .push(", ")
-            .bind(Value::Bool(true))
+            .bind(Param::Bool(true))
             .push(" FROM \"user\" u WHERE u.email = ")
-            .bind(Value::Text(e.email.clone()));
+            .bind(Param::Text(e.email.clone()));
         db.execute("inserting an expert profile", &sql)?;
     }
     Ok(())

@@ -121,7 +121,7 @@ pub fn run(args: &SeedArgs, global: &Global) -> Result<()> {
             path.display()
         )));
     }
-    let mut db = Database::open(&global.url, Access::Create)?;
+    let mut db = Database::open(&global.url, Access::Write)?;
     let started = std::time::Instant::now();
     let done = db.writing(|db| {
         prepare(db, args.allow_external)?;
@@ -215,7 +215,11 @@ pub fn seed(db: &mut Database, plan: &Plan, append: bool) -> Result<Seeded> {
         if sqlite && bulk {
             let bad = migrations::fk_violations(db)?;
             if bad > 0 {
-                return Err(Error::Schema(format!("the seed would leave {bad} foreign-key violation(s); rolled back")));
+                return Err(Error::ForeignKeyViolations {
+                    what: "the seed".into(),
+                    url: db.url.redacted(),
+                    count: bad,
+                });
             }
         }
         Ok(done)
