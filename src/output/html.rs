@@ -356,8 +356,9 @@ fn trend_chart(weeks: &[Week]) -> io::Result<String> {
     {
         let root = SVGBackend::with_string(&mut svg, (900, 340)).into_drawing_area();
         root.fill(&WHITE).map_err(&err)?;
-        // At least eight slots, so one or two weeks are bars, not walls.
-        let x = -0.5f64..(n.max(8) as f64 - 0.5);
+        let x = -0.5f64..(n as f64 - 0.5);
+        // One to three weeks would fill the plot as walls: their bars get narrower.
+        let half = if n < 4 { 0.36 * n as f64 / 4.0 } else { 0.36 };
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
             .x_label_area_size(34)
@@ -393,7 +394,7 @@ fn trend_chart(weeks: &[Week]) -> io::Result<String> {
             .pos(Pos::new(HPos::Center, VPos::Bottom));
         for (i, w) in weeks.iter().enumerate() {
             let xi = i as f64;
-            let (l, r) = (xi - 0.36, xi + 0.36);
+            let (l, r) = (xi - half, xi + half);
             let v = w.feedback as f64;
             if w.complete {
                 chart.draw_series([Rectangle::new([(l, 0.0), (r, v)], palette::SKY.filled())]).map_err(&err)?;
