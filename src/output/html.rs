@@ -7,17 +7,16 @@
 
 use std::io::{self, Write};
 
-use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::document::{Collected, Document, DocumentFormat};
+use super::document::{period_words, Collected, Document, DocumentFormat};
 use super::{plain, Output};
 use crate::db::Backend;
 use crate::error::Result;
-use crate::reports::period::local_midnight;
+use crate::reports::period::iso_week_label;
 use crate::reports::{totals, Cell, Pct, Section};
 use crate::reports::{ReportKind, Window};
 
@@ -79,52 +78,7 @@ pub(crate) fn pct(cell: Option<&Cell>) -> Option<Pct> {
 
 /// The ISO week (`2026-W47`) when the window is exactly one local Monday-to-Monday week.
 pub(crate) fn iso_week(window: &Window) -> Option<String> {
-    let (since, until) = (window.since?, window.until?);
-    let day = since.with_timezone(&window.tz).date_naive();
-    let exact = day.weekday() == chrono::Weekday::Mon
-        && local_midnight(day, window.tz) == since
-        && local_midnight(day + Duration::days(7), window.tz) == until;
-    exact.then(|| {
-        let w = day.iso_week();
-        format!("{}-W{:02}", w.year(), w.week())
-    })
-}
-
-/// The window in words, the same words as the table and Markdown period line
-/// (`RunInfo::period` on the branch that builds RunInfo; at the merge this can call it):
-/// `2026-W47 · 2026-11-16 to 2026-11-22 (whole days) · Europe/Rome`, a window ending off
-/// midnight as `from … until … (excluded)`, no bound as `all history`.
-pub(crate) fn period_words(window: &Window) -> String {
-    let tz = window.tz;
-    let at_midnight = |t: DateTime<Utc>| t.with_timezone(&tz).time() == NaiveTime::MIN;
-    let local = |t: DateTime<Utc>| {
-        let l = t.with_timezone(&tz);
-        if l.time() == NaiveTime::MIN {
-            l.format("%Y-%m-%d").to_string()
-        } else {
-            l.format("%Y-%m-%d %H:%M:%S%.f").to_string()
-        }
-    };
-    let last_day = |t: DateTime<Utc>| (t.with_timezone(&tz) - Duration::days(1)).format("%Y-%m-%d").to_string();
-    let span = match (window.since, window.until) {
-        (None, None) => return "all history".into(),
-        (Some(s), None) => format!("from {} on", local(s)),
-        (None, Some(u)) if at_midnight(u) => format!("up to {} (whole day)", last_day(u)),
-        (None, Some(u)) => format!("before {} (excluded)", local(u)),
-        (Some(s), Some(u)) if at_midnight(s) && at_midnight(u) => {
-            let last = last_day(u);
-            if last == local(s) {
-                format!("{last} (one day)")
-            } else {
-                format!("{} to {last} (whole days)", local(s))
-            }
-        }
-        (Some(s), Some(u)) => format!("from {} until {} (excluded)", local(s), local(u)),
-    };
-    match iso_week(window) {
-        Some(w) => format!("{w} · {span} · {tz}"),
-        None => format!("{span} · {tz}"),
-    }
+    window.iso_week().map(iso_week_label)
 }
 
 /// The backend's name as users write it.
@@ -620,20 +574,7 @@ fn table(section: &Section, rows: &[Vec<Cell>], total: u64) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn period_in_words() {
-        let tz: chrono_tz::Tz = "Europe/Rome".parse().unwrap();
-        let since = local_midnight(chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(), tz);
-        let w = Window { since: Some(since), until: Some(since + Duration::days(7)), tz };
-        assert_eq!(period_words(&w), "2026-W47 · 2026-11-16 to 2026-11-22 (whole days) · Europe/Rome");
-        let w = Window { since: Some(since), until: Some(since + Duration::days(6)), tz };
-        assert_eq!(period_words(&w), "2026-11-16 to 2026-11-21 (whole days) · Europe/Rome");
-        let w = Window { since: Some(Utc.with_ymd_and_hms(2026, 11, 16, 9, 30, 0).unwrap()), until: None, tz };
-        assert_eq!(period_words(&w), "from 2026-11-16 10:30:00 on · Europe/Rome");
-        assert_eq!(period_words(&Window::all(tz)), "all history");
-    }
+    use chrono::{TimeZone, Utc};
 
     /// Partial weeks (`complete` = false) are marked in the chart and the table, by words
     /// and style, not by colour alone; the rest of the page needs no other section.

@@ -13,8 +13,9 @@ use rust_xlsxwriter::{
     Chart, ChartMarker, ChartMarkerType, ChartType, Color, Format, FormatBorder, Workbook, Worksheet, XlsxError,
 };
 
+use super::document::period_words;
 use super::document::{Collected, Document, DocumentFormat};
-use super::html::{backend_name, cell, iso_week, period_words};
+use super::html::{backend_name, cell, iso_week};
 use super::{plain, Output};
 use crate::error::{Error, Result};
 use crate::reports::ReportKind;
