@@ -25,7 +25,8 @@
 --   complete             'true' when the week lies wholly inside the data's
 --                        window and has ended by `now`: its Monday 00:00 is at or
 --                        after the lower bound (`since` if given, else the
---                        earliest non-NULL feedback_timestamp in the window), its
+--                        earliest non-NULL feedback_timestamp in the window) and
+--                        after the first feedback_timestamp of the table, its
 --                        next Monday 00:00 at or before `until` (if given) and at
 --                        or before `now`; else 'false' (a partial week)
 --
@@ -59,6 +60,10 @@ WITH windowed AS (
 bounds AS (
     SELECT COALESCE(CAST(NULLIF(:'since', '') AS timestamptz),
                     (SELECT MIN(ts) FROM windowed)) AS lower_instant,
+           -- where the data's window starts: the later of that and the very first
+           -- feedback (GREATEST ignores a NULL)
+           GREATEST(COALESCE(CAST(NULLIF(:'since', '') AS timestamptz), (SELECT MIN(ts) FROM windowed)),
+                    (SELECT MIN(feedback_timestamp) FROM expert_feedback)) AS data_lower,
            COALESCE(CAST(NULLIF(:'until', '') AS timestamptz) - interval '1 microsecond',
                     (SELECT MAX(ts) FROM windowed)) AS upper_instant
 ),
@@ -68,7 +73,7 @@ weeks AS (
     SELECT CAST(monday AS date) AS week_start,
            monday AT TIME ZONE :'tz' AS starts_at,
            (monday + interval '1 week') AT TIME ZONE :'tz' AS ends_at,
-           lower_instant
+           data_lower
     FROM bounds,
          generate_series(date_trunc('week', lower_instant AT TIME ZONE :'tz'),
                          date_trunc('week', upper_instant AT TIME ZONE :'tz'),
@@ -93,7 +98,7 @@ counted AS (
            COALESCE(p.faqs_generated, 0) AS faqs_generated,
            ROUND(p.faqs_generated::numeric * 100 / NULLIF(p.correct_feedback, 0), 2) AS rate,
            COALESCE(p.orphaned_links, 0) AS orphaned_links,
-           (w.lower_instant <= w.starts_at
+           (w.data_lower <= w.starts_at
             AND (:'until' = '' OR w.ends_at <= CAST(NULLIF(:'until', '') AS timestamptz))
             AND w.ends_at <= COALESCE(CAST(NULLIF(:'now', '') AS timestamptz), now())) AS complete
     FROM weeks w

@@ -28,7 +28,8 @@
 --   complete             'true' when the week lies wholly inside the data's
 --                        window and has ended by :now: its Monday 00:00 is at or
 --                        after the lower bound (:since if given, else the earliest
---                        non-NULL feedback_timestamp in the window), its next
+--                        non-NULL feedback_timestamp in the window) and after the
+--                        first feedback_timestamp of the table, its next
 --                        Monday 00:00 at or before :until (if given) and at or
 --                        before :now; else 'false' (a partial week)
 --
@@ -68,6 +69,8 @@ WITH RECURSIVE windowed AS (
 bounds AS (
     -- date(d, '-6 days', 'weekday 1') is the Monday on or before date d.
     SELECT CASE WHEN :since <> '' THEN :since ELSE (SELECT MIN(ts) FROM windowed) END AS lower_instant,
+           -- where the data's window starts: the later of that and the very first feedback
+           (SELECT MIN(feedback_timestamp) FROM expert_feedback) AS first_feedback,
            CASE WHEN :now <> '' THEN :now ELSE strftime('%Y-%m-%dT%H:%M:%S.000000Z', 'now') END AS now_instant,
            CASE WHEN :since <> ''
                 THEN date(substr(:since, 1, 10), '-6 days', 'weekday 1')
@@ -115,6 +118,7 @@ counted AS (
            END AS rate,
            COALESCE(p.orphaned_links, 0) AS orphaned_links,
            (b.lower_instant <= w.week_start || 'T00:00:00.000000Z'
+            AND COALESCE(b.first_feedback, '') <= w.week_start || 'T00:00:00.000000Z'
             AND (:until = '' OR date(w.week_start, '+7 days') || 'T00:00:00.000000Z' <= :until)
             AND date(w.week_start, '+7 days') || 'T00:00:00.000000Z' <= b.now_instant) AS complete
     FROM weeks w

@@ -230,6 +230,11 @@ pub struct ReportArgs {
     /// Abort a PostgreSQL query running longer than this many seconds.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(1..=2_147_483))]
     pub statement_timeout: Option<u32>,
+    /// The weekly section shows the N ISO weeks that end with the window's last week (the
+    /// other sections keep the window), e.g. `--last-week --trend-weeks 12`: last week's
+    /// figures with a quarter's trend. Needs a window with an end.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=520))]
+    pub trend_weeks: Option<u32>,
 }
 
 /// Arguments of `faqlink completions`.

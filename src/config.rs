@@ -191,6 +191,8 @@ pub struct ReportConfig {
     pub fail_on_any: bool,
     /// PostgreSQL statement timeout in seconds.
     pub statement_timeout: Option<u32>,
+    /// The weekly section's own window (`--trend-weeks`); `None`: the report window.
+    pub weekly_window: Option<Window>,
 }
 
 /// Checks a `faqlink report` command line.
@@ -264,6 +266,15 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
     if args.fail_on_any && !kinds.contains(&ReportKind::Orphans) {
         return Err(Error::Usage("--fail-on-any applies to `report orphans` (or `report all`)".into()));
     }
+    let weekly_window = match args.trend_weeks {
+        None => None,
+        Some(_) if !kinds.contains(&ReportKind::Weekly) => {
+            return Err(Error::Usage("--trend-weeks applies to `report weekly` (or `report all`)".into()))
+        }
+        Some(n) => Some(window.trend(n).ok_or_else(|| {
+            Error::Usage("--trend-weeks needs a window with an end: add --last-week, --week or --until".into())
+        })?),
+    };
     Ok(ReportConfig {
         kinds,
         all,
@@ -274,6 +285,7 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
         csv,
         fail_on_any: args.fail_on_any,
         statement_timeout: args.statement_timeout,
+        weekly_window,
     })
 }
 

@@ -22,12 +22,25 @@ pub struct RunInfo {
     pub version: &'static str,
     /// The backend the data came from.
     pub backend: Backend,
+    /// The weekly section's own window (`--trend-weeks`), when it differs from `window`.
+    pub weekly_window: Option<Window>,
 }
 
 impl RunInfo {
     /// The run's description: `version` is faqlink's own.
     pub fn new(window: Window, generated_at: DateTime<Utc>, backend: Backend) -> Self {
-        RunInfo { window, generated_at, version: env!("CARGO_PKG_VERSION"), backend }
+        RunInfo { window, generated_at, version: env!("CARGO_PKG_VERSION"), backend, weekly_window: None }
+    }
+
+    /// The same run with the weekly section over `weekly_window` (`--trend-weeks`).
+    pub fn with_weekly_window(mut self, weekly_window: Option<Window>) -> Self {
+        self.weekly_window = weekly_window.filter(|w| *w != self.window);
+        self
+    }
+
+    /// `Weekly trend: <its window in words>` when the weekly section has its own window.
+    pub fn weekly_line(&self) -> Option<String> {
+        self.weekly_window.as_ref().map(|w| format!("Weekly trend: {}", period_words(w)))
     }
 
     /// The backend's name as outputs show it: `postgresql` or `sqlite`.

@@ -151,7 +151,7 @@ fn page(doc: &Document) -> io::Result<Markup> {
     let zone = info.window.tz.name();
     let totals = doc.section(ReportKind::Totals).and_then(|c| c.rows.first().map(|r| (c, r.as_slice())));
     let weekly = doc.section(ReportKind::Weekly);
-    let trend = weekly.map(weekly_section).transpose()?;
+    let trend = weekly.map(|c| weekly_section(c, info.weekly_window.as_ref())).transpose()?;
     let funnel = totals.map(|(c, row)| funnel_section(&c.section, row)).transpose()?;
     let title = format!("faqlink report · {}", period_words(&info.window));
     Ok(html! {
@@ -259,7 +259,7 @@ struct Week {
     complete: bool,
 }
 
-fn weekly_section(c: &Collected) -> io::Result<Markup> {
+fn weekly_section(c: &Collected, own_window: Option<&Window>) -> io::Result<Markup> {
     let s = &c.section;
     let weeks: Vec<Week> = c
         .rows
@@ -276,6 +276,9 @@ fn weekly_section(c: &Collected) -> io::Result<Markup> {
     Ok(html! {
         section.trend {
             h2 { "Weekly trend" }
+            @if let Some(w) = own_window {
+                p.note { "Weeks shown: " (period_words(w)) " (the other sections cover the period above)." }
+            }
             @if let Some(svg) = chart {
                 figure {
                     (PreEscaped(svg))
@@ -287,7 +290,7 @@ fn weekly_section(c: &Collected) -> io::Result<Markup> {
                     }
                 }
                 @if weeks.len() < 4 {
-                    p.note { "This period holds " (weeks.len()) " week(s); for a trend over more weeks, widen the window (e.g. --since with a date some weeks back)." }
+                    p.note { "This period holds " (weeks.len()) " week(s); for a trend over more weeks, add --trend-weeks 12 (the weekly section then covers the 12 weeks up to the period's end; the other sections keep the period)." }
                 }
             } @else {
                 p.note { "No weeks in this period." }
@@ -609,6 +612,7 @@ mod tests {
                 generated_at: Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
                 version: "test",
                 backend: Backend::Sqlite,
+                weekly_window: None,
             },
             sections: vec![Collected {
                 section,

@@ -71,12 +71,15 @@ impl JsonSink {
     /// without sections).
     fn header(&self) -> String {
         let line = |key: &str, v: &Value| format!("\"{key}\": {}", serde_json::to_string(v).expect("plain values"));
-        let mut lines = vec![
-            line("window", &window_value(&self.info.window)),
+        let mut lines = vec![line("window", &window_value(&self.info.window))];
+        if let Some(w) = &self.info.weekly_window {
+            lines.push(line("weekly_window", &window_value(w)));
+        }
+        lines.extend([
             line("generated_at", &Value::String(self.info.generated_at_text())),
             line("faqlink_version", &Value::String(self.info.version.to_string())),
             line("backend", &Value::String(self.info.backend_name().to_string())),
-        ];
+        ]);
         if self.with_previous {
             lines.push(line("previous_period", self.previous.as_ref().unwrap_or(&Value::Null)));
         }

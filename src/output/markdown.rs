@@ -28,10 +28,11 @@ impl MarkdownSink {
 
     /// The run's title: the period, then when and where the data was read.
     fn title(&self) -> String {
+        let weekly = self.info.weekly_line().map_or(String::new(), |l| format!("{}.\n\n", escape(&l)));
         format!(
             "# faqlink report: {}
 
-Data read {} (faqlink {}, {}).
+{weekly}Data read {} (faqlink {}, {}).
 ",
             escape(&self.info.period()),
             self.info.generated_at_text(),

@@ -170,13 +170,17 @@ pub type Rows = (Section, Vec<Vec<Cell>>);
 pub fn render(info: &RunInfo, sections: &[Rows], width: Option<u16>, styled: bool) -> String {
     let width = width.filter(|w| *w > 0).map(usize::from);
     let ids = ShortIds::new(sections.iter().flat_map(|(s, rows)| uuids(s, rows)));
-    let mut text = format!(
-        "Period: {}\nData read {} (faqlink {}, {})\n",
-        info.period(),
+    let mut text = format!("Period: {}\n", info.period());
+    if let Some(line) = info.weekly_line() {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "Data read {} (faqlink {}, {})\n",
         info.generated_at_text(),
         info.version,
         info.backend_name()
-    );
+    ));
     for (section, rows) in sections {
         text.push('\n');
         let n = rows.len();

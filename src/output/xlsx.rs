@@ -217,6 +217,9 @@ fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxEr
         Ok(())
     };
     line(&mut ws, "Period", &period_words(&info.window))?;
+    if let Some(w) = &info.weekly_window {
+        line(&mut ws, "Weekly trend", &period_words(w))?;
+    }
     line(&mut ws, "Time zone", info.window.tz.name())?;
     if let Some(w) = iso_week(&info.window) {
         line(&mut ws, "ISO week", &w)?;

@@ -172,6 +172,20 @@ pub fn run_at(
     now: DateTime<Utc>,
     sink: &mut dyn Sink,
 ) -> Result<Outcome> {
+    run_with(db, kinds, window, None, now, sink)
+}
+
+/// [`run_at`] with the weekly section over its own window (`--trend-weeks`,
+/// [`Window::trend`]) instead of `window`, when `weekly_window` is given.
+pub fn run_with(
+    db: &mut Database,
+    kinds: &[ReportKind],
+    window: &Window,
+    weekly_window: Option<&Window>,
+    now: DateTime<Utc>,
+    sink: &mut dyn Sink,
+) -> Result<Outcome> {
+    let weekly_window = weekly_window.filter(|w| *w != window);
     // A second SQLite reader for the reports that split their scan over two threads.
     let splits = kinds.iter().any(|k| matches!(k, ReportKind::Experts | ReportKind::Totals | ReportKind::Weekly));
     let want_reader = splits && !window.is_bounded();
@@ -185,7 +199,7 @@ pub fn run_at(
         let mut known_orphans = None;
         // experts, totals and weekly from one pass, when the backend gains by it.
         let mut shared = None;
-        if shared::applies(db.backend(), kinds) {
+        if weekly_window.is_none() && shared::applies(db.backend(), kinds) {
             shared = Some(shared::compute(db, window, now)?);
         }
         for &kind in kinds {
@@ -219,7 +233,7 @@ pub fn run_at(
                 ReportKind::Weekly => {
                     let rows = match shared.as_mut() {
                         Some(s) => std::mem::take(&mut s.weeks),
-                        None => weekly::rows(db, reader.as_deref_mut(), window, now)?,
+                        None => weekly::rows(db, reader.as_deref_mut(), weekly_window.unwrap_or(window), now)?,
                     };
                     emit(sink, &weekly::SECTION, rows.iter().map(|r| r.cells()))?
                 }

@@ -55,6 +55,17 @@ impl Window {
         is_week.then_some(monday)
     }
 
+    /// The `weeks` ISO weeks (in this zone) that end with the week holding this window's last
+    /// instant, up to the window's end: the span `--trend-weeks` gives the weekly section.
+    /// `None` for a window without an end, or one too close to the earliest instant.
+    pub fn trend(&self, weeks: u32) -> Option<Window> {
+        let until = self.until?;
+        let last_monday = week_start(until - Duration::microseconds(1), self.tz).with_timezone(&self.tz).date_naive();
+        let first_monday = last_monday.checked_sub_signed(Duration::weeks(i64::from(weeks) - 1))?;
+        let since = local_midnight(first_monday, self.tz);
+        (since >= earliest_instant()).then_some(Window { since: Some(since), until: Some(until), tz: self.tz })
+    }
+
     /// The previous period of the same length, for a window bounded on both sides: the
     /// previous ISO week (local midnights) for a one-week window, else `since - (until -
     /// since)` to `since`.
@@ -135,5 +146,25 @@ mod tests {
         assert_eq!(prev.until, days.since);
         assert_eq!(prev.since.unwrap(), days.since.unwrap() - Duration::days(3));
         assert_eq!(Window { until: None, ..week }.previous(), None);
+    }
+
+    #[test]
+    fn a_trend_ends_with_the_window_s_last_week() {
+        let rome: Tz = "Europe/Rome".parse().unwrap();
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+        let w47 = Window {
+            since: Some(local_midnight(monday, rome)),
+            until: Some(local_midnight(monday + Duration::days(7), rome)),
+            tz: rome,
+        };
+        let trend = w47.trend(12).unwrap();
+        // Twelve Mondays back across the end of summer time: 2026-08-31 00:00 CEST.
+        assert_eq!(trend.since.unwrap().to_rfc3339(), "2026-08-30T22:00:00+00:00");
+        assert_eq!(trend.until, w47.until);
+        assert_eq!(w47.trend(1).unwrap(), w47);
+        // A window ending mid-week: its week counts as the last one.
+        let mid = Window { until: Some(w47.until.unwrap() - Duration::days(3)), ..w47.clone() };
+        assert_eq!(mid.trend(2).unwrap().since, Some(local_midnight(monday - Duration::days(7), rome)));
+        assert_eq!(Window { until: None, ..w47 }.trend(4), None);
     }
 }

@@ -2,8 +2,8 @@
 //! with week-over-week changes after the fixed columns and a `complete` flag last.
 //!
 //! A week is complete when it lies wholly inside the data's window (bounded by `--since`/
-//! `--until` when given, else below by the first feedback's timestamp) and has ended by
-//! "now". A partial week's changes are left empty (NULL), and so are those of the week
+//! `--until` when given, else below by the first feedback's timestamp; and never before
+//! the table's first feedback) and has ended by "now". A partial week's changes are left empty (NULL), and so are those of the week
 //! after it, whose comparison base is partial: no partial count is set against a whole one.
 //!
 //! Week boundaries are computed in Rust with the zone's rules (so daylight-saving weeks and
@@ -100,6 +100,12 @@ struct Range {
 }
 
 #[derive(QueryableByName)]
+struct First {
+    #[diesel(sql_type = Nullable<PortableTimestamptz>)]
+    first: Option<Timestamp>,
+}
+
+#[derive(QueryableByName)]
 struct Bucket {
     #[diesel(sql_type = BigInt)]
     bucket: i64,
@@ -163,7 +169,9 @@ pub struct Weeks {
     /// Monday 00:00 in the window's zone, from the week of the window's start (or the first
     /// feedback) to just past its end (or the last feedback). N weeks have N + 1 boundaries.
     pub bounds: Vec<DateTime<Utc>>,
-    /// Where the data's window starts: `--since`, else the first feedback's timestamp.
+    /// Where the data's window starts: the later of `--since` (else the first feedback in
+    /// the window) and the first feedback there is at all. A week that starts before it is
+    /// partial: the window, or the data, starts in the middle of it.
     pub lower: DateTime<Utc>,
 }
 
@@ -191,9 +199,26 @@ pub fn bounds(db: &mut Database, window: &Window) -> Result<Option<Weeks>> {
         }
     };
     Ok(match (lower, upper) {
-        (Some(lower), Some(upper)) => Some(Weeks { bounds: boundaries(lower, upper, window), lower }),
+        (Some(lower), Some(upper)) => {
+            let data_starts = first_feedback(db)?;
+            Some(Weeks { bounds: boundaries(lower, upper, window), lower: data_starts.map_or(lower, |f| f.max(lower)) })
+        }
         _ => None,
     })
+}
+
+/// The first feedback timestamp of the whole table (one seek in the timestamp index), or
+/// `None` for a table without timestamps.
+fn first_feedback(db: &mut Database) -> Result<Option<DateTime<Utc>>> {
+    let sql = db
+        .sql()
+        .push(
+            "SELECT (SELECT MIN(ef.feedback_timestamp) FROM expert_feedback ef \
+               WHERE ef.feedback_timestamp IS NOT NULL) AS first",
+        )
+        .clone();
+    let first: Vec<First> = db.load("finding where the feedback starts", &sql)?;
+    Ok(first.first().and_then(|r| r.first.map(|t| t.0)))
 }
 
 /// One row of zeros per week, each marked complete or partial (see the module's rule).

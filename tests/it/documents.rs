@@ -105,6 +105,7 @@ fn info(window: &Window, backend: Backend) -> RunInfo {
         generated_at: Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
         version: env!("CARGO_PKG_VERSION"),
         backend,
+        weekly_window: None,
     }
 }
 
@@ -336,14 +337,20 @@ fn demo_report_screenshot() {
     seed::prepare(&mut conn, false).unwrap();
     seed::seed(&mut conn, &plan, false).unwrap();
     drop(conn);
-    let since = local_midnight(day(2026, 11, 16), rome());
-    let window = Window { since: Some(since), until: Some(since + Duration::days(7)), tz: rome() };
+    // The README's command for product managers, through the CLI.
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("faqlink-report.html");
-    let doc = render(&db, Html, &window, &page);
+    crate::harness::faqlink()
+        .env("FAQLINK_NOW", "2026-11-25T10:00:00Z")
+        .args(["--database-url", &db.url(), "report", "all", "--week", "2026-W47", "--trend-weeks", "12"])
+        .args(["--tz", "Europe/Rome", "--format", "html", "--output"])
+        .arg(&page)
+        .assert()
+        .success();
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("2026-W47 · 2026-11-16 to 2026-11-22 (whole days) · Europe/Rome"));
-    assert!(doc.previous_totals.is_some());
+    assert!(html.contains("Weeks shown: 2026-08-31 to 2026-11-22 (whole days) · Europe/Rome"));
+    assert!(html.contains("Change against the previous period of the same length"));
     let shot = dir.path().join("weekly-report.png");
     chromium(&[&format!("--screenshot={}", shot.display()), "--window-size=1000,1500", &file_url(&page)]);
     let (_, _, colours) = distinct_colours(&shot);

@@ -20,3 +20,4 @@ mod secrets;
 mod seed;
 mod split;
 mod standby;
+mod trend;

@@ -1,0 +1,123 @@
+//! `--trend-weeks N`: the weekly section covers the N ISO weeks that end with the window's
+//! last week, every other section keeps the window, and each output says so.
+
+use crate::harness::{faqlink, skip_pg, TestDb};
+use faqlink::db::Backend;
+use serde_json::Value;
+
+const NOW: &str = "2026-11-25T10:00:00Z";
+
+fn json(db: &TestDb, args: &[&str]) -> Value {
+    let out = faqlink().env("FAQLINK_NOW", NOW).arg("--database-url").arg(db.url()).args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn seeded(backend: Backend) -> TestDb {
+    let db = TestDb::migrated(backend);
+    faqlink()
+        .args(["--database-url", &db.url(), "seed", "--experts", "8", "--feedback", "1500", "--weeks", "10"])
+        .args(["--end", "2026-11-26", "--seed", "7"])
+        .assert()
+        .success();
+    db
+}
+
+fn check(backend: Backend) {
+    let db = seeded(backend);
+    let base = ["report", "all", "--last-week", "--tz", "Europe/Rome", "--format", "json"];
+    let with_trend = json(&db, &[&base[..], &["--trend-weeks", "6"]].concat());
+    let plain = json(&db, &base);
+    // The weekly section is the report over the six weeks ending with 2026-W47 ...
+    let six_weeks = json(
+        &db,
+        &[
+            "report",
+            "weekly",
+            "--since",
+            "2026-10-12",
+            "--until",
+            "2026-11-23",
+            "--tz",
+            "Europe/Rome",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(with_trend["weekly"], six_weeks["weekly"]);
+    assert_eq!(with_trend["weekly"].as_array().unwrap().len(), 6);
+    assert_eq!(with_trend["weekly"][5]["iso_week"], "2026-W47");
+    // ... and the other sections are last week's, as without the option.
+    for section in ["experts", "totals", "orphans", "duplicates", "previous_period", "window"] {
+        assert_eq!(with_trend[section], plain[section], "{section}");
+    }
+    assert_eq!(plain["weekly"].as_array().unwrap().len(), 1);
+    // The envelope names the weekly section's own window; without the option there is none.
+    assert_eq!(with_trend["weekly_window"]["since"], "2026-10-11T22:00:00Z");
+    assert_eq!(with_trend["weekly_window"]["until"], plain["window"]["until"]);
+    assert!(plain.get("weekly_window").is_none());
+}
+
+#[test]
+fn the_weekly_section_gets_its_own_weeks_and_the_rest_keeps_the_window() {
+    check(Backend::Sqlite);
+    if skip_pg() {
+        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping the PostgreSQL half");
+        return;
+    }
+    // PostgreSQL computes report all's experts, totals and weekly in one shared pass; with a
+    // weekly window of its own the weekly section is computed apart.
+    check(Backend::Postgres);
+}
+
+#[test]
+fn the_table_and_markdown_state_the_weekly_window() {
+    let db = seeded(Backend::Sqlite);
+    for format in ["table", "markdown"] {
+        let out = faqlink()
+            .env("FAQLINK_NOW", NOW)
+            .args(["--database-url", &db.url(), "report", "all", "--last-week", "--trend-weeks", "12"])
+            .args(["--tz", "Europe/Rome", "--format", format])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("2026-W47 · 2026-11-16 to 2026-11-22 (whole days) · Europe/Rome"), "{text}");
+        assert!(text.contains("Weekly trend: 2026-08-31 to 2026-11-22 (whole days) · Europe/Rome"), "{text}");
+    }
+}
+
+#[test]
+fn trend_weeks_needs_the_weekly_section_and_a_window_with_an_end() {
+    let db = seeded(Backend::Sqlite);
+    for (args, says) in [
+        (&["report", "totals", "--last-week", "--trend-weeks", "4"][..], "applies to `report weekly`"),
+        (&["report", "all", "--since", "2026-11-01", "--trend-weeks", "4"][..], "needs a window with an end"),
+        (&["report", "all", "--trend-weeks", "4"][..], "needs a window with an end"),
+        (&["report", "weekly", "--last-week", "--trend-weeks", "0"][..], "--trend-weeks"),
+        (&["report", "weekly", "--last-week", "--trend-weeks", "521"][..], "--trend-weeks"),
+    ] {
+        let out = faqlink().env("FAQLINK_NOW", NOW).arg("--database-url").arg(db.url()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says) && stderr.lines().count() == 1, "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn weeks_before_or_around_the_first_feedback_are_partial() {
+    // The history starts 10 weeks before 2026-11-26, a Thursday: 2026-09-17, in 2026-W38.
+    let db = seeded(Backend::Sqlite);
+    let all = json(&db, &["report", "all", "--last-week", "--trend-weeks", "12", "--format", "json"]);
+    let weeks = all["weekly"].as_array().unwrap();
+    let flags: Vec<(&str, bool)> =
+        weeks.iter().map(|w| (w["iso_week"].as_str().unwrap(), w["complete"].as_bool().unwrap())).collect();
+    assert_eq!(flags.len(), 12);
+    assert_eq!(flags[0], ("2026-W36", false), "no feedback yet");
+    assert_eq!(flags[2], ("2026-W38", false), "the data starts on its Thursday");
+    assert!(weeks[2]["feedback_total"].as_i64().unwrap() > 0);
+    assert!(flags[3..].iter().all(|(_, complete)| *complete), "{flags:?}");
+    // No change is set against the partial week.
+    assert!(weeks[3]["feedback_total_change"].is_null());
+    assert!(weeks[4]["feedback_total_change"].is_i64());
+}
