@@ -66,11 +66,22 @@ impl WeekRow {
 
     /// The row as report cells.
     pub fn cells(&self) -> Vec<Cell> {
-        let c = &self.counters;
+        // Every counter by name, no `..`: a new counter does not compile until it is given
+        // a column here (and in SECTION) or is left out on purpose, as these are.
+        let Counters {
+            feedback_total,
+            correct_feedback,
+            incomplete_feedback: _,
+            incorrect_feedback: _,
+            workflow_attempted: _,
+            faq_published: _,
+            faqs_generated,
+            orphaned_links,
+        } = self.counters;
         let (d_total, d_faqs, d_rate) = match self.previous {
             Some((total, faqs, rate)) => (
-                Some(c.feedback_total - total),
-                Some(c.faqs_generated - faqs),
+                Some(feedback_total - total),
+                Some(faqs_generated - faqs),
                 rate.zip(self.conversion_rate_pct()).map(|(a, b)| Pct(b.0 - a.0)),
             ),
             None => (None, None, None),
@@ -78,11 +89,11 @@ impl WeekRow {
         vec![
             Cell::Date(self.week_start),
             Cell::Text(Some(iso_week_label(self.week_start))),
-            Cell::Int(Some(c.feedback_total)),
-            Cell::Int(Some(c.correct_feedback)),
-            Cell::Int(Some(c.faqs_generated)),
+            Cell::Int(Some(feedback_total)),
+            Cell::Int(Some(correct_feedback)),
+            Cell::Int(Some(faqs_generated)),
             Cell::Pct(self.conversion_rate_pct()),
-            Cell::Int(Some(c.orphaned_links)),
+            Cell::Int(Some(orphaned_links)),
             Cell::Int(d_total),
             Cell::Int(d_faqs),
             Cell::Pct(d_rate),
