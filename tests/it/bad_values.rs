@@ -2,16 +2,9 @@
 //! timeout, window bounds and seed histories outside the range both backends represent, and
 //! `seed --append` where there is nothing it may append to.
 
-use std::collections::BTreeSet;
-use std::path::Path;
-
 use faqlink::db::Backend;
 
-use crate::harness::{backends, faqlink, skip_pg, TestDb};
-
-fn listing(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
-}
+use crate::harness::{backends, faqlink, listing, skip_pg, TestDb};
 
 /// `feedback_total` of `report totals` with `window` (read from the CSV's header and the line
 /// after it, whatever else the output carries).

@@ -5,7 +5,8 @@
 //! If it cannot be reached the PostgreSQL tests fail loudly. `FAQLINK_TEST_SKIP_PG=1` opts
 //! out for people without a server (each skipped test says so on stderr); CI never sets it.
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -182,9 +183,33 @@ pub fn on_both(f: impl Fn(&TestDb)) {
     }
 }
 
-/// A `faqlink` command with a clean environment (no DATABASE_URL, no colour).
-pub fn faqlink() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("faqlink").unwrap();
-    cmd.env_remove("DATABASE_URL").env("NO_COLOR", "1").env_remove("FAQLINK_NOW");
+/// The built `faqlink` executable (for a command line another program runs, or a copy).
+pub fn faqlink_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_faqlink"))
+}
+
+/// Gives `cmd` the environment every faqlink run of the tests starts from: no
+/// `DATABASE_URL`, no `FAQLINK_NOW` (the real clock), no colour. A test that wants one of
+/// them sets it again afterwards. For a program that runs faqlink in turn (`sh -c`,
+/// `script`, `runuser`, `setpriv`), which passes its environment on.
+pub fn clean_env(cmd: &mut Command) -> &mut Command {
+    cmd.env_remove("DATABASE_URL").env_remove("FAQLINK_NOW").env("NO_COLOR", "1")
+}
+
+/// A `faqlink` process with the clean environment of [`clean_env`], for spawning without
+/// waiting.
+pub fn faqlink_process() -> Command {
+    let mut cmd = Command::new(faqlink_bin());
+    clean_env(&mut cmd);
     cmd
+}
+
+/// A `faqlink` command with the clean environment of [`clean_env`].
+pub fn faqlink() -> assert_cmd::Command {
+    assert_cmd::Command::from_std(faqlink_process())
+}
+
+/// The entries of a folder, by name.
+pub fn listing(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
 }

@@ -3,13 +3,12 @@
 //! `--output`, `--output-dir`, and byte-identical CSV from SQLite and PostgreSQL.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use faqlink::db::Backend;
 use serde_json::Value;
 
 use crate::data;
-use crate::harness::{faqlink, skip_pg, TestDb};
+use crate::harness::{clean_env, faqlink, faqlink_bin, listing, skip_pg, TestDb};
 
 /// A generated dataset with orphaned and dangling links, duplicate FAQs, NULL registration
 /// numbers, NULL timestamps and hostile registration numbers (`=HYPERLINK(…)`, `-ODCEC`).
@@ -537,11 +536,6 @@ fn json_of_a_week_has_its_period_and_the_previous_week() {
     );
 }
 
-/// The entries of a folder, by name.
-fn listing(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
-}
-
 #[test]
 fn output_file_is_written_atomically() {
     let db = fixture(Backend::Sqlite);
@@ -721,13 +715,10 @@ fn a_terminal_of_unknown_size_gets_unwrapped_tables() {
         panic!("util-linux `script` is needed for this test (scripts/setup.sh installs it)");
     }
     let db = fixture(Backend::Sqlite);
-    let bin = assert_cmd::cargo::cargo_bin("faqlink");
-    let command = format!("{} --database-url {} report totals", bin.display(), db.url());
-    let out = std::process::Command::new("script")
+    let command = format!("{} --database-url {} report totals", faqlink_bin().display(), db.url());
+    let out = clean_env(&mut std::process::Command::new("script"))
         .args(["-qc", &command, "/dev/null"])
-        .env("NO_COLOR", "1")
         .env("FAQLINK_NOW", NOW)
-        .env_remove("DATABASE_URL")
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
@@ -812,11 +803,10 @@ fn document_formats_write_one_file_into_the_folder() {
 #[test]
 fn xlsx_is_not_written_to_a_terminal() {
     let db = fixture(Backend::Sqlite);
-    let bin = assert_cmd::cargo::cargo_bin("faqlink");
-    let command = format!("{} --database-url {} report all --format xlsx; echo \"exit=$?\"", bin.display(), db.url());
-    let out = std::process::Command::new("script")
+    let command =
+        format!("{} --database-url {} report all --format xlsx; echo \"exit=$?\"", faqlink_bin().display(), db.url());
+    let out = clean_env(&mut std::process::Command::new("script"))
         .args(["-qc", &command, "/dev/null"])
-        .env_remove("DATABASE_URL")
         .stdin(std::process::Stdio::null())
         .output()
         .expect("util-linux `script`");

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use faqlink::db::{Access, Backend, Database, DatabaseUrl};
 use proptest::prelude::*;
 
-use crate::harness::{backends, faqlink, pg_server, skip_pg, TestDb};
+use crate::harness::{backends, faqlink, faqlink_process, pg_server, skip_pg, TestDb};
 
 fn output_of(a: &assert_cmd::assert::Assert) -> (String, String) {
     let o = a.get_output();
@@ -180,7 +180,7 @@ fn server_going_away_mid_run_leaves_the_old_output() {
     std::fs::write(&out, "previous complete report\n").unwrap();
     // faq_entries is locked: the experts section runs, totals (which joins faq_entries) waits.
     let mut locker = hold_lock(&db, "faq_entries");
-    let child = Command::cargo_bin_path()
+    let child = faqlink_process()
         .args(["--database-url", &db.url(), "report", "all", "--format", "json", "--output"])
         .arg(&out)
         .stderr(Stdio::piped())
@@ -209,18 +209,6 @@ fn server_going_away_mid_run_leaves_the_old_output() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous complete report\n");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers.len(), 1, "temporary files left behind: {leftovers:?}");
-}
-
-/// The path of the built binary as a std Command (for spawning without waiting).
-trait CargoBinPath {
-    fn cargo_bin_path() -> Command;
-}
-impl CargoBinPath for Command {
-    fn cargo_bin_path() -> Command {
-        let mut c = Command::new(assert_cmd::cargo::cargo_bin("faqlink"));
-        c.env_remove("DATABASE_URL").env("NO_COLOR", "1");
-        c
-    }
 }
 
 #[test]
@@ -346,7 +334,7 @@ fn overlapping_runs_on_one_output_never_interleave() {
     for _ in 0..3 {
         let children: Vec<_> = (0..4)
             .map(|_| {
-                Command::cargo_bin_path()
+                faqlink_process()
                     .args(["--database-url", &db.url(), "report", "all", "--format", "csv", "--output"])
                     .arg(&out)
                     .spawn()
