@@ -4,7 +4,7 @@
 
 use faqlink::db::Backend;
 
-use crate::harness::{backends, faqlink, listing, skip_pg, TestDb};
+use crate::harness::{backends, faqlink, listing, skip_pg, FeedbackRow, TestDb};
 
 /// `feedback_total` of `report totals` with `window` (read from the CSV's header and the line
 /// after it, whatever else the output carries).
@@ -61,11 +61,11 @@ fn window_bounds_agree_on_both_backends_at_the_edges_and_are_refused_beyond() {
             (4, "9999-12-31T23:59:59.999998Z"),
             (5, "9999-12-31T23:59:59.999999Z"),
         ] {
-            db.exec(&format!(
-                "INSERT INTO expert_feedback (id, query_id, expert_id, feedback_type, query_text, original_answer, \
-                 time_spent_seconds, feedback_timestamp) VALUES ('10000000-0000-4000-8000-{n:012}', \
-                 '20000000-0000-4000-8000-{n:012}', '00000000-0000-4000-8000-000000000001', 'correct', 'q', 'a', 1, '{ts}')"
-            ));
+            FeedbackRow {
+                timestamp: Some(ts.into()),
+                ..FeedbackRow::numbered(n, "00000000-0000-4000-8000-000000000001")
+            }
+            .insert(&db);
         }
         let cases: [(&[&str], &str); 9] = [
             (&[], "5"),

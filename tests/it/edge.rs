@@ -4,7 +4,7 @@ use faqlink::config::{ReportKind, Window};
 use faqlink::db::Backend;
 use faqlink::reports::{self, Cell, Section, Sink};
 
-use crate::harness::{backends, faqlink, on_both, TestDb};
+use crate::harness::{backends, faqlink, on_both, FeedbackRow, TestDb};
 
 fn csv(db: &TestDb, args: &[&str]) -> Vec<Vec<String>> {
     let out =
@@ -29,14 +29,15 @@ fn feedback(db: &TestDb, n: usize, expert: &str, kind: &str, ts: Option<&str>, l
             "INSERT INTO faq_entries (id, question, answer) SELECT '{faq}', 'q', 'a' WHERE NOT EXISTS (SELECT 1 FROM faq_entries WHERE id = '{faq}')"
         ));
     }
-    db.exec(&format!(
-        "INSERT INTO expert_feedback (id, query_id, expert_id, feedback_type, query_text, original_answer, time_spent_seconds, \
-         feedback_timestamp, task_creation_attempted, task_creation_success, generated_faq_id) \
-         VALUES ('10000000-0000-4000-8000-{n:012}', '20000000-0000-4000-8000-{n:012}', '{expert}', '{kind}', 'q', 'a', 1, {}, TRUE, {}, {})",
-        ts.map_or("NULL".into(), |t| format!("'{t}'")),
-        if link.is_some() { "TRUE" } else { "FALSE" },
-        link.map_or("NULL".into(), |l| format!("'{l}'")),
-    ));
+    FeedbackRow {
+        kind: kind.into(),
+        timestamp: ts.map(String::from),
+        attempted: Some(true),
+        success: Some(link.is_some()),
+        faq: link.map(String::from),
+        ..FeedbackRow::numbered(n, expert)
+    }
+    .insert(db);
 }
 
 #[test]

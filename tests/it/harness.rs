@@ -213,3 +213,100 @@ pub fn faqlink() -> assert_cmd::Command {
 pub fn listing(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
 }
+
+/// `s` as an SQL string literal both backends accept.
+pub fn sql_text(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// `b` as an SQL boolean literal (or NULL) both backends accept.
+fn sql_bool(b: Option<bool>) -> &'static str {
+    match b {
+        None => "NULL",
+        Some(true) => "TRUE",
+        Some(false) => "FALSE",
+    }
+}
+
+/// One `expert_feedback` row a test inserts by hand, every column the reports read spelled
+/// out. Start from [`FeedbackRow::new`] or [`FeedbackRow::numbered`] and change what the test
+/// is about (struct update syntax).
+#[derive(Debug, Clone)]
+pub struct FeedbackRow {
+    pub id: String,
+    pub query_id: String,
+    pub expert_id: String,
+    /// `feedback_type`: correct, incomplete or incorrect.
+    pub kind: String,
+    pub query_text: String,
+    pub original_answer: String,
+    pub time_spent_seconds: u32,
+    /// `feedback_timestamp` as text (`2026-11-23T09:15:00.000000Z`); `None` is NULL.
+    pub timestamp: Option<String>,
+    pub attempted: Option<bool>,
+    pub success: Option<bool>,
+    pub faq: Option<String>,
+}
+
+impl FeedbackRow {
+    /// A correct feedback with texts `q` and `a`, one second spent, no timestamp, the
+    /// workflow not attempted (the column's default), no outcome and no FAQ.
+    pub fn new(id: impl Into<String>, query_id: impl Into<String>, expert: impl Into<String>) -> FeedbackRow {
+        FeedbackRow {
+            id: id.into(),
+            query_id: query_id.into(),
+            expert_id: expert.into(),
+            kind: "correct".into(),
+            query_text: "q".into(),
+            original_answer: "a".into(),
+            time_spent_seconds: 1,
+            timestamp: None,
+            attempted: Some(false),
+            success: None,
+            faq: None,
+        }
+    }
+
+    /// [`FeedbackRow::new`] numbered `n`: id `10000000-0000-4000-8000-{n:012}`, query
+    /// `20000000-0000-4000-8000-{n:012}`.
+    pub fn numbered(n: usize, expert: &str) -> FeedbackRow {
+        FeedbackRow::new(format!("10000000-0000-4000-8000-{n:012}"), format!("20000000-0000-4000-8000-{n:012}"), expert)
+    }
+
+    /// The texts and time the generated datasets use: `Domanda?`, `Risposta.`, 60 seconds.
+    pub fn as_in_datasets(self) -> FeedbackRow {
+        FeedbackRow {
+            query_text: "Domanda?".into(),
+            original_answer: "Risposta.".into(),
+            time_spent_seconds: 60,
+            ..self
+        }
+    }
+
+    /// The row's `INSERT` statement, with a closing `;` and line break (plain literals both
+    /// backends accept, so no faqlink code is involved).
+    pub fn sql(&self) -> String {
+        let opt = |s: &Option<String>| s.as_deref().map_or("NULL".into(), sql_text);
+        format!(
+            "INSERT INTO expert_feedback (id, query_id, expert_id, feedback_type, query_text, original_answer, \
+             time_spent_seconds, feedback_timestamp, task_creation_attempted, task_creation_success, generated_faq_id) \
+             VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {});\n",
+            sql_text(&self.id),
+            sql_text(&self.query_id),
+            sql_text(&self.expert_id),
+            sql_text(&self.kind),
+            sql_text(&self.query_text),
+            sql_text(&self.original_answer),
+            self.time_spent_seconds,
+            opt(&self.timestamp),
+            sql_bool(self.attempted),
+            sql_bool(self.success),
+            opt(&self.faq),
+        )
+    }
+
+    /// Inserts the row with the backend's own client library.
+    pub fn insert(&self, db: &TestDb) {
+        db.exec(&self.sql());
+    }
+}

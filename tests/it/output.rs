@@ -8,7 +8,7 @@ use faqlink::db::Backend;
 use serde_json::Value;
 
 use crate::data;
-use crate::harness::{clean_env, faqlink, faqlink_bin, listing, skip_pg, TestDb};
+use crate::harness::{clean_env, faqlink, faqlink_bin, listing, skip_pg, FeedbackRow, TestDb};
 
 /// A generated dataset with orphaned and dangling links, duplicate FAQs, NULL registration
 /// numbers, NULL timestamps and hostile registration numbers (`=HYPERLINK(…)`, `-ODCEC`).
@@ -80,12 +80,16 @@ const FORMULA_REG: &str = "=1+2";
 const PLUS_EXPERT: &str = "e0000000-0000-4000-a000-000000000002";
 const PLUS_REG: &str = "+39 02 1234";
 
-fn feedback_sql(id: &str, query: &str, expert: &str, ts: &str, success: &str, faq: &str) -> String {
-    format!(
-        "INSERT INTO expert_feedback (id, query_id, expert_id, feedback_type, query_text, original_answer, \
-         time_spent_seconds, feedback_timestamp, task_creation_attempted, task_creation_success, generated_faq_id) \
-         VALUES ('{id}', '{query}', '{expert}', 'correct', 'Domanda?', 'Risposta.', 60, '{ts}', TRUE, {success}, {faq});\n"
-    )
+/// A correct feedback with the datasets' texts, the workflow attempted.
+fn feedback_sql(id: &str, query: &str, expert: &str, ts: &str, success: bool, faq: Option<&str>) -> String {
+    FeedbackRow {
+        timestamp: Some(ts.into()),
+        attempted: Some(true),
+        success: Some(success),
+        faq: faq.map(String::from),
+        ..FeedbackRow::new(id, query, expert).as_in_datasets()
+    }
+    .sql()
 }
 
 /// Loads the dataset of [`SEED`] plus the two extra experts (one linked FAQ, one orphaned
@@ -105,24 +109,24 @@ fn load_fixture(db: &TestDb) {
         "c0000000-0000-4000-a000-000000000001",
         FORMULA_EXPERT,
         "2026-11-02T10:00:00.000000Z",
-        "TRUE",
-        "'faq-extra-1'",
+        true,
+        Some("faq-extra-1"),
     ));
     sql.push_str(&feedback_sql(
         "f0000000-0000-4000-a000-000000000002",
         "c0000000-0000-4000-a000-000000000002",
         FORMULA_EXPERT,
         "2026-11-03T10:00:00.000000Z",
-        "TRUE",
-        "NULL",
+        true,
+        None,
     ));
     sql.push_str(&feedback_sql(
         "f0000000-0000-4000-a000-000000000003",
         "c0000000-0000-4000-a000-000000000003",
         PLUS_EXPERT,
         "2026-11-04T10:00:00.000000Z",
-        "FALSE",
-        "NULL",
+        false,
+        None,
     ));
     db.exec(&sql);
 }
@@ -365,8 +369,8 @@ fn formula_text_is_neutralised_numbers_are_not() {
             &format!("c0000000-0000-4000-a000-{:012}", i + 1),
             &expert,
             &format!("2026-11-{:02}T10:00:00.000000Z", 2 + 7 * (i % 4)),
-            "TRUE",
-            "NULL",
+            true,
+            None,
         ));
     }
     db.exec(&sql);

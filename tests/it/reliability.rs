@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use faqlink::db::{Access, Backend, Database, DatabaseUrl};
 use proptest::prelude::*;
 
-use crate::harness::{backends, faqlink, faqlink_process, pg_server, skip_pg, TestDb};
+use crate::harness::{backends, faqlink, faqlink_process, pg_server, skip_pg, FeedbackRow, TestDb};
 
 fn output_of(a: &assert_cmd::assert::Assert) -> (String, String) {
     let o = a.get_output();
@@ -276,6 +276,9 @@ fn invariants_hold_under_a_concurrent_writer() {
             .assert()
             .success();
         let url = db.url();
+        // The writer's rows go to the first expert (the writer never adds or removes one).
+        let expert =
+            db.cli_csv("SELECT id FROM expert_profiles ORDER BY id LIMIT 1").lines().nth(1).unwrap().to_string();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let writer = {
             let stop = stop.clone();
@@ -286,16 +289,25 @@ fn invariants_hold_under_a_concurrent_writer() {
                 while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                     n += 1;
                     // Insert a linked correct feedback, delete an FAQ (SET NULL fires), delete a feedback row.
+                    let feedback = FeedbackRow {
+                        timestamp: Some("2026-11-20T10:00:00.000000Z".into()),
+                        attempted: Some(true),
+                        success: Some(true),
+                        faq: Some(format!("faq-w{n}")),
+                        ..FeedbackRow::new(
+                            format!("30000000-0000-4000-8000-{n:012}"),
+                            format!("40000000-0000-4000-8000-{n:012}"),
+                            &expert,
+                        )
+                    };
                     let sql = format!(
                         "INSERT INTO faq_entries (id, question, answer) VALUES ('faq-w{n}', 'q', 'a'); \
-                         INSERT INTO expert_feedback (id, query_id, expert_id, feedback_type, query_text, original_answer, \
-                           time_spent_seconds, feedback_timestamp, task_creation_attempted, task_creation_success, generated_faq_id) \
-                         SELECT '30000000-0000-4000-8000-{n:012}', '40000000-0000-4000-8000-{n:012}', id, 'correct', 'q', 'a', 1, \
-                           '2026-11-20T10:00:00.000000Z', TRUE, TRUE, 'faq-w{n}' FROM expert_profiles ORDER BY id LIMIT 1; \
+                         {} \
                          DELETE FROM faq_entries WHERE id IN (SELECT generated_faq_id FROM expert_feedback \
                            WHERE generated_faq_id IS NOT NULL ORDER BY id LIMIT 1); \
                          DELETE FROM expert_feedback WHERE id IN (SELECT id FROM expert_feedback \
-                           WHERE feedback_type = 'incorrect' ORDER BY id LIMIT 1);"
+                           WHERE feedback_type = 'incorrect' ORDER BY id LIMIT 1);",
+                        feedback.sql()
                     );
                     conn.batch("writer", &format!("BEGIN; {sql} COMMIT;")).expect("the writer's transaction");
                 }
@@ -372,14 +384,20 @@ fn hostile_cells_round_trip_through_csv_neutralised() {
     let mut sql = String::new();
     for (i, reg) in HOSTILE.iter().enumerate() {
         let n = i + 1;
+        let expert = format!("00000000-0000-4000-8000-{n:012}");
         sql.push_str(&format!(
             "INSERT INTO \"user\" (id, email) VALUES ({n}, 'u{n}@example.it'); \
-             INSERT INTO expert_profiles (id, user_id, professional_registration_number) VALUES ('00000000-0000-4000-8000-{n:012}', {n}, '{}'); \
-             INSERT INTO expert_feedback (id, query_id, expert_id, feedback_type, query_text, original_answer, time_spent_seconds, feedback_timestamp, task_creation_success) \
-             VALUES ('10000000-0000-4000-8000-{n:012}', '20000000-0000-4000-8000-{n:012}', '00000000-0000-4000-8000-{n:012}', 'correct', 'q', 'a', 1, '2026-11-{:02}T10:00:00.000000Z', TRUE);",
+             INSERT INTO expert_profiles (id, user_id, professional_registration_number) VALUES ('{expert}', {n}, '{}');\n",
             reg.replace('\'', "''"),
-            10 + i,
         ));
+        sql.push_str(
+            &FeedbackRow {
+                timestamp: Some(format!("2026-11-{:02}T10:00:00.000000Z", 10 + i)),
+                success: Some(true),
+                ..FeedbackRow::numbered(n, &expert)
+            }
+            .sql(),
+        );
     }
     db.exec(&sql);
     let neutral =
