@@ -4,7 +4,7 @@ use faqlink::config::{ReportKind, Window};
 use faqlink::db::Backend;
 use faqlink::reports::{self, Cell, Section, Sink};
 
-use crate::harness::{backends, faqlink, on_both, FeedbackRow, TestDb};
+use crate::harness::{backends, faqlink, on_both, Collect, FeedbackRow, TestDb};
 
 fn csv(db: &TestDb, args: &[&str]) -> Vec<Vec<String>> {
     let out =
@@ -162,23 +162,22 @@ fn last_week_is_the_last_complete_iso_week() {
     });
 }
 
-/// A sink that lets another connection commit new data after the first section.
+/// A collecting sink that lets another connection commit new data after the first section.
 struct Meddler<'a> {
     db: &'a TestDb,
-    sections: Vec<(Section, Vec<Vec<Cell>>)>,
+    collected: Collect,
     done: bool,
 }
 
 impl Sink for Meddler<'_> {
     fn begin(&mut self, section: &Section) -> faqlink::Result<()> {
-        self.sections.push((*section, Vec::new()));
-        Ok(())
+        self.collected.begin(section)
     }
     fn row(&mut self, cells: &[Cell]) -> faqlink::Result<()> {
-        self.sections.last_mut().unwrap().1.push(cells.to_vec());
-        Ok(())
+        self.collected.row(cells)
     }
     fn end(&mut self) -> faqlink::Result<()> {
+        self.collected.end()?;
         if !self.done {
             self.done = true;
             // Committed by a second connection while the report is between sections.
@@ -190,7 +189,7 @@ impl Sink for Meddler<'_> {
         Ok(())
     }
     fn finish(&mut self) -> faqlink::Result<()> {
-        Ok(())
+        self.collected.finish()
     }
 }
 
@@ -202,12 +201,13 @@ fn report_all_reads_one_snapshot_while_another_connection_commits() {
         for n in 1..5 {
             feedback(&db, n, &e, "correct", Some("2026-11-23T09:15:00.000000Z"), None);
         }
-        let mut sink = Meddler { db: &db, sections: Vec::new(), done: false };
+        let mut sink = Meddler { db: &db, collected: Collect::default(), done: false };
         let mut conn = db.open_read_only();
         reports::run(&mut conn, &ReportKind::ALL, &Window::all(chrono_tz::UTC), &mut sink).unwrap();
-        let experts = &sink.sections[0].1;
-        let totals = &sink.sections[1].1[0];
-        let weekly_total: i64 = sink.sections[4]
+        let sections = &sink.collected.sections;
+        let experts = &sections[0].1;
+        let totals = &sections[1].1[0];
+        let weekly_total: i64 = sections[4]
             .1
             .iter()
             .map(|r| match r[2] {

@@ -10,9 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use chrono::{DateTime, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
+use faqlink::config::{ReportKind, Window};
 use faqlink::db::{migrations, Access, Backend, Database, DatabaseUrl};
+use faqlink::reports::{self, Cell, Section, Sink};
 
 /// The PostgreSQL server the tests use (no database name).
 pub fn pg_server() -> String {
@@ -308,5 +311,61 @@ impl FeedbackRow {
     /// Inserts the row with the backend's own client library.
     pub fn insert(&self, db: &TestDb) {
         db.exec(&self.sql());
+    }
+}
+
+/// A sink that keeps what a report run hands over, in-process: each section with its rows
+/// and, when asked for ([`Collect::with_previous_totals`]), the previous period's totals.
+#[derive(Default)]
+pub struct Collect {
+    /// Each section with its rows, in the order the run produced them.
+    pub sections: Vec<(Section, Vec<Vec<Cell>>)>,
+    /// The previous period's window and totals row, when the run handed them over.
+    pub previous: Option<(Window, Vec<Cell>)>,
+    wants_previous: bool,
+}
+
+impl Collect {
+    /// A collector that asks for the previous period's totals, as the whole-document
+    /// formats do.
+    pub fn with_previous_totals() -> Collect {
+        Collect { wants_previous: true, ..Collect::default() }
+    }
+
+    /// Runs `kinds` on `db` at `now` into a new collector (the path the command takes: one
+    /// read-only snapshot, rows streamed into a sink).
+    pub fn run_at(db: &mut Database, kinds: &[ReportKind], window: &Window, now: DateTime<Utc>) -> Collect {
+        let mut sink = Collect::default();
+        reports::run_at(db, kinds, window, now, &mut sink).unwrap();
+        sink
+    }
+
+    /// The rows of each section, without the sections.
+    pub fn rows(self) -> Vec<Vec<Vec<Cell>>> {
+        self.sections.into_iter().map(|(_, rows)| rows).collect()
+    }
+}
+
+impl Sink for Collect {
+    fn begin(&mut self, section: &Section) -> faqlink::Result<()> {
+        self.sections.push((*section, Vec::new()));
+        Ok(())
+    }
+    fn row(&mut self, cells: &[Cell]) -> faqlink::Result<()> {
+        self.sections.last_mut().expect("a section began").1.push(cells.to_vec());
+        Ok(())
+    }
+    fn end(&mut self) -> faqlink::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self) -> faqlink::Result<()> {
+        Ok(())
+    }
+    fn wants_previous_totals(&self) -> bool {
+        self.wants_previous
+    }
+    fn previous_totals(&mut self, window: &Window, cells: &[Cell]) -> faqlink::Result<()> {
+        self.previous = Some((window.clone(), cells.to_vec()));
+        Ok(())
     }
 }

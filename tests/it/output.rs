@@ -8,7 +8,7 @@ use faqlink::db::Backend;
 use serde_json::Value;
 
 use crate::data;
-use crate::harness::{clean_env, faqlink, faqlink_bin, listing, skip_pg, FeedbackRow, TestDb};
+use crate::harness::{clean_env, faqlink, faqlink_bin, listing, skip_pg, Collect, FeedbackRow, TestDb};
 
 /// A generated dataset with orphaned and dangling links, duplicate FAQs, NULL registration
 /// numbers, NULL timestamps and hostile registration numbers (`=HYPERLINK(…)`, `-ODCEC`).
@@ -631,37 +631,14 @@ fn postgres_csv_is_byte_identical_to_sqlite() {
     }
 }
 
-/// Keeps each section of a run with its rows, for rendering in-process.
-#[derive(Default)]
-struct Sections(Vec<faqlink::output::table::Rows>);
-
-impl faqlink::reports::Sink for Sections {
-    fn begin(&mut self, section: &faqlink::reports::Section) -> faqlink::Result<()> {
-        self.0.push((*section, Vec::new()));
-        Ok(())
-    }
-    fn row(&mut self, cells: &[faqlink::reports::Cell]) -> faqlink::Result<()> {
-        self.0.last_mut().expect("a section began").1.push(cells.to_vec());
-        Ok(())
-    }
-    fn end(&mut self) -> faqlink::Result<()> {
-        Ok(())
-    }
-    fn finish(&mut self) -> faqlink::Result<()> {
-        Ok(())
-    }
-}
-
 /// `report all` of the fixture at [`NOW`], as the table renders it at `width`.
 fn table_at(db: &TestDb, width: Option<u16>) -> String {
     use faqlink::config::Window;
     use faqlink::output::{document::RunInfo, table};
     let window = Window::all(chrono_tz::UTC);
     let now = NOW.parse().unwrap();
-    let mut sections = Sections::default();
-    let mut conn = db.open_read_only();
-    faqlink::reports::run_at(&mut conn, &faqlink::config::ReportKind::ALL, &window, now, &mut sections).unwrap();
-    table::render(&RunInfo::new(window, now, Backend::Sqlite), &sections.0, width, false)
+    let run = Collect::run_at(&mut db.open_read_only(), &faqlink::config::ReportKind::ALL, &window, now);
+    table::render(&RunInfo::new(window, now, Backend::Sqlite), &run.sections, width, false)
 }
 
 /// At 80 and 120 columns every line fits, and no value is split: each date, number and

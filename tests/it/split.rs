@@ -8,8 +8,8 @@ use faqlink::reports::split::{self, Pivot, Sample};
 use faqlink::reports::{self, experts};
 
 use crate::data;
-use crate::differential::{faqlink_rows, reference_rows, Collect, REPORTS};
-use crate::harness::{faqlink, TestDb};
+use crate::differential::{faqlink_rows, reference_rows, REPORTS};
+use crate::harness::{faqlink, Collect, TestDb};
 
 fn count_profiles(db: &mut Database) -> i64 {
     let sql = db.sql().push("SELECT COUNT(*) AS n FROM expert_profiles").clone();
@@ -101,7 +101,7 @@ fn split_reports_equal_the_serial_ones_and_the_reference_sql() {
             let all = |conn: &mut Database| {
                 let mut sink = Collect::default();
                 reports::run(conn, &ReportKind::ALL, &window, &mut sink).unwrap();
-                sink.0
+                sink.rows()
             };
             assert_eq!(all(&mut split), all(&mut serial), "report all, dataset {seed}, {tz}");
         }
