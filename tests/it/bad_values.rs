@@ -160,12 +160,8 @@ fn seed_on_a_read_only_postgres_says_so_without_mentioning_migrations() {
         return;
     }
     let db = TestDb::empty(Backend::Postgres);
-    faqlink()
-        .args(["--database-url", &db.url(), "seed", "--feedback", "100", "--end", "2026-11-23"])
-        .assert()
-        .success();
-    let name = db.url().rsplit('/').next().unwrap().to_string();
-    db.exec(&format!("ALTER DATABASE {name} SET default_transaction_read_only = on"));
+    db.seed(100);
+    db.make_read_only();
     for args in [&["seed", "--append", "--feedback", "10"][..], &["seed", "--append", "--verbose"], &["demo"]] {
         let out = faqlink().args(["--database-url", &db.url()]).args(args).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);

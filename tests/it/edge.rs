@@ -226,10 +226,7 @@ fn report_all_reads_one_snapshot_while_another_connection_commits() {
 #[test]
 fn reports_never_write_sqlite_or_create_files() {
     let db = TestDb::migrated(Backend::Sqlite);
-    faqlink()
-        .args(["--database-url", &db.url(), "seed", "--feedback", "200", "--end", "2026-11-23"])
-        .assert()
-        .success();
+    db.seed(200);
     // Let SQLite fold the WAL into the file first, then compare bytes.
     db.exec("PRAGMA wal_checkpoint(TRUNCATE);");
     let before = std::fs::read(db.path()).unwrap();

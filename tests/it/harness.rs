@@ -149,6 +149,26 @@ impl TestDb {
         String::from_utf8(out.stdout).expect("utf-8")
     }
 
+    /// Fills the database with faqlink's own `seed`: `feedback` rows in the weeks up to
+    /// 2026-11-23, the default experts (on an empty database seed migrates it first).
+    pub fn seed(&self, feedback: u32) {
+        faqlink()
+            .args(["--database-url", &self.url(), "seed", "--feedback", &feedback.to_string(), "--end", "2026-11-23"])
+            .assert()
+            .success();
+    }
+
+    /// Makes every later session on this PostgreSQL database read-only, as a standby or a
+    /// read-only role sees it (`default_transaction_read_only`; panics on SQLite).
+    pub fn make_read_only(&self) {
+        match self {
+            TestDb::Postgres { name } => {
+                self.exec(&format!("ALTER DATABASE {name} SET default_transaction_read_only = on"))
+            }
+            TestDb::Sqlite { .. } => panic!("not PostgreSQL"),
+        }
+    }
+
     /// The SQLite path (panics on PostgreSQL).
     pub fn path(&self) -> &std::path::Path {
         match self {

@@ -171,10 +171,7 @@ fn server_going_away_mid_run_leaves_the_old_output() {
         return;
     }
     let db = TestDb::empty(Backend::Postgres);
-    faqlink()
-        .args(["--database-url", &db.url(), "seed", "--feedback", "2000", "--end", "2026-11-23"])
-        .assert()
-        .success();
+    db.seed(2000);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report.json");
     std::fs::write(&out, "previous complete report\n").unwrap();
@@ -239,12 +236,8 @@ fn reports_work_on_a_read_only_postgres_database() {
         return;
     }
     let db = TestDb::empty(Backend::Postgres);
-    faqlink()
-        .args(["--database-url", &db.url(), "seed", "--feedback", "300", "--end", "2026-11-23"])
-        .assert()
-        .success();
-    let name = db.url().rsplit('/').next().unwrap().to_string();
-    db.exec(&format!("ALTER DATABASE {name} SET default_transaction_read_only = on"));
+    db.seed(300);
+    db.make_read_only();
     for args in [vec!["report", "all"], vec!["check"], vec!["migrate", "status"]] {
         faqlink().args(["--database-url", &db.url()]).args(&args).assert().success();
     }
@@ -271,10 +264,7 @@ fn assert_invariants(json: &str) {
 fn invariants_hold_under_a_concurrent_writer() {
     for backend in backends() {
         let db = TestDb::empty(backend);
-        faqlink()
-            .args(["--database-url", &db.url(), "seed", "--feedback", "1500", "--end", "2026-11-23"])
-            .assert()
-            .success();
+        db.seed(1500);
         let url = db.url();
         // The writer's rows go to the first expert (the writer never adds or removes one).
         let expert =
@@ -333,10 +323,7 @@ fn invariants_hold_under_a_concurrent_writer() {
 #[test]
 fn overlapping_runs_on_one_output_never_interleave() {
     let db = TestDb::empty(Backend::Sqlite);
-    faqlink()
-        .args(["--database-url", &db.url(), "seed", "--feedback", "3000", "--end", "2026-11-23"])
-        .assert()
-        .success();
+    db.seed(3000);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("all.csv");
     let expected = {
