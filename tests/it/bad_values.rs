@@ -2,9 +2,7 @@
 //! timeout, window bounds and seed histories outside the range both backends represent, and
 //! `seed --append` where there is nothing it may append to.
 
-use faqlink::db::Backend;
-
-use crate::harness::{backends, faqlink, listing, skip_pg, FeedbackRow, TestDb};
+use crate::harness::{backends, faqlink, listing, FeedbackRow, TestDb};
 
 /// `feedback_total` of `report totals` with `window` (read from the CSV's header and the line
 /// after it, whatever else the output carries).
@@ -34,11 +32,7 @@ fn a_statement_timeout_beyond_postgres_limit_is_a_usage_error_before_any_io() {
         assert_eq!(out.status.code(), Some(2), "{secs}: {stderr}");
         assert!(stderr.contains("--statement-timeout") && stderr.contains("2147483"), "{stderr}");
     }
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping the accepted maximum");
-        return;
-    }
-    let db = TestDb::migrated(Backend::Postgres);
+    let Some(db) = TestDb::pg_migrated_or_skip() else { return };
     faqlink()
         .args(["--database-url", &db.url(), "report", "totals", "--statement-timeout", "2147483"])
         .assert()
@@ -155,11 +149,7 @@ fn seed_append_refuses_a_missing_sqlite_file() {
 
 #[test]
 fn seed_on_a_read_only_postgres_says_so_without_mentioning_migrations() {
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
-        return;
-    }
-    let db = TestDb::empty(Backend::Postgres);
+    let Some(db) = TestDb::pg_empty_or_skip() else { return };
     db.seed(100);
     db.make_read_only();
     for args in [&["seed", "--append", "--feedback", "10"][..], &["seed", "--append", "--verbose"], &["demo"]] {

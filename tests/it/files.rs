@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 use faqlink::db::Backend;
 
 use crate::data;
-use crate::harness::{clean_env, faqlink, faqlink_bin, faqlink_process, listing, skip_pg, TestDb};
+use crate::harness::{clean_env, faqlink, faqlink_bin, faqlink_process, listing, TestDb};
 
 /// `faqlink ARGS` run by `sh` under `umask MASK`.
 fn under_umask(mask: &str, db: &TestDb, args: &[&str]) -> std::process::Output {
@@ -139,11 +139,7 @@ fn temporaries(dir: &Path) -> Vec<String> {
 
 #[test]
 fn signals_remove_temporary_files_and_end_with_the_signal() {
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
-        return;
-    }
-    let db = TestDb::migrated(Backend::Postgres);
+    let Some(db) = TestDb::pg_migrated_or_skip() else { return };
     data::load(&db, &data::generate(1));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("report.csv"), "previous\n").unwrap();

@@ -27,6 +27,15 @@ pub fn skip_pg() -> bool {
     std::env::var("FAQLINK_TEST_SKIP_PG").is_ok_and(|v| v == "1")
 }
 
+/// [`skip_pg`], saying on stderr that the test skips.
+fn pg_opted_out() -> bool {
+    let skip = skip_pg();
+    if skip {
+        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping this PostgreSQL test");
+    }
+    skip
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A fresh database for one test.
@@ -65,6 +74,18 @@ impl TestDb {
         });
         admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
         TestDb::Postgres { name }
+    }
+
+    /// [`TestDb::postgres_empty`], or `None` (said on stderr) when PostgreSQL tests were
+    /// opted out: `let Some(db) = TestDb::pg_empty_or_skip() else { return };`.
+    pub fn pg_empty_or_skip() -> Option<TestDb> {
+        (!pg_opted_out()).then(Self::postgres_empty)
+    }
+
+    /// [`TestDb::migrated`] on PostgreSQL, or `None` (said on stderr) when PostgreSQL tests
+    /// were opted out.
+    pub fn pg_migrated_or_skip() -> Option<TestDb> {
+        (!pg_opted_out()).then(|| Self::migrated(Backend::Postgres))
     }
 
     /// An empty database of `backend`.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use faqlink::db::{Access, Backend, Database, DatabaseUrl};
 use proptest::prelude::*;
 
-use crate::harness::{backends, faqlink, faqlink_process, pg_server, skip_pg, FeedbackRow, TestDb};
+use crate::harness::{backends, faqlink, faqlink_process, pg_server, FeedbackRow, TestDb};
 
 fn output_of(a: &assert_cmd::assert::Assert) -> (String, String) {
     let o = a.get_output();
@@ -89,11 +89,7 @@ fn a_silent_server_times_out() {
 
 #[test]
 fn statement_timeout_bounds_a_blocked_report() {
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
-        return;
-    }
-    let db = TestDb::migrated(Backend::Postgres);
+    let Some(db) = TestDb::pg_migrated_or_skip() else { return };
     // Another session holds a lock that blocks every read of the table.
     let mut locker = hold_lock(&db, "expert_feedback");
     let started = Instant::now();
@@ -111,11 +107,7 @@ fn statement_timeout_bounds_a_blocked_report() {
 
 #[test]
 fn report_sessions_use_faqlink_settings() {
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
-        return;
-    }
-    let db = TestDb::migrated(Backend::Postgres);
+    let Some(db) = TestDb::pg_migrated_or_skip() else { return };
     let mut conn = db.open_read_only();
     conn.report_session(Some(7)).unwrap();
     // No JIT, in-memory grouping, the leader only gathers (docs/PERFORMANCE.md), the timeout asked for.
@@ -166,11 +158,7 @@ fn wait_for_lock(db: &TestDb) {
 
 #[test]
 fn server_going_away_mid_run_leaves_the_old_output() {
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
-        return;
-    }
-    let db = TestDb::empty(Backend::Postgres);
+    let Some(db) = TestDb::pg_empty_or_skip() else { return };
     db.seed(2000);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report.json");
@@ -231,11 +219,7 @@ fn read_commands_cannot_write_even_if_they_tried() {
 
 #[test]
 fn reports_work_on_a_read_only_postgres_database() {
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
-        return;
-    }
-    let db = TestDb::empty(Backend::Postgres);
+    let Some(db) = TestDb::pg_empty_or_skip() else { return };
     db.seed(300);
     db.make_read_only();
     for args in [vec!["report", "all"], vec!["check"], vec!["migrate", "status"]] {

@@ -224,11 +224,7 @@ fn a_bad_dotenv_line_is_named_by_number_and_never_shown() {
 
 #[test]
 fn keyword_strings_and_capitalised_schemes_reach_postgres() {
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
-        return;
-    }
-    let db = TestDb::migrated(Backend::Postgres);
+    let Some(db) = TestDb::pg_migrated_or_skip() else { return };
     let TestDb::Postgres { name } = &db else { unreachable!() };
     let server = pg_server().replace("postgres://", "");
     let (user_host, port) = server.rsplit_once(':').unwrap();
