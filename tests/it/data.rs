@@ -176,7 +176,7 @@ pub fn load(db: &TestDb, ds: &Dataset) {
             attempted: f.attempted,
             success: f.success,
             faq: f.faq.clone(),
-            ..FeedbackRow::new(&f.id, &f.query_id, &ds.experts[f.expert].0).as_in_datasets()
+            ..FeedbackRow::new(&f.id, &f.query_id, &ds.experts[f.expert].0).with_dataset_texts()
         }
         .sql()
     };

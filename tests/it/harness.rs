@@ -318,7 +318,7 @@ impl FeedbackRow {
     }
 
     /// The texts and time the generated datasets use: `Domanda?`, `Risposta.`, 60 seconds.
-    pub fn as_in_datasets(self) -> FeedbackRow {
+    pub fn with_dataset_texts(self) -> FeedbackRow {
         FeedbackRow {
             query_text: "Domanda?".into(),
             original_answer: "Risposta.".into(),

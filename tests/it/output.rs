@@ -87,7 +87,7 @@ fn feedback_sql(id: &str, query: &str, expert: &str, ts: &str, success: bool, fa
         attempted: Some(true),
         success: Some(success),
         faq: faq.map(String::from),
-        ..FeedbackRow::new(id, query, expert).as_in_datasets()
+        ..FeedbackRow::new(id, query, expert).with_dataset_texts()
     }
     .sql()
 }
