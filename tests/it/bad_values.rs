@@ -2,7 +2,7 @@
 //! timeout, window bounds and seed histories outside the range both backends represent, and
 //! `seed --append` where there is nothing it may append to.
 
-use crate::harness::{backends, faqlink, listing, FeedbackRow, TestDb};
+use crate::harness::{backends, faqlink, listing, ExpertRow, FeedbackRow, TestDb};
 
 /// `feedback_total` of `report totals` with `window` (read from the CSV's header and the line
 /// after it, whatever else the output carries).
@@ -44,10 +44,8 @@ fn window_bounds_agree_on_both_backends_at_the_edges_and_are_refused_beyond() {
     let mut seen = Vec::new();
     for backend in backends() {
         let db = TestDb::migrated(backend);
-        db.exec(
-            "INSERT INTO \"user\" (id, email) VALUES (1, 'u1@example.it'); \
-                 INSERT INTO expert_profiles (id, user_id) VALUES ('00000000-0000-4000-8000-000000000001', 1);",
-        );
+        let expert = ExpertRow::numbered(1);
+        expert.insert(&db);
         for (n, ts) in [
             (1, "0001-01-01T00:00:00.000000Z"),
             (2, "0001-01-01T00:00:00.000001Z"),
@@ -55,11 +53,7 @@ fn window_bounds_agree_on_both_backends_at_the_edges_and_are_refused_beyond() {
             (4, "9999-12-31T23:59:59.999998Z"),
             (5, "9999-12-31T23:59:59.999999Z"),
         ] {
-            FeedbackRow {
-                timestamp: Some(ts.into()),
-                ..FeedbackRow::numbered(n, "00000000-0000-4000-8000-000000000001")
-            }
-            .insert(&db);
+            FeedbackRow { timestamp: Some(ts.into()), ..FeedbackRow::numbered(n, &expert.id) }.insert(&db);
         }
         let cases: [(&[&str], &str); 9] = [
             (&[], "5"),

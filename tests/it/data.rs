@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::harness::{sql_text, FeedbackRow, TestDb};
+use crate::harness::{sql_text, ExpertRow, FeedbackRow, TestDb};
 
 /// One feedback row.
 #[derive(Debug, Clone)]
@@ -153,15 +153,8 @@ pub fn clear(db: &TestDb) {
 pub fn load(db: &TestDb, ds: &Dataset) {
     let mut sql = String::new();
     for (i, (id, reg)) in ds.experts.iter().enumerate() {
-        sql.push_str(&format!(
-            "INSERT INTO \"user\" (id, email) VALUES ({}, 'e{}@example.it');\n\
-             INSERT INTO expert_profiles (id, user_id, professional_registration_number) VALUES ({}, {}, {});\n",
-            i + 1,
-            i,
-            sql_text(id),
-            i + 1,
-            reg.as_deref().map_or("NULL".into(), sql_text)
-        ));
+        let email = format!("e{i}@example.it");
+        sql.push_str(&ExpertRow { user: i + 1, email, id: id.clone(), registration: reg.clone() }.sql());
     }
     for f in &ds.faqs {
         sql.push_str(&format!(

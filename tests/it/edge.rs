@@ -4,7 +4,7 @@ use faqlink::config::{ReportKind, Window};
 use faqlink::db::Backend;
 use faqlink::reports::{self, Cell, Section, Sink};
 
-use crate::harness::{backends, faqlink, on_both, Collect, FeedbackRow, TestDb};
+use crate::harness::{backends, faqlink, on_both, Collect, ExpertRow, FeedbackRow, TestDb};
 
 fn csv(db: &TestDb, args: &[&str]) -> Vec<Vec<String>> {
     let out =
@@ -14,13 +14,9 @@ fn csv(db: &TestDb, args: &[&str]) -> Vec<Vec<String>> {
 }
 
 fn expert(db: &TestDb, n: usize, reg: Option<&str>) -> String {
-    let id = format!("00000000-0000-4000-8000-{n:012}");
-    db.exec(&format!(
-        "INSERT INTO \"user\" (id, email) VALUES ({n}, 'u{n}@example.it'); \
-         INSERT INTO expert_profiles (id, user_id, professional_registration_number) VALUES ('{id}', {n}, {});",
-        reg.map_or("NULL".into(), |r| format!("'{}'", r.replace('\'', "''")))
-    ));
-    id
+    let expert = ExpertRow { registration: reg.map(String::from), ..ExpertRow::numbered(n) };
+    expert.insert(db);
+    expert.id
 }
 
 fn feedback(db: &TestDb, n: usize, expert: &str, kind: &str, ts: Option<&str>, link: Option<&str>) {

@@ -272,6 +272,49 @@ fn sql_bool(b: Option<bool>) -> &'static str {
     }
 }
 
+/// A user and their expert profile, as a test inserts them by hand.
+#[derive(Debug, Clone)]
+pub struct ExpertRow {
+    /// The `user` row's id (the profile's `user_id`).
+    pub user: usize,
+    pub email: String,
+    /// The profile's id.
+    pub id: String,
+    /// `professional_registration_number`; `None` is NULL.
+    pub registration: Option<String>,
+}
+
+impl ExpertRow {
+    /// Expert number `n`: user `n`, email `u{n}@example.it`, profile
+    /// `00000000-0000-4000-8000-{n:012}`, no registration number.
+    pub fn numbered(n: usize) -> ExpertRow {
+        ExpertRow {
+            user: n,
+            email: format!("u{n}@example.it"),
+            id: format!("00000000-0000-4000-8000-{n:012}"),
+            registration: None,
+        }
+    }
+
+    /// The two `INSERT` statements, each with a closing `;` and line break.
+    pub fn sql(&self) -> String {
+        format!(
+            "INSERT INTO \"user\" (id, email) VALUES ({}, {});\n\
+             INSERT INTO expert_profiles (id, user_id, professional_registration_number) VALUES ({}, {}, {});\n",
+            self.user,
+            sql_text(&self.email),
+            sql_text(&self.id),
+            self.user,
+            self.registration.as_deref().map_or("NULL".into(), sql_text),
+        )
+    }
+
+    /// Inserts the rows with the backend's own client library.
+    pub fn insert(&self, db: &TestDb) {
+        db.exec(&self.sql());
+    }
+}
+
 /// One `expert_feedback` row a test inserts by hand, every column the reports read spelled
 /// out. Start from [`FeedbackRow::new`] or [`FeedbackRow::numbered`] and change what the test
 /// is about (struct update syntax).

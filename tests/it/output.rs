@@ -8,7 +8,7 @@ use faqlink::db::Backend;
 use serde_json::Value;
 
 use crate::data;
-use crate::harness::{clean_env, faqlink, faqlink_bin, listing, skip_pg, Collect, FeedbackRow, TestDb};
+use crate::harness::{clean_env, faqlink, faqlink_bin, listing, skip_pg, Collect, ExpertRow, FeedbackRow, TestDb};
 
 /// A generated dataset with orphaned and dangling links, duplicate FAQs, NULL registration
 /// numbers, NULL timestamps and hostile registration numbers (`=HYPERLINK(…)`, `-ODCEC`).
@@ -98,10 +98,8 @@ fn load_fixture(db: &TestDb) {
     data::load(db, &data::generate(SEED));
     let mut sql = String::new();
     for (user, expert, reg) in [(100, FORMULA_EXPERT, FORMULA_REG), (101, PLUS_EXPERT, PLUS_REG)] {
-        sql.push_str(&format!(
-            "INSERT INTO \"user\" (id, email) VALUES ({user}, 'x{user}@example.it');\n\
-             INSERT INTO expert_profiles (id, user_id, professional_registration_number) VALUES ('{expert}', {user}, '{reg}');\n"
-        ));
+        let email = format!("x{user}@example.it");
+        sql.push_str(&ExpertRow { user, email, id: expert.into(), registration: Some(reg.into()) }.sql());
     }
     sql.push_str("INSERT INTO faq_entries (id, question, answer) VALUES ('faq-extra-1', 'q?', 'a.');\n");
     sql.push_str(&feedback_sql(
@@ -356,13 +354,8 @@ fn formula_text_is_neutralised_numbers_are_not() {
     let mut sql = String::new();
     for (i, reg) in regs.iter().enumerate() {
         let expert = format!("e0000000-0000-4000-a000-{:012}", i + 1);
-        sql.push_str(&format!(
-            "INSERT INTO \"user\" (id, email) VALUES ({}, 'n{i}@example.it');\n\
-             INSERT INTO expert_profiles (id, user_id, professional_registration_number) VALUES ('{expert}', {}, '{}');\n",
-            i + 1,
-            i + 1,
-            reg.replace('\'', "''")
-        ));
+        let email = format!("n{i}@example.it");
+        sql.push_str(&ExpertRow { user: i + 1, email, id: expert.clone(), registration: Some(reg.to_string()) }.sql());
         // An orphaned link in week i: the expert shows in experts and orphans.
         sql.push_str(&feedback_sql(
             &format!("f0000000-0000-4000-a000-{:012}", i + 1),

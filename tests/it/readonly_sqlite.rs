@@ -11,7 +11,7 @@ use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use faqlink::db::{Access, Database, DatabaseUrl};
 
-use crate::harness::{clean_env, faqlink, faqlink_bin, listing};
+use crate::harness::{clean_env, faqlink, faqlink_bin, listing, ExpertRow};
 
 /// The names in `dir`, but for the report files `demo` writes beside the database (outputs,
 /// not side files of SQLite).
@@ -171,12 +171,9 @@ fn a_user_without_write_access_reads_a_faqlink_file_and_leaves_nothing() {
     assert_eq!(listing_without_reports(folder.path()), BTreeSet::from(["faqlink".into(), "faqlink.db".into()]));
 }
 
-fn add_profile(db: &Path, n: u32) -> diesel::QueryResult<()> {
+fn add_profile(db: &Path, n: usize) -> diesel::QueryResult<()> {
     let mut c = diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
-    c.batch_execute(&format!(
-        "INSERT INTO \"user\" (id, email) VALUES ({n}, 'u{n}@example.it'); \
-         INSERT INTO expert_profiles (id, user_id) VALUES ('00000000-0000-0000-0000-{n:012}', {n});"
-    ))
+    c.batch_execute(&ExpertRow { id: format!("00000000-0000-0000-0000-{n:012}"), ..ExpertRow::numbered(n) }.sql())
 }
 
 fn count_profiles(db: &mut Database) -> i64 {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use faqlink::db::{Access, Backend, Database, DatabaseUrl};
 use proptest::prelude::*;
 
-use crate::harness::{backends, faqlink, faqlink_process, pg_server, FeedbackRow, TestDb};
+use crate::harness::{backends, faqlink, faqlink_process, pg_server, ExpertRow, FeedbackRow, TestDb};
 
 fn output_of(a: &assert_cmd::assert::Assert) -> (String, String) {
     let o = a.get_output();
@@ -355,17 +355,13 @@ fn hostile_cells_round_trip_through_csv_neutralised() {
     let mut sql = String::new();
     for (i, reg) in HOSTILE.iter().enumerate() {
         let n = i + 1;
-        let expert = format!("00000000-0000-4000-8000-{n:012}");
-        sql.push_str(&format!(
-            "INSERT INTO \"user\" (id, email) VALUES ({n}, 'u{n}@example.it'); \
-             INSERT INTO expert_profiles (id, user_id, professional_registration_number) VALUES ('{expert}', {n}, '{}');\n",
-            reg.replace('\'', "''"),
-        ));
+        let expert = ExpertRow { registration: Some(reg.to_string()), ..ExpertRow::numbered(n) };
+        sql.push_str(&expert.sql());
         sql.push_str(
             &FeedbackRow {
                 timestamp: Some(format!("2026-11-{:02}T10:00:00.000000Z", 10 + i)),
                 success: Some(true),
-                ..FeedbackRow::numbered(n, &expert)
+                ..FeedbackRow::numbered(n, &expert.id)
             }
             .sql(),
         );

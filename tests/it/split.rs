@@ -9,7 +9,7 @@ use faqlink::reports::{self, experts};
 
 use crate::data;
 use crate::differential::{faqlink_rows, reference_rows, REPORTS};
-use crate::harness::{faqlink, Collect, TestDb};
+use crate::harness::{faqlink, Collect, ExpertRow, TestDb};
 
 fn count_profiles(db: &mut Database) -> i64 {
     let sql = db.sql().push("SELECT COUNT(*) AS n FROM expert_profiles").clone();
@@ -17,11 +17,8 @@ fn count_profiles(db: &mut Database) -> i64 {
     rows[0].n
 }
 
-fn add_profile(db: &TestDb, n: u32) {
-    db.exec(&format!(
-        "INSERT INTO \"user\" (id, email) VALUES ({n}, 'u{n}@example.it'); \
-         INSERT INTO expert_profiles (id, user_id) VALUES ('00000000-0000-0000-0000-{n:012}', {n});"
-    ));
+fn add_profile(db: &TestDb, n: usize) {
+    ExpertRow { id: format!("00000000-0000-0000-0000-{n:012}"), ..ExpertRow::numbered(n) }.insert(db);
 }
 
 #[test]
