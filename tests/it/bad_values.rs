@@ -2,16 +2,7 @@
 //! timeout, window bounds and seed histories outside the range both backends represent, and
 //! `seed --append` where there is nothing it may append to.
 
-use std::collections::BTreeSet;
-use std::path::Path;
-
-use faqlink::db::Backend;
-
-use crate::harness::{backends, faqlink, skip_pg, TestDb};
-
-fn listing(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
-}
+use crate::harness::{backends, faqlink, listing, ExpertRow, FeedbackRow, TestDb};
 
 /// `feedback_total` of `report totals` with `window` (read from the CSV's header and the line
 /// after it, whatever else the output carries).
@@ -41,11 +32,7 @@ fn a_statement_timeout_beyond_postgres_limit_is_a_usage_error_before_any_io() {
         assert_eq!(out.status.code(), Some(2), "{secs}: {stderr}");
         assert!(stderr.contains("--statement-timeout") && stderr.contains("2147483"), "{stderr}");
     }
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping the accepted maximum");
-        return;
-    }
-    let db = TestDb::migrated(Backend::Postgres);
+    let Some(db) = TestDb::pg_migrated_or_skip() else { return };
     faqlink()
         .args(["--database-url", &db.url(), "report", "totals", "--statement-timeout", "2147483"])
         .assert()
@@ -57,10 +44,8 @@ fn window_bounds_agree_on_both_backends_at_the_edges_and_are_refused_beyond() {
     let mut seen = Vec::new();
     for backend in backends() {
         let db = TestDb::migrated(backend);
-        db.exec(
-            "INSERT INTO \"user\" (id, email) VALUES (1, 'u1@example.it'); \
-                 INSERT INTO expert_profiles (id, user_id) VALUES ('00000000-0000-4000-8000-000000000001', 1);",
-        );
+        let expert = ExpertRow::numbered(1);
+        expert.insert(&db);
         for (n, ts) in [
             (1, "0001-01-01T00:00:00.000000Z"),
             (2, "0001-01-01T00:00:00.000001Z"),
@@ -68,11 +53,7 @@ fn window_bounds_agree_on_both_backends_at_the_edges_and_are_refused_beyond() {
             (4, "9999-12-31T23:59:59.999998Z"),
             (5, "9999-12-31T23:59:59.999999Z"),
         ] {
-            db.exec(&format!(
-                "INSERT INTO expert_feedback (id, query_id, expert_id, feedback_type, query_text, original_answer, \
-                 time_spent_seconds, feedback_timestamp) VALUES ('10000000-0000-4000-8000-{n:012}', \
-                 '20000000-0000-4000-8000-{n:012}', '00000000-0000-4000-8000-000000000001', 'correct', 'q', 'a', 1, '{ts}')"
-            ));
+            FeedbackRow { timestamp: Some(ts.into()), ..FeedbackRow::numbered(n, &expert.id) }.insert(&db);
         }
         let cases: [(&[&str], &str); 9] = [
             (&[], "5"),
@@ -162,17 +143,9 @@ fn seed_append_refuses_a_missing_sqlite_file() {
 
 #[test]
 fn seed_on_a_read_only_postgres_says_so_without_mentioning_migrations() {
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
-        return;
-    }
-    let db = TestDb::empty(Backend::Postgres);
-    faqlink()
-        .args(["--database-url", &db.url(), "seed", "--feedback", "100", "--end", "2026-11-23"])
-        .assert()
-        .success();
-    let name = db.url().rsplit('/').next().unwrap().to_string();
-    db.exec(&format!("ALTER DATABASE {name} SET default_transaction_read_only = on"));
+    let Some(db) = TestDb::pg_empty_or_skip() else { return };
+    db.seed(100);
+    db.make_read_only();
     for args in [&["seed", "--append", "--feedback", "10"][..], &["seed", "--append", "--verbose"], &["demo"]] {
         let out = faqlink().args(["--database-url", &db.url()]).args(args).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);

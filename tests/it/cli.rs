@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use faqlink::db::Backend;
 
 use crate::data;
-use crate::harness::{faqlink, pg_server, skip_pg, TestDb};
+use crate::harness::{faqlink, faqlink_process, listing, pg_server, skip_pg, TestDb};
 
 /// Asserts a failed run: the exit code, nothing on stdout, exactly one `faqlink: error:`
 /// line on stderr. Returns that line (without the prefix).
@@ -36,11 +36,6 @@ fn names(message: &str, needles: &[&str], context: &str) {
     for n in needles {
         assert!(message.contains(n), "{context}: the error should name {n:?}: {message}");
     }
-}
-
-/// The entries of a folder, by name.
-fn listing(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
 }
 
 fn help(args: &[&str]) -> String {
@@ -384,13 +379,10 @@ fn a_closed_stdout_ends_quietly() {
         .output()
         .unwrap();
     assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
-    let bin = assert_cmd::cargo::cargo_bin("faqlink");
     for format in ["table", "csv", "json", "markdown"] {
         // Read a few bytes then close; or close before anything was written.
         for read_first in [true, false] {
-            let mut child = Command::new(&bin)
-                .env_remove("DATABASE_URL")
-                .env("NO_COLOR", "1")
+            let mut child = faqlink_process()
                 .arg("--database-url")
                 .arg(db.url())
                 .args(["report", "all", "--format", format])

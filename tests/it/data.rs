@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::harness::TestDb;
+use crate::harness::{sql_text, ExpertRow, FeedbackRow, TestDb};
 
 /// One feedback row.
 #[derive(Debug, Clone)]
@@ -139,18 +139,6 @@ pub fn generate(seed: u64) -> Dataset {
     Dataset { experts, faqs, feedback }
 }
 
-fn lit(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-fn opt_bool(b: Option<bool>) -> &'static str {
-    match b {
-        None => "NULL",
-        Some(true) => "TRUE",
-        Some(false) => "FALSE",
-    }
-}
-
 /// Canonical timestamp text (what faqlink's SQLite schema stores; PostgreSQL parses it).
 pub fn ts_text(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
@@ -165,33 +153,25 @@ pub fn clear(db: &TestDb) {
 pub fn load(db: &TestDb, ds: &Dataset) {
     let mut sql = String::new();
     for (i, (id, reg)) in ds.experts.iter().enumerate() {
-        sql.push_str(&format!(
-            "INSERT INTO \"user\" (id, email) VALUES ({}, 'e{}@example.it');\n\
-             INSERT INTO expert_profiles (id, user_id, professional_registration_number) VALUES ({}, {}, {});\n",
-            i + 1,
-            i,
-            lit(id),
-            i + 1,
-            reg.as_deref().map_or("NULL".into(), lit)
-        ));
+        let email = format!("e{i}@example.it");
+        sql.push_str(&ExpertRow { user: i + 1, email, id: id.clone(), registration: reg.clone() }.sql());
     }
     for f in &ds.faqs {
-        sql.push_str(&format!("INSERT INTO faq_entries (id, question, answer) VALUES ({}, 'q?', 'a.');\n", lit(f)));
+        sql.push_str(&format!(
+            "INSERT INTO faq_entries (id, question, answer) VALUES ({}, 'q?', 'a.');\n",
+            sql_text(f)
+        ));
     }
     let row = |f: &Fb| {
-        format!(
-            "INSERT INTO expert_feedback (id, query_id, expert_id, feedback_type, query_text, original_answer, \
-             time_spent_seconds, feedback_timestamp, task_creation_attempted, task_creation_success, generated_faq_id) \
-             VALUES ({}, {}, {}, {}, 'Domanda?', 'Risposta.', 60, {}, {}, {}, {});\n",
-            lit(&f.id),
-            lit(&f.query_id),
-            lit(&ds.experts[f.expert].0),
-            lit(f.kind),
-            f.ts.map_or("NULL".into(), |t| lit(&ts_text(&t))),
-            opt_bool(f.attempted),
-            opt_bool(f.success),
-            f.faq.as_deref().map_or("NULL".into(), lit)
-        )
+        FeedbackRow {
+            kind: f.kind.into(),
+            timestamp: f.ts.map(|t| ts_text(&t)),
+            attempted: f.attempted,
+            success: f.success,
+            faq: f.faq.clone(),
+            ..FeedbackRow::new(&f.id, &f.query_id, &ds.experts[f.expert].0).with_dataset_texts()
+        }
+        .sql()
     };
     for f in ds.feedback.iter().filter(|f| !f.dangling) {
         sql.push_str(&row(f));

@@ -8,13 +8,13 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use faqlink::db::{Backend, Database};
 use faqlink::reports::period::local_midnight;
-use faqlink::reports::{self, Cell, Section, Sink};
+use faqlink::reports::{self, Cell};
 use faqlink::reports::{ReportKind, Window};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::data;
-use crate::harness::{backends, TestDb};
+use crate::harness::{backends, Collect, TestDb};
 
 /// A report's rows as text: timestamps canonical, NULL empty, numbers as written.
 pub type Rows = Vec<Vec<String>>;
@@ -28,27 +28,6 @@ fn normalise(field: &str) -> String {
 
 fn text(cells: Vec<Cell>, width: usize) -> Vec<String> {
     cells.iter().take(width).map(|c| normalise(&faqlink::output::plain(c, '.').unwrap_or_default())).collect()
-}
-
-/// Collects the rows of one report run, section by section.
-#[derive(Default)]
-pub struct Collect(pub Vec<Vec<Vec<Cell>>>);
-
-impl Sink for Collect {
-    fn begin(&mut self, _: &Section) -> faqlink::Result<()> {
-        self.0.push(Vec::new());
-        Ok(())
-    }
-    fn row(&mut self, cells: &[Cell]) -> faqlink::Result<()> {
-        self.0.last_mut().expect("a section began").push(cells.to_vec());
-        Ok(())
-    }
-    fn end(&mut self) -> faqlink::Result<()> {
-        Ok(())
-    }
-    fn finish(&mut self) -> faqlink::Result<()> {
-        Ok(())
-    }
 }
 
 /// The "now" of [`faqlink_rows`] and [`reference_rows`]: inside the datasets' span, so
@@ -73,9 +52,7 @@ pub fn faqlink_rows_at(db: &mut Database, report: &str, window: &Window, now: Da
         "weekly" => (ReportKind::Weekly, 11),
         other => panic!("unknown report {other}"),
     };
-    let mut sink = Collect::default();
-    reports::run_at(db, &[kind], window, now, &mut sink).unwrap();
-    sink.0.into_iter().flatten().map(|cells| text(cells, width)).collect()
+    Collect::run_at(db, &[kind], window, now).rows().into_iter().flatten().map(|cells| text(cells, width)).collect()
 }
 
 /// The reference SQL of `report` with the window and "now" substituted.
@@ -143,32 +120,6 @@ fn random_now(rng: &mut ChaCha8Rng) -> DateTime<Utc> {
     }
 }
 
-/// Keeps the previous period's totals a run hands over (and nothing else).
-#[derive(Default)]
-struct PreviousTotals(Option<(Window, Vec<Cell>)>);
-
-impl Sink for PreviousTotals {
-    fn begin(&mut self, _: &Section) -> faqlink::Result<()> {
-        Ok(())
-    }
-    fn row(&mut self, _: &[Cell]) -> faqlink::Result<()> {
-        Ok(())
-    }
-    fn end(&mut self) -> faqlink::Result<()> {
-        Ok(())
-    }
-    fn finish(&mut self) -> faqlink::Result<()> {
-        Ok(())
-    }
-    fn wants_previous_totals(&self) -> bool {
-        true
-    }
-    fn previous_totals(&mut self, window: &Window, cells: &[Cell]) -> faqlink::Result<()> {
-        self.0 = Some((window.clone(), cells.to_vec()));
-        Ok(())
-    }
-}
-
 #[test]
 fn reports_equal_reference_sql_and_backends_agree() {
     let dbs: Vec<TestDb> = backends().into_iter().map(TestDb::migrated).collect();
@@ -205,9 +156,9 @@ fn reports_equal_reference_sql_and_backends_agree() {
                 partial_weeks += ours[4].iter().filter(|w| w[10] == "false").count();
                 // The previous period's totals, as a whole-document format asks for them,
                 // equal the reference totals on that period.
-                let mut previous = PreviousTotals::default();
+                let mut previous = Collect::with_previous_totals();
                 reports::run_at(&mut conn, &[ReportKind::Totals], window, now, &mut previous).unwrap();
-                match (window.previous(), previous.0) {
+                match (window.previous(), previous.previous) {
                     (Some(period), Some((got_window, cells))) => {
                         assert_eq!(got_window, period);
                         assert_eq!(
@@ -223,11 +174,7 @@ fn reports_equal_reference_sql_and_backends_agree() {
                 }
                 // `report all` shares work between its sections (orphans reuses what totals
                 // counted): each of its sections equals that report run on its own.
-                let mut sections = |kinds: &[ReportKind]| {
-                    let mut sink = Collect::default();
-                    reports::run_at(&mut conn, kinds, window, now, &mut sink).unwrap();
-                    sink.0
-                };
+                let mut sections = |kinds: &[ReportKind]| Collect::run_at(&mut conn, kinds, window, now).rows();
                 let alone: Vec<Vec<Vec<Cell>>> = ReportKind::ALL.iter().flat_map(|k| sections(&[*k])).collect();
                 assert_eq!(
                     sections(&ReportKind::ALL),
@@ -279,9 +226,8 @@ fn weekly_in_other_zones_matches_postgres_reference_on_both_backends() {
                 assert_eq!(ours, reference, "weekly {:?} in {zone}, dataset {seed}, {window:?}", db.backend());
                 // `report all` computes weekly in its shared pass on PostgreSQL (weeks by
                 // width_bucket over the zone's boundaries): the same rows.
-                let mut all = Collect::default();
-                reports::run_at(&mut db.open_read_only(), &ReportKind::ALL, &window, now, &mut all).unwrap();
-                let weekly = all.0.pop().expect("weekly is the last section of all");
+                let mut all = Collect::run_at(&mut db.open_read_only(), &ReportKind::ALL, &window, now).rows();
+                let weekly = all.pop().expect("weekly is the last section of all");
                 let weekly: Rows = weekly.into_iter().map(|cells| text(cells, 11)).collect();
                 assert_eq!(
                     weekly,

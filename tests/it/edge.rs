@@ -4,7 +4,7 @@ use faqlink::db::Backend;
 use faqlink::reports::{self, Cell, Section, Sink};
 use faqlink::reports::{ReportKind, Window};
 
-use crate::harness::{backends, faqlink, on_both, TestDb};
+use crate::harness::{backends, faqlink, on_both, Collect, ExpertRow, FeedbackRow, TestDb};
 
 fn csv(db: &TestDb, args: &[&str]) -> Vec<Vec<String>> {
     let out =
@@ -14,13 +14,9 @@ fn csv(db: &TestDb, args: &[&str]) -> Vec<Vec<String>> {
 }
 
 fn expert(db: &TestDb, n: usize, reg: Option<&str>) -> String {
-    let id = format!("00000000-0000-4000-8000-{n:012}");
-    db.exec(&format!(
-        "INSERT INTO \"user\" (id, email) VALUES ({n}, 'u{n}@example.it'); \
-         INSERT INTO expert_profiles (id, user_id, professional_registration_number) VALUES ('{id}', {n}, {});",
-        reg.map_or("NULL".into(), |r| format!("'{}'", r.replace('\'', "''")))
-    ));
-    id
+    let expert = ExpertRow { registration: reg.map(String::from), ..ExpertRow::numbered(n) };
+    expert.insert(db);
+    expert.id
 }
 
 fn feedback(db: &TestDb, n: usize, expert: &str, kind: &str, ts: Option<&str>, link: Option<&str>) {
@@ -29,14 +25,15 @@ fn feedback(db: &TestDb, n: usize, expert: &str, kind: &str, ts: Option<&str>, l
             "INSERT INTO faq_entries (id, question, answer) SELECT '{faq}', 'q', 'a' WHERE NOT EXISTS (SELECT 1 FROM faq_entries WHERE id = '{faq}')"
         ));
     }
-    db.exec(&format!(
-        "INSERT INTO expert_feedback (id, query_id, expert_id, feedback_type, query_text, original_answer, time_spent_seconds, \
-         feedback_timestamp, task_creation_attempted, task_creation_success, generated_faq_id) \
-         VALUES ('10000000-0000-4000-8000-{n:012}', '20000000-0000-4000-8000-{n:012}', '{expert}', '{kind}', 'q', 'a', 1, {}, TRUE, {}, {})",
-        ts.map_or("NULL".into(), |t| format!("'{t}'")),
-        if link.is_some() { "TRUE" } else { "FALSE" },
-        link.map_or("NULL".into(), |l| format!("'{l}'")),
-    ));
+    FeedbackRow {
+        kind: kind.into(),
+        timestamp: ts.map(String::from),
+        attempted: Some(true),
+        success: Some(link.is_some()),
+        faq: link.map(String::from),
+        ..FeedbackRow::numbered(n, expert)
+    }
+    .insert(db);
 }
 
 #[test]
@@ -161,23 +158,22 @@ fn last_week_is_the_last_complete_iso_week() {
     });
 }
 
-/// A sink that lets another connection commit new data after the first section.
+/// A collecting sink that lets another connection commit new data after the first section.
 struct Meddler<'a> {
     db: &'a TestDb,
-    sections: Vec<(Section, Vec<Vec<Cell>>)>,
+    collected: Collect,
     done: bool,
 }
 
 impl Sink for Meddler<'_> {
     fn begin(&mut self, section: &Section) -> faqlink::Result<()> {
-        self.sections.push((*section, Vec::new()));
-        Ok(())
+        self.collected.begin(section)
     }
     fn row(&mut self, cells: &[Cell]) -> faqlink::Result<()> {
-        self.sections.last_mut().unwrap().1.push(cells.to_vec());
-        Ok(())
+        self.collected.row(cells)
     }
     fn end(&mut self) -> faqlink::Result<()> {
+        self.collected.end()?;
         if !self.done {
             self.done = true;
             // Committed by a second connection while the report is between sections.
@@ -189,7 +185,7 @@ impl Sink for Meddler<'_> {
         Ok(())
     }
     fn finish(&mut self) -> faqlink::Result<()> {
-        Ok(())
+        self.collected.finish()
     }
 }
 
@@ -201,12 +197,13 @@ fn report_all_reads_one_snapshot_while_another_connection_commits() {
         for n in 1..5 {
             feedback(&db, n, &e, "correct", Some("2026-11-23T09:15:00.000000Z"), None);
         }
-        let mut sink = Meddler { db: &db, sections: Vec::new(), done: false };
+        let mut sink = Meddler { db: &db, collected: Collect::default(), done: false };
         let mut conn = db.open_read_only();
         reports::run(&mut conn, &ReportKind::ALL, &Window::all(chrono_tz::UTC), &mut sink).unwrap();
-        let experts = &sink.sections[0].1;
-        let totals = &sink.sections[1].1[0];
-        let weekly_total: i64 = sink.sections[4]
+        let sections = &sink.collected.sections;
+        let experts = &sections[0].1;
+        let totals = &sections[1].1[0];
+        let weekly_total: i64 = sections[4]
             .1
             .iter()
             .map(|r| match r[2] {
@@ -225,10 +222,7 @@ fn report_all_reads_one_snapshot_while_another_connection_commits() {
 #[test]
 fn reports_never_write_sqlite_or_create_files() {
     let db = TestDb::migrated(Backend::Sqlite);
-    faqlink()
-        .args(["--database-url", &db.url(), "seed", "--feedback", "200", "--end", "2026-11-23"])
-        .assert()
-        .success();
+    db.seed(200);
     // Let SQLite fold the WAL into the file first, then compare bytes.
     db.exec("PRAGMA wal_checkpoint(TRUNCATE);");
     let before = std::fs::read(db.path()).unwrap();

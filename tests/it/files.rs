@@ -13,23 +13,17 @@ use std::time::{Duration, Instant, SystemTime};
 use faqlink::db::Backend;
 
 use crate::data;
-use crate::harness::{faqlink, skip_pg, TestDb};
-
-fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("faqlink")
-}
+use crate::harness::{clean_env, faqlink, faqlink_bin, faqlink_process, listing, TestDb};
 
 /// `faqlink ARGS` run by `sh` under `umask MASK`.
 fn under_umask(mask: &str, db: &TestDb, args: &[&str]) -> std::process::Output {
-    let out = Command::new("sh")
+    let out = clean_env(&mut Command::new("sh"))
         .arg("-c")
         .arg(format!("umask {mask}; exec \"$0\" \"$@\""))
-        .arg(bin())
+        .arg(faqlink_bin())
         .arg("--database-url")
         .arg(db.url())
         .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("DATABASE_URL")
         .output()
         .unwrap();
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -40,11 +34,9 @@ fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
 }
 
+/// The entries of a folder, by name, in order (to compare with an array).
 fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    v.sort();
-    v
+    listing(dir).into_iter().collect()
 }
 
 fn seeded_sqlite() -> TestDb {
@@ -147,11 +139,7 @@ fn temporaries(dir: &Path) -> Vec<String> {
 
 #[test]
 fn signals_remove_temporary_files_and_end_with_the_signal() {
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
-        return;
-    }
-    let db = TestDb::migrated(Backend::Postgres);
+    let Some(db) = TestDb::pg_migrated_or_skip() else { return };
     data::load(&db, &data::generate(1));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("report.csv"), "previous\n").unwrap();
@@ -159,7 +147,7 @@ fn signals_remove_temporary_files_and_end_with_the_signal() {
     for (signal, name) in [(15, "TERM"), (2, "INT"), (1, "HUP")] {
         for target in ["--output", "--output-dir"] {
             let path = dir.path().join(if target == "--output" { "report.csv" } else { "set" });
-            let mut child = Command::new(bin())
+            let mut child = faqlink_process()
                 .args(["--database-url", &db.url(), "report", "all", "--format", "csv", target])
                 .arg(&path)
                 .stdout(Stdio::null())
@@ -187,7 +175,7 @@ fn signals_remove_temporary_files_and_end_with_the_signal() {
     drop(lock);
     // kill -9 cannot be handled: the temporary stays until a later run finds it stale.
     let _lock = Lock::hold(&db, "expert_feedback");
-    let mut child = Command::new(bin())
+    let mut child = faqlink_process()
         .args(["--database-url", &db.url(), "report", "all", "--format", "csv", "--output"])
         .arg(dir.path().join("report.csv"))
         .spawn()
@@ -456,7 +444,7 @@ fn fail_on_any_exits_3_when_standard_output_closes_early() {
         .args(["--end", "2026-11-23"])
         .assert()
         .success();
-    let mut child = Command::new(bin())
+    let mut child = faqlink_process()
         .args(["--database-url", &db.url(), "report", "orphans", "--fail-on-any", "--format", "csv"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -469,7 +457,7 @@ fn fail_on_any_exits_3_when_standard_output_closes_early() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("--fail-on-any"), "{stderr}");
     // Without --fail-on-any a closed standard output still ends quietly with 0.
-    let mut child = Command::new(bin())
+    let mut child = faqlink_process()
         .args(["--database-url", &db.url(), "report", "orphans", "--format", "csv"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -486,20 +474,18 @@ fn terminal_detection_sees_the_real_standard_output_through_the_spool() {
     let db = seeded_sqlite();
     // `script` gives faqlink a terminal as standard output: the table is styled there (ANSI
     // escapes), and plain when piped, although both are written through the spool.
-    let on_terminal = Command::new("script")
+    let on_terminal = clean_env(&mut Command::new("script"))
         .arg("-qc")
-        .arg(format!("'{}' --database-url '{}' report totals", bin().display(), db.url()))
+        .arg(format!("'{}' --database-url '{}' report totals", faqlink_bin().display(), db.url()))
         .arg("/dev/null")
         .env_remove("NO_COLOR")
-        .env_remove("DATABASE_URL")
         .output()
         .expect("script(1) from util-linux");
     assert!(on_terminal.status.success(), "{}", String::from_utf8_lossy(&on_terminal.stderr));
     assert!(on_terminal.stdout.contains(&0x1b), "styled on a terminal");
-    let piped = Command::new(bin())
+    let piped = faqlink_process()
         .args(["--database-url", &db.url(), "report", "totals"])
         .env_remove("NO_COLOR")
-        .env_remove("DATABASE_URL")
         .output()
         .unwrap();
     assert!(piped.status.success());
@@ -560,15 +546,13 @@ fn output_dir_that_cannot_be_swapped_is_replaced_file_by_file() {
     let set = parent.path().join("set");
     std::fs::create_dir(&set).unwrap();
     std::os::unix::fs::chown(&set, Some(65534), Some(65534)).unwrap();
-    let out = Command::new("runuser")
+    let out = clean_env(&mut Command::new("runuser"))
         .args(["-u", "nobody", "--"])
-        .arg(bin())
+        .arg(faqlink_bin())
         .arg("--database-url")
         .arg(db.url())
         .args(["report", "all", "--format", "csv", "--output-dir"])
         .arg(&set)
-        .env("NO_COLOR", "1")
-        .env_remove("DATABASE_URL")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -9,15 +9,11 @@ use std::process::Command;
 use clap::{CommandFactory, ValueEnum};
 use faqlink::cli::{Cli, FormatArg, ReportKindArg};
 
-use crate::harness::faqlink;
+use crate::harness::{faqlink, faqlink_bin, listing};
 
 /// The repository root (scripts/, contrib/, docs/).
 fn repo() -> &'static std::path::Path {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn faqlink_bin() -> std::path::PathBuf {
-    assert_cmd::cargo::cargo_bin("faqlink")
 }
 
 /// What bash offers for the command line `words` (the last word is the one being completed):
@@ -207,8 +203,7 @@ fn man_pages_cover_every_command_and_option() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("man1");
     faqlink().args(["man", "--output-dir"]).arg(&target).assert().success().stdout("");
-    let written: BTreeSet<String> =
-        std::fs::read_dir(&target).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let written = listing(&target);
     let expected: BTreeSet<String> = paths
         .iter()
         .map(|(p, _)| {
@@ -466,10 +461,6 @@ fn last_week_label() -> String {
     format!("{}-W{:02}", d.iso_week().year(), d.iso_week().week())
 }
 
-fn names_in(dir: &std::path::Path) -> BTreeSet<String> {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
-}
-
 #[test]
 fn the_cron_export_script_writes_the_week_and_refuses_to_overlap() {
     let tmp = tempfile::tempdir().unwrap();
@@ -482,9 +473,9 @@ fn the_cron_export_script_writes_the_week_and_refuses_to_overlap() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
     let week = last_week_label();
-    assert_eq!(names_in(&root), BTreeSet::from([".faqlink-weekly.lock".to_owned(), week.clone()]));
+    assert_eq!(listing(&root), BTreeSet::from([".faqlink-weekly.lock".to_owned(), week.clone()]));
     let folder = root.join(&week);
-    let files = names_in(&folder);
+    let files = listing(&folder);
     assert!(files.contains("totals.csv") && files.contains("weekly.csv") && files.len() >= 5, "{files:?}");
     // Each file is the report faqlink prints for the same week and zone.
     let url = db.display().to_string();
@@ -557,7 +548,7 @@ fn the_cron_export_script_writes_the_week_and_refuses_to_overlap() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.starts_with("faqlink: error: ") && stderr.contains("does not exist"), "{stderr}");
-    assert_eq!(names_in(&root1), BTreeSet::from([".faqlink-weekly.lock".to_owned()]));
+    assert_eq!(listing(&root1), BTreeSet::from([".faqlink-weekly.lock".to_owned()]));
 
     // An unknown zone is refused before anything runs (date(1) would use UTC silently).
     let root_tz = tmp.path().join("exports-tz");

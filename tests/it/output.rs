@@ -3,13 +3,12 @@
 //! `--output`, `--output-dir`, and byte-identical CSV from SQLite and PostgreSQL.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use faqlink::db::Backend;
 use serde_json::Value;
 
 use crate::data;
-use crate::harness::{faqlink, skip_pg, TestDb};
+use crate::harness::{clean_env, faqlink, faqlink_bin, listing, skip_pg, Collect, ExpertRow, FeedbackRow, TestDb};
 
 /// A generated dataset with orphaned and dangling links, duplicate FAQs, NULL registration
 /// numbers, NULL timestamps and hostile registration numbers (`=HYPERLINK(…)`, `-ODCEC`).
@@ -81,12 +80,16 @@ const FORMULA_REG: &str = "=1+2";
 const PLUS_EXPERT: &str = "e0000000-0000-4000-a000-000000000002";
 const PLUS_REG: &str = "+39 02 1234";
 
-fn feedback_sql(id: &str, query: &str, expert: &str, ts: &str, success: &str, faq: &str) -> String {
-    format!(
-        "INSERT INTO expert_feedback (id, query_id, expert_id, feedback_type, query_text, original_answer, \
-         time_spent_seconds, feedback_timestamp, task_creation_attempted, task_creation_success, generated_faq_id) \
-         VALUES ('{id}', '{query}', '{expert}', 'correct', 'Domanda?', 'Risposta.', 60, '{ts}', TRUE, {success}, {faq});\n"
-    )
+/// A correct feedback with the datasets' texts, the workflow attempted.
+fn feedback_sql(id: &str, query: &str, expert: &str, ts: &str, success: bool, faq: Option<&str>) -> String {
+    FeedbackRow {
+        timestamp: Some(ts.into()),
+        attempted: Some(true),
+        success: Some(success),
+        faq: faq.map(String::from),
+        ..FeedbackRow::new(id, query, expert).with_dataset_texts()
+    }
+    .sql()
 }
 
 /// Loads the dataset of [`SEED`] plus the two extra experts (one linked FAQ, one orphaned
@@ -95,10 +98,8 @@ fn load_fixture(db: &TestDb) {
     data::load(db, &data::generate(SEED));
     let mut sql = String::new();
     for (user, expert, reg) in [(100, FORMULA_EXPERT, FORMULA_REG), (101, PLUS_EXPERT, PLUS_REG)] {
-        sql.push_str(&format!(
-            "INSERT INTO \"user\" (id, email) VALUES ({user}, 'x{user}@example.it');\n\
-             INSERT INTO expert_profiles (id, user_id, professional_registration_number) VALUES ('{expert}', {user}, '{reg}');\n"
-        ));
+        let email = format!("x{user}@example.it");
+        sql.push_str(&ExpertRow { user, email, id: expert.into(), registration: Some(reg.into()) }.sql());
     }
     sql.push_str("INSERT INTO faq_entries (id, question, answer) VALUES ('faq-extra-1', 'q?', 'a.');\n");
     sql.push_str(&feedback_sql(
@@ -106,24 +107,24 @@ fn load_fixture(db: &TestDb) {
         "c0000000-0000-4000-a000-000000000001",
         FORMULA_EXPERT,
         "2026-11-02T10:00:00.000000Z",
-        "TRUE",
-        "'faq-extra-1'",
+        true,
+        Some("faq-extra-1"),
     ));
     sql.push_str(&feedback_sql(
         "f0000000-0000-4000-a000-000000000002",
         "c0000000-0000-4000-a000-000000000002",
         FORMULA_EXPERT,
         "2026-11-03T10:00:00.000000Z",
-        "TRUE",
-        "NULL",
+        true,
+        None,
     ));
     sql.push_str(&feedback_sql(
         "f0000000-0000-4000-a000-000000000003",
         "c0000000-0000-4000-a000-000000000003",
         PLUS_EXPERT,
         "2026-11-04T10:00:00.000000Z",
-        "FALSE",
-        "NULL",
+        false,
+        None,
     ));
     db.exec(&sql);
 }
@@ -353,21 +354,16 @@ fn formula_text_is_neutralised_numbers_are_not() {
     let mut sql = String::new();
     for (i, reg) in regs.iter().enumerate() {
         let expert = format!("e0000000-0000-4000-a000-{:012}", i + 1);
-        sql.push_str(&format!(
-            "INSERT INTO \"user\" (id, email) VALUES ({}, 'n{i}@example.it');\n\
-             INSERT INTO expert_profiles (id, user_id, professional_registration_number) VALUES ('{expert}', {}, '{}');\n",
-            i + 1,
-            i + 1,
-            reg.replace('\'', "''")
-        ));
+        let email = format!("n{i}@example.it");
+        sql.push_str(&ExpertRow { user: i + 1, email, id: expert.clone(), registration: Some(reg.to_string()) }.sql());
         // An orphaned link in week i: the expert shows in experts and orphans.
         sql.push_str(&feedback_sql(
             &format!("f0000000-0000-4000-a000-{:012}", i + 1),
             &format!("c0000000-0000-4000-a000-{:012}", i + 1),
             &expert,
             &format!("2026-11-{:02}T10:00:00.000000Z", 2 + 7 * (i % 4)),
-            "TRUE",
-            "NULL",
+            true,
+            None,
         ));
     }
     db.exec(&sql);
@@ -537,11 +533,6 @@ fn json_of_a_week_has_its_period_and_the_previous_week() {
     );
 }
 
-/// The entries of a folder, by name.
-fn listing(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
-}
-
 #[test]
 fn output_file_is_written_atomically() {
     let db = fixture(Backend::Sqlite);
@@ -633,37 +624,14 @@ fn postgres_csv_is_byte_identical_to_sqlite() {
     }
 }
 
-/// Keeps each section of a run with its rows, for rendering in-process.
-#[derive(Default)]
-struct Sections(Vec<faqlink::output::table::Rows>);
-
-impl faqlink::reports::Sink for Sections {
-    fn begin(&mut self, section: &faqlink::reports::Section) -> faqlink::Result<()> {
-        self.0.push((*section, Vec::new()));
-        Ok(())
-    }
-    fn row(&mut self, cells: &[faqlink::reports::Cell]) -> faqlink::Result<()> {
-        self.0.last_mut().expect("a section began").1.push(cells.to_vec());
-        Ok(())
-    }
-    fn end(&mut self) -> faqlink::Result<()> {
-        Ok(())
-    }
-    fn finish(&mut self) -> faqlink::Result<()> {
-        Ok(())
-    }
-}
-
 /// `report all` of the fixture at [`NOW`], as the table renders it at `width`.
 fn table_at(db: &TestDb, width: Option<u16>) -> String {
     use faqlink::output::{document::RunInfo, table};
     use faqlink::reports::Window;
     let window = Window::all(chrono_tz::UTC);
     let now = NOW.parse().unwrap();
-    let mut sections = Sections::default();
-    let mut conn = db.open_read_only();
-    faqlink::reports::run_at(&mut conn, &faqlink::reports::ReportKind::ALL, &window, now, &mut sections).unwrap();
-    table::render(&RunInfo::new(window, now, Backend::Sqlite), &sections.0, width, false)
+    let run = Collect::run_at(&mut db.open_read_only(), &faqlink::reports::ReportKind::ALL, &window, now);
+    table::render(&RunInfo::new(window, now, Backend::Sqlite), &run.sections, width, false)
 }
 
 /// At 80 and 120 columns every line fits, and no value is split: each date, number and
@@ -721,13 +689,10 @@ fn a_terminal_of_unknown_size_gets_unwrapped_tables() {
         panic!("util-linux `script` is needed for this test (scripts/setup.sh installs it)");
     }
     let db = fixture(Backend::Sqlite);
-    let bin = assert_cmd::cargo::cargo_bin("faqlink");
-    let command = format!("{} --database-url {} report totals", bin.display(), db.url());
-    let out = std::process::Command::new("script")
+    let command = format!("{} --database-url {} report totals", faqlink_bin().display(), db.url());
+    let out = clean_env(&mut std::process::Command::new("script"))
         .args(["-qc", &command, "/dev/null"])
-        .env("NO_COLOR", "1")
         .env("FAQLINK_NOW", NOW)
-        .env_remove("DATABASE_URL")
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
@@ -812,11 +777,10 @@ fn document_formats_write_one_file_into_the_folder() {
 #[test]
 fn xlsx_is_not_written_to_a_terminal() {
     let db = fixture(Backend::Sqlite);
-    let bin = assert_cmd::cargo::cargo_bin("faqlink");
-    let command = format!("{} --database-url {} report all --format xlsx; echo \"exit=$?\"", bin.display(), db.url());
-    let out = std::process::Command::new("script")
+    let command =
+        format!("{} --database-url {} report all --format xlsx; echo \"exit=$?\"", faqlink_bin().display(), db.url());
+    let out = clean_env(&mut std::process::Command::new("script"))
         .args(["-qc", &command, "/dev/null"])
-        .env_remove("DATABASE_URL")
         .stdin(std::process::Stdio::null())
         .output()
         .expect("util-linux `script`");

@@ -11,16 +11,12 @@ use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use faqlink::db::{Access, Database, DatabaseUrl};
 
-use crate::harness::faqlink;
+use crate::harness::{clean_env, faqlink, faqlink_bin, listing, ExpertRow};
 
 /// The names in `dir`, but for the report files `demo` writes beside the database (outputs,
 /// not side files of SQLite).
-fn listing(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| !faqlink::commands::demo::FILES.contains(&name.as_str()))
-        .collect()
+fn listing_without_reports(dir: &Path) -> BTreeSet<String> {
+    listing(dir).into_iter().filter(|name| !faqlink::commands::demo::FILES.contains(&name.as_str())).collect()
 }
 
 fn chmod(path: &Path, mode: u32) {
@@ -47,7 +43,7 @@ impl ReadOnlyFolder {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let bin = dir.path().join("faqlink");
-        std::fs::copy(assert_cmd::cargo::cargo_bin("faqlink"), &bin).unwrap();
+        std::fs::copy(faqlink_bin(), &bin).unwrap();
         chmod(&bin, 0o755);
         ReadOnlyFolder { dir, bin, as_nobody: is_root() }
     }
@@ -74,9 +70,8 @@ impl ReadOnlyFolder {
         } else {
             Command::new(&self.bin)
         };
-        cmd.current_dir(self.path())
-            .env_remove("DATABASE_URL")
-            .env("NO_COLOR", "1")
+        clean_env(&mut cmd)
+            .current_dir(self.path())
             .arg("--database-url")
             .arg(db)
             .args(args)
@@ -139,7 +134,11 @@ fn a_user_without_write_access_reads_a_faqlink_file_and_leaves_nothing() {
         &["demo"],
     ] {
         faqlink().current_dir(folder.path()).arg("--database-url").arg(&db).args(args).assert().success();
-        assert_eq!(listing(folder.path()), BTreeSet::from(["faqlink".into(), "faqlink.db".into()]), "{args:?}");
+        assert_eq!(
+            listing_without_reports(folder.path()),
+            BTreeSet::from(["faqlink".into(), "faqlink.db".into()]),
+            "{args:?}"
+        );
     }
     let before = std::fs::read(&db).unwrap();
     folder.lock();
@@ -152,7 +151,11 @@ fn a_user_without_write_access_reads_a_faqlink_file_and_leaves_nothing() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(!out.stdout.is_empty(), "{args:?}");
-        assert_eq!(listing(folder.path()), BTreeSet::from(["faqlink".into(), "faqlink.db".into()]), "{args:?}");
+        assert_eq!(
+            listing_without_reports(folder.path()),
+            BTreeSet::from(["faqlink".into(), "faqlink.db".into()]),
+            "{args:?}"
+        );
     }
     // The same figures as the owner gets.
     let mine = faqlink().arg("--database-url").arg(&db).args(["report", "all", "--format", "json"]).output().unwrap();
@@ -165,15 +168,12 @@ fn a_user_without_write_access_reads_a_faqlink_file_and_leaves_nothing() {
     assert_eq!(figures(&mine.stdout), figures(&theirs.stdout));
     assert_eq!(std::fs::read(&db).unwrap(), before, "the file changed");
     // The owner, who could write the folder, left nothing beside the file either.
-    assert_eq!(listing(folder.path()), BTreeSet::from(["faqlink".into(), "faqlink.db".into()]));
+    assert_eq!(listing_without_reports(folder.path()), BTreeSet::from(["faqlink".into(), "faqlink.db".into()]));
 }
 
-fn add_profile(db: &Path, n: u32) -> diesel::QueryResult<()> {
+fn add_profile(db: &Path, n: usize) -> diesel::QueryResult<()> {
     let mut c = diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
-    c.batch_execute(&format!(
-        "INSERT INTO \"user\" (id, email) VALUES ({n}, 'u{n}@example.it'); \
-         INSERT INTO expert_profiles (id, user_id) VALUES ('00000000-0000-0000-0000-{n:012}', {n});"
-    ))
+    c.batch_execute(&ExpertRow { id: format!("00000000-0000-0000-0000-{n:012}"), ..ExpertRow::numbered(n) }.sql())
 }
 
 fn count_profiles(db: &mut Database) -> i64 {
@@ -222,7 +222,7 @@ fn the_two_reader_snapshot_proof_holds_in_rollback_journal_mode() {
     })
     .unwrap();
     drop(main);
-    assert_eq!(listing(dir.path()), BTreeSet::from(["j.db".into()]));
+    assert_eq!(listing_without_reports(dir.path()), BTreeSet::from(["j.db".into()]));
 }
 
 #[test]
@@ -245,12 +245,16 @@ fn a_wal_file_from_elsewhere_gets_a_clear_message_and_no_side_files() {
         for needle in ["WAL mode", "other.db-shm", "journal_mode=DELETE", "faqlink migrate"] {
             assert!(stderr.contains(needle), "{args:?}: {needle}: {stderr}");
         }
-        assert_eq!(listing(folder.path()), BTreeSet::from(["faqlink".into(), "other.db".into()]), "{args:?}");
+        assert_eq!(
+            listing_without_reports(folder.path()),
+            BTreeSet::from(["faqlink".into(), "other.db".into()]),
+            "{args:?}"
+        );
     }
     // Its owner follows the advice; then the reader can read it.
     folder.unlock();
     faqlink().arg("--database-url").arg(&db).arg("migrate").assert().success();
-    assert_eq!(listing(folder.path()), BTreeSet::from(["faqlink".into(), "other.db".into()]));
+    assert_eq!(listing_without_reports(folder.path()), BTreeSet::from(["faqlink".into(), "other.db".into()]));
     folder.lock();
     let out = folder.run(&db, &["report", "totals"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

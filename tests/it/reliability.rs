@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use faqlink::db::{Access, Backend, Database, DatabaseUrl};
 use proptest::prelude::*;
 
-use crate::harness::{backends, faqlink, pg_server, skip_pg, TestDb};
+use crate::harness::{backends, faqlink, faqlink_process, pg_server, ExpertRow, FeedbackRow, TestDb};
 
 fn output_of(a: &assert_cmd::assert::Assert) -> (String, String) {
     let o = a.get_output();
@@ -89,11 +89,7 @@ fn a_silent_server_times_out() {
 
 #[test]
 fn statement_timeout_bounds_a_blocked_report() {
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
-        return;
-    }
-    let db = TestDb::migrated(Backend::Postgres);
+    let Some(db) = TestDb::pg_migrated_or_skip() else { return };
     // Another session holds a lock that blocks every read of the table.
     let mut locker = hold_lock(&db, "expert_feedback");
     let started = Instant::now();
@@ -111,11 +107,7 @@ fn statement_timeout_bounds_a_blocked_report() {
 
 #[test]
 fn report_sessions_use_faqlink_settings() {
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
-        return;
-    }
-    let db = TestDb::migrated(Backend::Postgres);
+    let Some(db) = TestDb::pg_migrated_or_skip() else { return };
     let mut conn = db.open_read_only();
     conn.report_session(Some(7)).unwrap();
     // No JIT, in-memory grouping, the leader only gathers (docs/PERFORMANCE.md), the timeout asked for.
@@ -166,21 +158,14 @@ fn wait_for_lock(db: &TestDb) {
 
 #[test]
 fn server_going_away_mid_run_leaves_the_old_output() {
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
-        return;
-    }
-    let db = TestDb::empty(Backend::Postgres);
-    faqlink()
-        .args(["--database-url", &db.url(), "seed", "--feedback", "2000", "--end", "2026-11-23"])
-        .assert()
-        .success();
+    let Some(db) = TestDb::pg_empty_or_skip() else { return };
+    db.seed(2000);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report.json");
     std::fs::write(&out, "previous complete report\n").unwrap();
     // faq_entries is locked: the experts section runs, totals (which joins faq_entries) waits.
     let mut locker = hold_lock(&db, "faq_entries");
-    let child = Command::cargo_bin_path()
+    let child = faqlink_process()
         .args(["--database-url", &db.url(), "report", "all", "--format", "json", "--output"])
         .arg(&out)
         .stderr(Stdio::piped())
@@ -211,18 +196,6 @@ fn server_going_away_mid_run_leaves_the_old_output() {
     assert_eq!(leftovers.len(), 1, "temporary files left behind: {leftovers:?}");
 }
 
-/// The path of the built binary as a std Command (for spawning without waiting).
-trait CargoBinPath {
-    fn cargo_bin_path() -> Command;
-}
-impl CargoBinPath for Command {
-    fn cargo_bin_path() -> Command {
-        let mut c = Command::new(assert_cmd::cargo::cargo_bin("faqlink"));
-        c.env_remove("DATABASE_URL").env("NO_COLOR", "1");
-        c
-    }
-}
-
 #[test]
 fn read_commands_cannot_write_even_if_they_tried() {
     for backend in backends() {
@@ -246,17 +219,9 @@ fn read_commands_cannot_write_even_if_they_tried() {
 
 #[test]
 fn reports_work_on_a_read_only_postgres_database() {
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
-        return;
-    }
-    let db = TestDb::empty(Backend::Postgres);
-    faqlink()
-        .args(["--database-url", &db.url(), "seed", "--feedback", "300", "--end", "2026-11-23"])
-        .assert()
-        .success();
-    let name = db.url().rsplit('/').next().unwrap().to_string();
-    db.exec(&format!("ALTER DATABASE {name} SET default_transaction_read_only = on"));
+    let Some(db) = TestDb::pg_empty_or_skip() else { return };
+    db.seed(300);
+    db.make_read_only();
     for args in [vec!["report", "all"], vec!["check"], vec!["migrate", "status"]] {
         faqlink().args(["--database-url", &db.url()]).args(&args).assert().success();
     }
@@ -283,11 +248,11 @@ fn assert_invariants(json: &str) {
 fn invariants_hold_under_a_concurrent_writer() {
     for backend in backends() {
         let db = TestDb::empty(backend);
-        faqlink()
-            .args(["--database-url", &db.url(), "seed", "--feedback", "1500", "--end", "2026-11-23"])
-            .assert()
-            .success();
+        db.seed(1500);
         let url = db.url();
+        // The writer's rows go to the first expert (the writer never adds or removes one).
+        let expert =
+            db.cli_csv("SELECT id FROM expert_profiles ORDER BY id LIMIT 1").lines().nth(1).unwrap().to_string();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let writer = {
             let stop = stop.clone();
@@ -298,16 +263,25 @@ fn invariants_hold_under_a_concurrent_writer() {
                 while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                     n += 1;
                     // Insert a linked correct feedback, delete an FAQ (SET NULL fires), delete a feedback row.
+                    let feedback = FeedbackRow {
+                        timestamp: Some("2026-11-20T10:00:00.000000Z".into()),
+                        attempted: Some(true),
+                        success: Some(true),
+                        faq: Some(format!("faq-w{n}")),
+                        ..FeedbackRow::new(
+                            format!("30000000-0000-4000-8000-{n:012}"),
+                            format!("40000000-0000-4000-8000-{n:012}"),
+                            &expert,
+                        )
+                    };
                     let sql = format!(
                         "INSERT INTO faq_entries (id, question, answer) VALUES ('faq-w{n}', 'q', 'a'); \
-                         INSERT INTO expert_feedback (id, query_id, expert_id, feedback_type, query_text, original_answer, \
-                           time_spent_seconds, feedback_timestamp, task_creation_attempted, task_creation_success, generated_faq_id) \
-                         SELECT '30000000-0000-4000-8000-{n:012}', '40000000-0000-4000-8000-{n:012}', id, 'correct', 'q', 'a', 1, \
-                           '2026-11-20T10:00:00.000000Z', TRUE, TRUE, 'faq-w{n}' FROM expert_profiles ORDER BY id LIMIT 1; \
+                         {} \
                          DELETE FROM faq_entries WHERE id IN (SELECT generated_faq_id FROM expert_feedback \
                            WHERE generated_faq_id IS NOT NULL ORDER BY id LIMIT 1); \
                          DELETE FROM expert_feedback WHERE id IN (SELECT id FROM expert_feedback \
-                           WHERE feedback_type = 'incorrect' ORDER BY id LIMIT 1);"
+                           WHERE feedback_type = 'incorrect' ORDER BY id LIMIT 1);",
+                        feedback.sql()
                     );
                     conn.batch("writer", &format!("BEGIN; {sql} COMMIT;")).expect("the writer's transaction");
                 }
@@ -333,10 +307,7 @@ fn invariants_hold_under_a_concurrent_writer() {
 #[test]
 fn overlapping_runs_on_one_output_never_interleave() {
     let db = TestDb::empty(Backend::Sqlite);
-    faqlink()
-        .args(["--database-url", &db.url(), "seed", "--feedback", "3000", "--end", "2026-11-23"])
-        .assert()
-        .success();
+    db.seed(3000);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("all.csv");
     let expected = {
@@ -346,7 +317,7 @@ fn overlapping_runs_on_one_output_never_interleave() {
     for _ in 0..3 {
         let children: Vec<_> = (0..4)
             .map(|_| {
-                Command::cargo_bin_path()
+                faqlink_process()
                     .args(["--database-url", &db.url(), "report", "all", "--format", "csv", "--output"])
                     .arg(&out)
                     .spawn()
@@ -384,14 +355,16 @@ fn hostile_cells_round_trip_through_csv_neutralised() {
     let mut sql = String::new();
     for (i, reg) in HOSTILE.iter().enumerate() {
         let n = i + 1;
-        sql.push_str(&format!(
-            "INSERT INTO \"user\" (id, email) VALUES ({n}, 'u{n}@example.it'); \
-             INSERT INTO expert_profiles (id, user_id, professional_registration_number) VALUES ('00000000-0000-4000-8000-{n:012}', {n}, '{}'); \
-             INSERT INTO expert_feedback (id, query_id, expert_id, feedback_type, query_text, original_answer, time_spent_seconds, feedback_timestamp, task_creation_success) \
-             VALUES ('10000000-0000-4000-8000-{n:012}', '20000000-0000-4000-8000-{n:012}', '00000000-0000-4000-8000-{n:012}', 'correct', 'q', 'a', 1, '2026-11-{:02}T10:00:00.000000Z', TRUE);",
-            reg.replace('\'', "''"),
-            10 + i,
-        ));
+        let expert = ExpertRow { registration: Some(reg.to_string()), ..ExpertRow::numbered(n) };
+        sql.push_str(&expert.sql());
+        sql.push_str(
+            &FeedbackRow {
+                timestamp: Some(format!("2026-11-{:02}T10:00:00.000000Z", 10 + i)),
+                success: Some(true),
+                ..FeedbackRow::numbered(n, &expert.id)
+            }
+            .sql(),
+        );
     }
     db.exec(&sql);
     let neutral =

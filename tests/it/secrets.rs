@@ -3,13 +3,12 @@
 //! environment, `.env`); a `.env` is read only when needed and never echoed.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
 use faqlink::db::Backend;
 
-use crate::harness::{faqlink, pg_server, skip_pg, TestDb};
+use crate::harness::{faqlink, listing, pg_server, skip_pg, TestDb};
 
 /// Every command that opens the database.
 const COMMANDS: [&[&str]; 6] =
@@ -24,10 +23,6 @@ enum Channel {
     Argument,
     Environment,
     DotEnv,
-}
-
-fn listing(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
 }
 
 /// Runs `command` in a fresh folder with `url` given through `channel`; returns the output and
@@ -229,11 +224,7 @@ fn a_bad_dotenv_line_is_named_by_number_and_never_shown() {
 
 #[test]
 fn keyword_strings_and_capitalised_schemes_reach_postgres() {
-    if skip_pg() {
-        eprintln!("FAQLINK_TEST_SKIP_PG=1: skipping");
-        return;
-    }
-    let db = TestDb::migrated(Backend::Postgres);
+    let Some(db) = TestDb::pg_migrated_or_skip() else { return };
     let TestDb::Postgres { name } = &db else { unreachable!() };
     let server = pg_server().replace("postgres://", "");
     let (user_host, port) = server.rsplit_once(':').unwrap();

@@ -2,7 +2,7 @@
 
 use faqlink::db::Backend;
 
-use crate::harness::{backends, faqlink, TestDb};
+use crate::harness::{backends, faqlink, FeedbackRow, TestDb};
 
 fn seed(db: &TestDb, extra: &[&str]) -> assert_cmd::assert::Assert {
     faqlink()
@@ -176,12 +176,12 @@ fn a_bulk_seed_restores_every_index_and_constraint() {
         // And foreign keys are enforced again afterwards.
         let url = faqlink::db::DatabaseUrl::parse(Some(&db.url())).unwrap();
         let mut conn = faqlink::db::Database::open(&url, faqlink::db::Access::Write).unwrap();
-        let err = conn.batch(
-            "orphan insert",
-            "INSERT INTO expert_feedback (id, query_id, expert_id, feedback_type, query_text, original_answer, time_spent_seconds) \
-             VALUES ('50000000-0000-4000-8000-000000000001', '50000000-0000-4000-8000-000000000002', \
-                     '50000000-0000-4000-8000-000000000003', 'correct', 'q', 'a', 1)",
+        let orphan = FeedbackRow::new(
+            "50000000-0000-4000-8000-000000000001",
+            "50000000-0000-4000-8000-000000000002",
+            "50000000-0000-4000-8000-000000000003",
         );
+        let err = conn.batch("orphan insert", &orphan.sql());
         assert!(err.is_err(), "{backend:?}: a feedback row for a missing expert was accepted");
     }
 }

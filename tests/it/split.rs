@@ -8,8 +8,8 @@ use faqlink::reports::{self, experts};
 use faqlink::reports::{ReportKind, Window};
 
 use crate::data;
-use crate::differential::{faqlink_rows, reference_rows, Collect, REPORTS};
-use crate::harness::{faqlink, TestDb};
+use crate::differential::{faqlink_rows, reference_rows, REPORTS};
+use crate::harness::{faqlink, Collect, ExpertRow, TestDb};
 
 fn count_profiles(db: &mut Database) -> i64 {
     let sql = db.sql().push("SELECT COUNT(*) AS n FROM expert_profiles").clone();
@@ -17,11 +17,8 @@ fn count_profiles(db: &mut Database) -> i64 {
     rows[0].n
 }
 
-fn add_profile(db: &TestDb, n: u32) {
-    db.exec(&format!(
-        "INSERT INTO \"user\" (id, email) VALUES ({n}, 'u{n}@example.it'); \
-         INSERT INTO expert_profiles (id, user_id) VALUES ('00000000-0000-0000-0000-{n:012}', {n});"
-    ));
+fn add_profile(db: &TestDb, n: usize) {
+    ExpertRow { id: format!("00000000-0000-0000-0000-{n:012}"), ..ExpertRow::numbered(n) }.insert(db);
 }
 
 #[test]
@@ -101,7 +98,7 @@ fn split_reports_equal_the_serial_ones_and_the_reference_sql() {
             let all = |conn: &mut Database| {
                 let mut sink = Collect::default();
                 reports::run(conn, &ReportKind::ALL, &window, &mut sink).unwrap();
-                sink.0
+                sink.rows()
             };
             assert_eq!(all(&mut split), all(&mut serial), "report all, dataset {seed}, {tz}");
         }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 
-use crate::harness::{faqlink, skip_pg};
+use crate::harness::{faqlink, faqlink_process, skip_pg};
 
 fn pg_bin(tool: &str) -> PathBuf {
     let dir = std::env::var("FAQLINK_TEST_PG_BIN").unwrap_or_else(|_| "/usr/lib/postgresql/15/bin".into());
@@ -253,14 +253,8 @@ fn report_all_survives_recovery_conflicts_on_a_real_standby() {
         // (more than max_standby_streaming_delay): the snapshot must not wait for it.
         let slow_reader = !to_file && i % 4 == 1;
         let out = if slow_reader {
-            let mut child = Command::new(assert_cmd::cargo::cargo_bin("faqlink"))
-                .args(&args)
-                .env("NO_COLOR", "1")
-                .env_remove("DATABASE_URL")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
+            let mut child =
+                faqlink_process().args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
             let mut stdout = child.stdout.take().unwrap();
             let reader = std::thread::spawn(move || {
                 std::thread::sleep(Duration::from_secs(2));
