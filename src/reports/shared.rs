@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use diesel::QueryableByName;
 
-use super::counters::{self, Counters};
+use super::counters::{self, Counters, WeekCounters};
 use super::experts::ExpertRow;
 use super::totals::{self, TotalsRow};
 use super::weekly::{self, WeekRow};
@@ -95,7 +95,7 @@ pub fn compute(db: &mut Database, window: &Window, now: DateTime<Utc>) -> Result
         }
         // The weekly report leaves NULL timestamps out (they have no week).
         if let Some(w) = g.week.and_then(|w| usize::try_from(w).ok()?.checked_sub(1)).and_then(|w| weeks.get_mut(w)) {
-            w.counters += *c;
+            w.counters += WeekCounters::from(*c);
         }
         Ok(())
     })?;

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::sql_types::{BigInt, Nullable};
 use diesel::QueryableByName;
 
-use super::counters::{self, Counters};
+use super::counters::{self, WeekCounters};
 use super::period::{iso_week_label, local_midnight, week_start};
 use super::split::{self, Part, Sample};
 use super::{col, Cell, Pct, Section};
@@ -49,8 +49,8 @@ pub const SECTION: Section = Section {
 pub struct WeekRow {
     /// The Monday, as a local date.
     pub week_start: NaiveDate,
-    /// The counters of the week's feedback rows (in the window).
-    pub counters: Counters,
+    /// The counters of the week's feedback rows (in the window) that the report shows.
+    pub counters: WeekCounters,
     /// The previous week's row, for the change columns (`None` for the first week and
     /// when this week or the previous one is partial).
     pub previous: Option<(i64, i64, Option<Pct>)>,
@@ -66,18 +66,9 @@ impl WeekRow {
 
     /// The row as report cells.
     pub fn cells(&self) -> Vec<Cell> {
-        // Every counter by name, no `..`: a new counter does not compile until it is given
-        // a column here (and in SECTION) or is left out on purpose, as these are.
-        let Counters {
-            feedback_total,
-            correct_feedback,
-            incomplete_feedback: _,
-            incorrect_feedback: _,
-            workflow_attempted: _,
-            faq_published: _,
-            faqs_generated,
-            orphaned_links,
-        } = self.counters;
+        // Every counter by name, no `..`: a new weekly counter does not compile until it is
+        // given a column here (and in SECTION).
+        let WeekCounters { feedback_total, correct_feedback, faqs_generated, orphaned_links } = self.counters;
         let (d_total, d_faqs, d_rate) = match self.previous {
             Some((total, faqs, rate)) => (
                 Some(feedback_total - total),
@@ -121,7 +112,7 @@ struct Bucket {
     #[diesel(sql_type = BigInt)]
     bucket: i64,
     #[diesel(embed)]
-    counters: Counters,
+    counters: WeekCounters,
 }
 
 /// The week starts (UTC instants) covering `[lower, upper]`, plus the end of the last week.
@@ -239,7 +230,7 @@ pub fn empty_weeks(weeks: &Weeks, window: &Window, now: DateTime<Utc>) -> Vec<We
         .windows(2)
         .map(|w| WeekRow {
             week_start: w[0].with_timezone(&window.tz).date_naive(),
-            counters: Counters::default(),
+            counters: WeekCounters::default(),
             previous: None,
             complete: weeks.lower <= w[0] && window.until.is_none_or(|u| w[1] <= u) && w[1] <= now,
         })
@@ -303,7 +294,7 @@ fn count_weeks(
     sql.push("SELECT ")
         .push(&bucket_select)
         .push(" AS bucket, ")
-        .push(counters::SQL)
+        .push(counters::WEEK_SQL)
         .push(" FROM expert_feedback ef WHERE ef.feedback_timestamp IS NOT NULL");
     if let Some(part) = part {
         part.push_key(&mut sql);
