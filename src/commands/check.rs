@@ -57,11 +57,29 @@ struct Required {
     /// Words one of which the SQLite declared type must contain.
     sqlite: &'static [&'static str],
     /// Which migration adds it (for the fix hint).
-    migration: &'static str,
+    migration: Migration,
 }
 
-const FEEDBACK_MIGRATION: &str = "20251121_expert_feedback";
-const LINK_MIGRATION: &str = "20251124_add_generated_faq_id";
+/// A migration by both of its names: faqlink's, as `faqlink migrate status` prints it, and
+/// the production (Alembic) revision that made the same change.
+#[derive(Debug, Clone, Copy)]
+struct Migration {
+    faqlink: &'static str,
+    alembic: &'static str,
+}
+
+impl std::fmt::Display for Migration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (`faqlink migrate`; in production Alembic revision {})", self.faqlink, self.alembic)
+    }
+}
+
+const FAQ_MIGRATION: Migration =
+    Migration { faqlink: "2025-08-05-000000_add_faq_tables", alembic: "add_faq_tables_20250805" };
+const FEEDBACK_MIGRATION: Migration =
+    Migration { faqlink: "2025-11-21-000000_expert_feedback", alembic: "20251121_expert_feedback" };
+const LINK_MIGRATION: Migration =
+    Migration { faqlink: "2025-11-24-000001_add_generated_faq_id", alembic: "20251124_add_generated_faq_id" };
 
 const REQUIRED: &[Required] = &[
     Required {
@@ -69,7 +87,7 @@ const REQUIRED: &[Required] = &[
         column: "id",
         pg: &["varchar", "text"],
         sqlite: &["CHAR", "TEXT"],
-        migration: "add_faq_tables_20250805",
+        migration: FAQ_MIGRATION,
     },
     Required {
         table: "expert_profiles",
@@ -173,7 +191,7 @@ pub fn findings(db: &mut Database) -> Result<Vec<Finding>> {
                 None => out.push(finding(
                     what,
                     Status::Fail,
-                    format!("missing: apply migration {} (`faqlink migrate`, or `alembic upgrade head` in production)", req.migration),
+                    format!("missing: apply migration {}", req.migration),
                 )),
                 Some(c) => {
                     let shown = match c.max_length {

@@ -136,8 +136,7 @@ pub fn ensure_managed(db: &mut Database, command: &str) -> Result<()> {
 }
 
 fn harness_error(db: &Database, what: &str, e: impl std::fmt::Display) -> Error {
-    let class = crate::error::QueryClass::Other;
-    Error::Query { what: what.into(), url: db.url.redacted(), reason: db.url.scrub(&e.to_string()), class }
+    super::failed(&db.url, what, &e.to_string(), crate::error::QueryClass::Other)
 }
 
 /// Runs `f` with the migration harness. On SQLite, foreign-key enforcement is switched off

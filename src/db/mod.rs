@@ -369,7 +369,13 @@ pub struct Count {
 
 fn query_error(url: &DatabaseUrl, what: &str, e: diesel::result::Error) -> Error {
     let class = QueryClass::of(&e);
-    Error::Query { what: what.to_string(), url: url.redacted(), reason: url.scrub(&e.to_string()), class }
+    failed(url, what, &e.to_string(), class)
+}
+
+/// The error for `what` failing on `url` with the driver's `message` (one line, password
+/// redacted) and its `class`.
+fn failed(url: &DatabaseUrl, what: &str, message: &str, class: QueryClass) -> Error {
+    Error::Query { what: what.to_string(), url: url.redacted(), reason: url.scrub(message), class }
 }
 
 fn open_sqlite(url: &DatabaseUrl, path: &Path, access: Access) -> Result<SqliteConnection> {
