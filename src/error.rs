@@ -128,6 +128,10 @@ pub enum QueryClass {
     ConnectionLost,
     /// [`QueryClass::ConnectionLost`] on a server in recovery (a hot standby). Retryable.
     LostOnStandby,
+    /// SQLSTATE 40P01 `deadlock_detected`, told by PostgreSQL's (English) message "deadlock
+    /// detected": on a hot standby, the replay of a lock the primary took can deadlock with a
+    /// report waiting for another one. A read-only run is safe to repeat. Retryable.
+    Deadlock,
     /// SQLSTATE 25006 `read_only_sql_transaction`.
     ReadOnly,
     /// Anything else.
@@ -144,6 +148,7 @@ impl QueryClass {
             D::DatabaseError(_, info) if info.message().contains("due to conflict with recovery") => {
                 QueryClass::RecoveryConflict
             }
+            D::DatabaseError(_, info) if info.message().starts_with("deadlock detected") => QueryClass::Deadlock,
             D::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => QueryClass::ConnectionLost,
             _ => QueryClass::Other,
         }
@@ -153,6 +158,7 @@ impl QueryClass {
     pub fn sqlstate(self) -> Option<&'static str> {
         match self {
             QueryClass::SerializationFailure => Some("40001"),
+            QueryClass::Deadlock => Some("40P01"),
             QueryClass::ReadOnly => Some("25006"),
             QueryClass::RecoveryConflict
             | QueryClass::ConnectionLost
@@ -163,7 +169,13 @@ impl QueryClass {
 
     /// True when running the whole read again may succeed.
     pub fn is_retryable(self) -> bool {
-        matches!(self, QueryClass::SerializationFailure | QueryClass::RecoveryConflict | QueryClass::LostOnStandby)
+        matches!(
+            self,
+            QueryClass::SerializationFailure
+                | QueryClass::RecoveryConflict
+                | QueryClass::Deadlock
+                | QueryClass::LostOnStandby
+        )
     }
 }
 

@@ -84,6 +84,7 @@ fn retry_with_backoff<T>(first: Duration, mut attempt: impl FnMut() -> Result<T>
             Err(e) if e.is_retryable() && n < ATTEMPTS => {
                 let why = match &e {
                     Error::Query { class: QueryClass::LostOnStandby, .. } => "the standby closed the connection",
+                    Error::Query { class: QueryClass::Deadlock, .. } => "a deadlock (SQLSTATE 40P01)",
                     _ => "a recovery conflict",
                 };
                 eprintln!("faqlink: retrying after {why} (attempt {} of {ATTEMPTS})", n + 1);
@@ -196,7 +197,12 @@ mod tests {
 
     #[test]
     fn retries_conflicts_a_bounded_number_of_times_and_nothing_else() {
-        for class in [QueryClass::SerializationFailure, QueryClass::RecoveryConflict, QueryClass::LostOnStandby] {
+        for class in [
+            QueryClass::SerializationFailure,
+            QueryClass::RecoveryConflict,
+            QueryClass::Deadlock,
+            QueryClass::LostOnStandby,
+        ] {
             let mut calls = 0;
             let r: Result<()> = retry_with_backoff(Duration::ZERO, || {
                 calls += 1;
@@ -242,6 +248,7 @@ mod tests {
             (e(K::ClosedConnection, "server closed the connection unexpectedly"), QueryClass::ConnectionLost),
             (e(K::ReadOnlyTransaction, "cannot execute INSERT in a read-only transaction"), QueryClass::ReadOnly),
             (e(K::Unknown, "canceling statement due to statement timeout"), QueryClass::Other),
+            (e(K::Unknown, "deadlock detected"), QueryClass::Deadlock),
             (D::NotFound, QueryClass::Other),
         ];
         for (err, want) in cases {
