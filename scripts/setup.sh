@@ -8,6 +8,16 @@
 #   - prometheus: its `promtool check metrics` validates the OpenMetrics output
 set -euo pipefail
 
+# Installs the Debian packages named, if any (with sudo when not root).
+install() {
+  [ $# -gt 0 ] || return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing $*"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
 need=()
 dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
@@ -18,13 +28,7 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 # tests/it/standby.rs starts its own primary and hot standby with PostgreSQL 15's initdb,
 # pg_ctl and pg_basebackup (as the postgres OS user the package creates).
 [ -x "${FAQLINK_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}/pg_basebackup" ] || need+=(postgresql-15)
-if [ ${#need[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "setup: installing ${need[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+install ${need[@]+"${need[@]}"}
 
 [ "${1:-}" = "--postgres" ] || exit 0
 
@@ -52,10 +56,4 @@ ops_need=()
 command -v systemd-analyze >/dev/null 2>&1 || ops_need+=(systemd)
 command -v man >/dev/null 2>&1 || ops_need+=(man-db)
 command -v flock >/dev/null 2>&1 || ops_need+=(util-linux)
-if [ ${#ops_need[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "setup: installing ${ops_need[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${ops_need[@]}" >/dev/null
-fi
+install ${ops_need[@]+"${ops_need[@]}"}
