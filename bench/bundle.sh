@@ -8,7 +8,9 @@
 # of CI.
 #
 #   bench/bundle.sh [SIZES] [BACKENDS]          default "1000000" "postgres sqlite"
-#   BENCH_RUNS   timed runs per command (default 5), after one warm-up run
+#   BENCH_RUNS      timed runs per command (default 5), after one warm-up run
+#   BENCH_SECTIONS  1: also time each section alone (`report <kind>`, whole history and last
+#                   week), for where the bundle's time goes
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -39,14 +41,29 @@ cleanup() {
 trap cleanup EXIT
 
 median() { jq -r ".results[$1].median" "$out/r.json"; }
+rss() { # FAQLINK_COMMAND: faqlink's peak RSS in MiB, one more run
+  # shellcheck disable=SC2086
+  printf '%.1f MiB' "$(echo "$(peak_rss_kib $1) / 1024" | bc -l)"
+}
 compare() { # LABEL FAQLINK_COMMAND CLIENT_COMMAND
   hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$out/r.json" "$2" "$3" >/dev/null 2>&1 || die "hyperfine failed: $1"
   local a b
   a=$(median 0) b=$(median 1)
-  printf '| %s | %s | %s | %.3f s | %.3f s | %.2f |\n' "$size" "$backend" "$1" "$a" "$b" "$(echo "$a / $b" | bc -l)"
+  printf '| %s | %s | %s | %.3f s | %.3f s | %.2f | %s |\n' "$size" "$backend" "$1" "$a" "$b" "$(echo "$a / $b" | bc -l)" "$(rss "$2")"
+}
+# Each section alone (faqlink only), whole history and last week.
+sections() { # URL
+  local kind args
+  for kind in experts totals orphans duplicates weekly; do
+    for args in "" "--last-week"; do
+      hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$out/r.json" \
+        "$FAQLINK report $kind $args --format csv --database-url $1 --output /dev/null" >/dev/null 2>&1 || die "hyperfine failed: $kind"
+      printf '| %s | %s | report %s %s alone | %.3f s | – | – | – |\n' "$size" "$backend" "$kind" "$args" "$(median 0)"
+    done
+  done
 }
 
-printf '| rows | backend | work | faqlink | plain client | ratio |\n|---:|---|---|---:|---:|---:|\n'
+printf '| rows | backend | work | faqlink | plain client | ratio | faqlink peak RSS |\n|---:|---|---|---:|---:|---:|---:|\n'
 for size in $sizes; do
   for backend in $backends; do
     url=$("$BENCH_DIR/datasets.sh" "$size" "$backend")
@@ -62,6 +79,7 @@ for size in $sizes; do
         compare "report all vs psql's three plain queries" "$fl" "$(printf '%q ' "${three[@]}")"
         compare "report all --last-week vs psql's windowed per-expert query" "$fl --last-week" \
           "$(printf '%q ' psql -X -q -d "$url" -c "COPY ($week) TO STDOUT WITH CSV HEADER")"
+        if [ "${BENCH_SECTIONS:-}" = 1 ]; then sections "$url"; fi
         ;;
       sqlite)
         three="$(query sqlite a_expert_report); $(query sqlite b_funnel); $(query sqlite c_orphans);"
@@ -69,6 +87,7 @@ for size in $sizes; do
         compare "report all vs sqlite3's three plain queries" "$fl" "$(printf '%q ' sqlite3 -csv -header "$url" "$three")"
         compare "report all --last-week vs sqlite3's windowed per-expert query" "$fl --last-week" \
           "$(printf '%q ' sqlite3 -csv -header "$url" "$week;")"
+        if [ "${BENCH_SECTIONS:-}" = 1 ]; then sections "$url"; fi
         ;;
     esac
   done

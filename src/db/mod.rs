@@ -60,6 +60,22 @@ pub struct Database {
     /// split its scan over two connections ([`Database::read_snapshot_with_reader`]); tests
     /// set 0 to take that path on small data.
     pub split_min_rows: i64,
+    /// The report session's statement timeout, if one was set ([`Database::report_session`]):
+    /// connections that join this one's snapshot get the same settings.
+    statement_timeout: Option<u32>,
+    /// Whether a PostgreSQL report run computes some sections at once on connections of their
+    /// own ([`crate::reports::parallel`]); tests turn it off to compare.
+    pub parallel: Parallel,
+}
+
+/// When a PostgreSQL report run computes sections at once ([`crate::reports::parallel`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parallel {
+    /// Whenever a run has a section to compute meanwhile (the rule is
+    /// [`crate::reports::parallel::readers`]).
+    Auto,
+    /// Never: one connection, one section after another (tests).
+    Never,
 }
 
 /// The default [`Database::split_min_rows`]: below it a second thread costs more than it saves.
@@ -84,7 +100,13 @@ impl Database {
             }
             DatabaseUrl::Sqlite { path } => Conn::Sqlite(open_sqlite(url, path, access)?),
         };
-        Ok(Database { url: url.clone(), conn, split_min_rows: SPLIT_MIN_ROWS })
+        Ok(Database {
+            url: url.clone(),
+            conn,
+            split_min_rows: SPLIT_MIN_ROWS,
+            statement_timeout: None,
+            parallel: Parallel::Auto,
+        })
     }
 
     /// Connects read-only for reports and applies the report session settings
@@ -115,6 +137,7 @@ impl Database {
         if let Some(secs) = statement_timeout {
             settings.push_str(&format!("SET statement_timeout = '{secs}s';"));
         }
+        self.statement_timeout = statement_timeout;
         self.batch("session settings", &settings)
     }
 
@@ -284,25 +307,84 @@ impl Database {
         want_reader: bool,
         f: impl FnOnce(&mut Database, Option<&mut Database>) -> Result<R>,
     ) -> Result<R> {
+        let readers = match self.backend() {
+            Backend::Sqlite => usize::from(want_reader),
+            Backend::Postgres => 0,
+        };
+        self.read_snapshot_with_readers(readers, |db, readers| f(db, readers.first_mut()))
+    }
+
+    /// [`Database::read_snapshot`] with up to `readers` more read-only connections that read
+    /// the very same snapshot, for work spread over threads (one connection each):
+    /// - PostgreSQL: this transaction exports its snapshot (`pg_export_snapshot()`, also on a
+    ///   hot standby) and each new connection adopts it (`SET TRANSACTION SNAPSHOT`), as
+    ///   `pg_dump --jobs` does; they get this session's report settings.
+    /// - SQLite: at most one, proven to see the same snapshot ([`Database::join_snapshot`]).
+    ///
+    /// `f` gets fewer (or none) when a connection cannot be opened or joined: the work then
+    /// runs on fewer connections, with the same result. Every transaction ends with `f`.
+    pub fn read_snapshot_with_readers<R>(
+        &mut self,
+        readers: usize,
+        f: impl FnOnce(&mut Database, &mut [Database]) -> Result<R>,
+    ) -> Result<R> {
         let begin = match self.backend() {
             Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
             Backend::Sqlite => "BEGIN DEFERRED",
         };
         self.batch("starting a read-only transaction", begin)?;
-        let mut reader = None;
-        if want_reader && self.backend() == Backend::Sqlite {
-            // This connection has read nothing in its transaction yet, as join_snapshot needs.
-            reader = self.second_reader();
+        let mut joined = Vec::new();
+        if readers > 0 {
+            match self.backend() {
+                // This connection has read nothing in its transaction yet, as join_snapshot needs.
+                Backend::Sqlite => joined.extend(self.second_reader()),
+                Backend::Postgres => joined = self.snapshot_readers(readers)?,
+            }
         }
-        let result = f(self, reader.as_mut());
+        let result = f(self, &mut joined);
         // A read-only transaction has nothing to keep: end it the same way either way.
-        if let Some(r) = reader.as_mut() {
-            let _ = r.batch("ending the second reader's transaction", "ROLLBACK");
+        for r in &mut joined {
+            let _ = r.batch("ending a joined reader's transaction", "ROLLBACK");
         }
         let end = self.batch("ending the read-only transaction", "ROLLBACK");
         let value = result?;
         end?;
         Ok(value)
+    }
+
+    /// Opens up to `n` PostgreSQL connections on this transaction's snapshot (exported here;
+    /// this transaction must have run no query yet). A connection that cannot be opened, or
+    /// cannot adopt the snapshot, is done without; a failure to export is an error.
+    fn snapshot_readers(&mut self, n: usize) -> Result<Vec<Database>> {
+        #[derive(QueryableByName)]
+        struct Exported {
+            #[diesel(sql_type = Text)]
+            id: String,
+        }
+        let sql = self.sql().push("SELECT pg_export_snapshot() AS id").clone();
+        let rows: Vec<Exported> = self.load("exporting the read snapshot", &sql)?;
+        let Some(id) = rows.into_iter().next().map(|r| r.id) else { return Ok(Vec::new()) };
+        // The id is PostgreSQL's own (hex digits and dashes); it is quoted all the same.
+        let adopt = format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '{}'",
+            id.replace('\'', "''")
+        );
+        // Connections are opened at once, each in its own thread (a connection's setup is a
+        // few round trips, mostly waiting).
+        let (url, timeout) = (&self.url, self.statement_timeout);
+        let opened: Vec<Option<Database>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..n)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut db = Database::open_for_reports(url, timeout).ok()?;
+                        db.batch("adopting the read snapshot", &adopt).ok()?;
+                        Some(db)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().ok().flatten()).collect()
+        });
+        Ok(opened.into_iter().flatten().collect())
     }
 
     /// Opens a second read-only SQLite connection on this connection's snapshot, or `None`.

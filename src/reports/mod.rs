@@ -6,15 +6,17 @@ pub mod counters;
 pub mod duplicates;
 pub mod experts;
 pub mod orphans;
+pub mod parallel;
 pub mod period;
 pub mod shared;
 pub mod split;
 pub mod totals;
 pub mod weekly;
+pub mod window_pass;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::db::{Database, Param, Sql, Timestamp};
+use crate::db::{Backend, Database, Param, Sql, Timestamp};
 use crate::error::Result;
 pub use period::Window;
 
@@ -153,6 +155,10 @@ pub trait Sink {
 pub struct Outcome {
     /// Rows in the orphans report, when it ran.
     pub orphan_rows: u64,
+    /// Sections computed on connections of their own, at once ([`parallel`]).
+    pub parallel_sections: usize,
+    /// Whether every section came from one pass over the window ([`window_pass`]).
+    pub one_pass: bool,
 }
 
 /// Produces `kinds` into `sink`, all from one read-only snapshot, with "now" from
@@ -189,57 +195,91 @@ pub fn run_with(
     // A second SQLite reader for the reports that split their scan over two threads.
     let splits = kinds.iter().any(|k| matches!(k, ReportKind::Experts | ReportKind::Totals | ReportKind::Weekly));
     let want_reader = splits && !window.is_bounded();
-    let outcome = db.read_snapshot_with_reader(want_reader, |db, mut reader| {
-        let mut outcome = Outcome::default();
-        if let Some(previous) = window.previous().filter(|_| sink.wants_previous_totals()) {
-            let row = totals::row(db, None, &previous)?;
-            sink.previous_totals(&previous, &row.cells())?;
-        }
-        // What an earlier section counted in this snapshot, for a later one to reuse.
-        let mut known_orphans = None;
-        // experts, totals and weekly from one pass, when the backend gains by it.
-        let mut shared = None;
-        if weekly_window.is_none() && shared::applies(db.backend(), kinds) {
-            shared = Some(shared::compute(db, window, now)?);
-        }
-        for &kind in kinds {
-            match kind {
-                ReportKind::Experts => {
-                    let rows = match shared.as_mut() {
-                        Some(s) => std::mem::take(&mut s.experts),
-                        None => experts::rows(db, reader.as_deref_mut(), window)?,
-                    };
-                    emit(sink, &experts::SECTION, rows.iter().map(|r| r.cells()))?
-                }
-                ReportKind::Totals => {
-                    let row = match &shared {
-                        Some(s) => s.totals,
-                        None => totals::row(db, reader.as_deref_mut(), window)?,
-                    };
-                    known_orphans =
-                        Some(orphans::Known { orphaned: row.counters.orphaned_links, dangling: row.dangling_links });
-                    emit(sink, &totals::SECTION, std::iter::once(row.cells()))?
-                }
-                ReportKind::Orphans => {
-                    sink.begin(&orphans::SECTION)?;
-                    outcome.orphan_rows = orphans::stream(db, window, known_orphans, |row| sink.row(&row.cells()))?;
-                    sink.end()?;
-                }
-                ReportKind::Duplicates => {
-                    sink.begin(&duplicates::SECTION)?;
-                    duplicates::stream(db, window, |row| sink.row(&row.cells()))?;
-                    sink.end()?;
-                }
-                ReportKind::Weekly => {
-                    let rows = match shared.as_mut() {
-                        Some(s) => std::mem::take(&mut s.weeks),
-                        None => weekly::rows(db, reader.as_deref_mut(), weekly_window.unwrap_or(window), now)?,
-                    };
-                    emit(sink, &weekly::SECTION, rows.iter().map(|r| r.cells()))?
+    // PostgreSQL: connections of their own for the sections computed meanwhile.
+    let readers = match db.backend() {
+        Backend::Sqlite => usize::from(want_reader),
+        Backend::Postgres if window_pass::applies(db.backend(), kinds, window, weekly_window) => 0,
+        Backend::Postgres => parallel::readers(db.backend(), db.parallel, kinds),
+    };
+    let outcome = db.read_snapshot_with_readers(readers, |db, readers| {
+        // On SQLite the one reader splits scans; on PostgreSQL the readers carry sections.
+        let (mut reader, readers) = match db.backend() {
+            Backend::Sqlite => (readers.first_mut(), &mut [][..]),
+            Backend::Postgres => (None, readers),
+        };
+        std::thread::scope(|scope| {
+            let mut background = parallel::Background::start(scope, readers, kinds, window);
+            let mut outcome = Outcome { parallel_sections: background.sections(), ..Outcome::default() };
+            if let Some(previous) = window.previous().filter(|_| sink.wants_previous_totals()) {
+                let row = totals::row(db, None, &previous)?;
+                sink.previous_totals(&previous, &row.cells())?;
+            }
+            // `report all` over a bounded window: the window's rows read once.
+            if window_pass::applies(db.backend(), kinds, window, weekly_window) {
+                window_pass::run(db, window, now, sink, &mut outcome)?;
+                outcome.one_pass = true;
+                return Ok(outcome);
+            }
+            // What an earlier section counted in this snapshot, for a later one to reuse.
+            let mut known_orphans = None;
+            // experts, totals and weekly from one pass, when the backend gains by it.
+            let mut shared = None;
+            if weekly_window.is_none() && shared::applies(db.backend(), kinds) {
+                shared = Some(shared::compute(db, window, now, |db| background.dangling(db, window))?);
+            }
+            for &kind in kinds {
+                match kind {
+                    ReportKind::Experts => {
+                        let rows = match shared.as_mut() {
+                            Some(s) => std::mem::take(&mut s.experts),
+                            None => experts::rows(db, reader.as_deref_mut(), window)?,
+                        };
+                        emit(sink, &experts::SECTION, rows.iter().map(|r| r.cells()))?
+                    }
+                    ReportKind::Totals => {
+                        let row = match &shared {
+                            Some(s) => s.totals,
+                            None if background.counts_dangling() => {
+                                let mut dangling = || background.wait_dangling();
+                                totals::row_with(db, reader.as_deref_mut(), window, Some(&mut dangling))?
+                            }
+                            None => totals::row(db, reader.as_deref_mut(), window)?,
+                        };
+                        known_orphans =
+                            Some(orphans::Branches::counted(row.counters.orphaned_links, row.dangling_links));
+                        emit(sink, &totals::SECTION, std::iter::once(row.cells()))?
+                    }
+                    ReportKind::Orphans => {
+                        sink.begin(&orphans::SECTION)?;
+                        outcome.orphan_rows = match background.orphans.take() {
+                            Some(incoming) => incoming.drain(|row| sink.row(&row.cells()))?,
+                            None => {
+                                orphans::stream(db, window, known_orphans.unwrap_or(orphans::Branches::ALL), |row| {
+                                    sink.row(&row.cells())
+                                })?
+                            }
+                        };
+                        sink.end()?;
+                    }
+                    ReportKind::Duplicates => {
+                        sink.begin(&duplicates::SECTION)?;
+                        match background.duplicates.take() {
+                            Some(incoming) => incoming.drain(|row| sink.row(&row.cells()))?,
+                            None => duplicates::stream(db, window, |row| sink.row(&row.cells()))?,
+                        };
+                        sink.end()?;
+                    }
+                    ReportKind::Weekly => {
+                        let rows = match shared.as_mut() {
+                            Some(s) => std::mem::take(&mut s.weeks),
+                            None => weekly::rows(db, reader.as_deref_mut(), weekly_window.unwrap_or(window), now)?,
+                        };
+                        emit(sink, &weekly::SECTION, rows.iter().map(|r| r.cells()))?
+                    }
                 }
             }
-        }
-        Ok(outcome)
+            Ok(outcome)
+        })
     })?;
     // Only a complete run reaches the output (an atomic file is committed here).
     sink.finish()?;

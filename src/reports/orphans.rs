@@ -62,29 +62,37 @@ impl OrphanRow {
     }
 }
 
-/// How many rows each branch of the report holds in the snapshot being read, when an earlier
-/// section of the same run (`report totals`: `orphaned_links`, `dangling_links`, same window)
-/// has counted them. A branch known to be empty is not queried.
+/// Which branches of the report to read. A run that has already counted the branches in its
+/// snapshot (`report totals`: `orphaned_links`, `dangling_links`, same window) skips an
+/// empty one: with production's foreign key there are no dangling links, and their anti-join
+/// (10M rows on PostgreSQL: 1.8 s, the bulk of this report) is not run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Known {
-    /// Orphaned links in the window.
-    pub orphaned: i64,
-    /// Dangling links in the window.
-    pub dangling: i64,
+pub struct Branches {
+    /// Read the orphaned links.
+    pub orphaned: bool,
+    /// Read the dangling links.
+    pub dangling: bool,
 }
 
-/// Streams the rows, ordered by feedback_timestamp (NULLs last) then feedback_id, into `f`;
-/// returns how many there were. `known`: the branch counts, when the run already has them.
+impl Branches {
+    /// Both branches (nothing is known yet).
+    pub const ALL: Branches = Branches { orphaned: true, dangling: true };
+
+    /// The branches that hold rows, by their counts.
+    pub fn counted(orphaned: i64, dangling: i64) -> Branches {
+        Branches { orphaned: orphaned > 0, dangling: dangling > 0 }
+    }
+}
+
+/// Streams the rows of `branches`, ordered by feedback_timestamp (NULLs last) then
+/// feedback_id, into `f`; returns how many there were.
 pub fn stream(
     db: &mut Database,
     window: &Window,
-    known: Option<Known>,
+    branches: Branches,
     mut f: impl FnMut(OrphanRow) -> Result<()>,
 ) -> Result<u64> {
-    // In `report all`, totals has already counted both branches in this snapshot: with
-    // production's foreign key there are no dangling links, and their anti-join (10M rows on
-    // PostgreSQL: 1.8 s, the bulk of this report) is skipped.
-    let (orphaned, dangling) = known.map_or((true, true), |k| (k.orphaned > 0, k.dangling > 0));
+    let Branches { orphaned, dangling } = branches;
     if !orphaned && !dangling {
         return Ok(0);
     }

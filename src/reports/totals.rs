@@ -98,9 +98,24 @@ impl TotalsRow {
 /// the dangling links alongside the lower part, and added up (1M rows: 0.34 s -> 0.29 s;
 /// the dangling count keeps the lower part longer).
 pub fn row(db: &mut Database, reader: Option<&mut Database>, window: &Window) -> Result<TotalsRow> {
+    row_with(db, reader, window, None)
+}
+
+/// [`row`] with the dangling links counted elsewhere (a parallel run's orphans connection,
+/// [`super::parallel`]) and handed over by `dangling`, which is called after the counters.
+pub fn row_with(
+    db: &mut Database,
+    reader: Option<&mut Database>,
+    window: &Window,
+    dangling_from: Option<&mut dyn FnMut() -> Result<Dangling>>,
+) -> Result<TotalsRow> {
+    if let Some(dangling_from) = dangling_from {
+        let counters = part_counters(db, window, None)?;
+        return Ok(TotalsRow::new(counters, dangling_from()?));
+    }
     if let Some((reader, pivot)) = split::plan(db, reader, window, Sample::All, "the totals report")? {
         let (lower, upper) = split::both(db, reader, &pivot, |db, part| {
-            let counted = part_counters(db, window, part)?;
+            let counted = part_counters(db, window, Some(part))?;
             let dangling = match part {
                 Part::Below(_) => Some(dangling(db, window)?),
                 Part::From(_) => None,
@@ -140,11 +155,13 @@ pub fn statement(backend: Backend, window: &Window) -> Sql {
     sql
 }
 
-/// The counters of one part of the rows.
-fn part_counters(db: &mut Database, window: &Window, part: Part<'_>) -> Result<Counters> {
+/// The counters of one part of the rows (of every row without `part`).
+fn part_counters(db: &mut Database, window: &Window, part: Option<Part<'_>>) -> Result<Counters> {
     let mut sql = db.sql();
     sql.push("SELECT ").push(counters::SQL).push(" FROM expert_feedback ef WHERE 1 = 1");
-    part.push_key(&mut sql);
+    if let Some(part) = part {
+        part.push_key(&mut sql);
+    }
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     let rows: Vec<Counters> = db.load("the totals report", &sql)?;
     Ok(rows.into_iter().next().expect("an aggregate without GROUP BY returns one row"))

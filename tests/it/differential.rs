@@ -90,7 +90,7 @@ pub fn reference_rows_at(db: &TestDb, report: &str, window: &Window, now: DateTi
 
 pub const REPORTS: [&str; 5] = ["experts", "totals", "orphans", "duplicates", "weekly"];
 
-fn random_window(rng: &mut ChaCha8Rng, tz: Tz) -> Window {
+pub fn random_window(rng: &mut ChaCha8Rng, tz: Tz) -> Window {
     let (lo, hi) = data::span();
     let specials = data::special_instants();
     let pick = |rng: &mut ChaCha8Rng| -> DateTime<Utc> {
@@ -111,7 +111,7 @@ fn random_window(rng: &mut ChaCha8Rng, tz: Tz) -> Window {
 
 /// "Now" for a run: inside the datasets' span (some weeks not over yet), exactly on a
 /// Monday 00:00 UTC (the week before just ended), or after all of it.
-fn random_now(rng: &mut ChaCha8Rng) -> DateTime<Utc> {
+pub fn random_now(rng: &mut ChaCha8Rng) -> DateTime<Utc> {
     let (lo, hi) = data::span();
     match rng.gen_range(0..3) {
         0 => lo + Duration::microseconds(rng.gen_range(0..(hi - lo).num_microseconds().unwrap())),

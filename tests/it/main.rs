@@ -15,6 +15,7 @@ mod html_json;
 mod migrate;
 mod ops;
 mod output;
+mod parallel;
 mod readonly_sqlite;
 mod reliability;
 mod secrets;

@@ -1,0 +1,183 @@
+//! Sections of one run computed at once on PostgreSQL: the orphans and duplicates sections
+//! each get a connection of their own on the run's snapshot
+//! ([`Database::read_snapshot_with_readers`]) and a thread, while the run's own connection
+//! computes the other sections. Their rows wait in small bounded queues until the output
+//! reaches their section, so memory stays flat and the output is the same, byte for byte, as
+//! the sections run one after another.
+//!
+//! The orphans thread first counts the dangling links (which `totals` also needs), so that
+//! anti-join runs once per run, as in the serial order (docs/PERFORMANCE.md, "report all").
+
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::Scope;
+
+use super::duplicates::{self, DuplicateRow};
+use super::orphans::{self, Branches, OrphanRow};
+use super::totals::{self, Dangling};
+use super::{ReportKind, Window};
+use crate::db::{Backend, Database, Parallel};
+use crate::error::{Error, Result};
+
+/// Rows a section's thread may compute ahead of the output (a few hundred KiB at most).
+const QUEUE: usize = 1024;
+
+/// The sections that may run on their own connection.
+const BACKGROUND: [ReportKind; 2] = [ReportKind::Orphans, ReportKind::Duplicates];
+
+/// How many extra connections a run of `kinds` on `backend` uses: one per orphans and
+/// duplicates section, as long as one section stays on the run's own connection to be
+/// computed meanwhile; none on SQLite (its second reader splits scans instead). Whole
+/// history or one week, this wins on PostgreSQL: each section reads the window's rows again,
+/// and opening a connection (a few ms, done at once for all) costs less than the shortest of
+/// them (docs/PERFORMANCE.md, "report all"). `parallel` forces either way (tests).
+pub fn readers(backend: Backend, parallel: Parallel, kinds: &[ReportKind]) -> usize {
+    let background = kinds.iter().filter(|k| BACKGROUND.contains(k)).count();
+    if backend != Backend::Postgres || parallel == Parallel::Never {
+        return 0;
+    }
+    background.min(kinds.len().saturating_sub(1))
+}
+
+/// One message of a section's thread.
+enum Message<T> {
+    /// The next row.
+    Row(T),
+    /// The section is complete.
+    Done,
+}
+
+/// The receiving end of a section computed by another thread.
+pub struct Incoming<T> {
+    what: &'static str,
+    rx: Receiver<Result<Message<T>>>,
+}
+
+impl<T> Incoming<T> {
+    /// Hands each row to `f` as it arrives; returns how many there were. A thread that ends
+    /// without saying its section is complete is an error, never a short section.
+    pub fn drain(self, mut f: impl FnMut(T) -> Result<()>) -> Result<u64> {
+        let mut n = 0u64;
+        loop {
+            match self.rx.recv() {
+                Ok(Ok(Message::Row(row))) => {
+                    n += 1;
+                    f(row)?;
+                }
+                Ok(Ok(Message::Done)) => return Ok(n),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(stopped(self.what)),
+            }
+        }
+    }
+}
+
+fn stopped(what: &str) -> Error {
+    Error::Refused(format!("{what} stopped before it was complete"))
+}
+
+/// The sections running on other threads, as far as this run has not yet taken them.
+#[derive(Default)]
+pub struct Background {
+    /// The dangling-link counts, sent by the orphans thread before its rows.
+    dangling: Option<Receiver<Result<Dangling>>>,
+    /// The orphans section's rows.
+    pub orphans: Option<Incoming<OrphanRow>>,
+    /// The duplicates section's rows.
+    pub duplicates: Option<Incoming<DuplicateRow>>,
+}
+
+impl Background {
+    /// Starts, on `readers` (connections on the run's snapshot), a thread for each of the last
+    /// background sections of `kinds`, one per reader; the others stay on the run's own
+    /// connection (which reaches the later sections last).
+    pub fn start<'scope>(
+        scope: &'scope Scope<'scope, '_>,
+        readers: &'scope mut [Database],
+        kinds: &[ReportKind],
+        window: &'scope Window,
+    ) -> Background {
+        let mut background = Background::default();
+        let mut readers = readers.iter_mut();
+        for kind in kinds.iter().rev().filter(|k| BACKGROUND.contains(k)) {
+            let Some(db) = readers.next() else { break };
+            match kind {
+                ReportKind::Orphans => {
+                    let (dangling_tx, dangling_rx) = sync_channel(1);
+                    let (tx, rx) = sync_channel(QUEUE);
+                    scope.spawn(move || orphans_thread(db, window, dangling_tx, tx));
+                    background.dangling = Some(dangling_rx);
+                    background.orphans = Some(Incoming { what: "the orphans report's thread", rx });
+                }
+                ReportKind::Duplicates => {
+                    let (tx, rx) = sync_channel(QUEUE);
+                    scope.spawn(move || {
+                        let sent = duplicates::stream(db, window, |row| send(&tx, row));
+                        finish(&tx, sent);
+                    });
+                    background.duplicates = Some(Incoming { what: "the duplicates report's thread", rx });
+                }
+                ReportKind::Experts | ReportKind::Totals | ReportKind::Weekly => {
+                    unreachable!("only background sections get a thread")
+                }
+            }
+        }
+        background
+    }
+
+    /// The dangling-link counts of the window: from the orphans thread when there is one
+    /// (waiting for it), else counted on `db`.
+    pub fn dangling(&mut self, db: &mut Database, window: &Window) -> Result<Dangling> {
+        match self.counts_dangling() {
+            true => self.wait_dangling(),
+            false => totals::dangling(db, window),
+        }
+    }
+
+    /// How many sections run on other threads.
+    pub fn sections(&self) -> usize {
+        usize::from(self.orphans.is_some()) + usize::from(self.duplicates.is_some())
+    }
+
+    /// Whether the orphans thread counts the dangling links (and this run has not taken them).
+    pub fn counts_dangling(&self) -> bool {
+        self.dangling.is_some()
+    }
+
+    /// The dangling-link counts from the orphans thread, waiting for them.
+    pub fn wait_dangling(&mut self) -> Result<Dangling> {
+        let rx = self.dangling.take().ok_or_else(|| stopped("the orphans report's thread"))?;
+        rx.recv().map_err(|_| stopped("the orphans report's thread"))?
+    }
+}
+
+/// Counts the dangling links (sent first: `totals` waits for them), then streams the orphans
+/// section, skipping its dangling branch when there are none.
+fn orphans_thread(
+    db: &mut Database,
+    window: &Window,
+    dangling_tx: SyncSender<Result<Dangling>>,
+    tx: SyncSender<Result<Message<OrphanRow>>>,
+) {
+    let dangling = match totals::dangling(db, window) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = dangling_tx.send(Err(e));
+            return;
+        }
+    };
+    // The receiver may be gone (the run failed elsewhere): the rows are then not wanted.
+    let _ = dangling_tx.send(Ok(dangling));
+    let branches = Branches { orphaned: true, dangling: dangling.dangling_links > 0 };
+    let sent = orphans::stream(db, window, branches, |row| send(&tx, row));
+    finish(&tx, sent);
+}
+
+/// Queues one row; fails (ending the section's query) when the run no longer reads them.
+fn send<T>(tx: &SyncSender<Result<Message<T>>>, row: T) -> Result<()> {
+    tx.send(Ok(Message::Row(row))).map_err(|_| Error::Refused("the run ended before this section was read".into()))
+}
+
+/// Says how the section ended: complete, or the error that stopped it.
+fn finish<T>(tx: &SyncSender<Result<Message<T>>>, sent: Result<u64>) {
+    let _ = tx.send(sent.map(|_| Message::Done));
+}

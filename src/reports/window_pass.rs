@@ -1,0 +1,274 @@
+//! `report all` over a bounded window on PostgreSQL in one statement that reads the window's
+//! rows once: they are materialised (a CTE, narrow columns only) and every section is computed
+//! from that copy: experts, totals and weekly from one grouping per (expert, week), the
+//! dangling links by one anti-join, the orphaned and dangling rows, and the candidate
+//! duplicates. The parts arrive in output order (part, then each section's own order), so
+//! every section streams into the sink as it would run alone, byte for byte.
+//!
+//! The sections run one by one read the window's rows five times, each time from the heap
+//! through the timestamp index (the production index covers no other column); at 10M rows a
+//! week is ~96,000 rows on as many pages (docs/PERFORMANCE.md, "report all --last-week").
+
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
+use diesel::QueryableByName;
+
+use super::counters::{self, Counters};
+use super::duplicates::{self, DuplicateRow};
+use super::orphans::{self, OrphanRow};
+use super::shared::{self, Sums};
+use super::totals::{self, Dangling};
+use super::{emit, experts, weekly, Outcome, ReportKind, Sink, Window};
+use crate::db::types::PortableTimestamptz;
+use crate::db::{Backend, Database, Sql, Timestamp};
+use crate::error::Result;
+
+/// The longest window read in one pass: a month. Its rows are held by the server (narrow
+/// columns, about 130 bytes a row: at 10M rows over two years a month is ~420,000 rows,
+/// ~55 MB, within the session's `work_mem` of 64 MB). A longer window reads faster in
+/// sections at once ([`super::parallel`]), each reading the rows where they are.
+pub const MAX_DAYS: i64 = 31;
+
+/// Whether a run of `kinds` on `backend` takes this pass: `report all` (every section, in
+/// order) on PostgreSQL over a window bounded on both sides and at most [`MAX_DAYS`] long,
+/// with the weekly section over the same window.
+pub fn applies(backend: Backend, kinds: &[ReportKind], window: &Window, weekly_window: Option<&Window>) -> bool {
+    let short = match (window.since, window.until) {
+        (Some(since), Some(until)) => until - since <= chrono::Duration::days(MAX_DAYS),
+        _ => false,
+    };
+    backend == Backend::Postgres && kinds == ReportKind::ALL && short && weekly_window.is_none()
+}
+
+/// The parts of the statement's result, in output order.
+const DANGLING: i32 = 0;
+const GROUPS: i32 = 1;
+const ORPHANS: i32 = 2;
+const DUPLICATES: i32 = 3;
+
+/// One row of any part; the columns a part does not use are NULL (counters 0).
+#[derive(QueryableByName)]
+struct PassRow {
+    #[diesel(sql_type = Integer)]
+    part: i32,
+    /// GROUPS, ORPHANS: the expert; DUPLICATES: the query.
+    #[diesel(sql_type = Nullable<Text>)]
+    key: Option<String>,
+    /// GROUPS: whether the expert has a profile.
+    #[diesel(sql_type = Bool)]
+    has_profile: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    professional_registration_number: Option<String>,
+    /// GROUPS: the 1-based week.
+    #[diesel(sql_type = Nullable<Integer>)]
+    week: Option<i32>,
+    #[diesel(embed)]
+    counters: Counters,
+    /// DANGLING: the counts.
+    #[diesel(sql_type = BigInt)]
+    dangling_links: i64,
+    #[diesel(sql_type = BigInt)]
+    dangling_correct: i64,
+    /// ORPHANS, DUPLICATES: the feedback row.
+    #[diesel(sql_type = Nullable<Text>)]
+    feedback_id: Option<String>,
+    #[diesel(sql_type = Nullable<PortableTimestamptz>)]
+    feedback_timestamp: Option<Timestamp>,
+    /// ORPHANS: `orphaned` or `dangling`.
+    #[diesel(sql_type = Nullable<Text>)]
+    kind: Option<String>,
+    /// ORPHANS: the missing FAQ; DUPLICATES: the linked FAQ.
+    #[diesel(sql_type = Nullable<Text>)]
+    faq_id: Option<String>,
+}
+
+/// Zero counters for the parts that are not groups.
+const NO_COUNTERS: &str = "0 AS feedback_total, 0 AS correct_feedback, 0 AS incomplete_feedback, \
+     0 AS incorrect_feedback, 0 AS workflow_attempted, 0 AS faq_published, 0 AS faqs_generated, \
+     0 AS orphaned_links";
+
+/// The statement (binds: the window's bounds, the week boundaries).
+fn statement(db: &Database, window: &Window, bounds: Option<&[DateTime<Utc>]>) -> Sql {
+    let mut sql = db.sql();
+    // w: the window's rows, read once. d: those whose link names no faq_entries row.
+    sql.push(
+        "WITH w AS MATERIALIZED (SELECT ef.id, ef.expert_id, ef.query_id, ef.feedback_type, \
+                ef.task_creation_attempted, ef.task_creation_success, ef.generated_faq_id, ef.feedback_timestamp \
+              FROM expert_feedback ef WHERE 1 = 1",
+    );
+    super::push_window(&mut sql, "ef.feedback_timestamp", window);
+    sql.push(
+        "), d AS MATERIALIZED (SELECT w.id, w.expert_id, w.feedback_type, w.generated_faq_id, w.feedback_timestamp \
+              FROM w WHERE w.generated_faq_id IS NOT NULL \
+                AND NOT EXISTS (SELECT 1 FROM faq_entries fe WHERE fe.id = w.generated_faq_id)) \
+         SELECT p.part AS part, p.key AS key, ep.id IS NOT NULL AS has_profile, \
+                ep.professional_registration_number AS professional_registration_number, p.week AS week, \
+                p.feedback_total AS feedback_total, p.correct_feedback AS correct_feedback, \
+                p.incomplete_feedback AS incomplete_feedback, p.incorrect_feedback AS incorrect_feedback, \
+                p.workflow_attempted AS workflow_attempted, p.faq_published AS faq_published, \
+                p.faqs_generated AS faqs_generated, p.orphaned_links AS orphaned_links, \
+                p.dangling_links AS dangling_links, p.dangling_correct AS dangling_correct, \
+                CAST(p.feedback_id AS TEXT) AS feedback_id, p.feedback_timestamp AS feedback_timestamp, \
+                p.kind AS kind, p.faq_id AS faq_id \
+         FROM (",
+    );
+    // DANGLING: one row of counts.
+    sql.push(
+        "SELECT 0 AS part, CAST(NULL AS UUID) AS expert, CAST(NULL AS UUID) AS key_uuid, CAST(NULL AS TEXT) AS key, ",
+    )
+    .push("CAST(NULL AS INTEGER) AS week, ")
+    .push(NO_COUNTERS)
+    .push(
+        ", COUNT(*) AS dangling_links, COUNT(*) FILTER (WHERE d.feedback_type = 'correct') AS dangling_correct, \
+             CAST(NULL AS UUID) AS feedback_id, CAST(NULL AS TIMESTAMPTZ) AS feedback_timestamp, \
+             CAST(NULL AS TEXT) AS kind, CAST(NULL AS VARCHAR) AS faq_id FROM d",
+    );
+    // GROUPS: the counters per (expert, week), as in the shared pass.
+    sql.push(
+        " UNION ALL SELECT 1, g.expert_id, CAST(NULL AS UUID), CAST(g.expert_id AS TEXT), g.week, \
+           g.feedback_total, g.correct_feedback, g.incomplete_feedback, g.incorrect_feedback, \
+           g.workflow_attempted, g.faq_published, g.faqs_generated, g.orphaned_links, 0, 0, \
+           CAST(NULL AS UUID), CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TEXT), CAST(NULL AS VARCHAR) \
+         FROM (SELECT ef.expert_id AS expert_id, ",
+    );
+    shared::push_week(&mut sql, bounds);
+    sql.push(" AS week, ").push(counters::SQL).push(" FROM w ef GROUP BY 1, 2) g");
+    // ORPHANS: the orphaned rows, then the dangling ones (order below).
+    sql.push(" UNION ALL SELECT 2, w.expert_id, w.id, CAST(w.expert_id AS TEXT), NULL, ")
+        .push(NO_COUNTERS)
+        .push(
+            ", 0, 0, w.id, w.feedback_timestamp, 'orphaned', CAST(NULL AS VARCHAR) FROM w \
+             WHERE w.feedback_type = 'correct' AND w.task_creation_success IS TRUE AND w.generated_faq_id IS NULL \
+             UNION ALL SELECT 2, d.expert_id, d.id, CAST(d.expert_id AS TEXT), NULL, ",
+        )
+        .push(NO_COUNTERS)
+        .push(", 0, 0, d.id, d.feedback_timestamp, 'dangling', d.generated_faq_id FROM d");
+    // DUPLICATES: the linked correct rows of queries with more than one (the client keeps
+    // the queries with more than one distinct FAQ, as `report duplicates` does).
+    sql.push(" UNION ALL SELECT 3, NULL, c.query_id, CAST(c.query_id AS TEXT), NULL, ").push(NO_COUNTERS).push(
+        ", 0, 0, c.id, NULL, NULL, c.generated_faq_id \
+             FROM (SELECT w.query_id, w.id, w.generated_faq_id, COUNT(*) OVER (PARTITION BY w.query_id) AS linked_rows \
+                   FROM w WHERE w.feedback_type = 'correct' AND w.generated_faq_id IS NOT NULL) c \
+             WHERE c.linked_rows > 1",
+    );
+    // Each section's own order: orphans by time (NULLs last) then id, duplicates by query.
+    sql.push(
+        ") p LEFT JOIN expert_profiles ep ON ep.id = p.expert \
+         ORDER BY p.part, p.feedback_timestamp ASC NULLS LAST, p.key_uuid ASC",
+    );
+    sql
+}
+
+/// Runs `report all` over `window` into `sink` (the caller has handed over the previous
+/// period's totals, and commits the sink).
+pub fn run(
+    db: &mut Database,
+    window: &Window,
+    now: DateTime<Utc>,
+    sink: &mut dyn Sink,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    let span = weekly::bounds(db, window)?;
+    let sql = statement(db, window, span.as_ref().map(|w| w.bounds.as_slice()));
+    let mut state = State {
+        sink,
+        part: DANGLING,
+        dangling: Dangling { dangling_links: 0, dangling_correct: 0 },
+        sums: Some(Sums::new(span.as_ref(), window, now)),
+        weeks: Vec::new(),
+        duplicates: duplicates::Grouper::default(),
+        orphan_rows: 0,
+    };
+    db.for_each("the report (one pass over the window)", &sql, |row: PassRow| state.row(row))?;
+    state.advance(DUPLICATES + 1)?;
+    outcome.orphan_rows = state.orphan_rows;
+    emit(state.sink, &weekly::SECTION, state.weeks.iter().map(|r| r.cells()))
+}
+
+/// Where the stream of parts is, and what it has gathered.
+struct State<'a> {
+    sink: &'a mut dyn Sink,
+    /// The part being read.
+    part: i32,
+    dangling: Dangling,
+    /// The groups' sums, until the sections they make are written.
+    sums: Option<Sums>,
+    /// The weekly section, written last.
+    weeks: Vec<super::weekly::WeekRow>,
+    duplicates: duplicates::Grouper,
+    orphan_rows: u64,
+}
+
+impl State<'_> {
+    fn row(&mut self, row: PassRow) -> Result<()> {
+        self.advance(row.part)?;
+        match row.part {
+            DANGLING => {
+                self.dangling = Dangling { dangling_links: row.dangling_links, dangling_correct: row.dangling_correct }
+            }
+            GROUPS => {
+                let sums = self.sums.as_mut().expect("groups come before the sections they make");
+                let expert = row.key.unwrap_or_default();
+                sums.add(
+                    &expert,
+                    row.has_profile,
+                    row.professional_registration_number.as_ref(),
+                    row.week,
+                    row.counters,
+                );
+            }
+            ORPHANS => {
+                self.orphan_rows += 1;
+                let orphan = OrphanRow {
+                    feedback_id: row.feedback_id.unwrap_or_default(),
+                    expert_id: row.key.unwrap_or_default(),
+                    professional_registration_number: row.professional_registration_number,
+                    feedback_timestamp: row.feedback_timestamp,
+                    kind: row.kind.unwrap_or_default(),
+                    generated_faq_id: row.faq_id,
+                };
+                self.sink.row(&orphan.cells())?;
+            }
+            _ => {
+                // DUPLICATES.
+                let sink = &mut *self.sink;
+                self.duplicates.add(
+                    row.key.unwrap_or_default(),
+                    row.feedback_id.unwrap_or_default(),
+                    row.faq_id.unwrap_or_default(),
+                    &mut |d: DuplicateRow| sink.row(&d.cells()),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes what the parts before `part` complete: experts and totals (and the orphans
+    /// section's start) once the groups are in, the switch from orphans to duplicates, and
+    /// the end of duplicates.
+    fn advance(&mut self, part: i32) -> Result<()> {
+        while self.part < part {
+            match self.part {
+                GROUPS => {
+                    let done = self.sums.take().expect("the groups are summed once").finish(self.dangling);
+                    emit(self.sink, &experts::SECTION, done.experts.iter().map(|r| r.cells()))?;
+                    emit(self.sink, &totals::SECTION, std::iter::once(done.totals.cells()))?;
+                    self.weeks = done.weeks;
+                    self.sink.begin(&orphans::SECTION)?;
+                }
+                ORPHANS => {
+                    self.sink.end()?;
+                    self.sink.begin(&duplicates::SECTION)?;
+                }
+                DUPLICATES => {
+                    let sink = &mut *self.sink;
+                    std::mem::take(&mut self.duplicates).finish(&mut |d: DuplicateRow| sink.row(&d.cells()))?;
+                    self.sink.end()?;
+                }
+                _ => {}
+            }
+            self.part += 1;
+        }
+        Ok(())
+    }
+}
