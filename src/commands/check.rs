@@ -327,16 +327,7 @@ pub struct Recommended {
 
 const REPORTING_POSTGRES: Recommended = Recommended {
     what: "covering reporting index",
-    columns: &[
-        "feedback_timestamp",
-        "feedback_type",
-        "expert_id",
-        "generated_faq_id",
-        "task_creation_attempted",
-        "task_creation_success",
-        "id",
-        "query_id",
-    ],
+    columns: catalog::REPORTING_COLUMNS_POSTGRES,
     statement: "CREATE INDEX CONCURRENTLY ix_faqlink_reporting ON expert_feedback (feedback_timestamp) \
                 INCLUDE (feedback_type, expert_id, generated_faq_id, task_creation_attempted, task_creation_success, id, query_id);",
     effect: "windowed reports read one index range and every section reads the index only \

@@ -94,6 +94,29 @@ struct IndexColumn {
     col: String,
 }
 
+/// The columns of faqlink's covering `ix_faqlink_reporting` on PostgreSQL, key then INCLUDE
+/// (migrations/postgres/2025-11-25-000000_faqlink_reporting_index).
+pub const REPORTING_COLUMNS_POSTGRES: &[&str] = &[
+    "feedback_timestamp",
+    "feedback_type",
+    "expert_id",
+    "generated_faq_id",
+    "task_creation_attempted",
+    "task_creation_success",
+    "id",
+    "query_id",
+];
+
+/// Whether `expert_feedback` has an index holding the columns of faqlink's covering reporting
+/// index ([`REPORTING_COLUMNS_POSTGRES`], under any name): a report can then read every row's
+/// reporting columns from the index alone. PostgreSQL only (false on SQLite).
+pub fn has_covering_reporting_index(db: &mut Database) -> Result<bool> {
+    if db.backend() != Backend::Postgres {
+        return Ok(false);
+    }
+    Ok(!feedback_indexes_leading_with(db, REPORTING_COLUMNS_POSTGRES)?.is_empty())
+}
+
 /// Names of the indexes on `expert_feedback` whose columns (key columns, then INCLUDE) begin
 /// with `leading`, in name order.
 pub fn feedback_indexes_leading_with(db: &mut Database, leading: &[&str]) -> Result<Vec<String>> {

@@ -175,3 +175,63 @@ fn sections_run_at_once_on_postgres_only_when_one_stays_on_the_run_connection() 
     data::load(&sqlite, &data::generate(3));
     assert_eq!(run(&sqlite, Parallel::Auto, &ReportKind::ALL, &all, None, now).1, 0, "SQLite splits scans instead");
 }
+
+/// A role allowed one connection (or a server out of connection slots): the run does without
+/// the extra connections and prints the same rows, every section on its one connection.
+#[test]
+fn a_run_without_spare_connections_computes_every_section_on_its_own() {
+    let Some(db) = TestDb::pg_migrated_or_skip() else { return };
+    data::load(&db, &data::generate(5));
+    let role = format!("faqlink_one_conn_{}", std::process::id());
+    db.exec(&format!(
+        "CREATE ROLE {role} LOGIN CONNECTION LIMIT 1; \
+         GRANT SELECT ON expert_feedback, faq_entries, expert_profiles TO {role};"
+    ));
+    // The role's URL: the test server's, with the role as user.
+    let url = db.url().replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
+    assert!(url.contains(&role), "the test server URL names its user: {url}");
+    let now = crate::differential::fixed_now();
+    let all = Window::all(chrono_tz::UTC);
+    let mut limited = Database::open_for_reports(&faqlink::db::DatabaseUrl::parse(Some(&url)).unwrap(), None).unwrap();
+    let mut sink = Collect::default();
+    let outcome = reports::run_with(&mut limited, &ReportKind::ALL, &all, None, now, &mut sink);
+    drop(limited);
+    db.exec(&format!("DROP OWNED BY {role}; DROP ROLE {role};"));
+    let outcome = outcome.unwrap();
+    assert_eq!(outcome.parallel_sections, 0, "no spare connection, no section elsewhere");
+    assert_eq!(sink.rows(), run(&db, Parallel::Never, &ReportKind::ALL, &all, None, now).0);
+    assert_eq!(run(&db, Parallel::Auto, &ReportKind::ALL, &all, None, now).1, 2, "with spare connections");
+}
+
+/// On the production schema (none of faqlink's own indexes) PostgreSQL takes other paths
+/// (duplicates over the whole history finds the repeated queries in the query_id index):
+/// every report, alone and in `report all`, still equals the reference SQL.
+#[test]
+fn without_faqlinks_indexes_every_report_equals_the_reference_sql() {
+    let Some(db) = TestDb::pg_migrated_or_skip() else { return };
+    db.exec("DROP INDEX ix_faqlink_reporting; DROP INDEX ix_faqlink_experts; DROP INDEX ix_faqlink_orphaned;");
+    let mut rng = ChaCha8Rng::seed_from_u64(151);
+    let mut duplicate_rows = 0;
+    for seed in 0..10 {
+        let ds = data::generate(seed);
+        data::clear(&db);
+        data::load(&db, &ds);
+        let tz = ZONES[seed as usize % ZONES.len()];
+        let now = random_now(&mut rng);
+        for window in [Window::all(tz), random_window(&mut rng, tz)] {
+            let mut conn = db.open_read_only();
+            for report in crate::differential::REPORTS {
+                let ours = crate::differential::faqlink_rows_at(&mut conn, report, &window, now);
+                assert_eq!(ours, reference_rows_at(&db, report, &window, now), "{report}, dataset {seed}, {window:?}");
+                if report == "duplicates" {
+                    duplicate_rows += ours.len();
+                }
+            }
+            let (all, _) = run(&db, Parallel::Auto, &ReportKind::ALL, &window, None, now);
+            let alone: Vec<Vec<Vec<Cell>>> =
+                ReportKind::ALL.iter().flat_map(|k| run(&db, Parallel::Never, &[*k], &window, None, now).0).collect();
+            assert_eq!(all, alone, "report all, dataset {seed}, {window:?}");
+        }
+    }
+    assert!(duplicate_rows > 5, "{duplicate_rows} duplicate rows compared");
+}
