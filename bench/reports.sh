@@ -9,6 +9,7 @@
 #
 #   BENCH_RUNS   timed runs per command (default 5), after one warm-up run (warm cache)
 #   BENCH_PG     PostgreSQL server (default postgres://postgres@127.0.0.1:5432)
+#   BENCH_BUNDLE 0: leave out the closing `report all` bundle table (bench/bundle.sh)
 #
 # Datasets come from bench/datasets.sh (created or reused). Each comparison is one hyperfine
 # invocation with both commands (medians of its JSON export); faqlink's peak RSS is GNU time's
@@ -163,3 +164,10 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
   }' "$rows"
 } | tee "$out/table.md"
 log "kept in $out/"
+
+# The `report all` bundle against the plain clients' queries, same sizes and backends
+# (bench/bundle.sh; BENCH_BUNDLE=0 skips it).
+if [ "${BENCH_BUNDLE:-1}" = 1 ]; then
+  echo
+  BENCH_NO_BUILD=1 "$BENCH_DIR/bundle.sh" "$sizes" "$backends" | tee "$out/bundle.md"
+fi
