@@ -37,8 +37,13 @@ pub fn applies(backend: Backend, kinds: &[ReportKind], window: &Window, weekly_w
         (Some(since), Some(until)) => until - since <= chrono::Duration::days(MAX_DAYS),
         _ => false,
     };
-    backend == Backend::Postgres && kinds == ReportKind::ALL && short && weekly_window.is_none()
+    backend == Backend::Postgres && kinds == SECTIONS && short && weekly_window.is_none()
 }
+
+/// The sections this pass writes, in its order (spelt out, not [`ReportKind::ALL`]: a report
+/// added to `report all` takes the other paths until this pass computes it too).
+const SECTIONS: [ReportKind; 5] =
+    [ReportKind::Experts, ReportKind::Totals, ReportKind::Orphans, ReportKind::Duplicates, ReportKind::Weekly];
 
 /// The parts of the statement's result, in output order.
 const DANGLING: i32 = 0;
