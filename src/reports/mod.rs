@@ -192,98 +192,124 @@ pub fn run_with(
     sink: &mut dyn Sink,
 ) -> Result<Outcome> {
     let weekly_window = weekly_window.filter(|w| *w != window);
+    // `report all` over a short bounded window on PostgreSQL: the window's rows read once.
+    let one_pass = window_pass::applies(db.backend(), kinds, window, weekly_window);
     // A second SQLite reader for the reports that split their scan over two threads.
     let splits = kinds.iter().any(|k| matches!(k, ReportKind::Experts | ReportKind::Totals | ReportKind::Weekly));
     let want_reader = splits && !window.is_bounded();
     // PostgreSQL: connections of their own for the sections computed meanwhile.
     let readers = match db.backend() {
         Backend::Sqlite => usize::from(want_reader),
-        Backend::Postgres if window_pass::applies(db.backend(), kinds, window, weekly_window) => 0,
+        Backend::Postgres if one_pass => 0,
         Backend::Postgres => parallel::readers(db.backend(), db.parallel, kinds),
     };
     let outcome = db.read_snapshot_with_readers(readers, |db, readers| {
+        if let Some(previous) = window.previous().filter(|_| sink.wants_previous_totals()) {
+            let row = totals::row(db, None, &previous)?;
+            sink.previous_totals(&previous, &row.cells())?;
+        }
+        let mut outcome = Outcome::default();
+        if one_pass {
+            window_pass::run(db, window, now, sink, &mut outcome)?;
+            outcome.one_pass = true;
+            return Ok(outcome);
+        }
         // On SQLite the one reader splits scans; on PostgreSQL the readers carry sections.
-        let (mut reader, readers) = match db.backend() {
+        let (reader, readers) = match db.backend() {
             Backend::Sqlite => (readers.first_mut(), &mut [][..]),
             Backend::Postgres => (None, readers),
         };
         std::thread::scope(|scope| {
             let mut background = parallel::Background::start(scope, readers, kinds, window);
-            let mut outcome = Outcome { parallel_sections: background.sections(), ..Outcome::default() };
-            if let Some(previous) = window.previous().filter(|_| sink.wants_previous_totals()) {
-                let row = totals::row(db, None, &previous)?;
-                sink.previous_totals(&previous, &row.cells())?;
-            }
-            // `report all` over a bounded window: the window's rows read once.
-            if window_pass::applies(db.backend(), kinds, window, weekly_window) {
-                window_pass::run(db, window, now, sink, &mut outcome)?;
-                outcome.one_pass = true;
-                return Ok(outcome);
-            }
-            // What an earlier section counted in this snapshot, for a later one to reuse.
-            let mut known_orphans = None;
-            // experts, totals and weekly from one pass, when the backend gains by it.
-            let mut shared = None;
-            if weekly_window.is_none() && shared::applies(db.backend(), kinds) {
-                shared = Some(shared::compute(db, window, now, |db| background.dangling(db, window))?);
-            }
-            for &kind in kinds {
-                match kind {
-                    ReportKind::Experts => {
-                        let rows = match shared.as_mut() {
-                            Some(s) => std::mem::take(&mut s.experts),
-                            None => experts::rows(db, reader.as_deref_mut(), window)?,
-                        };
-                        emit(sink, &experts::SECTION, rows.iter().map(|r| r.cells()))?
-                    }
-                    ReportKind::Totals => {
-                        let row = match &shared {
-                            Some(s) => s.totals,
-                            None if background.counts_dangling() => {
-                                let mut dangling = || background.wait_dangling();
-                                totals::row_with(db, reader.as_deref_mut(), window, Some(&mut dangling))?
-                            }
-                            None => totals::row(db, reader.as_deref_mut(), window)?,
-                        };
-                        known_orphans =
-                            Some(orphans::Branches::counted(row.counters.orphaned_links, row.dangling_links));
-                        emit(sink, &totals::SECTION, std::iter::once(row.cells()))?
-                    }
-                    ReportKind::Orphans => {
-                        sink.begin(&orphans::SECTION)?;
-                        outcome.orphan_rows = match background.orphans.take() {
-                            Some(incoming) => incoming.drain(|row| sink.row(&row.cells()))?,
-                            None => {
-                                orphans::stream(db, window, known_orphans.unwrap_or(orphans::Branches::ALL), |row| {
-                                    sink.row(&row.cells())
-                                })?
-                            }
-                        };
-                        sink.end()?;
-                    }
-                    ReportKind::Duplicates => {
-                        sink.begin(&duplicates::SECTION)?;
-                        match background.duplicates.take() {
-                            Some(incoming) => incoming.drain(|row| sink.row(&row.cells()))?,
-                            None => duplicates::stream(db, window, |row| sink.row(&row.cells()))?,
-                        };
-                        sink.end()?;
-                    }
-                    ReportKind::Weekly => {
-                        let rows = match shared.as_mut() {
-                            Some(s) => std::mem::take(&mut s.weeks),
-                            None => weekly::rows(db, reader.as_deref_mut(), weekly_window.unwrap_or(window), now)?,
-                        };
-                        emit(sink, &weekly::SECTION, rows.iter().map(|r| r.cells()))?
-                    }
-                }
-            }
+            outcome.parallel_sections = background.sections();
+            let run = Run { db, reader, kinds, window, weekly_window, now };
+            run.sections(&mut background, sink, &mut outcome)?;
             Ok(outcome)
         })
     })?;
     // Only a complete run reaches the output (an atomic file is committed here).
     sink.finish()?;
     Ok(outcome)
+}
+
+/// One run's sections, one after another, on its connection (and the SQLite second reader),
+/// with the sections another thread computes taken from it.
+struct Run<'a> {
+    db: &'a mut Database,
+    reader: Option<&'a mut Database>,
+    kinds: &'a [ReportKind],
+    window: &'a Window,
+    weekly_window: Option<&'a Window>,
+    now: DateTime<Utc>,
+}
+
+impl Run<'_> {
+    fn sections(
+        mut self,
+        background: &mut parallel::Background,
+        sink: &mut dyn Sink,
+        outcome: &mut Outcome,
+    ) -> Result<()> {
+        let (db, window, now) = (&mut *self.db, self.window, self.now);
+        // What an earlier section counted in this snapshot, for a later one to reuse.
+        let mut known_orphans = None;
+        // experts, totals and weekly from one pass, when the backend gains by it.
+        let mut shared = None;
+        if self.weekly_window.is_none() && shared::applies(db.backend(), self.kinds) {
+            shared = Some(shared::compute(db, window, now, |db| background.dangling(db, window))?);
+        }
+        for &kind in self.kinds {
+            match kind {
+                ReportKind::Experts => {
+                    let rows = match shared.as_mut() {
+                        Some(s) => std::mem::take(&mut s.experts),
+                        None => experts::rows(db, self.reader.as_deref_mut(), window)?,
+                    };
+                    emit(sink, &experts::SECTION, rows.iter().map(|r| r.cells()))?
+                }
+                ReportKind::Totals => {
+                    let row = match &shared {
+                        Some(s) => s.totals,
+                        None if background.counts_dangling() => {
+                            let mut dangling = || background.wait_dangling();
+                            totals::row_with(db, self.reader.as_deref_mut(), window, Some(&mut dangling))?
+                        }
+                        None => totals::row(db, self.reader.as_deref_mut(), window)?,
+                    };
+                    known_orphans = Some(orphans::Branches::counted(row.counters.orphaned_links, row.dangling_links));
+                    emit(sink, &totals::SECTION, std::iter::once(row.cells()))?
+                }
+                ReportKind::Orphans => {
+                    sink.begin(&orphans::SECTION)?;
+                    let branches = known_orphans.unwrap_or(orphans::Branches::ALL);
+                    outcome.orphan_rows = match background.orphans.take() {
+                        Some(incoming) => incoming.drain(|row| sink.row(&row.cells()))?,
+                        None => orphans::stream(db, window, branches, |row| sink.row(&row.cells()))?,
+                    };
+                    sink.end()?;
+                }
+                ReportKind::Duplicates => {
+                    sink.begin(&duplicates::SECTION)?;
+                    match background.duplicates.take() {
+                        Some(incoming) => incoming.drain(|row| sink.row(&row.cells()))?,
+                        None => duplicates::stream(db, window, |row| sink.row(&row.cells()))?,
+                    };
+                    sink.end()?;
+                }
+                ReportKind::Weekly => {
+                    let rows = match shared.as_mut() {
+                        Some(s) => std::mem::take(&mut s.weeks),
+                        None => {
+                            let weeks = self.weekly_window.unwrap_or(window);
+                            weekly::rows(db, self.reader.as_deref_mut(), weeks, now)?
+                        }
+                    };
+                    emit(sink, &weekly::SECTION, rows.iter().map(|r| r.cells()))?
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 fn emit(sink: &mut dyn Sink, section: &Section, rows: impl Iterator<Item = Vec<Cell>>) -> Result<()> {
