@@ -121,7 +121,23 @@ impl Registered {
 }
 
 /// The signals that remove faqlink's temporary paths before the process ends.
-pub const SIGNALS: [i32; 3] = [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP];
+pub const SIGNALS: [i32; 4] = [
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGHUP,
+    signal_hook::consts::SIGQUIT,
+];
+
+/// Work the signal thread does first when one of [`SIGNALS`] arrives, before it removes the
+/// temporary paths and ends the process (the database layer cancels its queries at the
+/// server: [`crate::db::cancel`]).
+static HOOKS: Mutex<Vec<fn()>> = Mutex::new(Vec::new());
+
+/// Adds `hook` to the work done when a signal arrives, installing the signal handler.
+pub fn on_signal(hook: fn()) {
+    install_handler();
+    HOOKS.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(hook);
+}
 
 fn install_handler() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
@@ -133,6 +149,10 @@ fn install_handler() {
         };
         let spawned = std::thread::Builder::new().name("faqlink-signals".into()).spawn(move || {
             if let Some(signal) = signals.forever().next() {
+                let hooks = HOOKS.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+                for hook in hooks {
+                    hook();
+                }
                 let live = live();
                 for path in live.iter() {
                     let is_dir = fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());

@@ -23,3 +23,4 @@ mod seed;
 mod split;
 mod standby;
 mod trend;
+mod writers;
