@@ -106,8 +106,10 @@ fn a_full_disk_under_an_existing_database_leaves_it_as_it_was() {
         eprintln!("cannot mount a tmpfs here (needs root): this test did not run");
         return;
     };
-    // Migrated elsewhere, then copied onto the small file system.
-    let made = TestDb::migrated(Backend::Sqlite);
+    // Migrated elsewhere by faqlink (so in rollback-journal mode), then copied onto the small
+    // file system.
+    let made = TestDb::sqlite_empty();
+    faqlink().args(["--database-url", &made.url(), "migrate"]).assert().success();
     let db = fs.path().join("old.db");
     std::fs::copy(made.path(), &db).unwrap();
     let url = db.to_str().unwrap();
