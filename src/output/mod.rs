@@ -9,6 +9,7 @@ pub mod cleanup;
 pub mod csv;
 pub mod dir;
 pub mod document;
+pub mod escape;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -27,9 +28,15 @@ use crate::reports::ReportKind;
 use crate::reports::{Cell, Sink};
 use document::{DocumentSink, RunInfo};
 
-/// True when colour is allowed: `NO_COLOR` unset or empty.
+/// True when colour and other styling are allowed: `NO_COLOR` unset or empty, and `TERM` is
+/// not `dumb` (a terminal that understands no escape sequence).
 pub fn colour_allowed() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    colour_allowed_by(std::env::var_os("NO_COLOR").as_deref(), std::env::var_os("TERM").as_deref())
+}
+
+/// [`colour_allowed`] for the values of `NO_COLOR` and `TERM`.
+pub fn colour_allowed_by(no_color: Option<&std::ffi::OsStr>, term: Option<&std::ffi::OsStr>) -> bool {
+    no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb")
 }
 
 /// Builds the sink for a report run described by `info`.
