@@ -102,6 +102,12 @@ impl Output {
     /// [`Output::file`], the new file taking the attributes of `mode_of` when that exists
     /// (instead of the target's).
     pub(crate) fn file_with_mode_of(path: &Path, mode_of: Option<&Path>) -> Result<Self> {
+        Output::file_at(path, mode_of, unnamed_files_can_be_linked())
+    }
+
+    /// [`Output::file_with_mode_of`], with an unnamed temporary file when `unnamed` is true
+    /// and the file system has them, else a named one.
+    fn file_at(path: &Path, mode_of: Option<&Path>, unnamed: bool) -> Result<Self> {
         let resolved = target::resolve(path, "cannot write")?;
         if resolved.descriptor {
             // One of this process's descriptors: standard output itself goes through the
@@ -181,7 +187,7 @@ impl Output {
         // user may read the new one. A new file gets what the kernel gives any new file.
         let replaces = fs::symlink_metadata(&mode_of).is_ok_and(|m| m.is_file());
         let mode = Mode::from_raw_mode(if replaces { 0o600 } else { 0o666 });
-        let unnamed = if unnamed_files_can_be_linked() {
+        let unnamed = if unnamed {
             match rustix::fs::openat(&dir, ".", OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC, mode) {
                 Ok(fd) => Some(fs::File::from(fd)),
                 // No O_TMPFILE on this file system (or kernel).
@@ -421,4 +427,53 @@ impl Write for Output {
 
 fn io_error(what: &'static str, path: &Path, source: io::Error) -> Error {
     Error::io(what, path, source)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temporaries(dir: &Path) -> Vec<PathBuf> {
+        let mut found: Vec<PathBuf> = fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".faqlink-r.csv."))
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn a_named_temporary_is_registered_while_it_lives_and_an_unnamed_one_is_invisible() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("r.csv");
+        fs::write(&target, "old").unwrap();
+        // Without O_TMPFILE: a registered name beside the target, renamed over it at commit.
+        let mut out = Output::file_at(&target, None, false).unwrap();
+        out.write_all(b"new").unwrap();
+        let live = temporaries(dir.path());
+        assert_eq!(live.len(), 1, "{live:?}");
+        assert!(cleanup::registered_paths().contains(&live[0]), "registered while it exists");
+        out.commit().unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new");
+        assert!(temporaries(dir.path()).is_empty());
+        assert!(!cleanup::registered_paths().contains(&live[0]), "unregistered after the rename");
+        // Dropped without a commit: removed and unregistered, the target untouched.
+        let mut out = Output::file_at(&target, None, false).unwrap();
+        out.write_all(b"lost").unwrap();
+        let live = temporaries(dir.path());
+        drop(out);
+        assert!(temporaries(dir.path()).is_empty());
+        assert!(!cleanup::registered_paths().contains(&live[0]));
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new");
+        // With O_TMPFILE: no name at all until the commit.
+        let mut out = Output::file_at(&target, None, true).unwrap();
+        out.write_all(b"newer").unwrap();
+        out.flush().unwrap();
+        assert!(temporaries(dir.path()).is_empty(), "nothing named before the commit");
+        out.commit().unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "newer");
+        assert!(temporaries(dir.path()).is_empty());
+    }
 }

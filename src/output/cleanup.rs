@@ -140,6 +140,12 @@ pub fn create<T>(path: &Path, kind: Kind, make: impl FnOnce() -> io::Result<T>) 
     }
 }
 
+/// The registered paths (for tests).
+#[cfg(test)]
+pub(crate) fn registered_paths() -> Vec<PathBuf> {
+    live().iter().map(|(p, _, _)| p.clone()).collect()
+}
+
 /// Runs `f` with the registry held, so that a signal arriving meanwhile waits until `f` is
 /// done (used to give a temporary its name and rename it into place as one step).
 pub fn held<T>(f: impl FnOnce() -> T) -> T {
