@@ -13,6 +13,8 @@ fn main() -> ExitCode {
         Err(e) => return clap_exit(e),
     };
     let verbose = cli.verbose;
+    // Temporary files removed on SIGTERM/SIGINT/SIGHUP/SIGQUIT; SIGXFSZ reported as an error.
+    faqlink::output::cleanup::install();
     // Every command needs the database; `--help` and `--version` have already exited. A .env
     // in the current directory is read only when neither the flag nor the environment gave it.
     let outcome = match cli.database_url {
