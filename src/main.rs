@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use faqlink::cli::Cli;
+use faqlink::output::escape::Visible;
 
 fn main() -> ExitCode {
     let mut cli = match Cli::try_parse() {
@@ -12,6 +13,8 @@ fn main() -> ExitCode {
         Err(e) => return clap_exit(e),
     };
     let verbose = cli.verbose;
+    // Temporary files removed on SIGTERM/SIGINT/SIGHUP/SIGQUIT; SIGXFSZ reported as an error.
+    faqlink::output::cleanup::install();
     // Every command needs the database; `--help` and `--version` have already exited. A .env
     // in the current directory is read only when neither the flag nor the environment gave it.
     let outcome = match cli.database_url {
@@ -24,11 +27,13 @@ fn main() -> ExitCode {
         // `faqlink report … | head` is a normal way to use a report.
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("faqlink: error: {e}");
+            // Whatever a message quotes (a value, a path, a server's words) reaches the
+            // terminal with its control and bidi characters escaped, on one line.
+            eprintln!("faqlink: error: {}", Visible::line(&e.to_string()));
             if verbose {
                 let mut source = std::error::Error::source(&e);
                 while let Some(s) = source {
-                    eprintln!("  caused by: {s}");
+                    eprintln!("  caused by: {}", Visible::line(&s.to_string()));
                     source = s.source();
                 }
             }
@@ -61,6 +66,6 @@ fn clap_exit(e: clap::Error) -> ExitCode {
         acc
     });
     let line = line.strip_prefix("error: ").unwrap_or(&line);
-    eprintln!("faqlink: error: {line} (see --help)");
+    eprintln!("faqlink: error: {} (see --help)", Visible::line(line));
     ExitCode::from(2)
 }

@@ -1,15 +1,15 @@
 //! Interrupts reach the server: every PostgreSQL connection of the run is recorded with its
 //! server process id (`pg_backend_pid()`) when it is opened, and when SIGINT, SIGTERM, SIGHUP
-//! or SIGQUIT arrives the signal thread ([`crate::output::cleanup::on_signal`]) opens one
-//! short connection per server and runs `pg_cancel_backend(pid)` for each, before the process
-//! dies of the signal. This is what libpq's `PQcancel` achieves (the crate forbids the unsafe
+//! or SIGQUIT arrives the signal thread ([`crate::output::cleanup::on_signal`]), once it has
+//! removed the temporary files, opens one short connection per server and runs
+//! `pg_cancel_backend(pid)` for each, before the process dies of the signal. This is what libpq's `PQcancel` achieves (the crate forbids the unsafe
 //! code its FFI needs); a role may cancel its own sessions, so no privilege is needed.
 //!
 //! Without it, a query waiting on a lock keeps running at the server after faqlink is gone,
 //! until the lock is released.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Mutex, MutexGuard, Once};
+use std::sync::{mpsc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -47,8 +47,9 @@ impl Drop for Registration {
 
 /// Records the session `pid` opened with `conninfo`, installing the signal hook on first use.
 pub fn register(conninfo: &str, pid: i32) -> Registration {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| crate::output::cleanup::on_signal(cancel_all));
+    // Installed once and kept for the life of the process.
+    static HOOK: OnceLock<crate::output::cleanup::SignalHook> = OnceLock::new();
+    HOOK.get_or_init(|| crate::output::cleanup::on_signal(cancel_all));
     let id = NEXT.fetch_add(1, Ordering::Relaxed);
     sessions().push(Session { id, conninfo: conninfo.to_string(), pid });
     Registration(id)

@@ -742,7 +742,6 @@ impl NewFile {
     /// removal at a signal before it exists.
     fn create(target: &Path) -> std::io::Result<NewFile> {
         use crate::output::cleanup;
-        use rand::distributions::{Alphanumeric, DistString};
         use std::os::unix::fs::OpenOptionsExt;
         let name = target.file_name().ok_or_else(|| std::io::Error::other("the path names no file"))?;
         let dir = match target.parent() {
@@ -750,24 +749,25 @@ impl NewFile {
             _ => PathBuf::from("."),
         };
         cleanup::remove_stale(&dir, name);
-        let prefix = cleanup::temp_prefix(name);
         let mut attempt = 0;
         loop {
-            let mut temp_name = prefix.clone();
-            temp_name.push(Alphanumeric.sample_string(&mut rand::thread_rng(), cleanup::RANDOM_LEN));
-            temp_name.push(cleanup::SUFFIX);
-            let temp = dir.join(temp_name);
-            let main = cleanup::register(&temp);
+            let temp = dir.join(cleanup::temp_name(name));
+            // SQLite's side files first (they do not exist yet: registered so that a signal
+            // removes them once SQLite has made them), then the file itself, registered before
+            // it exists.
             let sides = SIDE_SUFFIXES
                 .iter()
                 .map(|suffix| {
                     let mut side = temp.as_os_str().to_owned();
                     side.push(suffix);
-                    cleanup::register(Path::new(&side))
+                    cleanup::create(Path::new(&side), cleanup::Kind::File, || Ok(())).map(|((), r)| r)
                 })
-                .collect();
-            match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).open(&temp) {
-                Ok(_) => {
+                .collect::<std::io::Result<Vec<_>>>()?;
+            let created = cleanup::create(&temp, cleanup::Kind::File, || {
+                std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).open(&temp)
+            });
+            match created {
+                Ok((_, main)) => {
                     return Ok(NewFile {
                         target: target.to_path_buf(),
                         temp,
@@ -796,7 +796,9 @@ impl NewFile {
                 Ok(true)
             }
             Err(e) => {
-                self.main = Some(crate::output::cleanup::register(&self.temp));
+                // Not moved: registered again, so that a signal still removes it.
+                let again = crate::output::cleanup::create(&self.temp, crate::output::cleanup::Kind::File, || Ok(()));
+                self.main = again.ok().map(|((), r)| r);
                 if e.kind() == std::io::ErrorKind::AlreadyExists {
                     Ok(false)
                 } else {
