@@ -199,10 +199,12 @@ pub struct ReportArgs {
     #[arg(long, value_name = "ZONE", default_value = "UTC")]
     pub tz: String,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
-    /// Write to FILE instead of standard output (atomically: complete or not at all).
+    /// Output format. Default: the one --output's extension names (.csv, .json, .md, .html,
+    /// .xlsx, .prom), else table; a --format that contradicts the extension is refused.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
+    /// Write to FILE instead of standard output (atomically: complete or not at all); its
+    /// extension chooses the format when --format is not given.
     #[arg(long, short, value_name = "FILE", conflicts_with = "output_dir")]
     pub output: Option<PathBuf>,
     /// Write into DIR: with `report all --format csv` one file per report (experts.csv,

@@ -249,14 +249,14 @@ fn a_database_without_the_tables_is_a_runtime_error() {
 fn unwritable_output_is_a_runtime_error_and_leaves_nothing() {
     let db = TestDb::migrated(Backend::Sqlite);
     data::load(&db, &data::generate(1));
-    for format in ["csv", "table"] {
+    for (format, file) in [("csv", "/nonexistent-dir/x.csv"), ("table", "/nonexistent-dir/x.txt")] {
         let out = faqlink()
             .arg("--database-url")
             .arg(db.url())
-            .args(["report", "all", "--format", format, "--output", "/nonexistent-dir/x.csv"])
+            .args(["report", "all", "--format", format, "--output", file])
             .output()
             .unwrap();
-        let message = failure(&out, 1, "--output /nonexistent-dir/x.csv");
+        let message = failure(&out, 1, &format!("--output {file}"));
         names(&message, &["/nonexistent-dir"], "missing folder");
         assert!(!Path::new("/nonexistent-dir").exists());
     }
@@ -351,7 +351,7 @@ fn fail_on_any_exits_3_and_still_writes_the_report() {
     // No orphans (an empty database, or a window without them): exit 0.
     let empty = TestDb::migrated(Backend::Sqlite);
     let clean = out_dir.path().join("clean.csv");
-    for (url, window) in [(empty.url(), &[][..]), (db.url(), &["--since", "2030-01-01"][..])] {
+    for (url, window) in [(empty.url(), &[][..]), (db.url(), &["--until", "2000-01-01"][..])] {
         let out = faqlink()
             .arg("--database-url")
             .arg(&url)
@@ -462,4 +462,73 @@ fn database_url_from_flag_environment_and_dotenv() {
     let out = faqlink().current_dir(with_dotenv.path()).args(["report", "totals"]).output().unwrap();
     let message = failure(&out, 1, ".env with a missing database");
     names(&message, &[&missing.display().to_string()], ".env");
+}
+
+/// `--output FILE` without `--format` writes the format the extension names (issue 23: a
+/// cron job mailed a "workbook" holding a text table); a contradicting `--format` is refused
+/// with exit 2 and nothing written; an extension that names no format keeps the table.
+#[test]
+fn the_output_extension_chooses_the_format() {
+    let dbs = tempfile::tempdir().unwrap();
+    let url = seeded(dbs.path(), "ext.db", 50);
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        faqlink().current_dir(dir.path()).args(["--database-url", &url, "report", "all"]).args(args).output().unwrap()
+    };
+    let starts: &[(&str, &[u8])] = &[
+        ("weekly.xlsx", b"PK\x03\x04"),
+        ("weekly.HTML", b"<!DOCTYPE html>"),
+        ("weekly.json", b"{"),
+        ("weekly.csv", b"# experts\r\n"),
+        ("weekly.md", b"# "),
+        ("weekly.prom", b"# HELP"),
+        ("weekly.txt", b"Period: "),
+        ("weekly", b"Period: "),
+    ];
+    for (name, start) in starts {
+        let out = run(&["--output", name]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let bytes = std::fs::read(dir.path().join(name)).unwrap();
+        assert!(bytes.starts_with(start), "{name}: {:?}", String::from_utf8_lossy(&bytes[..bytes.len().min(40)]));
+    }
+    for (args, needles) in [
+        (&["--format", "table", "--output", "no.xlsx"][..], &["--format table", "no.xlsx", "xlsx"][..]),
+        (&["--format", "csv", "--output", "no.html"], &["--format csv", "no.html", "html"]),
+        (&["--excel", "--output", "no.json"], &["--excel", "no.json"]),
+    ] {
+        let message = failure(&run(args), 2, &format!("{args:?}"));
+        names(&message, needles, &format!("{args:?}"));
+        assert!(!listing(dir.path()).iter().any(|n| n.starts_with("no")), "{args:?} wrote a file");
+    }
+}
+
+/// The demo writes no feedback after the start of the day it runs (the report showed
+/// tonight's rows at noon and a week that had not begun), and a window that has not
+/// started yet says so in one line on stderr, with exit 0.
+#[test]
+fn the_demo_invents_no_future_and_a_future_week_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = "2026-11-25T10:00:00Z";
+    faqlink().current_dir(dir.path()).env("FAQLINK_NOW", now).arg("demo").assert().success();
+    let db = TestDb::Sqlite { path: dir.path().join("faqlink.db"), dir };
+    let last = db.cli_csv("SELECT MAX(feedback_timestamp) AS last FROM expert_feedback");
+    let last = last.lines().nth(1).unwrap().trim_matches('"').to_string();
+    assert!(last.as_str() < "2026-11-25" && last.as_str() > "2026-11-24", "the last feedback: {last}");
+
+    let report = |args: &[&str]| {
+        faqlink().env("FAQLINK_NOW", now).args(["--database-url", &db.url(), "report", "totals"]).args(args).output().unwrap()
+    };
+    for args in [&["--week", "2026-W49"][..], &["--since", "2026-12-01"], &["--week", "2027-W01", "--tz", "Europe/Rome"]] {
+        let out = report(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("faqlink: note: ") && stderr.contains("has not started yet"), "{stderr}");
+        assert!(String::from_utf8(out.stdout).unwrap().contains("Period: "), "the report is still printed");
+    }
+    for args in [&["--week", "2026-W48"][..], &["--week", "2026-W47"], &["--since", "2026-11-25"], &[]] {
+        let out = report(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
 }
