@@ -209,7 +209,7 @@ struct Measured {
 const PROBE: &str = r#"<script>
 (() => {
   const m = {
-    svgs: [...document.querySelectorAll('figure svg')].map(s => {
+    svgs: [...document.querySelectorAll('figure svg')].filter(s => getComputedStyle(s).display !== 'none').map(s => {
       const b = s.getBBox(), r = s.getBoundingClientRect();
       return [b.width, b.height, r.width, r.height];
     }),
@@ -290,7 +290,7 @@ fn html_in_chromium_on_both_backends() {
 
         // Partial weeks (complete = false, where the weekly report gives the flag) are marked.
         let weekly = doc.section(ReportKind::Weekly).unwrap();
-        let partial = weekly.rows.iter().filter(|r| r.contains(&Cell::Bool(false))).count();
+        let partial = weekly.rows.iter().filter(|r| r.last() == Some(&Cell::Text(Some("partial".into())))).count();
         assert_eq!(html.matches("<tr class=\"partial\">").count(), partial);
 
         // The listings show 100 rows and count the rest.
@@ -359,6 +359,134 @@ fn demo_report_screenshot() {
         let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs");
         std::fs::copy(&shot, docs.join("weekly-report.png")).unwrap();
         std::fs::copy(&page, std::env::temp_dir().join("faqlink-demo-report.html")).unwrap();
+    }
+}
+
+/// What [`LAYOUT_PROBE`] measured at one window width.
+#[derive(Debug, serde::Deserialize)]
+struct Layout {
+    /// `window.innerWidth`: the viewport the page was laid out in.
+    viewport: f64,
+    /// `document.documentElement.scrollWidth`.
+    scroll_width: f64,
+    /// Chart text elements that render (in a displayed SVG).
+    texts: usize,
+    /// The smallest rendered chart text, in CSS px (its font size times the SVG's scale).
+    min_font_px: f64,
+    /// That text.
+    min_text: String,
+    /// Most lines any date or time cell takes, and any single-id cell.
+    when_lines: usize,
+    id_lines: usize,
+    /// The expert table's registration cells whose text is longer than the screen is wide.
+    reg_cells: usize,
+}
+
+/// Measures the page in the frame `f` (its own viewport, `width` CSS px wide) once loaded.
+const LAYOUT_PROBE: &str = r#"<script>
+const f = document.getElementById('f');
+f.onload = () => {
+  const d = f.contentDocument, w = f.contentWindow;
+  const shown = [...d.querySelectorAll('figure svg')].filter(s => w.getComputedStyle(s).display !== 'none');
+  const texts = shown.flatMap(s => [...s.querySelectorAll('text')]).filter(t => t.textContent.trim() !== '');
+  const px = t => parseFloat(w.getComputedStyle(t).fontSize) * Math.hypot(t.getScreenCTM().a, t.getScreenCTM().b);
+  let min = Infinity, minText = '';
+  for (const t of texts) { const p = px(t); if (p < min) { min = p; minText = t.textContent.trim(); } }
+  const lines = sel => Math.max(0, ...[...d.querySelectorAll(sel)].map(td => {
+    const r = d.createRange(); r.selectNodeContents(td);
+    return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size;
+  }));
+  const m = {
+    viewport: w.innerWidth,
+    scroll_width: d.documentElement.scrollWidth,
+    texts: texts.length,
+    min_font_px: min,
+    min_text: minText,
+    when_lines: lines('td.when'),
+    id_lines: lines('td.id'),
+    reg_cells: d.querySelectorAll('td.reg').length,
+  };
+  const pre = document.createElement('pre');
+  pre.id = 'probe';
+  pre.textContent = JSON.stringify(m);
+  document.body.appendChild(pre);
+};
+</script>"#;
+
+/// A page showing `page` in a frame `width` CSS px wide (its own viewport, so its media
+/// queries see that width: headless Chromium's window is at least 500 px wide).
+fn framed(page: &Path, width: u32, probe: bool) -> PathBuf {
+    let html = std::fs::read_to_string(page).unwrap().replace('&', "&amp;").replace('"', "&quot;");
+    let framed = page.with_extension(format!("frame{width}{}.html", if probe { "probe" } else { "" }));
+    let frame = format!(
+        "<!DOCTYPE html><html><body style=\"margin:0\"><iframe id=\"f\" style=\"border:0;display:block;width:{width}px;height:2400px\" srcdoc=\"{html}\"></iframe>{}</body></html>",
+        if probe { LAYOUT_PROBE } else { "" }
+    );
+    std::fs::write(&framed, frame).unwrap();
+    framed
+}
+
+/// Lays the page out `width` CSS px wide and measures it with [`LAYOUT_PROBE`].
+fn measure_layout(page: &Path, width: u32) -> Layout {
+    let size = format!("--window-size={},900", width.max(500));
+    let out = chromium(&[&size, "--dump-dom", &file_url(&framed(page, width, true))]);
+    let dom = String::from_utf8(out.stdout).unwrap();
+    let start = dom.find("<pre id=\"probe\">").expect("the probe ran") + "<pre id=\"probe\">".len();
+    let end = start + dom[start..].find("</pre>").unwrap();
+    serde_json::from_str(&dom[start..end]).unwrap_or_else(|e| panic!("{e}: {}", &dom[start..end]))
+}
+
+/// The page on a phone (390 CSS px, an iPhone's width) and on a desktop (1280 px): it never
+/// scrolls sideways (a wide table scrolls inside its own box), no chart text renders below
+/// 10 CSS px, dates and ids keep to one line, and a registration number longer than the
+/// screen does not widen the page. The data set has weeks before its first feedback, a
+/// partial week, and an expert whose registration number is 90 characters without a space.
+#[test]
+fn html_fits_a_phone_and_a_desktop() {
+    let db = TestDb::migrated(Backend::Sqlite);
+    seeded(&db, &test_plan());
+    let long = format!("ODCEC-MI-{}", "0123456789".repeat(8) + "X");
+    db.exec(&format!(
+        "UPDATE expert_profiles SET professional_registration_number = '{long}' WHERE id = \
+         (SELECT expert_id FROM expert_feedback WHERE feedback_type = 'correct' ORDER BY id DESC LIMIT 1)"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("phone.html");
+    // Twelve weeks of trend ending in the data's last week: four of them before the data.
+    let window = Window {
+        since: Some(local_midnight(day(2026, 9, 7), rome())),
+        until: Some(local_midnight(day(2026, 11, 30), rome())),
+        tz: rome(),
+    };
+    let doc = render(&db, Html, &window, &page);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains(&long), "the long registration number is on the page");
+    let weekly = doc.section(ReportKind::Weekly).unwrap();
+    let status = |r: &Vec<Cell>| r.last().and_then(|c| plain(c, '.')).unwrap_or_default();
+    assert!(weekly.rows.iter().filter(|r| status(r) == "no data yet").count() >= 3, "weeks before the data");
+    assert!(weekly.rows.iter().any(|r| status(r) == "partial"), "a partial week");
+    // 390: a phone; 360: a small one; 830: just above the narrow layout's limit; 1280.
+    for width in [360, 390, 830, 1280] {
+        let m = measure_layout(&page, width);
+        assert_eq!(m.viewport, f64::from(width), "{m:?}");
+        assert!(m.scroll_width <= m.viewport, "{width} px: the page scrolls sideways: {m:?}");
+        assert!(m.texts > 20, "{width} px: the charts' text renders: {m:?}");
+        assert!(m.min_font_px >= 10.0, "{width} px: {:?} renders at {:.1} CSS px: {m:?}", m.min_text, m.min_font_px);
+        assert_eq!(m.when_lines, 1, "{width} px: a date or time is split: {m:?}");
+        assert!(m.reg_cells > 0, "{m:?}");
+        if width < 820 {
+            assert_eq!(m.id_lines, 1, "{width} px: an id takes more than one line: {m:?}");
+        }
+        eprintln!("{width} px: scrollWidth {} of {} px, smallest chart text {:.1} px ({:?})", m.scroll_width, m.viewport, m.min_font_px, m.min_text);
+    }
+    // The phone's screen: the page at 390 px, in a 500 px window (Chromium's narrowest).
+    let shot = dir.path().join("phone.png");
+    chromium(&[&format!("--screenshot={}", shot.display()), "--window-size=500,2400", &file_url(&framed(&page, 390, false))]);
+    let (w, _, colours) = distinct_colours(&shot);
+    assert_eq!(w, 500);
+    assert!(colours > 50, "blank screenshot");
+    if let Some(keep) = std::env::var_os("FAQLINK_KEEP_PHONE_SHOT") {
+        std::fs::copy(&shot, keep).unwrap();
     }
 }
 
