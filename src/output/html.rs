@@ -20,7 +20,7 @@ use crate::db::Backend;
 use crate::error::Result;
 use crate::reports::period::iso_week_label;
 use crate::reports::weekly::WeekStatus;
-use crate::reports::{totals, Cell, Pct, Section};
+use crate::reports::{totals, Cell, Column, Pct, Section};
 use crate::reports::{ReportKind, Window};
 
 /// Rows of the orphans and duplicates listings shown on the page (the rest are counted).
@@ -624,6 +624,22 @@ fn text(cell: Option<&Cell>) -> String {
     cell.and_then(|c| plain(c, '.')).unwrap_or_default()
 }
 
+/// A table cell's class: `num` (right-aligned), `id` (one id), `ids` (a list of ids) or
+/// `when` (a date, time or ISO week, never split); `None` for plain text.
+fn cell_class(c: &Column, v: &Cell) -> Option<&'static str> {
+    if c.numeric {
+        Some("num")
+    } else if c.name.ends_with("_id") {
+        Some("id")
+    } else if c.name.ends_with("_ids") {
+        Some("ids")
+    } else if matches!(v, Cell::Date(_) | Cell::Timestamp(_)) || c.name == "iso_week" {
+        Some("when")
+    } else {
+        None
+    }
+}
+
 /// A listing with its first rows and a count of the rest.
 fn listing(c: &Collected, title: &str, what: &str, tz: Tz) -> Markup {
     html! {
@@ -659,10 +675,7 @@ fn table(section: &Section, rows: &[Vec<Cell>], total: u64, tz: Tz) -> Markup {
                         };
                         tr class=[class] {
                             @for (c, v) in section.columns.iter().zip(r) {
-                                @let id = !c.numeric && c.name.ends_with("_id");
-                                @let ids = !c.numeric && c.name.ends_with("_ids");
-                                @let when = matches!(v, Cell::Date(_) | Cell::Timestamp(_)) || c.name == "iso_week";
-                                td.num[c.numeric].id[id].ids[ids].when[when] {
+                                td class=[cell_class(c, v)] {
                                     @match v {
                                         Cell::Bool(true) => "yes",
                                         Cell::Bool(false) => "no",

@@ -532,3 +532,44 @@ fn the_demo_invents_no_future_and_a_future_week_says_so() {
         assert!(out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+/// `--tz Europe/Rome`: the table and the HTML page show orphan times in Rome and their column
+/// says so; CSV and JSON keep RFC 3339 UTC under their fixed names. Every orphan row checked.
+#[test]
+fn orphan_times_are_local_in_human_formats_and_utc_in_csv_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().join("tz.db").display().to_string();
+    faqlink()
+        .args(["--database-url", &url, "seed", "--experts", "3", "--feedback", "400", "--deleted-share", "0.3"])
+        .args(["--end", "2026-11-23", "--weeks", "30"])
+        .assert()
+        .success();
+    let run = |format: &str| {
+        let out = faqlink()
+            .args(["--database-url", &url, "report", "orphans", "--tz", "Europe/Rome", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = run("csv");
+    assert!(csv.starts_with("feedback_id,expert_id,professional_registration_number,feedback_timestamp,"));
+    let times: Vec<chrono::DateTime<chrono::Utc>> =
+        csv.lines().skip(1).map(|l| l.split(',').nth(3).unwrap().parse().unwrap()).collect();
+    assert!(times.len() > 10, "orphans across summer and winter time: {}", times.len());
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let table = run("table");
+    let html = run("html");
+    assert!(table.contains("When (Europe/Rome)") && !table.contains("(UTC)"), "{table}");
+    assert!(html.contains(">When (Europe/Rome)</th>") && !html.contains("When (UTC)"));
+    let rome = chrono_tz::Europe::Rome;
+    for (i, t) in times.iter().enumerate() {
+        let utc = t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        assert!(utc.ends_with('Z'));
+        assert_eq!(json["orphans"][i]["feedback_timestamp"], utc.as_str(), "JSON keeps UTC");
+        let local = t.with_timezone(&rome).format("%Y-%m-%d %H:%M").to_string();
+        assert!(table.contains(&local), "table: {local} (UTC {utc})");
+        assert!(html.contains(&format!("<td class=\"when\">{local}</td>")), "html: {local} (UTC {utc})");
+        assert!(!html.contains(&t.format("%Y-%m-%d %H:%M").to_string()), "html: no UTC time {utc}");
+    }
+}

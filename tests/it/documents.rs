@@ -494,7 +494,7 @@ fn html_fits_a_phone_and_a_desktop() {
 // XLSX read back by calamine
 
 /// Asserts that a workbook cell holds `cell` with its type.
-fn assert_cell(sheet: &str, at: (usize, usize), got: &Data, cell: &Cell) {
+fn assert_cell(sheet: &str, at: (usize, usize), got: &Data, cell: &Cell, tz: chrono_tz::Tz) {
     let ok = match (cell, got) {
         (Cell::Text(Some(t)), Data::String(s)) => t == s,
         (Cell::Text(None) | Cell::Int(None) | Cell::Pct(None) | Cell::Timestamp(None), Data::Empty) => true,
@@ -503,8 +503,8 @@ fn assert_cell(sheet: &str, at: (usize, usize), got: &Data, cell: &Cell) {
         (Cell::Pct(Some(p)), Data::Float(f)) => p.as_f64() == *f,
         (Cell::Date(d), Data::DateTime(_)) => got.as_date() == Some(*d),
         (Cell::Timestamp(Some(t)), Data::DateTime(_)) => {
-            let back: DateTime<Utc> = got.as_datetime().unwrap().and_utc();
-            (back - *t).num_milliseconds().abs() <= 1
+            // Written in the run's zone, which the column's header names.
+            (got.as_datetime().unwrap() - t.with_timezone(&tz).naive_local()).num_milliseconds().abs() <= 1
         }
         (Cell::Bool(b), Data::Bool(g)) => b == g,
         _ => false,
@@ -529,14 +529,17 @@ fn xlsx_read_back_by_calamine_on_both_backends() {
             let header: Vec<String> = (0..c.section.columns.len())
                 .map(|j| range.get((0, j)).and_then(|d| d.get_string()).unwrap_or_default().to_string())
                 .collect();
-            let names: Vec<&str> = c.section.columns.iter().map(|c| c.name).collect();
-            assert_eq!(header, names, "{name} header");
+            // The human titles, as on the HTML page; a time column names the run's zone.
+            let titles: Vec<String> =
+                c.section.columns.iter().map(|c| c.title.replace("(UTC)", "(Europe/Rome)")).collect();
+            assert_eq!(header, titles, "{name} header");
+            assert!(!header.iter().any(|h| h.contains('_')), "{name}: no machine name in {header:?}");
             assert_eq!(c.rows.len() as u64, c.total_rows, "{name}: every row fits a sheet");
             assert_eq!(range.height(), c.rows.len() + 1, "{name} rows");
             for (i, row) in c.rows.iter().enumerate() {
                 for (j, v) in row.iter().enumerate() {
                     let got = range.get((i + 1, j)).unwrap_or(&Data::Empty);
-                    assert_cell(name, (i + 1, j), got, v);
+                    assert_cell(name, (i + 1, j), got, v, rome());
                     saw_formula_text |= matches!(v, Cell::Text(Some(t)) if t == "=1+1");
                 }
             }
@@ -555,12 +558,14 @@ fn xlsx_read_back_by_calamine_on_both_backends() {
             Data::String("2026-10-19 to 2026-11-24 (whole days) · Europe/Rome".into())
         );
         assert_eq!(find("Time zone").unwrap()[1], Data::String("Europe/Rome".into()));
-        let feedback = find("feedback_total").unwrap();
-        assert_cell("Summary", (0, 1), &feedback[1], &total(&doc, "feedback_total"));
+        let feedback = find("Feedback").unwrap();
+        assert_cell("Summary", (0, 1), &feedback[1], &total(&doc, "feedback_total"), rome());
         let (_, previous) = doc.previous_totals.as_ref().unwrap();
-        assert_cell("Summary", (0, 2), &feedback[2], &previous[0]);
-        let conversion = find("conversion_rate_pct").unwrap();
-        assert_cell("Summary", (0, 1), &conversion[1], &total(&doc, "conversion_rate_pct"));
+        assert_cell("Summary", (0, 2), &feedback[2], &previous[0], rome());
+        let conversion = find("Conversion %").unwrap();
+        assert_cell("Summary", (0, 1), &conversion[1], &total(&doc, "conversion_rate_pct"), rome());
+        let read = find("Data read at (Europe/Rome)").unwrap();
+        assert_eq!(read[1].as_datetime().unwrap().to_string(), "2026-11-25 11:00:00", "10:00 UTC in Rome");
 
         // The Summary's native chart plots the Weekly sheet: feedback columns and conversion.
         let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
