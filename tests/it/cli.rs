@@ -573,3 +573,106 @@ fn orphan_times_are_local_in_human_formats_and_utc_in_csv_and_json() {
         assert!(!html.contains(&t.format("%Y-%m-%d %H:%M").to_string()), "html: no UTC time {utc}");
     }
 }
+
+/// The README's first command installs only what the build and the demo need; the second
+/// (which CI runs, exactly) installs what the tests need. Both scripts run here on a PATH
+/// where no tool is installed and `apt-get`, `dpkg`, `sudo` and `cargo` are stubs that log
+/// what they are asked (and no PostgreSQL is wanted: the stub installs none).
+#[test]
+fn setup_installs_the_build_needs_and_test_the_test_needs() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let (bin, repo, log) = (tmp.path().join("bin"), tmp.path().join("repo"), tmp.path().join("log"));
+    std::fs::create_dir_all(repo.join("scripts")).unwrap();
+    std::fs::create_dir(&bin).unwrap();
+    for script in ["setup.sh", "test.sh"] {
+        std::fs::copy(root.join("scripts").join(script), repo.join("scripts").join(script)).unwrap();
+    }
+    for tool in ["bash", "env", "id", "dirname", "cat", "head", "ls", "seq", "sleep"] {
+        let real = ["/usr/bin", "/bin"].iter().map(|d| Path::new(d).join(tool)).find(|p| p.exists()).unwrap();
+        std::os::unix::fs::symlink(real, bin.join(tool)).unwrap();
+    }
+    let stubs = [
+        ("apt-get", "echo \"apt-get $*\" >> \"$LOG\""),
+        ("dpkg", "exit 1"),
+        ("sudo", "\"$@\""),
+        ("cargo", "echo \"cargo $*\" >> \"$LOG\""),
+    ];
+    for (name, body) in stubs {
+        let path = bin.join(name);
+        std::fs::write(&path, format!("#!/usr/bin/env bash\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let run = |script: &str| {
+        std::fs::write(&log, "").unwrap();
+        let out = Command::new(bin.join("bash"))
+            .arg(repo.join("scripts").join(script))
+            .env_clear()
+            .env("PATH", &bin)
+            .env("LOG", &log)
+            .env("FAQLINK_TEST_PG_BIN", tmp.path().join("no-postgres"))
+            .env("FAQLINK_TEST_SKIP_PG", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+        let installs: Vec<Vec<String>> = std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("apt-get install -y -qq "))
+            .map(|l| l.split(' ').map(String::from).collect())
+            .collect();
+        (installs, std::fs::read_to_string(&log).unwrap())
+    };
+    let (setup, _) = run("setup.sh");
+    assert_eq!(setup, [["libssl-dev", "pkg-config"]], "setup.sh installs the build's needs only");
+    let (test, log_text) = run("test.sh");
+    assert_eq!(test.len(), 2, "{log_text}");
+    assert_eq!(test[0], ["libssl-dev", "pkg-config"], "test.sh builds too");
+    for package in ["sqlite3", "postgresql-client", "chromium", "prometheus", "postgresql-15", "man-db", "util-linux"] {
+        assert!(test[1].iter().any(|p| p == package), "test.sh installs {package}: {test:?}");
+    }
+    assert!(log_text.ends_with("cargo fmt --all -- --check\ncargo clippy --all-targets --quiet -- -D warnings\ncargo test --all-targets\n"));
+
+    // The README's two commands, and CI runs exactly the second.
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let block = readme.split("## Two commands").nth(1).unwrap().split("```").nth(1).unwrap();
+    let commands: Vec<&str> = block.lines().skip(1).map(|l| l.split('#').next().unwrap().trim()).collect();
+    assert_eq!(commands, ["./scripts/setup.sh && cargo run --release -- demo", "./scripts/test.sh"]);
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    assert_eq!(ci.lines().filter(|l| !l.starts_with('#') && l.contains("scripts/")).collect::<Vec<_>>(), [commands[1]]);
+}
+
+/// Every `faqlink …` line of the README's shell blocks is a command line faqlink accepts
+/// (report lines pass the whole option check: formats, extensions, windows), and a file or
+/// folder named for an ISO week holds that week (`--week 2026-W47`), not the whole history.
+#[test]
+fn readme_examples_parse_and_a_folder_named_for_a_week_holds_that_week() {
+    use clap::Parser;
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let mut checked = 0;
+    for block in readme.split("```sh").skip(1).map(|b| b.split("```").next().unwrap()) {
+        for line in block.lines() {
+            let command = line.split(" #").next().unwrap().split(['>', '&']).next().unwrap().trim();
+            let Some(command) = command.strip_prefix("sudo ").or(Some(command)).filter(|c| c.starts_with("faqlink ")) else {
+                continue;
+            };
+            let words: Vec<&str> = command.split_whitespace().collect();
+            let cli = faqlink::cli::Cli::try_parse_from(&words).unwrap_or_else(|e| panic!("{command}: {e}"));
+            if let faqlink::cli::Command::Report(args) = cli.command {
+                faqlink::config::report(&args).unwrap_or_else(|e| panic!("{command}: {e}"));
+                for name in words.iter().filter(|w| w.contains("-W")) {
+                    if let Some(at) = name.find("-W").filter(|_| !name.starts_with("20")) {
+                        let week = &name[at - 4..at + 4];
+                        assert!(
+                            words.windows(2).any(|w| w == ["--week", week]),
+                            "{command}: {name} is named for {week} but holds another period"
+                        );
+                    }
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 12, "{checked} README commands");
+}

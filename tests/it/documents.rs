@@ -186,7 +186,7 @@ fn chromium(args: &[&str]) -> std::process::Output {
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(args)
         .output()
-        .expect("chromium (scripts/setup.sh installs Debian's chromium)");
+        .expect("chromium (scripts/test.sh installs Debian's chromium)");
     assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
@@ -598,7 +598,7 @@ fn promtool(path: &Path) -> std::process::Output {
         .args(["check", "metrics"])
         .stdin(std::fs::File::open(path).unwrap())
         .output()
-        .expect("promtool (scripts/setup.sh installs Debian's prometheus)")
+        .expect("promtool (scripts/test.sh installs Debian's prometheus)")
 }
 
 #[test]
