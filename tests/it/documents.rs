@@ -646,3 +646,34 @@ fn openmetrics_pass_promtool_on_both_backends() {
         assert!(text.contains(r#"expert="<b>x</b> & \"y\"""#), "quotes in label values are escaped");
     });
 }
+
+/// `total_feedback` (the design document's name, kept in CSV and JSON) counts an expert's
+/// correct feedback; every place a person reads it says "Correct feedback": the table, the
+/// HTML page, the workbook's header, the OpenMetrics help, and METRICS.md, which says why the
+/// name differs.
+#[test]
+fn total_feedback_reads_correct_feedback_wherever_a_human_reads_it() {
+    let title = faqlink::reports::experts::SECTION.columns.iter().find(|c| c.name == "total_feedback").unwrap().title;
+    assert_eq!(title, "Correct feedback");
+    let db = TestDb::migrated(Backend::Sqlite);
+    db.seed(300);
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = crate::harness::faqlink().args(["--database-url", &db.url(), "report", "experts"]).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    let text = |args: &[&str]| String::from_utf8(run(args)).unwrap();
+    assert!(text(&[]).contains(title), "table");
+    assert!(text(&["--format", "html"]).contains(&format!(">{title}</th>")), "HTML");
+    assert!(text(&["--format", "openmetrics"]).contains(&format!("# HELP faqlink_expert_correct_feedback {title} per expert")));
+    assert!(text(&["--format", "csv"]).starts_with("expert_id,professional_registration_number,total_feedback,"));
+    assert!(text(&["--format", "json"]).contains("\"total_feedback\":"));
+    let path = dir.path().join("experts.xlsx");
+    run(&["--output", path.to_str().unwrap()]);
+    let mut wb: calamine::Xlsx<_> = open_workbook(&path).unwrap();
+    assert_eq!(wb.worksheet_range("Experts").unwrap().get((0, 2)), Some(&Data::String(title.into())), "XLSX header");
+    let metrics = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/METRICS.md")).unwrap();
+    let row = metrics.lines().find(|l| l.starts_with("| `total_feedback` |")).unwrap();
+    assert!(row.contains(&format!("**{title}**")) && row.contains("design document"), "{row}");
+}
