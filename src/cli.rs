@@ -336,9 +336,15 @@ pub fn examples(path: &[&str]) -> &'static [(&'static str, &'static str)] {
         ["report"] => &[
             ("faqlink report all --week 2026-W47 --tz Europe/Rome --output w47.json", "one ISO week as JSON"),
             ("faqlink report all --week 2026-W47 --format csv --output-dir reports-2026-W47/", "one CSV per report"),
-            ("faqlink report experts --since 2026-11-01 --until 2026-12-01 --excel --output esperti.csv", "CSV for Italian Excel"),
+            (
+                "faqlink report experts --since 2026-11-01 --until 2026-12-01 --excel --output esperti.csv",
+                "CSV for Italian Excel",
+            ),
             ("faqlink report all --last-week --output weekly.xlsx", "a workbook: a sheet per report and a summary"),
-            ("faqlink report orphans --fail-on-any --output orphans.csv", "exit 3 when there are orphaned or dangling links"),
+            (
+                "faqlink report orphans --fail-on-any --output orphans.csv",
+                "exit 3 when there are orphaned or dangling links",
+            ),
         ],
         ["seed"] => &[
             ("faqlink --database-url demo.db seed", "20 experts and 2000 feedback rows over the 12 weeks before today"),

@@ -143,15 +143,8 @@ impl Format {
 
 impl Format {
     /// Every format, in `--format`'s order.
-    pub const ALL: [Format; 7] = [
-        Format::Table,
-        Format::Csv,
-        Format::Json,
-        Format::Markdown,
-        Format::Html,
-        Format::Xlsx,
-        Format::OpenMetrics,
-    ];
+    pub const ALL: [Format; 7] =
+        [Format::Table, Format::Csv, Format::Json, Format::Markdown, Format::Html, Format::Xlsx, Format::OpenMetrics];
 
     /// The name `--format` takes.
     pub fn name(self) -> &'static str {
@@ -210,12 +203,8 @@ fn output_name(args: &ReportArgs) -> String {
 /// table. A `--format` that contradicts a known extension is a usage error, so a file is
 /// never written in a format its name denies (an `.xlsx` holding a text table).
 pub fn output_format(args: &ReportArgs) -> Result<Format> {
-    let named = args
-        .output
-        .as_deref()
-        .and_then(|p| p.extension())
-        .and_then(|e| e.to_str())
-        .and_then(Format::from_extension);
+    let named =
+        args.output.as_deref().and_then(|p| p.extension()).and_then(|e| e.to_str()).and_then(Format::from_extension);
     if let Some(f) = args.format.map(Format::from).filter(|f| args.excel && !matches!(f, Format::Table | Format::Csv)) {
         return Err(Error::Usage(format!("--excel writes CSV; it cannot be combined with --format {}", f.name())));
     }

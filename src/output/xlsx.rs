@@ -308,7 +308,8 @@ fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxEr
                 .set_marker(ChartMarker::new().set_type(ChartMarkerType::Circle))
                 .set_secondary_axis(true);
             bars.combine(&line);
-            bars.title().set_name("Weekly trend (partial weeks and weeks with no data yet: see the Weekly sheet's Status)");
+            bars.title()
+                .set_name("Weekly trend (partial weeks and weeks with no data yet: see the Weekly sheet's Status)");
             bars.y_axis().set_name("Feedback");
             bars.y2_axis().set_name("Conversion %");
             bars.set_width(720).set_height(340);

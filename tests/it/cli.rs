@@ -516,9 +516,16 @@ fn the_demo_invents_no_future_and_a_future_week_says_so() {
     assert!(last.as_str() < "2026-11-25" && last.as_str() > "2026-11-24", "the last feedback: {last}");
 
     let report = |args: &[&str]| {
-        faqlink().env("FAQLINK_NOW", now).args(["--database-url", &db.url(), "report", "totals"]).args(args).output().unwrap()
+        faqlink()
+            .env("FAQLINK_NOW", now)
+            .args(["--database-url", &db.url(), "report", "totals"])
+            .args(args)
+            .output()
+            .unwrap()
     };
-    for args in [&["--week", "2026-W49"][..], &["--since", "2026-12-01"], &["--week", "2027-W01", "--tz", "Europe/Rome"]] {
+    for args in
+        [&["--week", "2026-W49"][..], &["--since", "2026-12-01"], &["--week", "2027-W01", "--tz", "Europe/Rome"]]
+    {
         let out = report(args);
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         let stderr = String::from_utf8(out.stderr).unwrap();
@@ -632,7 +639,9 @@ fn setup_installs_the_build_needs_and_test_the_test_needs() {
     for package in ["sqlite3", "postgresql-client", "chromium", "prometheus", "postgresql-15", "man-db", "util-linux"] {
         assert!(test[1].iter().any(|p| p == package), "test.sh installs {package}: {test:?}");
     }
-    assert!(log_text.ends_with("cargo fmt --all -- --check\ncargo clippy --all-targets --quiet -- -D warnings\ncargo test --all-targets\n"));
+    assert!(log_text.ends_with(
+        "cargo fmt --all -- --check\ncargo clippy --all-targets --quiet -- -D warnings\ncargo test --all-targets\n"
+    ));
 
     // The README's two commands, and CI runs exactly the second.
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
@@ -654,7 +663,8 @@ fn readme_examples_parse_and_a_folder_named_for_a_week_holds_that_week() {
     for block in readme.split("```sh").skip(1).map(|b| b.split("```").next().unwrap()) {
         for line in block.lines() {
             let command = line.split(" #").next().unwrap().split(['>', '&']).next().unwrap().trim();
-            let Some(command) = command.strip_prefix("sudo ").or(Some(command)).filter(|c| c.starts_with("faqlink ")) else {
+            let Some(command) = command.strip_prefix("sudo ").or(Some(command)).filter(|c| c.starts_with("faqlink "))
+            else {
                 continue;
             };
             let words: Vec<&str> = command.split_whitespace().collect();

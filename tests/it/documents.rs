@@ -11,7 +11,7 @@ use std::process::Command;
 use std::rc::Rc;
 
 use calamine::{open_workbook, Data, DataType, Reader};
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use faqlink::commands::seed;
 use faqlink::db::Backend;
 use faqlink::output::document::{Document, DocumentFormat, DocumentSink, RunInfo};
@@ -477,11 +477,18 @@ fn html_fits_a_phone_and_a_desktop() {
         if width < 820 {
             assert_eq!(m.id_lines, 1, "{width} px: an id takes more than one line: {m:?}");
         }
-        eprintln!("{width} px: scrollWidth {} of {} px, smallest chart text {:.1} px ({:?})", m.scroll_width, m.viewport, m.min_font_px, m.min_text);
+        eprintln!(
+            "{width} px: scrollWidth {} of {} px, smallest chart text {:.1} px ({:?})",
+            m.scroll_width, m.viewport, m.min_font_px, m.min_text
+        );
     }
     // The phone's screen: the page at 390 px, in a 500 px window (Chromium's narrowest).
     let shot = dir.path().join("phone.png");
-    chromium(&[&format!("--screenshot={}", shot.display()), "--window-size=500,2400", &file_url(&framed(&page, 390, false))]);
+    chromium(&[
+        &format!("--screenshot={}", shot.display()),
+        "--window-size=500,2400",
+        &file_url(&framed(&page, 390, false)),
+    ]);
     let (w, _, colours) = distinct_colours(&shot);
     assert_eq!(w, 500);
     assert!(colours > 50, "blank screenshot");
@@ -659,14 +666,19 @@ fn total_feedback_reads_correct_feedback_wherever_a_human_reads_it() {
     db.seed(300);
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
-        let out = crate::harness::faqlink().args(["--database-url", &db.url(), "report", "experts"]).args(args).output().unwrap();
+        let out = crate::harness::faqlink()
+            .args(["--database-url", &db.url(), "report", "experts"])
+            .args(args)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         out.stdout
     };
     let text = |args: &[&str]| String::from_utf8(run(args)).unwrap();
     assert!(text(&[]).contains(title), "table");
     assert!(text(&["--format", "html"]).contains(&format!(">{title}</th>")), "HTML");
-    assert!(text(&["--format", "openmetrics"]).contains(&format!("# HELP faqlink_expert_correct_feedback {title} per expert")));
+    assert!(text(&["--format", "openmetrics"])
+        .contains(&format!("# HELP faqlink_expert_correct_feedback {title} per expert")));
     assert!(text(&["--format", "csv"]).starts_with("expert_id,professional_registration_number,total_feedback,"));
     assert!(text(&["--format", "json"]).contains("\"total_feedback\":"));
     let path = dir.path().join("experts.xlsx");

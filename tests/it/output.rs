@@ -390,7 +390,10 @@ fn formula_text_is_neutralised_numbers_are_not() {
     assert_header("weekly", &header, WEEKLY, true);
     let mut negative = 0;
     for (i, name) in header.iter().enumerate() {
-        assert!(NUMERIC.contains(&name.as_str()) || i < 2 || name == "complete" || name == "status", "weekly column {name} is numeric");
+        assert!(
+            NUMERIC.contains(&name.as_str()) || i < 2 || name == "complete" || name == "status",
+            "weekly column {name} is numeric"
+        );
         for r in &rows {
             assert!(!r[i].starts_with('\''), "weekly {name} {:?} was neutralised", r[i]);
             if r[i].starts_with('-') {
