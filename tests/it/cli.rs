@@ -514,6 +514,16 @@ fn the_demo_invents_no_future_and_a_future_week_says_so() {
     let last = db.cli_csv("SELECT MAX(feedback_timestamp) AS last FROM expert_feedback");
     let last = last.lines().nth(1).unwrap().trim_matches('"').to_string();
     assert!(last.as_str() < "2026-11-25" && last.as_str() > "2026-11-24", "the last feedback: {last}");
+    // `seed` without --end: the same end, the start of today.
+    let seeded = TestDb::migrated(Backend::Sqlite);
+    faqlink()
+        .env("FAQLINK_NOW", now)
+        .args(["--database-url", &seeded.url(), "seed", "--feedback", "200"])
+        .assert()
+        .success();
+    let last_seeded = seeded.cli_csv("SELECT MAX(feedback_timestamp) AS last FROM expert_feedback");
+    let last_seeded = last_seeded.lines().nth(1).unwrap().trim_matches('"').to_string();
+    assert!(last_seeded.as_str() < "2026-11-25" && last_seeded.as_str() > "2026-11-24", "seed: {last_seeded}");
 
     let report = |args: &[&str]| {
         faqlink()
