@@ -162,6 +162,16 @@ section.page { break-before: page; }
   figure svg.wide { display: none; }
   figure svg.narrow { display: block; }
   td.id { white-space: nowrap; overflow-wrap: normal; }
+  /* A row per card, each value under its column's name: nothing to scroll to. */
+  table.stack thead { display: none; }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
+  table.stack tr { border-bottom: 1px solid var(--rule); padding: 4px 0; }
+  table.stack td { border: 0; padding: 1px 0; text-align: left; overflow-wrap: anywhere; }
+  table.stack td::before { content: attr(data-label) ": "; color: var(--muted); font: 12px system-ui, sans-serif; }
+  table.stack td.id::before { display: block; }
+  table.stack td:empty { display: none; }
+  table.stack td.bar { width: 60%; }
+  table.stack td.bar::before { content: none; }
 }
 "#;
 
@@ -496,16 +506,16 @@ fn funnel_section(section: &Section, row: &[Cell]) -> io::Result<Markup> {
                 (PreEscaped(svg))
                 figcaption { "Each bar counts the feedback that reached that step; the table gives the numbers." }
             }
-            div.scroll { table {
+            div.scroll { table.stack data-section="funnel" {
                 thead { tr { th { "Step" } th.num { "Count" } th.num { "% of previous step" } th.num { "% of feedback" } } }
                 tbody {
                     @for (i, (name, label, v)) in steps.iter().enumerate() {
                         @let prev = if i == 0 { None } else { steps[i - 1].2 };
                         tr {
-                            td { (label) }
-                            td.num data-funnel=(name) { (v.map(|v| v.to_string()).unwrap_or_else(|| "n/a".into())) }
-                            td.num { (ratio(*v, prev)) }
-                            td.num { (ratio(*v, Some(first))) }
+                            td data-label="Step" { (label) }
+                            td.num data-funnel=(name) data-label="Count" { (v.map(|v| v.to_string()).unwrap_or_else(|| "n/a".into())) }
+                            td.num data-label="% of previous step" { (ratio(*v, prev)) }
+                            td.num data-label="% of feedback" { (ratio(*v, Some(first))) }
                         }
                     }
                 }
@@ -581,7 +591,7 @@ fn experts_section(c: &Collected) -> Markup {
             @if c.rows.is_empty() {
                 p.note { "No expert gave correct feedback in this period." }
             } @else {
-                div.scroll { table {
+                div.scroll { table.stack data-section="experts" {
                     thead { tr {
                         th { "Registration no." } th { "Expert id" } th.num { "Correct feedback" }
                         th.num { "FAQs generated" } th.num { "FAQ rate %" } th { "FAQ rate" }
@@ -591,11 +601,12 @@ fn experts_section(c: &Collected) -> Markup {
                             @let rate = pct(cell(s, r, "faq_rate_pct"));
                             tr {
                                 @let reg = text(cell(s, r, "professional_registration_number"));
-                                td.reg.long[reg.chars().count() > REG_NOWRAP] { (reg) }
-                                td.id { (text(cell(s, r, "expert_id"))) }
-                                td.num { (text(cell(s, r, "total_feedback"))) }
-                                td.num { (text(cell(s, r, "faqs_generated"))) }
-                                td.num { (rate.map(|p| p.format('.')).unwrap_or_else(|| "n/a".into())) }
+                                td class=(if reg.chars().count() > REG_NOWRAP { "reg long" } else { "reg" })
+                                    data-label="Registration no." { (reg) }
+                                td.id data-label="Expert id" { (text(cell(s, r, "expert_id"))) }
+                                td.num data-label="Correct feedback" { (text(cell(s, r, "total_feedback"))) }
+                                td.num data-label="FAQs generated" { (text(cell(s, r, "faqs_generated"))) }
+                                td.num data-label="FAQ rate %" { (rate.map(|p| p.format('.')).unwrap_or_else(|| "n/a".into())) }
                                 td.bar { (rate_bar(rate)) }
                             }
                         }
@@ -653,8 +664,10 @@ fn listing(c: &Collected, title: &str, what: &str, tz: Tz) -> Markup {
 
 /// A section's rows as a table, headed by the terminal titles (a time column names `tz`, in
 /// which its times are shown); ids in a small monospace font; dates and times never split;
-/// partial weeks and weeks before the data marked in words and by style. The table scrolls
-/// inside its own box when it is wider than the screen, never the page.
+/// partial weeks and weeks before the data marked in words and by style. On a phone every
+/// table but the weekly one shows each row as a card of `name: value` lines; the weekly table
+/// scrolls inside its own box when wider than the screen. The page itself never scrolls
+/// sideways.
 fn table(section: &Section, rows: &[Vec<Cell>], total: u64, tz: Tz) -> Markup {
     let rest = total.saturating_sub(rows.len() as u64);
     let weekly = section.kind == ReportKind::Weekly;
@@ -662,7 +675,8 @@ fn table(section: &Section, rows: &[Vec<Cell>], total: u64, tz: Tz) -> Markup {
         @if rows.is_empty() {
             p.note { "No rows." }
         } @else {
-            div.scroll { table data-section=(section.kind.name()) {
+            // Weeks stay a table (its first columns say most); the others become cards on a phone.
+            div.scroll { table class=[(!weekly).then_some("stack")] data-section=(section.kind.name()) {
                 thead { tr { @for c in section.columns {
                     th.num[c.numeric] title=(c.name) { (zoned_title(c.title, tz)) }
                 } } }
@@ -675,7 +689,7 @@ fn table(section: &Section, rows: &[Vec<Cell>], total: u64, tz: Tz) -> Markup {
                         };
                         tr class=[class] {
                             @for (c, v) in section.columns.iter().zip(r) {
-                                td class=[cell_class(c, v)] {
+                                td class=[cell_class(c, v)] data-label=(zoned_title(c.title, tz)) {
                                     @match v {
                                         Cell::Bool(true) => "yes",
                                         Cell::Bool(false) => "no",

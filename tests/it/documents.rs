@@ -378,8 +378,10 @@ struct Layout {
     /// Most lines any date or time cell takes, and any single-id cell.
     when_lines: usize,
     id_lines: usize,
-    /// The expert table's registration cells whose text is longer than the screen is wide.
+    /// The expert table's registration cells.
     reg_cells: usize,
+    /// The `data-section` of each table that scrolls inside its box (wider than the screen).
+    scrolled: Vec<String>,
 }
 
 /// Measures the page in the frame `f` (its own viewport, `width` CSS px wide) once loaded.
@@ -405,6 +407,8 @@ f.onload = () => {
     when_lines: lines('td.when'),
     id_lines: lines('td.id'),
     reg_cells: d.querySelectorAll('td.reg').length,
+    scrolled: [...d.querySelectorAll('.scroll')].filter(s => s.scrollWidth > s.clientWidth + 1)
+      .map(s => (s.querySelector('table') || {dataset: {}}).dataset.section || 'funnel'),
   };
   const pre = document.createElement('pre');
   pre.id = 'probe';
@@ -476,6 +480,8 @@ fn html_fits_a_phone_and_a_desktop() {
         assert!(m.reg_cells > 0, "{m:?}");
         if width < 820 {
             assert_eq!(m.id_lines, 1, "{width} px: an id takes more than one line: {m:?}");
+            // Only the weekly table scrolls in its box; the others are cards, wholly in view.
+            assert!(m.scrolled.iter().all(|s| s == "weekly"), "{width} px: {m:?}");
         }
         eprintln!(
             "{width} px: scrollWidth {} of {} px, smallest chart text {:.1} px ({:?})",
