@@ -135,7 +135,9 @@ th, td { border-bottom: 1px solid var(--rule); padding: 3px 6px; text-align: lef
 th { background: #f2f2f2; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.when { white-space: nowrap; }
-td.id, td.ids { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 11px; overflow-wrap: anywhere; }
+td.id, td.ids { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 11px; }
+td.id { white-space: nowrap; }
+td.ids { overflow-wrap: anywhere; }
 tr.partial td, tr.nodata td { font-style: italic; background: #fff6e0; }
 tr.nodata td { background: #f2f2f2; color: var(--muted); }
 .tag { display: inline-block; border: 1px dashed var(--orange); border-radius: 3px; padding: 0 4px;
@@ -161,7 +163,6 @@ section.page { break-before: page; }
   .card .value { font-size: 22px; }
   figure svg.wide { display: none; }
   figure svg.narrow { display: block; }
-  td.id { white-space: nowrap; overflow-wrap: normal; }
   /* A row per card, each value under its column's name: nothing to scroll to. */
   table.stack thead { display: none; }
   table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
