@@ -586,7 +586,10 @@ fn orphan_times_are_local_in_human_formats_and_utc_in_csv_and_json() {
         assert_eq!(json["orphans"][i]["feedback_timestamp"], utc.as_str(), "JSON keeps UTC");
         let local = t.with_timezone(&rome).format("%Y-%m-%d %H:%M").to_string();
         assert!(table.contains(&local), "table: {local} (UTC {utc})");
-        assert!(html.contains(&format!("<td class=\"when\" data-label=\"When (Europe/Rome)\">{local}</td>")), "html: {local} (UTC {utc})");
+        assert!(
+            html.contains(&format!("<td class=\"when\" data-label=\"When (Europe/Rome)\">{local}</td>")),
+            "html: {local} (UTC {utc})"
+        );
         assert!(!html.contains(&t.format("%Y-%m-%d %H:%M").to_string()), "html: no UTC time {utc}");
     }
 }
