@@ -5,8 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::Duration;
-
 use crate::cli::DemoArgs;
 use crate::commands::{report, seed, Global};
 use crate::db::Database;
@@ -24,7 +22,9 @@ pub fn demo_plan() -> Result<seed::Plan> {
         feedback: 3_000,
         seed: 20_251_124,
         weeks: 8,
-        end: today + Duration::days(1),
+        // Up to the start of today: never a row after the moment of the run, and the same
+        // rows for every run of one day.
+        end: today,
         correct_share: 0.6,
         attempted_share: 0.85,
         success_rate: 0.7,
