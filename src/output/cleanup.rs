@@ -176,6 +176,14 @@ impl Registered {
         std::mem::forget(self);
         out
     }
+
+    /// Runs `f` with the registry held, like [`Registered::settle`], but the path stays live:
+    /// for a rename that leaves something else at the registered path (an exchange leaves the
+    /// old set there), which a signal must still remove until its owner has.
+    pub fn hold<T>(&self, f: impl FnOnce() -> T) -> T {
+        let _live = live();
+        f()
+    }
 }
 
 /// The signals that remove faqlink's temporary paths, run the [`on_signal`] callbacks, then

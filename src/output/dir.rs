@@ -241,12 +241,15 @@ impl OutputDir {
         // without opening anything more (a run short of descriptors stops here, unswapped).
         let handle = fs::File::open(&new).map_err(err).map_err(&cleanup_staging)?;
         handle.sync_all().map_err(err).map_err(&cleanup_staging)?;
-        let swapped = registered.settle(|| rustix::fs::renameat_with(CWD, &new, CWD, &target, RenameFlags::EXCHANGE));
+        // The staging name stays registered through the exchange and after it: it then holds
+        // the old set, which a signal must remove as well until `remove_old_set` has.
+        let swapped = registered.hold(|| rustix::fs::renameat_with(CWD, &new, CWD, &target, RenameFlags::EXCHANGE));
         match swapped {
             Ok(()) => {
                 // `new` now holds the old set: remove it, keeping anything added to the
                 // folder since the carry-over (moved into the new set, never over a file).
                 remove_old_set(handle, &new, &target);
+                drop(registered);
                 cleanup::sync_dir(&parent).map_err(err)
             }
             Err(e) => {
@@ -261,6 +264,7 @@ impl OutputDir {
                     fs::rename(new.join(name), target.join(name)).map_err(err).map_err(&cleanup_staging)?;
                 }
                 remove_set_folder(&new, &self.names);
+                drop(registered);
                 cleanup::sync_dir(&target).map_err(err)
             }
         }

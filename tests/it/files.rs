@@ -683,7 +683,7 @@ fn signals_at_any_moment_of_a_run_leave_no_temporary() {
         let (signal, name) = signals[i % signals.len()];
         let target = if i % 2 == 0 { "--output" } else { "--output-dir" };
         let path = dir.path().join(if target == "--output" { "report.html" } else { "set" });
-        let delay = run.mul_f64(3.0 * i as f64 / runs as f64);
+        let delay = run.mul_f64(1.5 * i as f64 / runs as f64);
         let mut child =
             faqlink_process().args(args(target, &path)).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         std::thread::sleep(delay);
