@@ -1,5 +1,6 @@
 //! Markdown: a `#` title with the run's period and when the data was read, then one pipe
-//! table per report under a `##` heading, numbers right-aligned, full ids.
+//! table per report under a `##` heading, headed by the same column titles as the terminal
+//! table (`Correct feedback`, not `total_feedback`), numbers right-aligned, full ids.
 //!
 //! A text cell renders as its text and nothing else ([`escape::markdown`]): no tag, link,
 //! image, code span or emphasis can come from the data, and control, bidi and invisible
@@ -57,7 +58,7 @@ impl Sink for MarkdownSink {
         self.sections += 1;
         text.push_str(&format!("## {}\n\n|", section.title));
         for c in section.columns {
-            text.push_str(&format!(" {} |", c.name));
+            text.push_str(&format!(" {} |", c.title));
         }
         text.push_str("\n|");
         for c in section.columns {

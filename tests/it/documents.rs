@@ -687,6 +687,7 @@ fn total_feedback_reads_correct_feedback_wherever_a_human_reads_it() {
     let text = |args: &[&str]| String::from_utf8(run(args)).unwrap();
     assert!(text(&[]).contains(title), "table");
     assert!(text(&["--format", "html"]).contains(&format!(">{title}</th>")), "HTML");
+    assert!(text(&["--format", "markdown"]).contains(&format!("| {title} |")), "Markdown");
     assert!(text(&["--format", "openmetrics"])
         .contains(&format!("# HELP faqlink_expert_correct_feedback {title} per expert")));
     assert!(text(&["--format", "csv"]).starts_with("expert_id,professional_registration_number,total_feedback,"));
