@@ -820,7 +820,7 @@ fn acl(p: &Path) -> String {
         .args(["-p", "-n", "-E"])
         .arg(p)
         .output()
-        .expect("getfacl (Debian's acl package; scripts/setup.sh installs it)");
+        .expect("getfacl (Debian's acl package; scripts/test.sh installs it)");
     assert!(out.status.success(), "getfacl {}", p.display());
     String::from_utf8(out.stdout)
         .unwrap()
@@ -835,7 +835,7 @@ fn setfacl(args: &[&str], p: &Path) {
         .args(args)
         .arg(p)
         .status()
-        .expect("setfacl (Debian's acl package; scripts/setup.sh installs it)");
+        .expect("setfacl (Debian's acl package; scripts/test.sh installs it)");
     assert!(ok.success(), "setfacl {args:?} {}", p.display());
 }
 

@@ -227,7 +227,7 @@ fn man_pages_cover_every_command_and_option() {
         }
     } else {
         eprintln!(
-            "GROFF IS MISSING: the manual pages were NOT rendered on this machine (scripts/setup.sh installs man-db)"
+            "GROFF IS MISSING: the manual pages were NOT rendered on this machine (scripts/test.sh installs man-db)"
         );
     }
     let top = std::fs::read(target.join("faqlink.1")).unwrap();
@@ -600,7 +600,7 @@ fn the_systemd_units_verify_and_are_hardened() {
     let Ok(version) = Command::new("systemd-analyze").arg("--version").output() else {
         eprintln!(
             "SYSTEMD-ANALYZE IS MISSING: the systemd units were NOT verified on this machine \
-             (scripts/setup.sh installs the systemd package; docs/OPERATIONS.md says so)"
+             (scripts/test.sh installs the systemd package; docs/OPERATIONS.md says so)"
         );
         return;
     };

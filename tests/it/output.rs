@@ -695,7 +695,7 @@ fn tables_fit_80_and_120_columns() {
 #[test]
 fn a_terminal_of_unknown_size_gets_unwrapped_tables() {
     if std::process::Command::new("script").arg("--version").output().is_err() {
-        panic!("util-linux `script` is needed for this test (scripts/setup.sh installs it)");
+        panic!("util-linux `script` is needed for this test (scripts/test.sh installs it)");
     }
     let db = fixture(Backend::Sqlite);
     let command = format!("{} --database-url {} report totals", faqlink_bin().display(), db.url());
