@@ -360,6 +360,23 @@ pub fn push_window(sql: &mut Sql, column: &str, window: &Window) {
     let read = sql.ts(column);
     if sql.timestamps() == TimestampReading::Normalised {
         match sql.backend() {
+            // A bound compares the read value, which is NULL outside the range: only an
+            // unbounded window needs the test. Each bound also gets a test on the stored text
+            // that keeps the timestamp index's range: a value's own date (its first ten
+            // characters) is at most a day from its UTC date.
+            Backend::Sqlite if window.is_bounded() => {
+                let day = |t: DateTime<Utc>| t.format("%Y-%m-%d").to_string();
+                if let Some(since) = window.since.and_then(|s| s.checked_sub_signed(chrono::Duration::days(1))) {
+                    if since >= period::earliest_instant() {
+                        sql.push(&format!(" AND {column} >= ")).bind(Param::Text(day(since)));
+                    }
+                }
+                if let Some(until) = window.until.and_then(|u| u.checked_add_signed(chrono::Duration::days(2))) {
+                    if until <= period::latest_instant() {
+                        sql.push(&format!(" AND {column} < ")).bind(Param::Text(day(until)));
+                    }
+                }
+            }
             Backend::Sqlite => {
                 sql.push(&format!(" AND ({column} IS NULL OR {read} IS NOT NULL)"));
             }

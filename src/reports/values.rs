@@ -53,14 +53,19 @@ pub fn timestamps(db: &mut Database) -> Result<TimestampReading> {
     let mut sql = db.sql();
     let reading = match db.backend() {
         Backend::Sqlite => {
-            let sql = unusual_timestamps_sql(db);
-            let rows: Vec<Unusual> = db.load("reading the timestamps", &sql)?;
-            match rows.into_iter().next() {
-                None => TimestampReading::Stored,
-                Some(r) if r.readable == 0 => {
+            // Any value not canonical at all? (One lookup in the partial index.)
+            let sql = unusual_timestamps_sql(db, false);
+            let any: Vec<Unusual> = db.load("reading the timestamps", &sql)?;
+            if any.is_empty() {
+                TimestampReading::Stored
+            } else {
+                // Then the first one in no accepted form, if any (one pass over those rows).
+                let sql = unusual_timestamps_sql(db, true);
+                let unreadable: Vec<Unusual> = db.load("reading the timestamps", &sql)?;
+                if let Some(r) = unreadable.into_iter().next() {
                     return Err(unreadable_timestamp("the report", &r.id, &r.value));
                 }
-                Some(_) => TimestampReading::Normalised,
+                TimestampReading::Normalised
             }
         }
         Backend::Postgres => {
@@ -80,16 +85,21 @@ pub fn timestamps(db: &mut Database) -> Result<TimestampReading> {
     Ok(reading)
 }
 
-/// SQLite: the first stored timestamp that is not canonical, the unreadable ones first (the
-/// statement [`timestamps`] runs; the partial index `ix_faqlink_unusual_timestamps` serves it).
-pub fn unusual_timestamps_sql(db: &Database) -> crate::db::Sql {
+/// SQLite: the first stored timestamp that is not canonical (with `unreadable`, the first in
+/// no accepted form), with its row: the statements [`timestamps`] runs. The partial index
+/// `ix_faqlink_unusual_timestamps` holds exactly the rows they read.
+pub fn unusual_timestamps_sql(db: &Database, unreadable: bool) -> crate::db::Sql {
     let col = "ef.feedback_timestamp";
     let mut sql = db.sql();
-    sql.push("SELECT CAST(ef.id AS BLOB) AS id, CAST(ef.feedback_timestamp AS BLOB) AS value, ")
-        .push(&types::sqlite_timestamp_readable(col))
-        .push(" AS readable FROM expert_feedback ef WHERE NOT ")
-        .push(&types::sqlite_timestamp_canonical(col))
-        .push(" ORDER BY 3, 1 LIMIT 1");
+    sql.push(
+        "SELECT CAST(ef.id AS BLOB) AS id, CAST(ef.feedback_timestamp AS BLOB) AS value, 0 AS readable \
+              FROM expert_feedback ef WHERE NOT ",
+    )
+    .push(&types::sqlite_timestamp_canonical(col));
+    if unreadable {
+        sql.push(" AND NOT ").push(&types::sqlite_timestamp_readable(col));
+    }
+    sql.push(" LIMIT 1");
     sql
 }
 
@@ -130,10 +140,13 @@ struct KeyValue {
     value: Vec<u8>,
 }
 
-/// SQLite: the text that holds a character outside printable ASCII (invalid UTF-8 among
-/// them); only those values are checked in Rust.
+/// SQLite: the text that is not pure ASCII by length (a byte count other than the character
+/// count): a cheap first cut, exact only together with [`not_ascii`]'s second test.
 fn not_ascii(column: &str) -> String {
-    format!("{column} GLOB '*[^ -~]*'")
+    // length() skips continuation bytes after a lead byte; a lead byte without them (Latin-1
+    // 0xE9 before ASCII) keeps the counts equal, so GLOB finds those (slower, but only run
+    // when a report failed, or on the small tables).
+    format!("(length({column}) <> length(CAST({column} AS BLOB)) OR {column} GLOB '*[^ -~]*')")
 }
 
 /// When a report failed on a value it could not decode, the first stored value that explains
@@ -239,10 +252,6 @@ impl Tally {
 struct FeedbackFlags {
     #[diesel(sql_type = Binary)]
     id: Vec<u8>,
-    #[diesel(sql_type = Nullable<Binary>)]
-    ts: Option<Vec<u8>>,
-    #[diesel(sql_type = BigInt)]
-    ts_unusual: i64,
     #[diesel(sql_type = BigInt)]
     bad_type: i64,
     #[diesel(sql_type = BigInt)]
@@ -264,41 +273,49 @@ struct KeyOnly {
 }
 
 /// `check`'s data pass: per column the reports read, the values a report would reject or
-/// read differently, with the first few row ids of each. On SQLite one scan of
-/// `expert_feedback` (every test in one WHERE; only the rows that fail one reach faqlink,
-/// where each is judged by the reports' own reader) plus the small tables and the dangling
-/// links' anti-join; on PostgreSQL, whose types rule out the rest, the timestamps outside the
-/// range and the dangling links.
+/// read differently, with the first few row ids of each. On SQLite: the timestamps that are
+/// not canonical (a lookup in the partial index; without it a scan), one scan of the other
+/// columns of `expert_feedback` (from the covering reporting index; types and booleans
+/// judged in SQL, UTF-8 here), the small tables, and the dangling links' anti-join. On
+/// PostgreSQL, whose types rule out the rest: the timestamps outside the range and the
+/// dangling links.
 pub fn data_pass(db: &mut Database) -> Result<Vec<DataCount>> {
     let mut tally = Tally::default();
     match db.backend() {
         Backend::Sqlite => {
-            let ts = "ef.feedback_timestamp";
-            let unusual = format!("(NOT {})", types::sqlite_timestamp_canonical(ts));
+            // The timestamps that are not canonical: one lookup in the partial index
+            // ix_faqlink_unusual_timestamps (its WHERE is this one), judged by the reader.
+            let mut sql = db.sql();
+            sql.push(
+                "SELECT CAST(ef.id AS BLOB) AS id, CAST(ef.feedback_timestamp AS BLOB) AS value \
+                      FROM expert_feedback ef WHERE NOT ",
+            )
+            .push(&types::sqlite_timestamp_canonical("ef.feedback_timestamp"));
+            db.for_each("checking the stored timestamps", &sql, |r: KeyValue| {
+                let kind = std::str::from_utf8(&r.value).map_or(TimestampText::Unreadable, types::read_timestamp_text);
+                let (problem, severity) = match kind {
+                    TimestampText::Canonical(_) | TimestampText::Other(_) => (TS_OTHER, Severity::Notice),
+                    TimestampText::OutOfRange => (TS_RANGE, Severity::Fails),
+                    TimestampText::Unreadable => (TS_BAD, Severity::Fails),
+                };
+                tally.add("expert_feedback.feedback_timestamp", problem, severity, &r.id);
+                Ok(())
+            })?;
+            // Every other column, in one scan of the columns the reports read (the covering
+            // ix_faqlink_reporting holds them all): types and booleans judged in SQL, text
+            // checked for UTF-8 here (SQLite has no test for it that does not miss a
+            // Latin-1 byte such as 0xE9 followed by ASCII).
             let bad_type = "(ef.feedback_type NOT IN ('correct', 'incomplete', 'incorrect'))";
             let bad_bool = |c: &str| format!("({c} IS NOT NULL AND (typeof({c}) <> 'integer' OR {c} NOT IN (0, 1)))");
             let (att, suc) = (bad_bool("ef.task_creation_attempted"), bad_bool("ef.task_creation_success"));
-            let text = ["ef.id", "ef.expert_id", "ef.query_id", "ef.generated_faq_id"].map(not_ascii).join(" OR ");
             let mut sql = db.sql();
             sql.push(&format!(
-                "SELECT CAST(ef.id AS BLOB) AS id, CAST({ts} AS BLOB) AS ts, IFNULL({unusual}, 0) AS ts_unusual, \
-                        IFNULL({bad_type}, 1) AS bad_type, {att} AS bad_attempted, {suc} AS bad_success, \
-                        CAST(ef.expert_id AS BLOB) AS expert_id, CAST(ef.query_id AS BLOB) AS query_id, \
-                        CAST(ef.generated_faq_id AS BLOB) AS generated_faq_id \
-                 FROM expert_feedback ef \
-                 WHERE {unusual} OR {bad_type} OR {bad_type} IS NULL OR {att} OR {suc} OR {text}"
+                "SELECT CAST(ef.id AS BLOB) AS id, IFNULL({bad_type}, 1) AS bad_type, {att} AS bad_attempted, \
+                        {suc} AS bad_success, CAST(ef.expert_id AS BLOB) AS expert_id, \
+                        CAST(ef.query_id AS BLOB) AS query_id, CAST(ef.generated_faq_id AS BLOB) AS generated_faq_id \
+                 FROM expert_feedback ef"
             ));
             db.for_each("checking the stored values of expert_feedback", &sql, |r: FeedbackFlags| {
-                if r.ts_unusual != 0 {
-                    let kind = std::str::from_utf8(r.ts.as_deref().unwrap_or_default())
-                        .map_or(TimestampText::Unreadable, types::read_timestamp_text);
-                    let (problem, severity) = match kind {
-                        TimestampText::Canonical(_) | TimestampText::Other(_) => (TS_OTHER, Severity::Notice),
-                        TimestampText::OutOfRange => (TS_RANGE, Severity::Fails),
-                        TimestampText::Unreadable => (TS_BAD, Severity::Fails),
-                    };
-                    tally.add("expert_feedback.feedback_timestamp", problem, severity, &r.id);
-                }
                 if r.bad_type != 0 {
                     tally.add("expert_feedback.feedback_type", TYPE_BAD, Severity::Fails, &r.id);
                 }

@@ -233,9 +233,11 @@ fn the_data_pass_counts_what_reports_would_reject_or_misread() {
 fn the_timestamp_question_is_one_lookup_in_the_partial_index() {
     let db = TestDb::migrated(Backend::Sqlite);
     let conn = db.open_read_only();
-    let sql = faqlink::reports::values::unusual_timestamps_sql(&conn);
-    let plan = db.cli_csv(&format!("EXPLAIN QUERY PLAN {}", sql.text()));
-    assert!(plan.contains("ix_faqlink_unusual_timestamps"), "{plan}");
+    for unreadable in [false, true] {
+        let sql = faqlink::reports::values::unusual_timestamps_sql(&conn, unreadable);
+        let plan = db.cli_csv(&format!("EXPLAIN QUERY PLAN {}", sql.text()));
+        assert!(plan.contains("ix_faqlink_unusual_timestamps"), "{plan}");
+    }
 }
 
 #[test]

@@ -7,5 +7,8 @@
 -- NOT db::types::sqlite_timestamp_canonical("feedback_timestamp") (a test holds them equal).
 CREATE INDEX ix_faqlink_unusual_timestamps ON expert_feedback (id, feedback_timestamp)
     WHERE NOT (feedback_timestamp GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]Z'
-          AND feedback_timestamp >= '0001-01-01'
-          AND IFNULL(strftime('%Y-%m-%dT%H:%M:%S', substr(feedback_timestamp, 1, 19), '+0 minutes'), '') = substr(feedback_timestamp, 1, 19));
+          AND feedback_timestamp >= '0001-01-01' AND (substr(feedback_timestamp, 6, 2) BETWEEN '01' AND '12' AND substr(feedback_timestamp, 9, 2) >= '01'
+          AND CAST(substr(feedback_timestamp, 9, 2) AS INTEGER) <= (CASE CAST(substr(feedback_timestamp, 6, 2) AS INTEGER)
+                WHEN 2 THEN 28 + (CAST(substr(feedback_timestamp, 1, 4) AS INTEGER) % 4 = 0 AND (CAST(substr(feedback_timestamp, 1, 4) AS INTEGER) % 100 <> 0 OR CAST(substr(feedback_timestamp, 1, 4) AS INTEGER) % 400 = 0))
+                WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 ELSE 31 END)
+          AND substr(feedback_timestamp, 12, 2) <= '23' AND substr(feedback_timestamp, 15, 2) <= '59' AND substr(feedback_timestamp, 18, 2) <= '59'));
