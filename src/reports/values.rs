@@ -24,8 +24,6 @@ struct Unusual {
     id: Vec<u8>,
     #[diesel(sql_type = Binary)]
     value: Vec<u8>,
-    #[diesel(sql_type = BigInt)]
-    readable: i64,
 }
 
 #[derive(QueryableByName)]
@@ -92,7 +90,7 @@ pub fn unusual_timestamps_sql(db: &Database, unreadable: bool) -> crate::db::Sql
     let col = "ef.feedback_timestamp";
     let mut sql = db.sql();
     sql.push(
-        "SELECT CAST(ef.id AS BLOB) AS id, CAST(ef.feedback_timestamp AS BLOB) AS value, 0 AS readable \
+        "SELECT CAST(ef.id AS BLOB) AS id, CAST(ef.feedback_timestamp AS BLOB) AS value \
               FROM expert_feedback ef WHERE NOT ",
     )
     .push(&types::sqlite_timestamp_canonical(col));
