@@ -213,9 +213,10 @@ pub fn run_with(
         let result = sections(db, readers, kinds, window, weekly_window, now, one_pass, sink);
         match result {
             // A value the driver could not decode: name it with its row if it is stored text.
-            Err(e @ crate::error::Error::Query { .. }) => match values::explain(db, "the report")? {
-                Some(named) => Err(named),
-                None => Err(e),
+            // (The search never replaces the error with one of its own.)
+            Err(e @ crate::error::Error::Query { .. }) => match values::explain(db, "the report") {
+                Ok(Some(named)) => Err(named),
+                _ => Err(e),
             },
             other => other,
         }

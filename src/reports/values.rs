@@ -48,6 +48,31 @@ pub fn shown(bytes: &[u8]) -> String {
 /// without it, one scan); a value in no accepted form fails the run, named with its row.
 /// PostgreSQL: whether any value lies outside the range (two seeks in the timestamp index).
 pub fn timestamps(db: &mut Database) -> Result<TimestampReading> {
+    // A database the reports cannot read at all (a table or column missing) is left to the
+    // reports, whose own error names what they could not read: the question is asked in a
+    // savepoint on PostgreSQL (a failed statement would abort the transaction), and its
+    // failure means "as stored".
+    if db.backend() == Backend::Postgres {
+        db.batch("asking how to read the timestamps", "SAVEPOINT faqlink_timestamps")?;
+    }
+    let asked = ask(db);
+    let reading = match asked {
+        Err(e @ Error::Query { .. }) if !e.is_retryable() => {
+            if db.backend() == Backend::Postgres {
+                db.batch("asking how to read the timestamps", "ROLLBACK TO SAVEPOINT faqlink_timestamps")?;
+            }
+            TimestampReading::Stored
+        }
+        other => other?,
+    };
+    if db.backend() == Backend::Postgres {
+        db.batch("asking how to read the timestamps", "RELEASE SAVEPOINT faqlink_timestamps")?;
+    }
+    db.timestamps = reading;
+    Ok(reading)
+}
+
+fn ask(db: &mut Database) -> Result<TimestampReading> {
     let mut sql = db.sql();
     let reading = match db.backend() {
         Backend::Sqlite => {
@@ -79,7 +104,6 @@ pub fn timestamps(db: &mut Database) -> Result<TimestampReading> {
             }
         }
     };
-    db.timestamps = reading;
     Ok(reading)
 }
 
