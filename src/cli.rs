@@ -98,7 +98,12 @@ pub struct RevertArgs {
 
 /// Arguments of `faqlink check`.
 #[derive(Debug, Args)]
-pub struct CheckArgs {}
+pub struct CheckArgs {
+    /// Check the schema only: skip the data pass (one scan of expert_feedback that counts the
+    /// stored values a report would reject or read differently).
+    #[arg(long)]
+    pub schema_only: bool,
+}
 
 /// Arguments of `faqlink seed`.
 #[derive(Debug, Args)]

@@ -343,9 +343,7 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
         Some(_) if !kinds.contains(&ReportKind::Weekly) => {
             return Err(Error::Usage("--trend-weeks applies to `report weekly` (or `report all`)".into()))
         }
-        Some(n) => Some(window.trend(n).ok_or_else(|| {
-            Error::Usage("--trend-weeks needs a window with an end: add --last-week, --week or --until".into())
-        })?),
+        Some(n) => Some(window.trend(n)?),
     };
     Ok(ReportConfig {
         kinds,

@@ -53,9 +53,41 @@ pub enum Error {
     #[error("check failed: {} required check(s) failed: {}", .failed.len(), .failed.join(", "))]
     CheckFailed { failed: Vec<String> },
 
+    /// A stored value no report can read the way it was meant (a timestamp in no accepted
+    /// form, text that is not UTF-8): named by table, column and the row's primary key.
+    #[error("{0}")]
+    BadValue(Box<BadValue>),
+
     /// `--fail-on-any` found `rows` orphaned or dangling links (the report was still written).
     #[error("--fail-on-any: {rows} orphaned or dangling link(s) found")]
     FoundRows { rows: u64 },
+}
+
+/// A stored value that made a report fail, with where it is ([`Error::BadValue`]).
+#[derive(Debug)]
+pub struct BadValue {
+    /// What failed (`the report`).
+    pub what: String,
+    /// The table.
+    pub table: String,
+    /// The column.
+    pub column: String,
+    /// The row's primary key, as `id "…"`.
+    pub key: String,
+    /// The value, quoted and escaped.
+    pub value: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl std::fmt::Display for BadValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} failed: {}.{} of the row with {} holds {}, which {}; run `faqlink check` to list every such value",
+            self.what, self.table, self.column, self.key, self.value, self.problem
+        )
+    }
 }
 
 /// Where an I/O error happened.

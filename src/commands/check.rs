@@ -9,6 +9,7 @@ use crate::db::migrations::{self, Management};
 use crate::db::{catalog, Access, Backend, Database};
 use crate::error::{Error, Result};
 use crate::output::escape::Visible;
+use crate::reports::values::{self, Severity};
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,8 +166,14 @@ const REQUIRED: &[Required] = &[
 /// The tables the reports read.
 const TABLES: [&str; 3] = ["faq_entries", "expert_profiles", "expert_feedback"];
 
-/// Runs every check (read-only) and returns the findings.
+/// Runs every check (read-only) and returns the findings; with `data`, the data pass too.
 pub fn findings(db: &mut Database) -> Result<Vec<Finding>> {
+    findings_with(db, true)
+}
+
+/// [`findings`], with the data pass when `data` is set (after the schema checks, and only
+/// when the tables and columns the reports read are all there).
+pub fn findings_with(db: &mut Database, data: bool) -> Result<Vec<Finding>> {
     db.read_snapshot(|db| {
         let mut out = Vec::new();
         out.push(management_finding(db)?);
@@ -232,8 +239,41 @@ pub fn findings(db: &mut Database) -> Result<Vec<Finding>> {
                 }
             }
         }
+        let readable = REQUIRED
+            .iter()
+            .all(|r| columns.iter().any(|c| c.table_name == r.table && c.column_name == r.column));
+        if data && readable {
+            out.extend(data_findings(db)?);
+        }
         Ok(out)
     })
+}
+
+/// The data pass ([`values::data_pass`]): one finding per kind of value found, or one `ok`.
+fn data_findings(db: &mut Database) -> Result<Vec<Finding>> {
+    let counts = values::data_pass(db)?;
+    if counts.is_empty() {
+        return Ok(vec![finding(
+            "stored values",
+            Status::Ok,
+            "every value the reports read is read as stored (timestamps, feedback types, booleans, text, FAQ links)",
+        )]);
+    }
+    Ok(counts
+        .into_iter()
+        .map(|c| {
+            let status = match c.severity {
+                Severity::Fails => Status::Fail,
+                Severity::Notice => Status::Warn,
+            };
+            let more = if c.rows as usize > c.examples.len() { ", …" } else { "" };
+            finding(
+                format!("values of {}", c.column),
+                status,
+                format!("{} row(s): {}; first ids: {}{more}", c.rows, c.problem, c.examples.join(", ")),
+            )
+        })
+        .collect())
 }
 
 fn management_finding(db: &mut Database) -> Result<Finding> {
@@ -448,9 +488,9 @@ pub fn render(findings: &[Finding]) -> String {
 }
 
 /// Runs `faqlink check`.
-pub fn run(_args: &CheckArgs, global: &Global) -> Result<()> {
+pub fn run(args: &CheckArgs, global: &Global) -> Result<()> {
     let mut db = Database::open(&global.url, Access::ReadOnly)?;
-    let found = findings(&mut db)?;
+    let found = findings_with(&mut db, !args.schema_only)?;
     println!("{}\n{}", db.url, render(&found));
     let failed: Vec<String> = found.iter().filter(|f| f.status == Status::Fail).map(|f| f.what.clone()).collect();
     if failed.is_empty() {

@@ -49,7 +49,8 @@ pub fn report_columns(db: &mut Database) -> Result<Vec<ColumnInfo>> {
 /// A foreign key on `expert_feedback.generated_faq_id`.
 #[derive(QueryableByName, Debug, Clone)]
 pub struct ForeignKey {
-    /// The constraint's name (SQLite has none: the production name is reported).
+    /// The constraint's name (on SQLite as written in the table's statement, or a description
+    /// of an unnamed constraint).
     #[diesel(sql_type = Text)]
     pub name: String,
     /// The table it references.
@@ -77,11 +78,94 @@ pub fn generated_faq_id_foreign_keys(db: &mut Database) -> Result<Vec<ForeignKey
                AND a.attname = 'generated_faq_id' AND cardinality(c.conkey) = 1",
         ),
         Backend::Sqlite => sql.push(
-            "SELECT 'fk_expert_feedback_generated_faq_id' AS name, \"table\" AS ref_table, on_delete \
+            "SELECT COALESCE((SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'expert_feedback'), '') \
+                    AS name, \"table\" AS ref_table, on_delete \
              FROM pragma_foreign_key_list('expert_feedback') WHERE \"from\" = 'generated_faq_id'",
         ),
     };
-    db.load("reading foreign keys", &sql)
+    let mut fks: Vec<ForeignKey> = db.load("reading foreign keys", &sql)?;
+    if db.backend() == Backend::Sqlite {
+        // SQLite keeps no constraint names: the name is read from the table's own statement.
+        for fk in &mut fks {
+            fk.name = sqlite_constraint_name(&fk.name, "generated_faq_id", &fk.ref_table)
+                .unwrap_or_else(|| format!("an unnamed foreign key (generated_faq_id REFERENCES {})", fk.ref_table));
+        }
+    }
+    Ok(fks)
+}
+
+/// The name of the constraint on `column` referencing `ref_table` in a SQLite `CREATE TABLE`
+/// statement, as written (`CONSTRAINT name` before the column's `REFERENCES`, or before a
+/// table constraint `FOREIGN KEY (column) REFERENCES`); `None` when it has none.
+pub fn sqlite_constraint_name(create: &str, column: &str, ref_table: &str) -> Option<String> {
+    // Words, with brackets and commas as words of their own; quotes dropped.
+    let spaced = create.replace('(', " ( ").replace(')', " ) ").replace(',', " , ");
+    let words: Vec<String> =
+        spaced.split_whitespace().map(|w| w.trim_matches(|c| matches!(c, '"' | '`' | '[' | ']')).to_string()).collect();
+    let is = |i: usize, w: &str| words.get(i).is_some_and(|x| x.eq_ignore_ascii_case(w));
+    for i in 0..words.len() {
+        if !(is(i, "REFERENCES") && is(i + 1, ref_table)) {
+            continue;
+        }
+        // Back to the start of this column or constraint definition (a comma at depth 1).
+        let mut depth = 0i32;
+        let mut start = 0;
+        for j in (0..i).rev() {
+            match words[j].as_str() {
+                ")" => depth += 1,
+                "(" if depth == 0 => {
+                    start = j + 1;
+                    break;
+                }
+                "(" => depth -= 1,
+                "," if depth == 0 => {
+                    start = j + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let part = &words[start..i];
+        let about_column = part.first().is_some_and(|w| w.eq_ignore_ascii_case(column))
+            || part.windows(2).any(|w| w[0].eq_ignore_ascii_case("KEY") && w[1] == "(")
+                && part.iter().any(|w| w.eq_ignore_ascii_case(column));
+        if !about_column {
+            continue;
+        }
+        return part.iter().position(|w| w.eq_ignore_ascii_case("CONSTRAINT")).and_then(|k| part.get(k + 1)).cloned();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_constraint_name;
+
+    #[test]
+    fn sqlite_constraint_names_are_read_from_the_statement() {
+        let name = |sql: &str| sqlite_constraint_name(sql, "generated_faq_id", "faq_entries");
+        assert_eq!(
+            name(
+                "CREATE TABLE expert_feedback (id TEXT, generated_faq_id VARCHAR(100) NULL \
+                  CONSTRAINT fk_expert_feedback_generated_faq_id REFERENCES faq_entries (id) ON DELETE SET NULL)"
+            )
+            .as_deref(),
+            Some("fk_expert_feedback_generated_faq_id")
+        );
+        assert_eq!(
+            name("CREATE TABLE expert_feedback (id TEXT, expert_id TEXT CONSTRAINT fk_e REFERENCES expert_profiles (id), \
+                  generated_faq_id VARCHAR(100) REFERENCES faq_entries(id) ON DELETE SET NULL)"),
+            None
+        );
+        assert_eq!(
+            name(
+                "CREATE TABLE expert_feedback (id TEXT, generated_faq_id TEXT, CONSTRAINT \"fk_custom\" FOREIGN KEY \
+                  (generated_faq_id) REFERENCES \"faq_entries\" (id) ON DELETE SET NULL)"
+            )
+            .as_deref(),
+            Some("fk_custom")
+        );
+    }
 }
 
 #[derive(QueryableByName, Debug)]

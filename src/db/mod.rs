@@ -19,7 +19,7 @@ use diesel::sqlite::{Sqlite, SqliteConnection};
 use diesel::{Connection, QueryableByName};
 
 use crate::error::{Error, QueryClass, Result};
-pub use types::{FeedbackType, Timestamp, Uuid};
+pub use types::{FeedbackType, Timestamp, TimestampReading, Uuid};
 use types::{PortableTimestamptz, PortableUuid};
 pub use url::DatabaseUrl;
 
@@ -87,6 +87,9 @@ pub struct Database {
     /// Whether a PostgreSQL report run computes some sections at once on connections of their
     /// own ([`crate::reports::parallel`]); tests turn it off to compare.
     pub parallel: Parallel,
+    /// How statements built on this connection ([`Database::sql`]) read
+    /// `feedback_timestamp`: set by each report run for its snapshot.
+    pub timestamps: TimestampReading,
 }
 
 /// When a PostgreSQL report run computes sections at once ([`crate::reports::parallel`]).
@@ -142,6 +145,7 @@ impl Database {
             split_min_rows: SPLIT_MIN_ROWS,
             statement_timeout: None,
             parallel: Parallel::Auto,
+            timestamps: TimestampReading::Stored,
         })
     }
 
@@ -167,6 +171,7 @@ impl Database {
             split_min_rows: SPLIT_MIN_ROWS,
             statement_timeout: None,
             parallel: Parallel::Auto,
+            timestamps: TimestampReading::Stored,
         })
     }
 
@@ -337,7 +342,7 @@ impl Database {
 
     /// A new, empty SQL statement in this backend's placeholder style.
     pub fn sql(&self) -> Sql {
-        Sql::new(self.backend())
+        Sql { timestamps: self.timestamps, ..Sql::new(self.backend()) }
     }
 
     /// Wraps a Diesel error with what was being done and where.
@@ -898,6 +903,7 @@ pub struct Sql {
     backend: Backend,
     text: String,
     binds: Vec<Param>,
+    timestamps: TimestampReading,
 }
 
 macro_rules! bind_all {
@@ -918,9 +924,32 @@ macro_rules! bind_all {
 }
 
 impl Sql {
-    /// An empty statement for `backend`.
+    /// An empty statement for `backend` that compares timestamps as stored
+    /// ([`TimestampReading::Stored`]). Report statements start from [`Database::sql`]
+    /// instead, which carries the reading of the run's snapshot.
     pub fn new(backend: Backend) -> Self {
-        Sql { backend, text: String::new(), binds: Vec::new() }
+        Sql { backend, text: String::new(), binds: Vec::new(), timestamps: TimestampReading::Stored }
+    }
+
+    /// The backend this statement is written for.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// How this statement reads `feedback_timestamp` ([`TimestampReading`]).
+    pub fn timestamps(&self) -> TimestampReading {
+        self.timestamps
+    }
+
+    /// The expression that reads the timestamp column `column` (e.g. `ef.feedback_timestamp`)
+    /// in this statement: the column itself, or on SQLite with [`TimestampReading::Normalised`]
+    /// its canonical text ([`types::sqlite_timestamp_key`]). Every comparison, bucket and
+    /// order on a timestamp goes through it.
+    pub fn ts(&self, column: &str) -> String {
+        match (self.backend, self.timestamps) {
+            (Backend::Sqlite, TimestampReading::Normalised) => types::sqlite_timestamp_key(column),
+            _ => column.to_string(),
+        }
     }
 
     /// Appends SQL text.

@@ -7,7 +7,7 @@ use diesel::QueryableByName;
 use super::split::{self, Part, Sample};
 use super::{col, Cell, Pct, Section};
 use super::{ReportKind, Window};
-use crate::db::{Backend, Database, Sql};
+use crate::db::{Database, Sql};
 use crate::error::Result;
 
 /// Column layout (fixed by docs/CLI.md).
@@ -81,14 +81,15 @@ pub fn rows(db: &mut Database, reader: Option<&mut Database>, window: &Window) -
 
 /// The unsorted report, for the experts on one side of a pivot when given.
 pub fn query(db: &mut Database, window: &Window, part: Option<Part<'_>>) -> Result<Vec<ExpertRow>> {
-    let sql = statement(db.backend(), window, part);
+    let sql = statement(db.sql(), window, part);
     db.load("the experts report", &sql)
 }
 
 /// The statement of [`query`] (bench/sql/experts.faqlink.*.sql are its text for the whole
 /// history on one connection; a test keeps them equal).
-pub fn statement(backend: Backend, window: &Window, part: Option<Part<'_>>) -> Sql {
-    let mut sql = Sql::new(backend);
+pub fn statement(empty: Sql, window: &Window, part: Option<Part<'_>>) -> Sql {
+    // `empty` comes from `Database::sql`: it carries how the snapshot reads timestamps.
+    let mut sql = empty;
     // Aggregate on the feedback table alone (one pass, one grouping column), then attach
     // the profile: one row per expert leaves the database.
     sql.push(

@@ -11,12 +11,13 @@ pub mod period;
 pub mod shared;
 pub mod split;
 pub mod totals;
+pub mod values;
 pub mod weekly;
 pub mod window_pass;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::db::{Backend, Database, Param, Sql, Timestamp};
+use crate::db::{Backend, Database, Param, Sql, Timestamp, TimestampReading};
 use crate::error::Result;
 pub use period::Window;
 
@@ -204,6 +205,40 @@ pub fn run_with(
         Backend::Postgres => parallel::readers(db.backend(), db.parallel, kinds),
     };
     let outcome = db.read_snapshot_with_readers(readers, |db, readers| {
+        // One reading of the timestamps for the whole snapshot, on every connection.
+        let reading = values::timestamps(db)?;
+        for r in readers.iter_mut() {
+            r.timestamps = reading;
+        }
+        let result = sections(db, readers, kinds, window, weekly_window, now, one_pass, sink);
+        match result {
+            // A value the driver could not decode: name it with its row if it is stored text.
+            // (The search never replaces the error with one of its own.)
+            Err(e @ crate::error::Error::Query { .. }) => match values::explain(db, "the report") {
+                Ok(Some(named)) => Err(named),
+                _ => Err(e),
+            },
+            other => other,
+        }
+    })?;
+    // Only a complete run reaches the output (an atomic file is committed here).
+    sink.finish()?;
+    Ok(outcome)
+}
+
+/// The sections of a run, inside its snapshot.
+#[allow(clippy::too_many_arguments)]
+fn sections(
+    db: &mut Database,
+    readers: &mut [Database],
+    kinds: &[ReportKind],
+    window: &Window,
+    weekly_window: Option<&Window>,
+    now: DateTime<Utc>,
+    one_pass: bool,
+    sink: &mut dyn Sink,
+) -> Result<Outcome> {
+    {
         if let Some(previous) = window.previous().filter(|_| sink.wants_previous_totals()) {
             let row = totals::row(db, None, &previous)?;
             sink.previous_totals(&previous, &row.cells())?;
@@ -226,10 +261,7 @@ pub fn run_with(
             run.sections(&mut background, sink, &mut outcome)?;
             Ok(outcome)
         })
-    })?;
-    // Only a complete run reaches the output (an atomic file is committed here).
-    sink.finish()?;
-    Ok(outcome)
+    }
 }
 
 /// One run's sections, one after another, on its connection (and the SQLite second reader),
@@ -320,14 +352,49 @@ fn emit(sink: &mut dyn Sink, section: &Section, rows: impl Iterator<Item = Vec<C
     sink.end()
 }
 
-/// Appends ` AND <column> >= since AND <column> < until` for the bounds that are set.
-/// A bound compares NULL as unknown, so a bounded window leaves NULL timestamps out.
+/// Appends ` AND <column> >= since AND <column> < until` for the bounds that are set, the
+/// column read the one way this statement reads timestamps ([`Sql::ts`]). A bound compares
+/// NULL as unknown, so a bounded window leaves NULL timestamps out. When the snapshot holds
+/// values outside the representable range ([`TimestampReading::Normalised`]), they are left
+/// out too, window or not (docs/METRICS.md): every report calls this for every row source.
 pub fn push_window(sql: &mut Sql, column: &str, window: &Window) {
+    let read = sql.ts(column);
+    if sql.timestamps() == TimestampReading::Normalised {
+        match sql.backend() {
+            // A bound compares the read value, which is NULL outside the range: only an
+            // unbounded window needs the test. Each bound also gets a test on the stored text
+            // that keeps the timestamp index's range: a value's own date (its first ten
+            // characters) is at most a day from its UTC date.
+            Backend::Sqlite if window.is_bounded() => {
+                let day = |t: DateTime<Utc>| t.format("%Y-%m-%d").to_string();
+                if let Some(since) = window.since.and_then(|s| s.checked_sub_signed(chrono::Duration::days(1))) {
+                    if since >= period::earliest_instant() {
+                        sql.push(&format!(" AND {column} >= ")).bind(Param::Text(day(since)));
+                    }
+                }
+                if let Some(until) = window.until.and_then(|u| u.checked_add_signed(chrono::Duration::days(2))) {
+                    if until <= period::latest_instant() {
+                        sql.push(&format!(" AND {column} < ")).bind(Param::Text(day(until)));
+                    }
+                }
+            }
+            Backend::Sqlite => {
+                sql.push(&format!(" AND ({column} IS NULL OR {read} IS NOT NULL)"));
+            }
+            Backend::Postgres => {
+                sql.push(&format!(" AND ({column} IS NULL OR ({column} >= "));
+                sql.bind(Param::Ts(Timestamp(period::earliest_instant())));
+                sql.push(&format!(" AND {column} <= "));
+                sql.bind(Param::Ts(Timestamp(period::latest_instant())));
+                sql.push("))");
+            }
+        }
+    }
     if let Some(since) = window.since {
-        sql.push(" AND ").push(column).push(" >= ").bind(Param::Ts(Timestamp(since)));
+        sql.push(" AND ").push(&read).push(" >= ").bind(Param::Ts(Timestamp(since)));
     }
     if let Some(until) = window.until {
-        sql.push(" AND ").push(column).push(" < ").bind(Param::Ts(Timestamp(until)));
+        sql.push(" AND ").push(&read).push(" < ").bind(Param::Ts(Timestamp(until)));
     }
 }
 

@@ -111,6 +111,8 @@ pub fn stream(
         Backend::Postgres => "ef.generated_faq_id IS NULL",
         Backend::Sqlite => "+ef.generated_faq_id IS NULL",
     };
+    // The timestamp as this snapshot reads it: selected, and so ordered, as its instant.
+    let ts = sql.ts("ef.feedback_timestamp");
     sql.push(
         "SELECT CAST(o.id AS TEXT) AS feedback_id, CAST(o.expert_id AS TEXT) AS expert_id, \
                 ep.professional_registration_number AS professional_registration_number, \
@@ -118,22 +120,22 @@ pub fn stream(
          FROM (",
     );
     if orphaned {
-        sql.push(
-            "SELECT ef.id AS id, ef.expert_id AS expert_id, ef.feedback_timestamp AS feedback_timestamp, \
-                    'orphaned' AS kind, CAST(NULL AS VARCHAR) AS generated_faq_id \
-             FROM expert_feedback ef \
-             WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE AND ",
-        )
-        .push(unlinked);
+        sql.push("SELECT ef.id AS id, ef.expert_id AS expert_id, ")
+            .push(&ts)
+            .push(
+                " AS feedback_timestamp, 'orphaned' AS kind, CAST(NULL AS VARCHAR) AS generated_faq_id \
+                 FROM expert_feedback ef \
+                 WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE AND ",
+            )
+            .push(unlinked);
         super::push_window(&mut sql, "ef.feedback_timestamp", window);
     }
     if orphaned && dangling {
         sql.push(" UNION ALL ");
     }
     if dangling {
-        sql.push(
-            "SELECT ef.id AS id, ef.expert_id AS expert_id, ef.feedback_timestamp AS feedback_timestamp, \
-                    'dangling' AS kind, ef.generated_faq_id AS generated_faq_id \
+        sql.push("SELECT ef.id AS id, ef.expert_id AS expert_id, ").push(&ts).push(
+            " AS feedback_timestamp, 'dangling' AS kind, ef.generated_faq_id AS generated_faq_id \
              FROM expert_feedback ef WHERE 1 = 1",
         );
         super::push_dangling(&mut sql, window);

@@ -57,13 +57,29 @@ impl Window {
 
     /// The `weeks` ISO weeks (in this zone) that end with the week holding this window's last
     /// instant, up to the window's end: the span `--trend-weeks` gives the weekly section.
-    /// `None` for a window without an end, or one too close to the earliest instant.
-    pub fn trend(&self, weeks: u32) -> Option<Window> {
-        let until = self.until?;
+    /// A usage error naming the reason for a window without an end, or when the first of those
+    /// weeks would start before the earliest instant (with the most weeks that fit).
+    pub fn trend(&self, weeks: u32) -> Result<Window> {
+        let until = self.until.ok_or_else(|| {
+            Error::Usage("--trend-weeks needs a window with an end: add --last-week, --week or --until".into())
+        })?;
         let last_monday = week_start(until - Duration::microseconds(1), self.tz).with_timezone(&self.tz).date_naive();
-        let first_monday = last_monday.checked_sub_signed(Duration::weeks(i64::from(weeks) - 1))?;
-        let since = local_midnight(first_monday, self.tz);
-        (since >= earliest_instant()).then_some(Window { since: Some(since), until: Some(until), tz: self.tz })
+        let starts = |n: u32| {
+            last_monday
+                .checked_sub_signed(Duration::weeks(i64::from(n) - 1))
+                .map(|m| local_midnight(m, self.tz))
+                .filter(|since| *since >= earliest_instant())
+        };
+        match starts(weeks) {
+            Some(since) => Ok(Window { since: Some(since), until: Some(until), tz: self.tz }),
+            None => {
+                let fit = (1..weeks).rev().find(|&n| starts(n).is_some()).unwrap_or(0);
+                Err(Error::Usage(format!(
+                    "--trend-weeks {weeks} would start before 0001-01-01T00:00:00Z, the earliest instant faqlink \
+                     reads: at most {fit} week(s) end with this window's last week"
+                )))
+            }
+        }
     }
 
     /// The previous period of the same length, for a window bounded on both sides: the
@@ -104,7 +120,8 @@ pub fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
 /// The `YYYY-Www` label of the ISO week containing `date`.
 pub fn iso_week_label(date: NaiveDate) -> String {
     let w = date.iso_week();
-    format!("{}-W{:02}", w.year(), w.week())
+    // Four digits at least, as ISO 8601 and the `YYYY-Www` contract have it (0999-W01).
+    format!("{:04}-W{:02}", w.year(), w.week())
 }
 
 /// Environment variable that fixes "now" (RFC 3339), for reproducible `--last-week` runs and tests.
@@ -149,6 +166,15 @@ mod tests {
     }
 
     #[test]
+    fn iso_labels_have_four_digit_years() {
+        for (y, label) in [(1, "0001-W01"), (999, "0999-W01"), (2026, "2026-W01")] {
+            // The Thursday of ISO week 1 is in the year itself.
+            let d = NaiveDate::from_isoywd_opt(y, 1, Weekday::Thu).unwrap();
+            assert_eq!(iso_week_label(d), label);
+        }
+    }
+
+    #[test]
     fn a_trend_ends_with_the_window_s_last_week() {
         let rome: Tz = "Europe/Rome".parse().unwrap();
         let monday = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
@@ -162,9 +188,19 @@ mod tests {
         assert_eq!(trend.since.unwrap().to_rfc3339(), "2026-08-30T22:00:00+00:00");
         assert_eq!(trend.until, w47.until);
         assert_eq!(w47.trend(1).unwrap(), w47);
+        // Early weeks: the reason is the range, with the most weeks that fit.
+        let early = Window {
+            since: Some(local_midnight(NaiveDate::from_ymd_opt(1, 1, 8).unwrap(), chrono_tz::UTC)),
+            until: Some(local_midnight(NaiveDate::from_ymd_opt(1, 1, 15).unwrap(), chrono_tz::UTC)),
+            tz: chrono_tz::UTC,
+        };
+        assert_eq!(early.trend(2).unwrap().since, Some(earliest_instant()));
+        let refused = early.trend(3).unwrap_err().to_string();
+        assert!(refused.contains("before 0001-01-01") && refused.contains("at most 2 week"), "{refused}");
         // A window ending mid-week: its week counts as the last one.
         let mid = Window { until: Some(w47.until.unwrap() - Duration::days(3)), ..w47.clone() };
         assert_eq!(mid.trend(2).unwrap().since, Some(local_midnight(monday - Duration::days(7), rome)));
-        assert_eq!(Window { until: None, ..w47 }.trend(4), None);
+        let open = Window { until: None, ..w47 }.trend(4).unwrap_err().to_string();
+        assert!(open.contains("needs a window with an end"), "{open}");
     }
 }

@@ -7,7 +7,7 @@ use super::counters::{self, Counters};
 use super::split::{self, Part, Sample};
 use super::{col, Cell, Pct, Section};
 use super::{ReportKind, Window};
-use crate::db::{Backend, Database, Sql};
+use crate::db::{Database, Sql};
 use crate::error::Result;
 
 /// Column layout (fixed by docs/CLI.md).
@@ -125,15 +125,16 @@ pub fn row_with(
         let dangling = lower.1.expect("the lower part counts the dangling links");
         return Ok(TotalsRow::new(lower.0 + upper.0, dangling));
     }
-    let sql = statement(db.backend(), window);
+    let sql = statement(db.sql(), window);
     let rows: Vec<TotalsRow> = db.load("the totals report", &sql)?;
     Ok(rows.into_iter().next().expect("an aggregate without GROUP BY returns one row"))
 }
 
 /// The one-connection statement of `report totals` (bench/sql/totals.faqlink.*.sql are its
 /// text for the whole history; a test keeps them equal).
-pub fn statement(backend: Backend, window: &Window) -> Sql {
-    let mut sql = Sql::new(backend);
+pub fn statement(empty: Sql, window: &Window) -> Sql {
+    // `empty` comes from `Database::sql`: it carries how the snapshot reads timestamps.
+    let mut sql = empty;
     // Counters over the feedback rows alone, plus the dangling links counted apart (see
     // `push_dangling`): a row's FAQ is live exactly when it is linked and not dangling, so
     // faqs_live = faqs_generated - dangling correct rows, without joining every row to

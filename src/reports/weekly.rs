@@ -191,24 +191,24 @@ fn bucket_seconds(bounds: &[DateTime<Utc>]) -> i64 {
     bounds.iter().fold(3600, |g, b| gcd(g, b.timestamp().rem_euclid(3600)))
 }
 
-/// `(select expression, group key)` giving each row's bucket start in epoch seconds. This is
-/// the one place the backends differ: PostgreSQL bins the timestamp (`date_bin`, integer
-/// arithmetic); SQLite cuts the hour out of its canonical timestamp text, or parses it for
-/// sub-hour buckets.
-fn bucket_sql(backend: Backend, g: i64) -> (String, String) {
+/// `(select expression, group key)` giving each row's bucket start in epoch seconds, for the
+/// timestamp read as `ts` ([`crate::db::Sql::ts`]: on SQLite canonical text either way). This
+/// is the one place the backends differ: PostgreSQL bins the timestamp (`date_bin`, integer
+/// arithmetic); SQLite cuts the hour out of the canonical text, or reads its whole seconds
+/// for sub-hour buckets (never the fraction: SQLite rounds it to milliseconds, and
+/// 14:59.9996 would land in the next bucket).
+fn bucket_sql(backend: Backend, ts: &str, g: i64) -> (String, String) {
     match backend {
         Backend::Postgres => {
-            let key = format!(
-                "date_bin(INTERVAL '{g} seconds', ef.feedback_timestamp, TIMESTAMPTZ '1970-01-01 00:00:00+00')"
-            );
+            let key = format!("date_bin(INTERVAL '{g} seconds', {ts}, TIMESTAMPTZ '1970-01-01 00:00:00+00')");
             (format!("CAST(EXTRACT(EPOCH FROM {key}) AS BIGINT)"), key)
         }
         Backend::Sqlite if g == 3600 => {
-            let key = "substr(ef.feedback_timestamp, 1, 13)".to_string();
+            let key = format!("substr({ts}, 1, 13)");
             (format!("unixepoch({key} || ':00:00Z')"), key)
         }
         Backend::Sqlite => {
-            let key = format!("(unixepoch(ef.feedback_timestamp) / {g})");
+            let key = format!("(unixepoch(substr({ts}, 1, 19) || 'Z') / {g})");
             (format!("{key} * {g}"), key)
         }
     }
@@ -236,9 +236,14 @@ pub fn bounds(db: &mut Database, window: &Window) -> Result<Option<Weeks>> {
             // backends (SQLite reads the whole index for a MIN and a MAX in one SELECT: 0.23 s
             // at 1M rows).
             let mut sql = db.sql();
-            sql.push("SELECT (SELECT MIN(ef.feedback_timestamp) FROM expert_feedback ef WHERE ef.feedback_timestamp IS NOT NULL");
+            let ts = sql.ts("ef.feedback_timestamp");
+            sql.push(&format!(
+                "SELECT (SELECT MIN({ts}) FROM expert_feedback ef WHERE ef.feedback_timestamp IS NOT NULL"
+            ));
             super::push_window(&mut sql, "ef.feedback_timestamp", window);
-            sql.push(") AS first, (SELECT MAX(ef.feedback_timestamp) FROM expert_feedback ef WHERE ef.feedback_timestamp IS NOT NULL");
+            sql.push(&format!(
+                ") AS first, (SELECT MAX({ts}) FROM expert_feedback ef WHERE ef.feedback_timestamp IS NOT NULL"
+            ));
             super::push_window(&mut sql, "ef.feedback_timestamp", window);
             sql.push(") AS last");
             let range: Vec<Range> = db.load("finding the weeks of the weekly report", &sql)?;
@@ -251,7 +256,7 @@ pub fn bounds(db: &mut Database, window: &Window) -> Result<Option<Weeks>> {
     };
     Ok(match (lower, upper) {
         (Some(lower), Some(upper)) => {
-            let data_starts = first_feedback(db)?;
+            let data_starts = first_feedback(db, window)?;
             Some(Weeks { bounds: boundaries(lower, upper, window), lower: data_starts.map_or(lower, |f| f.max(lower)) })
         }
         _ => None,
@@ -260,14 +265,13 @@ pub fn bounds(db: &mut Database, window: &Window) -> Result<Option<Weeks>> {
 
 /// The first feedback timestamp of the whole table (one seek in the timestamp index), or
 /// `None` for a table without timestamps.
-fn first_feedback(db: &mut Database) -> Result<Option<DateTime<Utc>>> {
-    let sql = db
-        .sql()
-        .push(
-            "SELECT (SELECT MIN(ef.feedback_timestamp) FROM expert_feedback ef \
-               WHERE ef.feedback_timestamp IS NOT NULL) AS first",
-        )
-        .clone();
+fn first_feedback(db: &mut Database, window: &Window) -> Result<Option<DateTime<Utc>>> {
+    let mut sql = db.sql();
+    let ts = sql.ts("ef.feedback_timestamp");
+    sql.push(&format!("SELECT (SELECT MIN({ts}) FROM expert_feedback ef WHERE ef.feedback_timestamp IS NOT NULL"));
+    // Values outside the range are no one's first feedback.
+    super::push_window(&mut sql, "ef.feedback_timestamp", &Window::all(window.tz));
+    sql.push(") AS first");
     let first: Vec<First> = db.load("finding where the feedback starts", &sql)?;
     Ok(first.first().and_then(|r| r.first.map(|t| t.0)))
 }
@@ -338,7 +342,7 @@ fn count_weeks(
 ) -> Result<Vec<WeekRow>> {
     let bounds = &weeks.bounds;
     let g = bucket_seconds(bounds);
-    let (bucket_select, bucket_key) = bucket_sql(db.backend(), g);
+    let (bucket_select, bucket_key) = bucket_sql(db.backend(), &db.sql().ts("ef.feedback_timestamp"), g);
     // Only the window's own bounds filter: with an open side the weeks were taken from the
     // data, so no row falls outside them, and the planner stays free to read a covering
     // index instead of walking the timestamp index.

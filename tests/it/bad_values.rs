@@ -3,6 +3,7 @@
 //! `seed --append` where there is nothing it may append to.
 
 use crate::harness::{backends, faqlink, listing, ExpertRow, FeedbackRow, TestDb};
+use faqlink::db::Backend;
 
 /// `feedback_total` of `report totals` with `window` (read from the CSV's header and the line
 /// after it, whatever else the output carries).
@@ -152,5 +153,222 @@ fn seed_on_a_read_only_postgres_says_so_without_mentioning_migrations() {
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(stderr.contains("is read-only"), "{args:?}: {stderr}");
         assert!(!stderr.to_lowercase().contains("migration"), "{args:?}: {stderr}");
+    }
+}
+
+/// The CSV standard output of `report <args>` (exit 0), with CRLF as LF.
+fn csv_of(db: &TestDb, args: &[&str]) -> String {
+    let out = faqlink()
+        .env("FAQLINK_NOW", "2026-11-25T10:00:00Z")
+        .args(["--database-url", &db.url(), "report"])
+        .args(args)
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().replace("\r\n", "\n")
+}
+
+/// An orphaned link (a `correct` row, published, its FAQ deleted) stamped `ts`.
+fn orphan(n: usize, expert: &str, ts: &str) -> FeedbackRow {
+    FeedbackRow {
+        timestamp: Some(ts.into()),
+        attempted: Some(true),
+        success: Some(true),
+        ..FeedbackRow::numbered(n, expert)
+    }
+}
+
+#[test]
+fn a_row_stamped_with_an_offset_is_read_as_its_instant_by_every_window() {
+    // Issue 22, repro 1: 2026-11-23T01:00:00+05:30 is 2026-11-22T19:30:00Z.
+    let db = TestDb::migrated(Backend::Sqlite);
+    let expert = ExpertRow::numbered(1);
+    expert.insert(&db);
+    orphan(1, &expert.id, "2026-11-23T01:00:00+05:30").insert(&db);
+    orphan(2, &expert.id, "2026-11-23T06:00:00.000000Z").insert(&db);
+    orphan(3, &expert.id, "2026-11-22 23:59:59.5").insert(&db);
+    let ids = |csv: &str| -> Vec<String> {
+        csv.lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap()[24..].to_string() + " " + l.split(',').nth(3).unwrap())
+            .collect()
+    };
+    let nov23 = csv_of(&db, &["orphans", "--since", "2026-11-23", "--until", "2026-11-24"]);
+    assert_eq!(ids(&nov23), ["000000000002 2026-11-23T06:00:00Z"], "{nov23}");
+    let nov22 = csv_of(&db, &["orphans", "--since", "2026-11-22", "--until", "2026-11-23"]);
+    assert_eq!(ids(&nov22), ["000000000001 2026-11-22T19:30:00Z", "000000000003 2026-11-22T23:59:59.500Z"], "{nov22}");
+    // The same in a zone: 19:30Z is 20:30 in Rome, 2026-11-22 there too.
+    let rome = csv_of(
+        &db,
+        &["orphans", "--since", "2026-11-22T20:30:00+01:00", "--until", "2026-11-22T20:30:00.000001+01:00"],
+    );
+    assert_eq!(ids(&rome), ["000000000001 2026-11-22T19:30:00Z"], "{rome}");
+}
+
+#[test]
+fn one_week_gives_one_number_whatever_form_the_timestamps_take() {
+    // Issue 22, repro 2: totals --week, weekly's line and weekly --week gave 374, 375 and 321
+    // on a file rewritten as `YYYY-MM-DD HH:MM:SS.ffffff` (no zone), against 375.
+    let db = TestDb::migrated(Backend::Sqlite);
+    faqlink()
+        .args([
+            "--database-url",
+            &db.url(),
+            "seed",
+            "--feedback",
+            "3000",
+            "--weeks",
+            "6",
+            "--end",
+            "2026-11-26",
+            "--seed",
+            "5",
+        ])
+        .assert()
+        .success();
+    let figures = |db: &TestDb| -> [String; 3] {
+        let field = |csv: String, header: &str, line: &str| -> String {
+            let lines: Vec<&str> = csv.lines().collect();
+            let col = lines[0].split(',').position(|f| f == header).unwrap();
+            lines.iter().skip(1).find(|l| l.contains(line)).unwrap().split(',').nth(col).unwrap().to_string()
+        };
+        [
+            field(csv_of(db, &["totals", "--week", "2026-W47"]), "feedback_total", ""),
+            field(csv_of(db, &["weekly"]), "feedback_total", "2026-W47"),
+            field(csv_of(db, &["weekly", "--week", "2026-W47"]), "feedback_total", "2026-W47"),
+        ]
+    };
+    let original = figures(&db);
+    assert!(original.iter().all(|f| f == &original[0] && f != "0"), "{original:?}");
+    for rewrite in [
+        "replace(replace(feedback_timestamp, 'T', ' '), 'Z', '')",
+        "replace(feedback_timestamp, 'Z', '+00:00')",
+        "substr(feedback_timestamp, 1, 19) || 'Z'",
+    ] {
+        let copy = TestDb::sqlite_empty();
+        std::fs::copy(db.path(), copy.path()).unwrap();
+        copy.exec(&format!("UPDATE expert_feedback SET feedback_timestamp = {rewrite}"));
+        let got = figures(&copy);
+        // Cutting the fraction moves no row across a week boundary at whole seconds.
+        assert_eq!(got, original, "{rewrite}");
+    }
+}
+
+#[test]
+fn timestamps_outside_the_range_are_left_out_of_every_report_and_named_by_check() {
+    let mut seen = Vec::new();
+    for backend in backends() {
+        let db = TestDb::migrated(backend);
+        let expert = ExpertRow::numbered(1);
+        expert.insert(&db);
+        for n in 1..=4 {
+            orphan(n, &expert.id, &format!("2026-11-{:02}T09:00:00.000000Z", 16 + n)).insert(&db);
+        }
+        let before: Vec<String> =
+            ["experts", "totals", "orphans", "duplicates", "weekly"].iter().map(|r| csv_of(&db, &[r])).collect();
+        // Year 0 (PostgreSQL spells it 1 BC) and year 10000 once converted to UTC.
+        let year0 = match backend {
+            Backend::Sqlite => "0000-06-01T00:00:00Z",
+            Backend::Postgres => "0001-06-01 00:00:00+00 BC",
+        };
+        orphan(5, &expert.id, year0).insert(&db);
+        orphan(6, &expert.id, "9999-12-31T23:59:59.999999-05:00").insert(&db);
+        let mut after = Vec::new();
+        for (report, was) in ["experts", "totals", "orphans", "duplicates", "weekly"].iter().zip(&before) {
+            let now = csv_of(&db, &[report]);
+            assert_eq!(&now, was, "{backend:?} {report}: an outlier changed the report");
+            after.push(now);
+        }
+        for window in [&["--since", "2026-11-18"][..], &["--until", "2026-11-18"]] {
+            let weekly = csv_of(&db, &[&["weekly"][..], window].concat());
+            assert!(weekly.lines().count() <= 3, "{backend:?} {window:?}: {weekly}");
+            for line in weekly.lines().skip(1) {
+                let label = line.split(',').nth(1).unwrap();
+                assert!(label.len() == 8 && label.as_bytes()[4] == b'-', "{label}");
+            }
+            let orphans = csv_of(&db, &[&["orphans"][..], window].concat());
+            assert!(!orphans.contains("000000000005") && !orphans.contains("000000000006"), "{orphans}");
+        }
+        let out = faqlink().args(["--database-url", &db.url(), "check"]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{backend:?}: {stdout}");
+        let line = stdout.lines().find(|l| l.contains("values of expert_feedback.feedback_timestamp")).expect(&stdout);
+        assert!(
+            line.contains("FAIL") && line.contains("2 row(s)") && line.contains("left out of every report"),
+            "{line}"
+        );
+        assert!(line.contains("10000000-0000-4000-8000-000000000005"), "{line}");
+        assert!(line.contains("10000000-0000-4000-8000-000000000006"), "{line}");
+        seen.push(after);
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "the backends disagree");
+}
+
+#[test]
+fn a_bad_value_is_named_with_its_row_by_every_report_and_listed_by_check() {
+    let expert = ExpertRow { registration: Some("ODCEC-MI-1".into()), ..ExpertRow::numbered(1) };
+    let cases: [(&str, &str, &[&str]); 4] = [
+        (
+            "UPDATE expert_profiles SET professional_registration_number = CAST(X'FF41' AS TEXT)",
+            "expert_profiles.professional_registration_number of the row with id \"00000000-0000-4000-8000-000000000001\"",
+            &["experts", "orphans", "all"],
+        ),
+        (
+            "UPDATE expert_feedback SET feedback_timestamp = 'garbage' WHERE id LIKE '%2'",
+            "expert_feedback.feedback_timestamp of the row with id \"10000000-0000-4000-8000-000000000002\" holds \"garbage\"",
+            &["experts", "totals", "orphans", "duplicates", "weekly", "all"],
+        ),
+        (
+            "UPDATE expert_feedback SET feedback_timestamp = '2026-11-23' WHERE id LIKE '%2'",
+            "expert_feedback.feedback_timestamp of the row with id \"10000000-0000-4000-8000-000000000002\" holds \"2026-11-23\"",
+            &["experts", "totals", "orphans", "duplicates", "weekly", "all"],
+        ),
+        (
+            "UPDATE expert_feedback SET query_id = CAST(X'C328' AS TEXT) WHERE id LIKE '%2'",
+            // No report reads this one (no duplicate query): check still lists it.
+            "expert_feedback.query_id of the row with id \"10000000-0000-4000-8000-000000000002\"",
+            &[],
+        ),
+    ];
+    for (damage, named, reports) in cases {
+        let db = TestDb::migrated(Backend::Sqlite);
+        expert.insert(&db);
+        orphan(1, &expert.id, "2026-11-17T09:00:00.000000Z").insert(&db);
+        FeedbackRow {
+            query_id: "20000000-0000-4000-8000-000000000001".into(),
+            ..orphan(2, &expert.id, "2026-11-18T09:00:00.000000Z")
+        }
+        .insert(&db);
+        db.exec(damage);
+        for report in reports {
+            for window in [&[][..], &["--week", "2026-W47"]] {
+                let out = faqlink()
+                    .args(["--database-url", &db.url(), "report", report, "--format", "csv"])
+                    .args(window)
+                    .output()
+                    .unwrap();
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert_eq!(out.status.code(), Some(1), "{damage}: {report} {window:?}: {stderr}");
+                assert!(
+                    stderr.contains(named) && stderr.contains("run `faqlink check`"),
+                    "{damage}: {report}: {stderr}"
+                );
+                assert_eq!(stderr.lines().count(), 1, "{stderr}");
+                assert!(out.stdout.is_empty());
+            }
+        }
+        let out = faqlink().args(["--database-url", &db.url(), "check"]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{damage}: {stdout}");
+        let column = named.split(' ').next().unwrap();
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.contains(&format!("values of {column}")) && l.contains("FAIL") && l.contains("1 row(s)")),
+            "{damage}: {stdout}"
+        );
+        // --schema-only skips the data pass.
+        faqlink().args(["--database-url", &db.url(), "check", "--schema-only"]).assert().success();
     }
 }

@@ -2,7 +2,7 @@
 //! tests keep each copy's statement equal to the text faqlink builds (whole history, one
 //! connection), so a change to a report's SQL cannot leave the benchmark measuring the old one.
 
-use faqlink::db::Backend;
+use faqlink::db::{Backend, Sql};
 use faqlink::reports::Window;
 use faqlink::reports::{experts, totals};
 
@@ -28,13 +28,13 @@ fn bench_statement(path: &str) -> String {
 fn bench_copies_are_faqlink_s_own_statements() {
     let all = Window::all(chrono_tz::UTC);
     for (backend, name) in [(Backend::Postgres, "postgres"), (Backend::Sqlite, "sqlite")] {
-        let totals_sql = totals::statement(backend, &all);
+        let totals_sql = totals::statement(Sql::new(backend), &all);
         assert_eq!(
             bench_statement(&format!("bench/sql/totals.faqlink.{name}.sql")),
             normal(totals_sql.text()),
             "bench/sql/totals.faqlink.{name}.sql differs from src/reports/totals.rs"
         );
-        let experts_sql = experts::statement(backend, &all, None);
+        let experts_sql = experts::statement(Sql::new(backend), &all, None);
         assert_eq!(
             bench_statement(&format!("bench/sql/experts.faqlink.{name}.sql")),
             normal(experts_sql.text()),

@@ -170,3 +170,97 @@ fn check_on_sqlite_passes_and_fails_without_the_index() {
 }
 
 use predicates::prelude::PredicateBooleanExt;
+
+#[test]
+fn the_data_pass_counts_what_reports_would_reject_or_misread() {
+    use crate::harness::{ExpertRow, FeedbackRow};
+    let db = TestDb::migrated(Backend::Sqlite);
+    let expert = ExpertRow::numbered(1);
+    expert.insert(&db);
+    for n in 1..=8 {
+        FeedbackRow {
+            timestamp: Some(format!("2026-11-{:02}T09:00:00.000000Z", 10 + n)),
+            attempted: Some(true),
+            success: Some(true),
+            ..FeedbackRow::numbered(n, &expert.id)
+        }
+        .insert(&db);
+    }
+    let check = |args: &[&str]| {
+        let out = faqlink().args(["--database-url", &db.url(), "check"]).args(args).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    let (code, clean) = check(&[]);
+    assert_eq!(code, Some(0), "{clean}");
+    assert!(clean.lines().any(|l| l.contains("stored values") && l.contains("ok")), "{clean}");
+    // Offsets and spaces are read right (a warning, exit 0), with the first ids.
+    db.exec(
+        "UPDATE expert_feedback SET feedback_timestamp = '2026-11-11 09:00:00' WHERE id LIKE '%1';
+         UPDATE expert_feedback SET feedback_timestamp = '2026-11-12T10:00:00+01:00' WHERE id LIKE '%2';",
+    );
+    let (code, forms) = check(&[]);
+    assert_eq!(code, Some(0), "{forms}");
+    let line = forms.lines().find(|l| l.contains("values of expert_feedback.feedback_timestamp")).expect(&forms);
+    assert!(line.contains("warn") && line.contains("2 row(s)") && line.contains("000000000001"), "{line}");
+    // 'true' as text counts as false under SQLite's rules: a miscount, exit 1.
+    db.exec(
+        "UPDATE expert_feedback SET task_creation_success = 'true' WHERE id LIKE '%3';
+         UPDATE expert_feedback SET task_creation_attempted = 2 WHERE id LIKE '%4';
+         PRAGMA ignore_check_constraints = ON;
+         UPDATE expert_feedback SET feedback_type = 'Correct' WHERE id LIKE '%5';
+         INSERT INTO faq_entries (id, question, answer) VALUES ('faq-1', 'q?', 'a.');
+         UPDATE expert_feedback SET generated_faq_id = 'faq-1' WHERE id LIKE '%6';
+         PRAGMA foreign_keys = OFF;
+         UPDATE expert_feedback SET generated_faq_id = 'faq-gone' WHERE id LIKE '%7';",
+    );
+    let (code, bad) = check(&[]);
+    assert_eq!(code, Some(1), "{bad}");
+    for (column, status, id) in [
+        ("values of expert_feedback.task_creation_success", "FAIL", "000000000003"),
+        ("values of expert_feedback.task_creation_attempted", "FAIL", "000000000004"),
+        ("values of expert_feedback.feedback_type", "FAIL", "000000000005"),
+        ("values of expert_feedback.generated_faq_id", "warn", "000000000007"),
+    ] {
+        let line = bad.lines().find(|l| l.contains(column)).unwrap_or_else(|| panic!("{column}\n{bad}"));
+        assert!(line.contains(status) && line.contains("1 row(s)") && line.contains(id), "{line}");
+    }
+    let (code, schema) = check(&["--schema-only"]);
+    assert_eq!(code, Some(0), "{schema}");
+    assert!(!schema.contains("values of"), "{schema}");
+}
+
+#[test]
+fn the_timestamp_question_is_one_lookup_in_the_partial_index() {
+    let db = TestDb::migrated(Backend::Sqlite);
+    let conn = db.open_read_only();
+    for unreadable in [false, true] {
+        let sql = faqlink::reports::values::unusual_timestamps_sql(&conn, unreadable);
+        let plan = db.cli_csv(&format!("EXPLAIN QUERY PLAN {}", sql.text()));
+        assert!(plan.contains("ix_faqlink_unusual_timestamps"), "{plan}");
+    }
+}
+
+#[test]
+fn check_names_the_foreign_key_a_hand_made_sqlite_file_holds() {
+    for (link, named) in [
+        ("generated_faq_id VARCHAR(100) REFERENCES faq_entries (id) ON DELETE SET NULL", "an unnamed foreign key"),
+        (
+            "generated_faq_id VARCHAR(100) CONSTRAINT fk_by_hand REFERENCES faq_entries (id) ON DELETE SET NULL",
+            "fk_by_hand",
+        ),
+    ] {
+        let db = TestDb::sqlite_empty();
+        db.exec(&format!(
+            "CREATE TABLE faq_entries (id VARCHAR(100) PRIMARY KEY);
+             CREATE TABLE expert_profiles (id TEXT PRIMARY KEY, professional_registration_number VARCHAR(50));
+             CREATE TABLE expert_feedback (id TEXT PRIMARY KEY, query_id TEXT, expert_id TEXT, feedback_type TEXT,
+                 feedback_timestamp TEXT, task_creation_attempted BOOLEAN, task_creation_success BOOLEAN, {link});
+             CREATE INDEX idx_expert_feedback_generated_faq_id ON expert_feedback (generated_faq_id);"
+        ));
+        let out = faqlink().args(["--database-url", &db.url(), "check"]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().find(|l| l.contains("FK generated_faq_id")).expect(&stdout);
+        assert!(line.contains(named) && line.contains("ok"), "{line}");
+        assert!(!stdout.contains("fk_expert_feedback_generated_faq_id"), "{stdout}");
+    }
+}

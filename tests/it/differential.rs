@@ -239,3 +239,128 @@ fn weekly_in_other_zones_matches_postgres_reference_on_both_backends() {
         }
     }
 }
+
+/// `t` written in timestamp form `form` (0: canonical; 1-7: the other forms faqlink reads).
+/// Fractions are never cut below the instant's own digits, so every form holds the same
+/// instant: "fewest digits" drops trailing zeros (none at all for a whole second).
+pub fn timestamp_form(t: DateTime<Utc>, form: usize) -> String {
+    let micros = format!("{:06}", t.timestamp_subsec_micros());
+    let fewest = micros.trim_end_matches('0');
+    let digits = |n: usize| -> String {
+        match n {
+            0 if fewest.is_empty() => String::new(),
+            0 => format!(".{fewest}"),
+            n => format!(".{}", &format!("{micros}000")[..n]),
+        }
+    };
+    let at = |offset_minutes: i64, sep: char, fraction: String, zone: &str| {
+        let local = t + Duration::minutes(offset_minutes);
+        format!("{}{sep}{}{fraction}{zone}", local.format("%Y-%m-%d"), local.format("%H:%M:%S"))
+    };
+    match form {
+        0 => data::ts_text(&t),
+        1 => at(0, 'T', digits(0), "Z"),
+        2 => at(330, 'T', digits(6), "+05:30"),
+        3 => at(-480, 'T', digits(0), "-08:00"),
+        4 => at(0, ' ', digits(0), ""),
+        5 => at(0, 'T', digits(9), "Z"),
+        6 => at(60, ' ', digits(7), "+01:00"),
+        7 => at(0, 'T', digits(8), ""),
+        other => panic!("no form {other}"),
+    }
+}
+
+/// The forms of [`timestamp_form`] besides the canonical one, and a mix of all of them.
+const FORMS: usize = 7;
+
+#[test]
+fn every_accepted_timestamp_form_gives_the_same_reports() {
+    // One SQLite file with the canonical text, one rewritten in each form (and a mix of
+    // all of them, row by row), and PostgreSQL with the same instants.
+    let canonical = TestDb::migrated(Backend::Sqlite);
+    let forms = TestDb::migrated(Backend::Sqlite);
+    let pg = (!crate::harness::skip_pg()).then(|| TestDb::migrated(Backend::Postgres));
+    let mut rng = ChaCha8Rng::seed_from_u64(22);
+    let (mut compared, mut whole_seconds) = (0, 0);
+    for seed in 200..206 {
+        let mut ds = data::generate(seed);
+        // Half of the rows on a whole second: forms without a fractional part.
+        for (i, f) in ds.feedback.iter_mut().enumerate() {
+            if i % 2 == 0 {
+                f.ts = f.ts.map(|t| t - Duration::microseconds(i64::from(t.timestamp_subsec_micros())));
+                whole_seconds += usize::from(f.ts.is_some());
+            }
+        }
+        for db in [Some(&canonical), Some(&forms), pg.as_ref()].into_iter().flatten() {
+            data::clear(db);
+            data::load(db, &ds);
+        }
+        let tz = [chrono_tz::UTC, chrono_tz::Europe::Rome, chrono_tz::Asia::Kolkata][seed as usize % 3];
+        let windows = [Window::all(tz), random_window(&mut rng, tz)];
+        let now = random_now(&mut rng);
+        let reports = |db: &TestDb, split: bool| -> Vec<Vec<Rows>> {
+            let mut conn = db.open_read_only();
+            // The split path too (a second reader on the same snapshot reads the same way).
+            conn.split_min_rows = if split { 0 } else { faqlink::db::SPLIT_MIN_ROWS };
+            windows
+                .iter()
+                .map(|w| {
+                    let mut rows: Vec<Rows> = REPORTS.iter().map(|r| faqlink_rows_at(&mut conn, r, w, now)).collect();
+                    let all = Collect::run_at(&mut conn, &ReportKind::ALL, w, now).rows();
+                    rows.extend(all.into_iter().map(|s| s.into_iter().map(|c| text(c, 11)).collect()));
+                    rows
+                })
+                .collect()
+        };
+        let expected = reports(&canonical, false);
+        if let Some(pg) = &pg {
+            assert_eq!(reports(pg, false), expected, "PostgreSQL differs from SQLite (dataset {seed})");
+        }
+        for form in 1..=FORMS + 1 {
+            let mut sql = String::new();
+            for (i, f) in ds.feedback.iter().enumerate() {
+                if let Some(t) = f.ts {
+                    let k = if form <= FORMS { form } else { 1 + i % FORMS };
+                    sql.push_str(&format!(
+                        "UPDATE expert_feedback SET feedback_timestamp = '{}' WHERE id = '{}';\n",
+                        timestamp_form(t, k),
+                        f.id
+                    ));
+                }
+            }
+            if !sql.is_empty() {
+                forms.exec(&sql);
+            }
+            assert_eq!(
+                reports(&forms, form % 2 == 0),
+                expected,
+                "form {form} (e.g. {:?}) differs from the canonical text (dataset {seed})",
+                ds.feedback.iter().find_map(|f| f.ts).map(|t| timestamp_form(t, form.min(FORMS)))
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 6 * (FORMS + 1) && whole_seconds > 20, "compared {compared}, whole seconds {whole_seconds}");
+}
+
+#[test]
+fn the_forms_are_the_documented_ones() {
+    let t: DateTime<Utc> = "2026-11-22T19:30:00.120000Z".parse().unwrap();
+    let forms: Vec<String> = (0..=FORMS).map(|k| timestamp_form(t, k)).collect();
+    assert_eq!(
+        forms,
+        [
+            "2026-11-22T19:30:00.120000Z",
+            "2026-11-22T19:30:00.12Z",
+            "2026-11-23T01:00:00.120000+05:30",
+            "2026-11-22T11:30:00.12-08:00",
+            "2026-11-22 19:30:00.12",
+            "2026-11-22T19:30:00.120000000Z",
+            "2026-11-22 20:30:00.1200000+01:00",
+            "2026-11-22T19:30:00.12000000",
+        ]
+    );
+    let whole: DateTime<Utc> = "2026-11-22T19:30:00Z".parse().unwrap();
+    assert_eq!(timestamp_form(whole, 1), "2026-11-22T19:30:00Z");
+    assert_eq!(timestamp_form(whole, 4), "2026-11-22 19:30:00");
+}

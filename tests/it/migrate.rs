@@ -91,8 +91,8 @@ fn revert_and_redo_keep_every_other_row() {
         let before = other_data(&db);
         let links = db.cli_csv("SELECT COUNT(generated_faq_id) AS n FROM expert_feedback");
         let url = db.url();
-        // The two newest migrations are faqlink's own indexes; the one before adds the link.
-        let revert = faqlink().args(["--database-url", &url, "migrate", "revert", "--steps", "3"]).assert().success();
+        // The three newest migrations are faqlink's own indexes; the one before adds the link.
+        let revert = faqlink().args(["--database-url", &url, "migrate", "revert", "--steps", "4"]).assert().success();
         let stderr = String::from_utf8_lossy(&revert.get_output().stderr).to_string();
         let n = links.lines().nth(1).unwrap();
         assert!(stderr.contains(&format!("({n} link(s))")) && stderr.contains("warning:"), "{stderr}");
@@ -102,10 +102,10 @@ fn revert_and_redo_keep_every_other_row() {
         assert_eq!(other_data(&db), before, "{backend:?}: migrate changed other data");
         faqlink().args(["--database-url", &url, "migrate", "redo"]).assert().success();
         assert_eq!(other_data(&db), before, "{backend:?}: redo changed other data");
-        // Reverting four steps (role too) and re-applying keeps the users.
-        faqlink().args(["--database-url", &url, "migrate", "revert", "--steps", "4"]).assert().success();
+        // Reverting five steps (role too) and re-applying keeps the users.
+        faqlink().args(["--database-url", &url, "migrate", "revert", "--steps", "5"]).assert().success();
         faqlink().args(["--database-url", &url, "migrate"]).assert().success();
-        assert_eq!(other_data(&db), before, "{backend:?}: revert --steps 4 changed other data");
+        assert_eq!(other_data(&db), before, "{backend:?}: revert --steps 5 changed other data");
         let found = findings(&mut db.open_read_only()).unwrap();
         assert!(found.iter().all(|f| f.status != Status::Fail), "{found:?}");
         // And everything can go and come back.
@@ -114,7 +114,7 @@ fn revert_and_redo_keep_every_other_row() {
             .args(["--database-url", &url, "migrate", "status"])
             .assert()
             .success()
-            .stdout(predicates::str::contains("0 applied, 7 pending"));
+            .stdout(predicates::str::contains("0 applied, 8 pending"));
         faqlink().args(["--database-url", &url, "migrate"]).assert().success();
     }
 }
@@ -123,7 +123,7 @@ fn revert_and_redo_keep_every_other_row() {
 fn both_migration_folders_list_the_same_versions() {
     let names = |b| migrations::embedded(b).into_iter().map(|(v, n)| format!("{v} {n}")).collect::<Vec<_>>();
     assert_eq!(names(Backend::Sqlite), names(Backend::Postgres));
-    assert_eq!(names(Backend::Sqlite).len(), 7);
+    assert_eq!(names(Backend::Sqlite).len(), 8);
     for dir in ["migrations/postgres", "migrations/sqlite"] {
         for entry in std::fs::read_dir(format!("{}/{dir}", env!("CARGO_MANIFEST_DIR"))).unwrap() {
             let p = entry.unwrap().path();
@@ -161,7 +161,7 @@ fn migrate_status_writes_nothing() {
         .args(["--database-url", &db.url(), "migrate", "status"])
         .assert()
         .success()
-        .stdout(predicates::str::contains("7 applied, 0 pending"));
+        .stdout(predicates::str::contains("8 applied, 0 pending"));
     assert_eq!(std::fs::read(db.path()).unwrap(), before);
     // An empty database gets no Diesel table from `status`.
     for backend in backends() {
@@ -183,7 +183,7 @@ fn migrate_status_writes_nothing() {
 fn a_failing_migration_leaves_schema_and_bookkeeping_as_they_were() {
     for backend in backends() {
         let db = TestDb::migrated(backend);
-        faqlink().args(["--database-url", &db.url(), "migrate", "revert", "--steps", "3"]).assert().success();
+        faqlink().args(["--database-url", &db.url(), "migrate", "revert", "--steps", "4"]).assert().success();
         // Make the re-apply fail half-way: the index name is taken, after the column was added.
         db.exec("CREATE INDEX idx_expert_feedback_generated_faq_id ON faq_entries (question)");
         faqlink().args(["--database-url", &db.url(), "migrate"]).assert().code(1);
@@ -198,6 +198,6 @@ fn a_failing_migration_leaves_schema_and_bookkeeping_as_they_were() {
             .args(["--database-url", &db.url(), "migrate", "status"])
             .assert()
             .success()
-            .stdout(predicates::str::contains("4 applied, 3 pending"));
+            .stdout(predicates::str::contains("4 applied, 4 pending"));
     }
 }

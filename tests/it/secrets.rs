@@ -238,7 +238,7 @@ fn keyword_strings_and_capitalised_schemes_reach_postgres() {
         let out = faqlink().args(["--database-url", &url, "--verbose", "migrate", "status"]).output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{url}: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(stdout.contains("7 applied, 0 pending"), "{url}: {stdout}");
+        assert!(stdout.contains("8 applied, 0 pending"), "{url}: {stdout}");
         for secret in ["se cret", "server", "pa@ss", "pa%40ss"] {
             assert!(!stdout.contains(secret), "{url}: {stdout}");
         }

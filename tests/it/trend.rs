@@ -175,3 +175,31 @@ fn weeks_before_the_first_feedback_say_no_data_yet_in_every_format() {
     assert!(html.contains("Weeks marked “no data yet” end before the first feedback"));
     assert!(!html.contains("not wholly in the window"), "the old legend's reason");
 }
+
+#[test]
+fn an_early_window_is_refused_for_its_real_reason_and_labels_keep_four_digits() {
+    let db = TestDb::migrated(Backend::Sqlite);
+    // 0001-W02: a trend of 2 weeks fits (0001-01-01 is a Monday), 3 do not.
+    let out = faqlink()
+        .args(["--database-url", &db.url(), "report", "weekly", "--week", "0001-W02", "--trend-weeks", "3"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("before 0001-01-01") && stderr.contains("at most 2 week"), "{stderr}");
+    assert!(!stderr.contains("needs a window with an end"), "{stderr}");
+    let csv = |args: &[&str]| {
+        let out = faqlink()
+            .env("FAQLINK_NOW", NOW)
+            .args(["--database-url", &db.url(), "report", "weekly", "--format", "csv"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let two = csv(&["--week", "0001-W02", "--trend-weeks", "2"]);
+    assert!(two.contains("0001-01-01,0001-W01,") && two.contains("0001-01-08,0001-W02,"), "{two}");
+    let w999 = csv(&["--week", "0999-W10"]);
+    assert!(w999.contains(",0999-W10,"), "{w999}");
+}

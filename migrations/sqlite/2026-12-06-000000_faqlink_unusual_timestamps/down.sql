@@ -1,0 +1,1 @@
+DROP INDEX ix_faqlink_unusual_timestamps;
