@@ -522,16 +522,17 @@ fn decode(part: &str, what: &str, allowed: impl Fn(u8) -> bool) -> Result<String
 
 /// A port list entry: empty (libpq's default) or 1 to 65535.
 fn check_ports(ports: &str, what: &str) -> Result<()> {
-    for p in ports.split(',') {
-        if !p.is_empty()
-            && !(p.len() <= 5
+    let valid = |p: &str| {
+        p.is_empty()
+            || (p.len() <= 5
                 && p.bytes().all(|b| b.is_ascii_digit())
                 && (1..=65535).contains(&p.parse::<u32>().unwrap_or(0)))
-        {
-            return bad(format!("{what} is not a port number from 1 to 65535"));
-        }
+    };
+    if ports.split(',').all(valid) {
+        Ok(())
+    } else {
+        bad(format!("{what} is not a port number from 1 to 65535"))
     }
-    Ok(())
 }
 
 /// Parses what follows `postgres://` as libpq does (`conninfo_uri_parse_options`), more
