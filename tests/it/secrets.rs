@@ -476,7 +476,11 @@ fn windows_in(secrets: &[String], text: &str) -> BTreeSet<String> {
 /// libpq's messages become when they quote the password or the user, and clap's error for
 /// `s` given as a positional argument.
 fn printed_in_process(s: &str, pw: &str, with_clap: bool) -> String {
-    use clap::Parser;
+    use clap::CommandFactory;
+    thread_local! {
+        // faqlink's command line, built once per thread (building it is slow in a debug build).
+        static CLI: clap::Command = faqlink::cli::Cli::command();
+    }
     let mut out = String::new();
     match DatabaseUrl::parse(Some(s)) {
         Ok(url) => {
@@ -500,7 +504,7 @@ fn printed_in_process(s: &str, pw: &str, with_clap: bool) -> String {
     };
     for args in clap_cases {
         let os: Vec<std::ffi::OsString> = args.iter().map(std::ffi::OsString::from).collect();
-        if let Err(e) = faqlink::cli::Cli::try_parse_from(&os) {
+        if let Err(e) = CLI.with(|cli| cli.clone().try_get_matches_from(&os)) {
             out.push_str(&faqlink::clap_error::one_line(&e, &os));
             out.push('\n');
         }
