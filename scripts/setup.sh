@@ -56,4 +56,6 @@ ops_need=()
 command -v systemd-analyze >/dev/null 2>&1 || ops_need+=(systemd)
 command -v man >/dev/null 2>&1 || ops_need+=(man-db)
 command -v flock >/dev/null 2>&1 || ops_need+=(util-linux)
+# tests/it/files.rs sets and reads ACLs (default ACL masks, replaced files' ACLs).
+command -v setfacl >/dev/null 2>&1 || ops_need+=(acl)
 install ${ops_need[@]+"${ops_need[@]}"}

@@ -183,13 +183,10 @@ impl QueryClass {
 }
 
 /// A path or other text for a one-line message: as is, or quoted with escapes (`"a\nb"`,
-/// `"\u{1b}[31m"`) when it holds a control character.
+/// `"\u{1b}[31m"`, `"\u{202e}"`) when it holds a control, bidi or invisible character
+/// ([`crate::output::escape::quoted`], the same escaping as the terminal table).
 pub fn quoted(text: &str) -> String {
-    if text.chars().any(char::is_control) {
-        format!("{text:?}")
-    } else {
-        text.to_string()
-    }
+    crate::output::escape::quoted(text)
 }
 
 /// The result type used across faqlink.

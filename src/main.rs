@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use faqlink::cli::{Cli, Command};
+use faqlink::output::escape::Visible;
 
 fn main() -> ExitCode {
     let mut cli = match Cli::try_parse() {
@@ -12,6 +13,8 @@ fn main() -> ExitCode {
         Err(e) => return clap_exit(e),
     };
     let verbose = cli.verbose;
+    // Temporary files removed on SIGTERM/SIGINT/SIGHUP/SIGQUIT; SIGXFSZ reported as an error.
+    faqlink::output::cleanup::install();
     // A .env in the current directory is read only by a command that opens the database, and
     // only when neither the flag nor the environment gave it (`--help` and `--version` have
     // already exited).
@@ -27,11 +30,13 @@ fn main() -> ExitCode {
         // `faqlink report … | head` is a normal way to use a report.
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("faqlink: error: {e}");
+            // Whatever a message quotes (a value, a path, a server's words) reaches the
+            // terminal with its control and bidi characters escaped, on one line.
+            eprintln!("faqlink: error: {}", Visible::line(&e.to_string()));
             if verbose {
                 let mut source = std::error::Error::source(&e);
                 while let Some(s) = source {
-                    eprintln!("  caused by: {s}");
+                    eprintln!("  caused by: {}", Visible::line(&s.to_string()));
                     source = s.source();
                 }
             }
@@ -52,6 +57,6 @@ fn clap_exit(e: clap::Error) -> ExitCode {
         e.exit();
     }
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    eprintln!("faqlink: error: {}", faqlink::clap_error::one_line(&e, &args));
+    eprintln!("faqlink: error: {}", Visible::line(&faqlink::clap_error::one_line(&e, &args)));
     ExitCode::from(2)
 }

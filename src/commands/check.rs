@@ -8,6 +8,7 @@ use crate::commands::Global;
 use crate::db::migrations::{self, Management};
 use crate::db::{catalog, Access, Backend, Database};
 use crate::error::{Error, Result};
+use crate::output::escape::Visible;
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -439,7 +440,9 @@ pub fn render(findings: &[Finding]) -> String {
         col.set_cell_alignment(CellAlignment::Center);
     }
     for f in findings {
-        table.add_row([f.what.as_str(), f.status.label(), f.detail.as_str()]);
+        // Names and definitions come from the database's catalog: shown escaped, as cells are.
+        let (what, detail) = (Visible::text(&f.what), Visible::text(&f.detail));
+        table.add_row([what.as_str(), f.status.label(), detail.as_str()]);
     }
     table.to_string()
 }

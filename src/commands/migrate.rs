@@ -5,6 +5,7 @@ use crate::commands::Global;
 use crate::db::migrations::{self, Management};
 use crate::db::{Access, Database};
 use crate::error::Result;
+use crate::output::escape::Visible;
 
 /// Runs `faqlink migrate`.
 pub fn run(args: &MigrateArgs, global: &Global) -> Result<()> {
@@ -69,7 +70,7 @@ fn status(global: &Global) -> Result<()> {
             "{}: no {} table; the schema is managed externally{}",
             db.url,
             migrations::DIESEL_TABLE,
-            alembic_revision.as_ref().map_or(String::new(), |r| format!(" (Alembic revision {r})"))
+            alembic_revision.as_ref().map_or(String::new(), |r| format!(" (Alembic revision {})", Visible::line(r)))
         );
         return Ok(());
     }

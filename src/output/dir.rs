@@ -2,14 +2,20 @@
 //! by its path sees the old set or the new set, never a mix.
 //!
 //! The new files are written into a new sibling folder (`.faqlink-NAME.XXXXXX.tmp`, see
-//! [`super::cleanup`]), each synced; the files of the old folder that this run does not
-//! write are carried over by hard link; the sibling is synced and swapped with the folder in
-//! one step (Linux `renameat2(RENAME_EXCHANGE)`), and the parent folder is synced. A missing
-//! folder is created by renaming the sibling into place. The old set is then removed.
+//! [`super::cleanup`]; registered before it exists), each synced; the sibling takes the old
+//! folder's owner, group, ACLs and mode first, so the new files get what the old folder's
+//! would. The files of the old folder that this run does not write are carried over by hard
+//! link; the sibling is synced and swapped with the folder in one step (Linux
+//! `renameat2(RENAME_EXCHANGE)`), and the parent folder is synced. A missing folder is created
+//! by renaming the sibling into place (its missing parents are created first, as `mkdir -p`,
+//! and removed again if the run fails). The old set is then removed (a warning says so when it
+//! cannot be).
 //!
-//! A folder that is a mount point (systemd's `ReadWritePaths=` naming it, say) or whose parent
-//! is not writable cannot be swapped: the new set is then written into a temporary folder
-//! inside it and its files are renamed one by one, with a warning on stderr.
+//! A folder that is a mount point (systemd's `ReadWritePaths=` naming it, say), whose parent
+//! is not writable, or whose owner or group a new folder could not keep (another user's)
+//! cannot be swapped: the new set is then written into a temporary folder inside it and its
+//! files are renamed one by one, with a warning on stderr. The path is resolved by
+//! [`super::target::resolve`] (links in shared folders, `/` refused).
 //!
 //! ```no_run
 //! # fn main() -> faqlink::error::Result<()> {
@@ -23,50 +29,73 @@
 //! ```
 
 use std::collections::HashSet;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{RenameFlags, CWD};
 
-use super::cleanup::{self, Registered};
-use super::Output;
+use super::atomic::{copy_host_attributes, ACL_ACCESS, ACL_DEFAULT};
+use super::cleanup::{self, CreatedFolders, Kind, Registered};
+use super::{target, Output};
 use crate::error::{quoted, Error, Result};
 
 /// A folder being replaced as a set: files are added with [`OutputDir::file`], and the set
 /// replaces the folder's current contents with [`OutputDir::commit`]. Dropped without a
-/// commit, it leaves the folder as it was and removes what it wrote.
+/// commit, it leaves the folder as it was and removes what it wrote (and the folders it
+/// created for it).
 pub struct OutputDir {
     /// The folder (absolute; a symlink to a folder is resolved, so the link stays).
     target: PathBuf,
-    /// The new set, a sibling of `target`.
-    staging: Option<tempfile::TempDir>,
+    /// The new set, a sibling of `target` (inside it when one by one).
+    staging: Option<PathBuf>,
     registered: Option<Registered>,
     /// Names written into the new set.
     names: HashSet<OsString>,
     /// Why the folder cannot be swapped (the new set is then written inside it and its files
     /// are renamed one by one), or `None`.
     one_by_one: Option<&'static str>,
+    /// Missing parents created for the folder (`mkdir -p`), removed again unless committed.
+    created: Option<CreatedFolders>,
 }
 
 impl OutputDir {
-    /// Starts a new set for `dir`, which is created if missing (its parent must exist). A
+    /// Starts a new set for `dir`, which is created if missing, with its missing parents. A
     /// folder that holds sub-folders is refused: it is replaced as a whole.
     pub fn create(dir: &Path) -> Result<Self> {
-        let target = resolve(dir)?;
-        let parent = target.parent().expect("resolved to an absolute path with a name").to_path_buf();
-        let name = target.file_name().expect("resolved to an absolute path with a name").to_os_string();
+        let resolved = target::resolve(dir, "cannot write into")?;
+        if resolved.descriptor {
+            return Err(dir_error(dir, io::Error::other("it is not a folder")));
+        }
+        let target = resolved.path;
+        let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
+            return Err(Error::Usage(format!(
+                "--output-dir {}: the root folder cannot be replaced as a set; name a folder inside it",
+                quoted(&dir.display().to_string())
+            )));
+        };
+        let (parent, name) = (parent.to_path_buf(), name.to_os_string());
         let existing = match fs::metadata(&target) {
-            Ok(m) if m.is_dir() => Some(m.permissions()),
+            Ok(m) if m.is_dir() => Some(m),
             Ok(_) => return Err(dir_error(dir, io::Error::other("it exists and is not a folder"))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(dir_error(dir, e)),
         };
+        let on_disk = if existing.is_some() { target.clone() } else { first_existing(&parent) };
+        if let Some(fs_name) = target::pseudo_file_system(&on_disk) {
+            return Err(target::pseudo_file_system_error("cannot write into", dir, &on_disk, fs_name));
+        }
+        let created = match existing {
+            Some(_) => None,
+            None => Some(CreatedFolders::make(&parent).map_err(|e| dir_error(dir, e))?),
+        };
         // A mount point (systemd's ReadWritePaths= naming the folder itself, say) cannot be
         // renamed, nor can a sibling be created in a parent that is not writable: the new set
         // is then written inside the folder and its files are renamed one by one.
-        let one_by_one = existing.as_ref().and_then(|_| why_not_swappable(&target, &parent));
+        let mut one_by_one = existing.as_ref().and_then(|_| why_not_swappable(&target, &parent));
         if existing.is_some() && one_by_one.is_none() {
             if let Some(sub) = first_subfolder(&target).map_err(|e| dir_error(dir, e))? {
                 return Err(dir_error(
@@ -78,26 +107,51 @@ impl OutputDir {
                 ));
             }
         }
-        let home = if one_by_one.is_some() { &target } else { &parent };
-        cleanup::remove_stale(home, &name);
-        let staging = tempfile::Builder::new()
-            .prefix(&cleanup::temp_prefix(&name))
-            .rand_bytes(cleanup::RANDOM_LEN)
-            .suffix(cleanup::SUFFIX)
-            .tempdir_in(home)
-            .map_err(|e| Error::io("cannot create a folder in", home, io::Error::from(e.kind())))?;
-        let registered = cleanup::register(staging.path());
-        if one_by_one.is_none() {
-            // The new folder gets the old one's mode, or the one the umask gives a new folder.
-            let perms = existing.unwrap_or_else(cleanup::new_dir_permissions);
-            fs::set_permissions(staging.path(), perms).map_err(|e| dir_error(dir, e))?;
+        cleanup::remove_stale(&parent, &name);
+        if existing.is_some() {
+            cleanup::remove_stale(&target, &name);
         }
+        let mut staging = None;
+        if let (Some(old), None) = (&existing, one_by_one) {
+            // The new folder takes the old one's owner (where permitted), group, ACLs (access
+            // and default, so its new files get what the old folder's would) and mode.
+            let (new, registered) = make_staging(&parent, &name, 0o700).map_err(|e| dir_error(dir, e))?;
+            let kept = fs::File::open(&new)
+                .and_then(|f| copy_host_attributes(&target, old, &f, &[ACL_ACCESS, ACL_DEFAULT]).map(|()| f))
+                .and_then(|f| f.metadata());
+            match kept {
+                Ok(m) if m.uid() == old.uid() && m.gid() == old.gid() => staging = Some((new, registered)),
+                // Another user's or group's folder that faqlink may not hand over: swapping
+                // it would take the folder from them (and leave their old set where faqlink
+                // cannot remove it). Its files are replaced inside it instead.
+                Ok(_) => {
+                    let _ = fs::remove_dir(&new);
+                    drop(registered);
+                    one_by_one =
+                        Some("belongs to another user or group, which a new folder made by faqlink cannot keep");
+                }
+                Err(e) => {
+                    let _ = fs::remove_dir(&new);
+                    return Err(dir_error(dir, e));
+                }
+            }
+        }
+        let (staging, registered) = match staging {
+            Some(s) => s,
+            None => {
+                // A new folder is created as any folder is (umask, the parent's default ACL
+                // and setgid group); one inside the folder is faqlink's alone.
+                let (home, mode) = if one_by_one.is_some() { (&target, 0o700) } else { (&parent, 0o777) };
+                make_staging(home, &name, mode).map_err(|e| Error::io("cannot create a folder in", home, e))?
+            }
+        };
         Ok(OutputDir {
             target,
             staging: Some(staging),
             registered: Some(registered),
             names: HashSet::new(),
             one_by_one,
+            created,
         })
     }
 
@@ -111,26 +165,36 @@ impl OutputDir {
     pub fn file(&mut self, name: &str) -> Result<Output> {
         let staging = self.staging.as_ref().expect("open until commit");
         self.names.insert(OsString::from(name));
-        // A file that replaces one of the folder keeps that file's mode.
-        Output::file_with_mode_of(&staging.path().join(name), Some(&self.target.join(name)))
+        // A file that replaces one of the folder keeps that file's owner, group, ACL and mode.
+        Output::file_with_mode_of(&staging.join(name), Some(&self.target.join(name)))
     }
 
     /// Replaces the folder's contents with the new set (files of the folder that the new set
     /// does not name are kept), durably.
     pub fn commit(mut self) -> Result<()> {
-        let staging = self.staging.take().expect("commit once");
+        let done = self.swap_in();
+        if done.is_ok() {
+            if let Some(created) = self.created.take() {
+                created.keep();
+            }
+        }
+        done
+    }
+
+    fn swap_in(&mut self) -> Result<()> {
+        let new = self.staging.take().expect("commit once");
         let registered = self.registered.take().expect("commit once");
-        let new = staging.path().to_path_buf();
+        let staging = new.clone();
         let target = self.target.clone();
         let err = |e| dir_error(&target, e);
         let parent = target.parent().expect("absolute").to_path_buf();
-        // The set is complete once its folder is synced (each file was synced when committed).
-        cleanup::sync_dir(&new).map_err(err)?;
-        let staging = staging.keep();
+        let names = &self.names;
         let cleanup_staging = |e: Error| {
-            let _ = fs::remove_dir_all(&staging);
+            remove_set_folder(&staging, names);
             e
         };
+        // The set is complete once its folder is synced (each file was synced when committed).
+        cleanup::sync_dir(&new).map_err(err).map_err(&cleanup_staging)?;
         if let Some(why) = self.one_by_one {
             eprintln!(
                 "faqlink: warning: {} {why}: its files are replaced one by one, not as a set \
@@ -140,7 +204,7 @@ impl OutputDir {
             let names: Vec<OsString> = self.names.iter().cloned().collect();
             let renamed = registered.settle(|| names.iter().try_for_each(|n| fs::rename(new.join(n), target.join(n))));
             renamed.map_err(err).map_err(&cleanup_staging)?;
-            let _ = fs::remove_dir_all(&new);
+            remove_set_folder(&new, &self.names);
             return cleanup::sync_dir(&target).map_err(err);
         }
         if !target.exists() {
@@ -173,15 +237,17 @@ impl OutputDir {
             }
             fs::hard_link(entry.path(), new.join(&name)).map_err(err).map_err(&cleanup_staging)?;
         }
-        cleanup::sync_dir(&new).map_err(err).map_err(&cleanup_staging)?;
+        // Opened before the swap, so that the old set can be listed and removed after it
+        // without opening anything more (a run short of descriptors stops here, unswapped).
+        let handle = fs::File::open(&new).map_err(err).map_err(&cleanup_staging)?;
+        handle.sync_all().map_err(err).map_err(&cleanup_staging)?;
         let swapped = registered.settle(|| rustix::fs::renameat_with(CWD, &new, CWD, &target, RenameFlags::EXCHANGE));
         match swapped {
             Ok(()) => {
-                cleanup::sync_dir(&parent).map_err(err)?;
                 // `new` now holds the old set: remove it, keeping anything added to the
                 // folder since the carry-over (moved into the new set, never over a file).
-                remove_old_set(&new, &target);
-                Ok(())
+                remove_old_set(handle, &new, &target);
+                cleanup::sync_dir(&parent).map_err(err)
             }
             Err(e) => {
                 // No atomic exchange here (a file system without RENAME_EXCHANGE, or a
@@ -194,38 +260,34 @@ impl OutputDir {
                 for name in &self.names {
                     fs::rename(new.join(name), target.join(name)).map_err(err).map_err(&cleanup_staging)?;
                 }
-                let _ = fs::remove_dir_all(&new);
+                remove_set_folder(&new, &self.names);
                 cleanup::sync_dir(&target).map_err(err)
             }
         }
     }
 }
 
-/// The absolute folder path: a symlink is resolved (the folder it points at is replaced and
-/// the link stays), `.` and relative paths become absolute.
-fn resolve(dir: &Path) -> Result<PathBuf> {
-    if fs::metadata(dir).is_ok() {
-        return fs::canonicalize(dir).map_err(|e| dir_error(dir, e));
-    }
-    let name = dir.file_name().ok_or_else(|| dir_error(dir, io::Error::other("it does not name a folder")))?;
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    match fs::canonicalize(parent) {
-        Ok(p) if p.is_dir() => Ok(p.join(name)),
-        Ok(_) => {
-            Err(dir_error(dir, io::Error::other(format!("{} is not a folder", quoted(&parent.display().to_string())))))
+/// The nearest existing ancestor of `p` (itself included; `/` at worst).
+fn first_existing(p: &Path) -> PathBuf {
+    p.ancestors()
+        .find(|a| !a.as_os_str().is_empty() && fs::symlink_metadata(a).is_ok())
+        .unwrap_or(Path::new("/"))
+        .to_path_buf()
+}
+
+/// Creates the folder of a new set in `home` (a sibling of the target, or inside it), named
+/// for `name`, registered before it exists.
+fn make_staging(home: &Path, name: &OsStr, mode: u32) -> io::Result<(PathBuf, Registered)> {
+    use std::os::unix::fs::DirBuilderExt;
+    for _ in 0..100 {
+        let path = home.join(cleanup::temp_name(name));
+        match cleanup::create(&path, Kind::Tree, || fs::DirBuilder::new().mode(mode).create(&path)) {
+            Ok(((), registered)) => return Ok((path, registered)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(dir_error(
-            dir,
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("its parent folder {} does not exist", quoted(&parent.display().to_string())),
-            ),
-        )),
-        Err(e) => Err(dir_error(dir, e)),
     }
+    Err(io::Error::from(io::ErrorKind::AlreadyExists))
 }
 
 /// Why `target` (an existing folder) cannot be swapped with a sibling: it is a mount point,
@@ -261,23 +323,60 @@ fn first_subfolder(dir: &Path) -> io::Result<Option<OsString>> {
     Ok(None)
 }
 
-/// Removes the old set (now at `old`), moving into `target` whatever is not in it there.
-fn remove_old_set(old: &Path, target: &Path) {
-    if let Ok(entries) = fs::read_dir(old) {
-        for entry in entries.flatten() {
-            let moved = rustix::fs::renameat_with(
-                CWD,
-                entry.path(),
-                CWD,
-                target.join(entry.file_name()),
-                RenameFlags::NOREPLACE,
-            );
-            if moved.is_err() {
-                let _ = fs::remove_file(entry.path());
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        // Not committed: the new set goes, then the folders created for it (`created`,
+        // dropped after this).
+        if let Some(staging) = self.staging.take() {
+            remove_set_folder(&staging, &self.names);
+        }
+        self.registered.take();
+    }
+}
+
+/// Removes the folder of a set faqlink made, its files (`names`) by path first, so that this
+/// needs no descriptor (a run that failed for want of them still cleans up).
+fn remove_set_folder(dir: &Path, names: &HashSet<OsString>) {
+    for name in names {
+        let _ = fs::remove_file(dir.join(name));
+    }
+    if fs::remove_dir(dir).is_err() {
+        let _ = fs::remove_dir_all(dir);
+    }
+}
+
+/// Removes the old set (now at `old`, listed through `handle`, opened before the swap),
+/// moving into `target` whatever is not in it there; says so on stderr when it cannot
+/// (another user's files that faqlink may not remove).
+fn remove_old_set(handle: fs::File, old: &Path, target: &Path) {
+    let mut failed = None;
+    match rustix::fs::Dir::new(handle) {
+        Ok(entries) => {
+            for entry in entries {
+                let Ok(entry) = entry else { break };
+                let name = OsStr::from_bytes(entry.file_name().to_bytes());
+                if name == "." || name == ".." {
+                    continue;
+                }
+                let moved =
+                    rustix::fs::renameat_with(CWD, old.join(name), CWD, target.join(name), RenameFlags::NOREPLACE);
+                if moved.is_err() {
+                    if let Err(e) = fs::remove_file(old.join(name)) {
+                        failed = Some(e);
+                    }
+                }
             }
         }
+        Err(e) => failed = Some(e.into()),
     }
-    let _ = fs::remove_dir_all(old);
+    if let Err(e) = fs::remove_dir(old) {
+        eprintln!(
+            "faqlink: warning: the previous files of {} could not be removed ({}); they are in {}",
+            quoted(&target.display().to_string()),
+            failed.unwrap_or(e),
+            quoted(&old.display().to_string())
+        );
+    }
 }
 
 fn dir_error(dir: &Path, source: io::Error) -> Error {

@@ -13,7 +13,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::document::{period_words, Collected, Document, DocumentFormat};
-use super::{plain, Output};
+use super::{escape, plain, Output};
 use crate::db::Backend;
 use crate::error::Result;
 use crate::reports::period::iso_week_label;
@@ -493,8 +493,8 @@ fn experts_section(c: &Collected) -> Markup {
                         @for r in &c.rows {
                             @let rate = pct(cell(s, r, "faq_rate_pct"));
                             tr {
-                                td.reg { (text(cell(s, r, "professional_registration_number"))) }
-                                td.id { (text(cell(s, r, "expert_id"))) }
+                                td.reg { bdi { (text(cell(s, r, "professional_registration_number"))) } }
+                                td.id { bdi { (text(cell(s, r, "expert_id"))) } }
                                 td.num { (text(cell(s, r, "total_feedback"))) }
                                 td.num { (text(cell(s, r, "faqs_generated"))) }
                                 td.num { (rate.map(|p| p.format('.')).unwrap_or_else(|| "n/a".into())) }
@@ -522,8 +522,11 @@ fn rate_bar(rate: Option<Pct>) -> Markup {
     }
 }
 
+/// A cell's text for the page: control, bidi and invisible characters shown escaped
+/// ([`escape::cell`]); maud escapes the markup, and each cell is put in a `<bdi>` so that
+/// right-to-left text in it cannot reorder its neighbours.
 fn text(cell: Option<&Cell>) -> String {
-    cell.and_then(|c| plain(c, '.')).unwrap_or_default()
+    cell.and_then(|c| escape::cell(c, '.')).map(escape::Visible::into_string).unwrap_or_default()
 }
 
 /// A listing with its first rows and a count of the rest.
@@ -559,7 +562,7 @@ fn table(section: &Section, rows: &[Vec<Cell>], total: u64) -> Markup {
                                     @match v {
                                         Cell::Bool(true) => "yes",
                                         Cell::Bool(false) => span.tag { "partial" },
-                                        other => (plain(other, '.').unwrap_or_default()),
+                                        other => bdi { (text(Some(other))) },
                                     }
                                 }
                             }

@@ -1,17 +1,17 @@
 //! Markdown: a `#` title with the run's period and when the data was read, then one pipe
 //! table per report under a `##` heading, numbers right-aligned, full ids.
+//!
+//! A text cell renders as its text and nothing else ([`escape::markdown`]): no tag, link,
+//! image, code span or emphasis can come from the data, and control, bidi and invisible
+//! characters are shown escaped.
 
 use std::io::Write;
 
 use super::document::RunInfo;
+use super::escape::{self, Visible};
 use super::{plain, Output};
 use crate::error::Result;
 use crate::reports::{Cell, Section, Sink};
-
-/// Escapes a cell for a pipe table (`|` and line breaks).
-pub fn escape(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('|', "\\|").replace("\r\n", "<br>").replace(['\n', '\r'], "<br>")
-}
 
 /// Markdown to one output.
 pub struct MarkdownSink {
@@ -28,13 +28,13 @@ impl MarkdownSink {
 
     /// The run's title: the period, then when and where the data was read.
     fn title(&self) -> String {
-        let weekly = self.info.weekly_line().map_or(String::new(), |l| format!("{}.\n\n", escape(&l)));
+        let weekly = self.info.weekly_line().map_or(String::new(), |l| format!("{}.\n\n", Visible::line(&l)));
         format!(
             "# faqlink report: {}
 
 {weekly}Data read {} (faqlink {}, {}).
 ",
-            escape(&self.info.period()),
+            Visible::line(&self.info.period()),
             self.info.generated_at_text(),
             self.info.version,
             self.info.backend_name()
@@ -72,7 +72,7 @@ impl Sink for MarkdownSink {
         for cell in cells {
             let shown = match (cell, plain(cell, '.')) {
                 (Cell::Pct(_) | Cell::Int(_), None) => "–".to_string(),
-                (_, v) => escape(&v.unwrap_or_default()),
+                (_, v) => escape::markdown(&v.unwrap_or_default()),
             };
             text.push_str(&format!(" {shown} |"));
         }

@@ -1,6 +1,6 @@
 //! Rendering: one small sink per format over the same typed rows, and the output target
 //! (standard output through a spool, a file written atomically, or a folder replaced as a
-//! set: [`atomic`], [`dir`], [`cleanup`]). Streaming formats (table, CSV, JSON, Markdown)
+//! set: [`atomic`], [`dir`], [`cleanup`], [`target`]). Streaming formats (table, CSV, JSON, Markdown)
 //! write as rows arrive; whole-document formats (HTML, XLSX, OpenMetrics) are collected by
 //! [`document::DocumentSink`] and rendered at the end.
 
@@ -9,11 +9,13 @@ pub mod cleanup;
 pub mod csv;
 pub mod dir;
 pub mod document;
+pub mod escape;
 pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod openmetrics;
 pub mod table;
+pub mod target;
 pub mod xlsx;
 
 use chrono::SecondsFormat;
@@ -22,14 +24,20 @@ pub use atomic::Output;
 pub use dir::OutputDir;
 
 use crate::config::{Format, ReportConfig, Target};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::reports::ReportKind;
 use crate::reports::{Cell, Sink};
 use document::{DocumentSink, RunInfo};
 
-/// True when colour is allowed: `NO_COLOR` unset or empty.
+/// True when colour and other styling are allowed: `NO_COLOR` unset or empty, and `TERM` is
+/// not `dumb` (a terminal that understands no escape sequence).
 pub fn colour_allowed() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    colour_allowed_by(std::env::var_os("NO_COLOR").as_deref(), std::env::var_os("TERM").as_deref())
+}
+
+/// [`colour_allowed`] for the values of `NO_COLOR` and `TERM`.
+pub fn colour_allowed_by(no_color: Option<&std::ffi::OsStr>, term: Option<&std::ffi::OsStr>) -> bool {
+    no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb")
 }
 
 /// Builds the sink for a report run described by `info`.
@@ -42,10 +50,7 @@ pub fn sink(config: &ReportConfig, info: RunInfo) -> Result<Box<dyn Sink>> {
         Target::File(p) => Output::file(p),
         // A whole-document format writes its one file into the folder.
         Target::Dir(dir) => match config.format.document_file_name() {
-            Some(name) => {
-                std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create the folder", dir, e))?;
-                Output::file(&dir.join(name))
-            }
+            Some(name) => Output::file_in(dir, name),
             None => Ok(Output::stdout()),
         },
         Target::Stdout => Ok(Output::stdout()),

@@ -12,7 +12,9 @@
 //!   one-row section (totals) is shown as metric/value pairs and the weekly `Week of` date
 //!   is left out (the ISO week names the week); no width (piped output, or a terminal that
 //!   reports 0 columns) means nothing wraps;
-//! - weeks that are not complete are marked `*` with a footnote.
+//! - weeks that are not complete are marked `*` with a footnote;
+//! - a control, bidi or invisible character in the data is shown escaped (`\u{1b}`,
+//!   [`escape`]), so no cell can move the cursor, retitle the terminal or reorder the row.
 //!
 //! The whole run is held until it ends, so the short ids can be chosen over all of it.
 
@@ -22,7 +24,8 @@ use std::io::Write;
 use comfy_table::{presets, Attribute, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::document::RunInfo;
-use super::{colour_allowed, plain, Output};
+use super::escape::{self, Visible};
+use super::{colour_allowed, Output};
 use crate::error::Result;
 use crate::reports::ReportKind;
 use crate::reports::{Cell, Section, Sink};
@@ -33,13 +36,15 @@ pub const MIN_ID_PREFIX: usize = 7;
 /// Longest word of free text kept whole when room is short (longer words may split).
 const MAX_TEXT_WORD: usize = 16;
 
-/// How a cell is shown in a table: NULL as empty text, an undefined percentage as `–`.
+/// How a cell is shown in a table: NULL as empty text, an undefined percentage as `–`, text
+/// with its control, bidi and invisible characters escaped ([`escape::cell`]). Every value
+/// the table shows comes through here.
 pub fn shown(cell: &Cell) -> String {
-    match (cell, plain(cell, '.')) {
+    match (cell, escape::cell(cell, '.')) {
         (Cell::Pct(_), None) | (Cell::Int(_), None) => "–".into(),
         // To the minute: the feedback id tells rows apart; CSV and JSON keep every digit.
         (Cell::Timestamp(Some(t)), _) => t.format("%Y-%m-%d %H:%M").to_string(),
-        (_, v) => v.unwrap_or_default(),
+        (_, v) => v.map(Visible::into_string).unwrap_or_default(),
     }
 }
 
@@ -170,9 +175,9 @@ pub type Rows = (Section, Vec<Vec<Cell>>);
 pub fn render(info: &RunInfo, sections: &[Rows], width: Option<u16>, styled: bool) -> String {
     let width = width.filter(|w| *w > 0).map(usize::from);
     let ids = ShortIds::new(sections.iter().flat_map(|(s, rows)| uuids(s, rows)));
-    let mut text = format!("Period: {}\n", info.period());
+    let mut text = format!("Period: {}\n", Visible::line(&info.period()));
     if let Some(line) = info.weekly_line() {
-        text.push_str(&line);
+        text.push_str(Visible::line(&line).as_str());
         text.push('\n');
     }
     text.push_str(&format!(
@@ -432,7 +437,7 @@ pub struct TableSink {
 
 impl TableSink {
     /// A sink writing to `out`: on a terminal at its width (with bold headers unless
-    /// `NO_COLOR`), elsewhere plain and unwrapped.
+    /// `NO_COLOR` or `TERM=dumb`), elsewhere plain and unwrapped.
     pub fn new(out: Output, info: RunInfo) -> Self {
         let terminal = out.is_terminal();
         let styled = terminal && colour_allowed();

@@ -282,8 +282,8 @@ fn unwritable_output_is_a_runtime_error_and_leaves_nothing() {
         assert!(std::fs::metadata("/dev/full").unwrap().file_type().is_char_device(), "/dev/full was replaced");
     }
 
-    // A folder as the output file, and --output-dir whose parent folder is missing (a
-    // missing folder itself is created: files::output_dir_creates_a_missing_folder).
+    // A folder as the output file, and --output-dir below a file (missing folders are
+    // created: files::output_dir_creates_missing_parents_and_a_failed_run_removes_them).
     let dir = tempfile::tempdir().unwrap();
     let out = faqlink()
         .arg("--database-url")
@@ -294,7 +294,8 @@ fn unwritable_output_is_a_runtime_error_and_leaves_nothing() {
         .unwrap();
     let message = failure(&out, 1, "--output DIR");
     names(&message, &[&dir.path().display().to_string()], "--output DIR");
-    let missing = dir.path().join("nope").join("deeper");
+    std::fs::write(dir.path().join("plain"), "").unwrap();
+    let missing = dir.path().join("plain").join("deeper");
     let out = faqlink()
         .arg("--database-url")
         .arg(db.url())
@@ -304,7 +305,7 @@ fn unwritable_output_is_a_runtime_error_and_leaves_nothing() {
         .unwrap();
     let message = failure(&out, 1, "--output-dir missing");
     names(&message, &[&missing.display().to_string()], "--output-dir missing");
-    assert!(listing(dir.path()).is_empty());
+    assert_eq!(listing(dir.path()).into_iter().collect::<Vec<_>>(), ["plain"]);
 }
 
 #[test]

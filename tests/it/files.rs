@@ -4,7 +4,7 @@
 //! standard output, and `--fail-on-any` when standard output closes early.
 
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -144,7 +144,7 @@ fn signals_remove_temporary_files_and_end_with_the_signal() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("report.csv"), "previous\n").unwrap();
     let lock = Lock::hold(&db, "expert_feedback");
-    for (signal, name) in [(15, "TERM"), (2, "INT"), (1, "HUP")] {
+    for (signal, name) in [(15, "TERM"), (2, "INT"), (1, "HUP"), (3, "QUIT")] {
         for target in ["--output", "--output-dir"] {
             let path = dir.path().join(if target == "--output" { "report.csv" } else { "set" });
             let mut child = faqlink_process()
@@ -156,8 +156,15 @@ fn signals_remove_temporary_files_and_end_with_the_signal() {
                 .unwrap();
             wait_for_waiting_session(&db);
             let live = temporaries(dir.path());
-            assert_eq!(live.len(), 1, "{name} {target}: one temporary beside the target: {live:?}");
-            assert!(live[0].starts_with(if target == "--output" { ".faqlink-report.csv." } else { ".faqlink-set." }));
+            if target == "--output" {
+                // The file being written has no name: an open descriptor on a deleted inode
+                // of the target's folder (O_TMPFILE), nothing beside the target.
+                assert_eq!(live, Vec::<String>::new(), "{name} {target}: no name before the commit");
+                assert!(unnamed_files_of(child.id(), dir.path()) >= 1, "{name} {target}: writes an unnamed file");
+            } else {
+                assert_eq!(live.len(), 1, "{name} {target}: one temporary folder beside the target: {live:?}");
+                assert!(live[0].starts_with(".faqlink-set."));
+            }
             let sent = Command::new("kill").arg(format!("-{name}")).arg(child.id().to_string()).status().unwrap();
             assert!(sent.success());
             let status = child.wait().unwrap();
@@ -173,18 +180,34 @@ fn signals_remove_temporary_files_and_end_with_the_signal() {
         }
     }
     drop(lock);
-    // kill -9 cannot be handled: the temporary stays until a later run finds it stale.
+    // kill -9 cannot be handled: an unnamed file vanishes with the process, while the
+    // --output-dir folder stays until a later run finds it stale.
     let _lock = Lock::hold(&db, "expert_feedback");
-    let mut child = faqlink_process()
-        .args(["--database-url", &db.url(), "report", "all", "--format", "csv", "--output"])
-        .arg(dir.path().join("report.csv"))
-        .spawn()
-        .unwrap();
-    wait_for_waiting_session(&db);
-    child.kill().unwrap();
-    child.wait().unwrap();
-    end_waiting_sessions(&db);
-    assert_eq!(temporaries(dir.path()).len(), 1, "SIGKILL leaves the temporary");
+    for (target, left) in [("--output", 0), ("--output-dir", 1)] {
+        let path = dir.path().join(if target == "--output" { "report.csv" } else { "set" });
+        let mut child = faqlink_process()
+            .args(["--database-url", &db.url(), "report", "all", "--format", "csv", target])
+            .arg(&path)
+            .spawn()
+            .unwrap();
+        wait_for_waiting_session(&db);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        end_waiting_sessions(&db);
+        assert_eq!(temporaries(dir.path()).len(), left, "SIGKILL with {target}");
+    }
+}
+
+/// How many of process `pid`'s descriptors are files of `dir` without a name (O_TMPFILE
+/// files show as `DIR/#INODE (deleted)`).
+fn unnamed_files_of(pid: u32, dir: &Path) -> usize {
+    let dir = dir.canonicalize().unwrap();
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter(|t| t.starts_with(&dir) && t.to_string_lossy().ends_with(" (deleted)"))
+        .count()
 }
 
 #[test]
@@ -560,4 +583,562 @@ fn output_dir_that_cannot_be_swapped_is_replaced_file_by_file() {
     assert!(stderr.contains("is in a folder faqlink cannot write to"), "{stderr}");
     assert_eq!(names(&set), SET);
     assert_eq!(names(parent.path()), ["mounted", "set"], "nothing left beside it");
+}
+
+// ---------------------------------------------------------------------------------------
+// Output files by design (docs/RELIABILITY.md, "Output files by design").
+
+/// `faqlink ARGS` run by `sh` after the shell commands `pre` (`ulimit …`, redirections).
+fn sh_faqlink(pre: &str, db: &TestDb, args: &[&str]) -> Command {
+    let mut cmd = Command::new("sh");
+    clean_env(&mut cmd)
+        .arg("-c")
+        .arg(format!("{pre}; exec \"$0\" \"$@\""))
+        .arg(faqlink_bin())
+        .arg("--database-url")
+        .arg(db.url())
+        .args(args);
+    cmd
+}
+
+/// A seeded SQLite file that another user (`nobody`, uid 65534) may read.
+fn sqlite_readable_by_all() -> TestDb {
+    let db = seeded_sqlite();
+    db.exec("PRAGMA journal_mode = DELETE");
+    std::fs::set_permissions(db.path().parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(db.path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    db
+}
+
+/// faqlink run as `nobody` (uid and gid 65534, no supplementary groups).
+fn faqlink_as_nobody(db: &TestDb, args: &[&str]) -> std::process::Output {
+    clean_env(&mut Command::new("setpriv"))
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(faqlink_bin())
+        .arg("--database-url")
+        .arg(db.url())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn one_line_error(out: &std::process::Output, code: i32, what: &str) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "{what}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{what}: one line: {stderr:?}");
+    assert!(stderr.starts_with("faqlink: error: "), "{what}: {stderr}");
+    for vague in ["uncategorized", "entity not found", "panicked", "No such file or directory (os error 2)"] {
+        assert!(!stderr.contains(vague), "{what}: vague message: {stderr}");
+    }
+    stderr
+}
+
+/// Every `.faqlink-…tmp` name under `dir`, at any depth.
+fn temporaries_below(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".faqlink-") && name.ends_with(".tmp") {
+                found.push(entry.path());
+            }
+            if entry.file_type().unwrap().is_dir() {
+                todo.push(entry.path());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn signals_at_any_moment_of_a_run_leave_no_temporary() {
+    // Signals sent at spread-out moments of the run, from process start (before any output
+    // exists) to the rename, for --output and --output-dir and each handled signal.
+    let db = seeded_sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("report.html"), "previous\n").unwrap();
+    let args = |target: &str, path: &Path| -> Vec<String> {
+        let format = if target == "--output" { "html" } else { "csv" };
+        vec![
+            "--database-url".into(),
+            db.url(),
+            "report".into(),
+            "all".into(),
+            "--format".into(),
+            format.into(),
+            target.into(),
+            path.display().to_string(),
+        ]
+    };
+    // How long one run takes here, to spread the signals over it.
+    let started = Instant::now();
+    assert!(faqlink_process().args(args("--output", &dir.path().join("timing.html"))).status().unwrap().success());
+    let run = started.elapsed();
+    std::fs::remove_file(dir.path().join("timing.html")).unwrap();
+    let signals = [(15, "TERM"), (2, "INT"), (1, "HUP"), (3, "QUIT")];
+    let runs = 48;
+    let (mut killed, mut finished) = (0, 0);
+    for i in 0..runs {
+        let (signal, name) = signals[i % signals.len()];
+        let target = if i % 2 == 0 { "--output" } else { "--output-dir" };
+        let path = dir.path().join(if target == "--output" { "report.html" } else { "set" });
+        let delay = run.mul_f64(3.0 * i as f64 / runs as f64);
+        let mut child =
+            faqlink_process().args(args(target, &path)).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        std::thread::sleep(delay);
+        let _ = Command::new("kill").arg(format!("-{name}")).arg(child.id().to_string()).status();
+        let status = child.wait().unwrap();
+        match status.signal() {
+            Some(s) => {
+                assert_eq!(s, signal, "run {i}: ended by another signal: {status:?}");
+                killed += 1;
+            }
+            None => {
+                assert!(status.success(), "run {i}: {status:?}");
+                finished += 1;
+            }
+        }
+        assert_eq!(temporaries_below(dir.path()), Vec::<PathBuf>::new(), "run {i}: {name} after {delay:?} ({target})");
+        let report = std::fs::read(dir.path().join("report.html")).unwrap();
+        assert!(report == b"previous\n" || report.ends_with(b"</html>"), "run {i}: the report is old or complete");
+        if dir.path().join("set").exists() {
+            assert_eq!(names(&dir.path().join("set")), SET, "run {i}: a complete set");
+        }
+    }
+    eprintln!("{runs} runs over {run:?}: {killed} ended by the signal, {finished} finished first");
+    assert!(killed >= runs / 4, "runs were interrupted ({killed} of {runs})");
+}
+
+#[test]
+fn a_file_size_limit_is_reported_and_cleaned_up() {
+    // `ulimit -f 1` (512 bytes): an HTML page is larger. SIGXFSZ would kill the run (rc 153)
+    // and leave its temporary; ignored, the write fails with EFBIG and is reported. (In
+    // rollback-journal mode: a reader of a WAL file would grow its -shm file beyond the limit.)
+    let db = sqlite_readable_by_all();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.html");
+    std::fs::write(&file, "previous\n").unwrap();
+    let folder = dir.path().join("new").join("set");
+    for target in [file.as_path(), folder.as_path()] {
+        let flag = if target == file { "--output" } else { "--output-dir" };
+        let out =
+            sh_faqlink("ulimit -f 1", &db, &["report", "all", "--format", "html", flag, target.to_str().unwrap()])
+                .output()
+                .unwrap();
+        let stderr = one_line_error(&out, 1, flag);
+        assert!(stderr.contains("File too large"), "{stderr}");
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "previous\n");
+    assert_eq!(names(dir.path()), ["report.html"], "no temporary, no folder created for the failed run");
+}
+
+#[test]
+fn the_root_folder_is_refused_as_output_dir() {
+    let db = seeded_sqlite();
+    for (cwd, dir) in
+        [("/tmp", "/"), ("/tmp", "//"), ("/tmp", "/."), ("/tmp", "/.."), ("/tmp", "/tmp/.."), ("/", "."), ("/", "..")]
+    {
+        let out = faqlink()
+            .current_dir(cwd)
+            .arg("--database-url")
+            .arg(db.url())
+            .args(["report", "all", "--format", "csv", "--output-dir", dir])
+            .output()
+            .unwrap();
+        let stderr = one_line_error(&out, 2, dir);
+        assert!(stderr.contains("the root folder cannot be replaced"), "{dir}: {stderr}");
+    }
+}
+
+#[test]
+fn targets_that_are_not_regular_files_are_written_in_place() {
+    let db = seeded_sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let expected = faqlink_process()
+        .args(["--database-url", &db.url(), "report", "totals", "--format", "csv"])
+        .output()
+        .unwrap()
+        .stdout;
+    assert!(!expected.is_empty());
+    // Standard output as a pipe, by each of its names.
+    for name in ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"] {
+        let out = faqlink_process()
+            .args(["--database-url", &db.url(), "report", "totals", "--format", "csv", "--output", name])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.stdout, expected, "{name} into a pipe");
+    }
+    // Redirections of the shell: `>>` appends, `>` truncates, on standard output and fd 3.
+    let file = dir.path().join("log.csv");
+    for (pre, target, want_prefix) in [
+        (format!("echo before > {d}/log.csv; exec >> {d}/log.csv"), "/dev/stdout", true),
+        (format!("echo before > {d}/log.csv; exec > {d}/log.csv"), "/dev/stdout", false),
+        (format!("echo before > {d}/log.csv; exec 3>> {d}/log.csv"), "/dev/fd/3", true),
+    ] {
+        let inode = || std::fs::metadata(&file).map(|m| m.ino()).unwrap_or(0);
+        let out = sh_faqlink(&pre, &db, &["report", "totals", "--format", "csv", "--output", target]).output().unwrap();
+        assert!(out.status.success(), "{pre}: {}", String::from_utf8_lossy(&out.stderr));
+        let mut want = if want_prefix { b"before\n".to_vec() } else { Vec::new() };
+        want.extend_from_slice(&expected);
+        assert_eq!(String::from_utf8_lossy(&std::fs::read(&file).unwrap()), String::from_utf8_lossy(&want), "{pre}");
+        let before = inode();
+        let _ = sh_faqlink(&pre, &db, &["report", "totals", "--format", "csv", "--output", target]).output().unwrap();
+        assert_eq!(inode(), before, "{pre}: written in place, not replaced");
+    }
+    // A FIFO: written in place (a rename would replace the FIFO by a file).
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    faqlink()
+        .arg("--database-url")
+        .arg(db.url())
+        .args(["report", "totals", "--format", "csv", "--output"])
+        .arg(&fifo)
+        .assert()
+        .success();
+    assert_eq!(reader.join().unwrap(), expected);
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "still a FIFO");
+    faqlink()
+        .arg("--database-url")
+        .arg(db.url())
+        .args(["report", "totals", "--output", "/dev/null"])
+        .assert()
+        .success();
+    assert!(std::fs::symlink_metadata("/dev/null").unwrap().file_type().is_char_device());
+    assert_eq!(names(dir.path()), ["fifo", "log.csv"], "no temporary");
+}
+
+/// `getfacl`'s entries of `p` (without comments), one per line.
+fn acl(p: &Path) -> String {
+    let out = Command::new("getfacl")
+        .args(["-p", "-n", "-E"])
+        .arg(p)
+        .output()
+        .expect("getfacl (Debian's acl package; scripts/setup.sh installs it)");
+    assert!(out.status.success(), "getfacl {}", p.display());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn setfacl(args: &[&str], p: &Path) {
+    let ok = Command::new("setfacl")
+        .args(args)
+        .arg(p)
+        .status()
+        .expect("setfacl (Debian's acl package; scripts/setup.sh installs it)");
+    assert!(ok.success(), "setfacl {args:?} {}", p.display());
+}
+
+#[test]
+fn new_and_replaced_files_keep_the_hosts_acls_groups_and_setgid_folders() {
+    assert!(is_root(), "the suite runs as root (chgrp to a group it is not in)");
+    let db = seeded_sqlite();
+    let base = tempfile::tempdir().unwrap();
+    for flag in ["--output", "--output-dir"] {
+        let run = |target: &Path| {
+            let (format, t) =
+                if flag == "--output" { ("csv", target.join("totals.csv")) } else { ("csv", target.to_path_buf()) };
+            let kind = if flag == "--output" { "totals" } else { "all" };
+            let out = under_umask("022", &db, &["report", kind, "--format", format, flag, t.to_str().unwrap()]);
+            assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+        };
+        let case = base.path().join(flag.trim_start_matches('-'));
+        std::fs::create_dir(&case).unwrap();
+        // 1. A folder with a default ACL: the new file's mask is the default ACL's (rw), not
+        //    the umask's (r); a new --output-dir folder inherits the default ACL.
+        let acl_dir = case.join("acl");
+        std::fs::create_dir(&acl_dir).unwrap();
+        setfacl(&["-m", "d:u:65534:rw,d:g::r,d:m:rw,d:o::-"], &acl_dir);
+        let target = if flag == "--output" { acl_dir.clone() } else { acl_dir.join("set") };
+        run(&target);
+        let file = target.join("totals.csv");
+        assert_eq!(
+            acl(&file),
+            "user::rw-,user:65534:rw-,group::r--,mask::rw-,other::---",
+            "{flag}: new file in a default-ACL folder"
+        );
+        // 2. A replaced file keeps its group and ACL (mode 0640, nobody may read and write it).
+        std::os::unix::fs::chown(&file, None, Some(65534)).unwrap();
+        setfacl(&["-b", "-m", "u::rw,g::r,o::-,u:65534:rw,m:rw"], &file);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let before = acl(&file);
+        run(&target);
+        assert_eq!(std::fs::metadata(&file).unwrap().gid(), 65534, "{flag}: the replaced file's group");
+        assert_eq!(acl(&file), before, "{flag}: the replaced file's ACL");
+        // 3. A setgid folder: a new file gets the folder's group.
+        let sg = case.join("setgid");
+        std::fs::create_dir(&sg).unwrap();
+        std::os::unix::fs::chown(&sg, None, Some(65534)).unwrap();
+        std::fs::set_permissions(&sg, std::fs::Permissions::from_mode(0o2775)).unwrap();
+        let target = if flag == "--output" { sg.clone() } else { sg.join("set") };
+        run(&target);
+        assert_eq!(std::fs::metadata(target.join("totals.csv")).unwrap().gid(), 65534, "{flag}: setgid folder's group");
+        if flag == "--output-dir" {
+            // The set's folder, new then swapped, keeps the group and the setgid bit.
+            let m = std::fs::metadata(&target).unwrap();
+            assert_eq!((m.gid(), m.mode() & 0o2000), (65534, 0o2000), "new set folder in a setgid folder");
+            std::fs::remove_file(target.join("experts.csv")).unwrap();
+            run(&target);
+            let m = std::fs::metadata(&target).unwrap();
+            assert_eq!((m.gid(), m.mode() & 0o2000), (65534, 0o2000), "swapped set folder");
+            assert_eq!(
+                std::fs::metadata(target.join("experts.csv")).unwrap().gid(),
+                65534,
+                "a new file of the swapped set"
+            );
+        }
+    }
+    assert!(temporaries_below(base.path()).is_empty());
+}
+
+#[test]
+fn another_users_folder_is_never_taken_from_them_nor_left_half_removed() {
+    assert!(is_root(), "the suite runs as root (setpriv to nobody)");
+    let db = sqlite_readable_by_all();
+    let parent = tempfile::tempdir().unwrap();
+    // A parent anyone may write in (not sticky), holding a set made by root (0755).
+    std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let set = parent.path().join("set");
+    run_dir(&db, &set, false);
+    let before: Vec<Vec<u8>> = SET.iter().map(|f| std::fs::read(set.join(f)).unwrap()).collect();
+    // nobody may rename root's folder away but not empty it: swapping it would take the
+    // folder from root and leave the old set in a temporary folder nobody cannot remove.
+    let out =
+        faqlink_as_nobody(&db, &["report", "all", "--format", "csv", "--excel", "--output-dir", set.to_str().unwrap()]);
+    let stderr = one_line_error(&out, 1, "nobody on root's folder");
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+    assert_eq!(std::fs::metadata(&set).unwrap().uid(), 0, "still root's folder");
+    assert_eq!(SET.iter().map(|f| std::fs::read(set.join(f)).unwrap()).collect::<Vec<_>>(), before, "untouched");
+    assert_eq!(names(parent.path()), ["set"], "nothing left beside it");
+    // Where nobody may write in it, its files are replaced inside it, with a warning.
+    std::fs::set_permissions(&set, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out =
+        faqlink_as_nobody(&db, &["report", "all", "--format", "csv", "--excel", "--output-dir", set.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("belongs to another user or group"), "{stderr}");
+    assert_eq!(std::fs::metadata(&set).unwrap().uid(), 0, "still root's folder");
+    assert!(SET.iter().all(|f| std::fs::read(set.join(f)).unwrap().starts_with("\u{feff}".as_bytes())), "the new set");
+    assert_eq!(names(parent.path()), ["set"], "nothing left beside it");
+    assert_eq!(names(&set), SET, "nothing left inside it");
+    // Root replacing nobody's folder keeps nobody as its owner (and the files' owners).
+    let theirs = parent.path().join("theirs");
+    let out = faqlink_as_nobody(&db, &["report", "all", "--format", "csv", "--output-dir", theirs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run_dir(&db, &theirs, true);
+    let m = std::fs::metadata(&theirs).unwrap();
+    assert_eq!((m.uid(), m.gid()), (65534, 65534), "the replaced folder keeps its owner and group");
+    assert_eq!(std::fs::metadata(theirs.join("totals.csv")).unwrap().uid(), 65534, "a replaced file keeps its owner");
+    assert_eq!(names(parent.path()), ["set", "theirs"]);
+}
+
+#[test]
+fn links_in_shared_folders_follow_the_kernels_protected_symlinks_rule() {
+    assert!(is_root(), "the suite runs as root (chown of links, setpriv)");
+    let db = sqlite_readable_by_all();
+    let base = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Shared folders (sticky, world-writable) owned by root and by nobody; a plain one.
+    let mut cases = 0;
+    for (folder_owner, sticky) in [(0u32, true), (65534, true), (0, false)] {
+        for link_owner in [0u32, 65534, 1234] {
+            for caller in [0u32, 65534] {
+                for flag in ["--output", "--output-dir"] {
+                    let case = base.path().join(format!("c{cases}"));
+                    cases += 1;
+                    std::fs::create_dir(&case).unwrap();
+                    std::os::unix::fs::chown(&case, Some(caller), Some(caller)).unwrap();
+                    let shared = case.join("shared");
+                    std::fs::create_dir(&shared).unwrap();
+                    std::os::unix::fs::chown(&shared, Some(folder_owner), None).unwrap();
+                    std::fs::set_permissions(
+                        &shared,
+                        std::fs::Permissions::from_mode(if sticky { 0o1777 } else { 0o777 }),
+                    )
+                    .unwrap();
+                    // The link's target: the caller's own file or folder (so that following
+                    // the link is otherwise allowed), holding a sentinel.
+                    let victim = case.join(if flag == "--output" { "victim.csv" } else { "victim" });
+                    if flag == "--output" {
+                        std::fs::write(&victim, "sentinel\n").unwrap();
+                    } else {
+                        std::fs::create_dir(&victim).unwrap();
+                        std::fs::write(victim.join("totals.csv"), "sentinel\n").unwrap();
+                    }
+                    std::os::unix::fs::lchown(&victim, Some(caller), Some(caller)).unwrap();
+                    if flag == "--output-dir" {
+                        std::os::unix::fs::chown(victim.join("totals.csv"), Some(caller), Some(caller)).unwrap();
+                    }
+                    let link = shared.join("report");
+                    std::os::unix::fs::symlink(&victim, &link).unwrap();
+                    std::os::unix::fs::lchown(&link, Some(link_owner), Some(link_owner)).unwrap();
+                    let args = ["report", "totals", "--format", "csv", flag, link.to_str().unwrap()];
+                    let args: Vec<&str> = if flag == "--output-dir" {
+                        [&["report", "all"][..], &args[2..]].concat()
+                    } else {
+                        args.to_vec()
+                    };
+                    let out = if caller == 0 {
+                        faqlink().arg("--database-url").arg(db.url()).args(&args).output().unwrap()
+                    } else {
+                        faqlink_as_nobody(&db, &args)
+                    };
+                    let followed = !sticky || link_owner == caller || link_owner == folder_owner;
+                    let what = format!(
+                        "folder uid {folder_owner} sticky {sticky}, link uid {link_owner}, caller {caller}, {flag}"
+                    );
+                    let written = if flag == "--output" { victim.clone() } else { victim.join("totals.csv") };
+                    if followed {
+                        assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+                        assert_ne!(std::fs::read_to_string(&written).unwrap(), "sentinel\n", "{what}: followed");
+                        assert!(
+                            std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(),
+                            "{what}: the link stays"
+                        );
+                    } else {
+                        let stderr = one_line_error(&out, 1, &what);
+                        assert!(stderr.contains("protected_symlinks"), "{what}: {stderr}");
+                        assert_eq!(std::fs::read_to_string(&written).unwrap(), "sentinel\n", "{what}: untouched");
+                    }
+                    assert!(temporaries_below(&case).is_empty(), "{what}");
+                }
+            }
+        }
+    }
+    assert_eq!(cases, 36);
+    // The rule holds for a link anywhere on the path, not only the last one.
+    let shared = base.path().join("mid");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let real = base.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    std::os::unix::fs::symlink(&real, shared.join("dir")).unwrap();
+    std::os::unix::fs::lchown(shared.join("dir"), Some(1234), Some(1234)).unwrap();
+    let out = faqlink()
+        .arg("--database-url")
+        .arg(db.url())
+        .args(["report", "totals", "--output"])
+        .arg(shared.join("dir/x.csv"))
+        .output()
+        .unwrap();
+    one_line_error(&out, 1, "a link in the middle of the path");
+    assert_eq!(names(&real), Vec::<String>::new());
+}
+
+#[test]
+fn targets_that_cannot_hold_a_report_get_one_clear_line() {
+    let db = seeded_sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("missing/x.csv", dir.path().join("dangling.csv")).unwrap();
+    std::os::unix::fs::symlink("gone", dir.path().join("dangling-dir")).unwrap();
+    let d = |n: &str| dir.path().join(n).display().to_string();
+    for (flag, target, says) in [
+        ("--output", d("dangling.csv"), "dangling.csv is a dangling symbolic link: it points to missing/x.csv"),
+        ("--output", d("dangling-dir/x.csv"), "dangling-dir is a dangling symbolic link: it points to gone"),
+        ("--output-dir", d("dangling-dir"), "dangling-dir is a dangling symbolic link: it points to gone"),
+        ("--output", "/proc/x.csv".into(), "/proc is on the kernel's proc file system, which holds no ordinary files"),
+        ("--output", "/proc/a/b.csv".into(), "/proc is on the kernel's proc file system"),
+        ("--output", "/sys/x.csv".into(), "/sys is on the kernel's sysfs file system"),
+        ("--output-dir", "/proc/x".into(), "/proc is on the kernel's proc file system"),
+        ("--output-dir", "/sys/kernel/x/y".into(), "/sys/kernel is on the kernel's sysfs file system"),
+    ] {
+        let kind = if flag == "--output" { "totals" } else { "all" };
+        let out = faqlink()
+            .arg("--database-url")
+            .arg(db.url())
+            .args(["report", kind, "--format", "csv", flag, &target])
+            .output()
+            .unwrap();
+        let stderr = one_line_error(&out, 1, &target);
+        assert!(stderr.contains("cannot write") && stderr.contains(says), "{target}: {stderr}");
+    }
+    assert_eq!(names(dir.path()), ["dangling-dir", "dangling.csv"]);
+}
+
+#[test]
+fn output_dir_creates_missing_parents_and_a_failed_run_removes_them() {
+    let db = seeded_sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    for (format, path, file) in [
+        ("csv", "a/b/c/", "totals.csv"),
+        ("xlsx", "x/y/", "faqlink-report.xlsx"),
+        ("html", "a/b/h", "faqlink-report.html"),
+    ] {
+        let out = faqlink()
+            .current_dir(dir.path())
+            .arg("--database-url")
+            .arg(db.url())
+            .args(["report", "all", "--format", format, "--output-dir", path])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{path}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(dir.path().join(path).join(file).is_file(), "{path}");
+    }
+    // A run that fails (the fourth section's column is gone) leaves no folder it created.
+    db.exec("ALTER TABLE expert_feedback RENAME COLUMN query_id TO renamed_query_id");
+    for (format, path) in [("csv", "p/q/r"), ("xlsx", "s/t/"), ("html", "a/b/new/deeper"), ("openmetrics", "u")] {
+        let out = faqlink()
+            .current_dir(dir.path())
+            .arg("--database-url")
+            .arg(db.url())
+            .args(["report", "all", "--format", format, "--output-dir", path])
+            .output()
+            .unwrap();
+        one_line_error(&out, 1, path);
+    }
+    assert_eq!(names(dir.path()), ["a", "x"], "no folder left by a failed run");
+    assert_eq!(names(&dir.path().join("a/b")), ["c", "h"]);
+}
+
+#[test]
+fn running_out_of_descriptors_fails_cleanly_at_every_point() {
+    // Every descriptor limit from "cannot even start" to "enough": each run succeeds, or
+    // fails with one line that names the cause, and leaves no temporary and the old files.
+    let db = seeded_sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.csv");
+    std::fs::write(&file, "previous\n").unwrap();
+    let set = dir.path().join("set");
+    run_dir(&db, &set, false);
+    let (mut failed, mut succeeded) = (0, 0);
+    for limit in 4..=28 {
+        for (flag, target) in [("--output", &file), ("--output-dir", &set)] {
+            let out = sh_faqlink(
+                &format!("ulimit -n {limit}"),
+                &db,
+                &["report", "all", "--format", "csv", flag, target.to_str().unwrap()],
+            )
+            .output()
+            .unwrap();
+            if out.status.success() {
+                succeeded += 1;
+            } else {
+                let stderr = one_line_error(&out, 1, &format!("ulimit -n {limit} {flag}"));
+                assert!(
+                    // Opening the SQLite file says so in SQLite's words; faqlink's files name the cause.
+                    stderr.contains("Too many open files")
+                        || stderr.to_lowercase().contains("unable to open the database file")
+                        || stderr.to_lowercase().contains("unable to open database file"),
+                    "ulimit -n {limit}: {stderr}"
+                );
+                failed += 1;
+            }
+            assert!(temporaries_below(dir.path()).is_empty(), "ulimit -n {limit} {flag}: a temporary left");
+            let report = std::fs::read_to_string(&file).unwrap();
+            assert!(report == "previous\n" || report.starts_with("# experts"), "ulimit -n {limit}");
+            assert_eq!(names(&set), SET, "ulimit -n {limit}");
+        }
+    }
+    eprintln!("descriptor limits 4..=28: {failed} runs failed cleanly, {succeeded} succeeded");
+    assert!(failed > 0 && succeeded > 0, "the range covers both ({failed} failed, {succeeded} succeeded)");
 }

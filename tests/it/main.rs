@@ -11,6 +11,7 @@ mod documents;
 mod edge;
 mod files;
 mod harness;
+mod hostile_cells;
 mod html_json;
 mod migrate;
 mod ops;
