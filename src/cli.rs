@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// (`faqlink.db`, the default). Exit codes: 0 success, 1 runtime error or failed check,
 /// 2 usage error, 3 `--fail-on-any` found rows.
 #[derive(Debug, Parser)]
-#[command(name = "faqlink", version, max_term_width = 100)]
+#[command(name = "faqlink", version, max_term_width = 100, after_long_help = after_long_help(&[]))]
 pub struct Cli {
     /// Database to use: postgres://… or postgresql://… for PostgreSQL; sqlite://PATH,
     /// file:PATH or a plain path for SQLite. Defaults to $DATABASE_URL (also read from
@@ -33,25 +33,33 @@ pub struct Cli {
 pub enum Command {
     /// Apply faqlink's embedded migrations (creates a missing SQLite file), or list, revert
     /// or redo them.
+    #[command(after_long_help = after_long_help(&["migrate"]))]
     Migrate(MigrateArgs),
     /// Verify that the database has what the reports need; exit 1 when something is missing.
     /// Reads only, also on a production database whose schema Alembic manages.
+    #[command(after_long_help = after_long_help(&["check"]))]
     Check(CheckArgs),
     /// Fill a database with a deterministic synthetic data set.
+    #[command(after_long_help = after_long_help(&["seed"]))]
     Seed(SeedArgs),
     /// The one-command tour: create faqlink.db if missing, migrate, seed once, print
     /// `report all`.
+    #[command(after_long_help = after_long_help(&["demo"]))]
     Demo(DemoArgs),
     /// Print or export a report.
+    #[command(after_long_help = after_long_help(&["report"]))]
     Report(ReportArgs),
     /// Print a shell completion script (report kinds, --format values and --tz zones
     /// included); see docs/OPERATIONS.md for where to put it.
+    #[command(after_long_help = after_long_help(&["completions"]))]
     Completions(CompletionsArgs),
     /// Print the manual page (roff) made from these same definitions, or write one page per
     /// command into a folder.
+    #[command(after_long_help = after_long_help(&["man"]))]
     Man(ManArgs),
     /// Print the version, the backends compiled in and the bundled SQLite and libpq versions
     /// (for support requests). Opens no database.
+    #[command(after_long_help = after_long_help(&["version"]))]
     Version(VersionArgs),
 }
 
@@ -67,10 +75,13 @@ pub struct MigrateArgs {
 #[derive(Debug, Subcommand)]
 pub enum MigrateAction {
     /// List embedded migrations as applied or pending (writes nothing).
+    #[command(after_long_help = after_long_help(&["migrate", "status"]))]
     Status,
     /// Revert the most recent migration (or more).
+    #[command(after_long_help = after_long_help(&["migrate", "revert"]))]
     Revert(RevertArgs),
     /// Revert the most recent migration and apply it again.
+    #[command(after_long_help = after_long_help(&["migrate", "redo"]))]
     Redo,
 }
 
@@ -199,10 +210,12 @@ pub struct ReportArgs {
     #[arg(long, value_name = "ZONE", default_value = "UTC")]
     pub tz: String,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
-    /// Write to FILE instead of standard output (atomically: complete or not at all).
+    /// Output format. Default: the one --output's extension names (.csv, .json, .md, .html,
+    /// .xlsx, .prom), else table; a --format that contradicts the extension is refused.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
+    /// Write to FILE instead of standard output (atomically: complete or not at all); its
+    /// extension chooses the format when --format is not given.
     #[arg(long, short, value_name = "FILE", conflicts_with = "output_dir")]
     pub output: Option<PathBuf>,
     /// Write into DIR: with `report all --format csv` one file per report (experts.csv,
@@ -260,3 +273,120 @@ pub struct ManArgs {
 /// Arguments of `faqlink version`.
 #[derive(Debug, Args)]
 pub struct VersionArgs {}
+
+/// A section of the manual that `--help` (after the options) and the man pages share:
+/// EXAMPLES, EXIT STATUS, ENVIRONMENT and FILES are written once, here.
+#[derive(Debug, Clone, Copy)]
+pub struct ManualSection {
+    /// The man page heading (`EXIT STATUS`); `--help` writes it in sentence case.
+    pub heading: &'static str,
+    /// Each entry: what it is (a command line, an exit code, a variable, a path) and what it means.
+    pub entries: &'static [(&'static str, &'static str)],
+}
+
+/// The exit statuses of every command.
+pub const EXIT_STATUS: ManualSection = ManualSection {
+    heading: "EXIT STATUS",
+    entries: &[
+        ("0", "success (also when a reader of standard output such as `head` stops early)"),
+        ("1", "runtime error: cannot connect, schema incompatible, I/O; or `check` found a problem"),
+        ("2", "usage error: a bad option or value, a database URL or .env line faqlink cannot read"),
+        ("3", "`report --fail-on-any` found orphaned or dangling links (the output is still written)"),
+    ],
+};
+
+/// The environment faqlink reads.
+pub const ENVIRONMENT: ManualSection = ManualSection {
+    heading: "ENVIRONMENT",
+    entries: &[
+        ("DATABASE_URL", "the database when --database-url is not given (also read from ./.env)"),
+        ("FAQLINK_NOW", "\"now\" as an RFC 3339 time, for --last-week, the demo's data and reproducible runs"),
+        ("NO_COLOR", "when set and not empty, terminal tables are plain (no bold headers)"),
+        ("PGPASSWORD", "read by the bundled libpq, as are ~/.pgpass and the other PG* variables"),
+    ],
+};
+
+/// The files faqlink reads or writes by default.
+pub const FILES: ManualSection = ManualSection {
+    heading: "FILES",
+    entries: &[
+        ("./.env", "may set DATABASE_URL (read only; a line that does not parse is named by its number)"),
+        ("./faqlink.db", "the embedded SQLite database used when no database is named"),
+        (
+            "faqlink-report.html, faqlink-report.xlsx",
+            "written by `demo` beside the SQLite file, and by `report --output-dir DIR` for html and xlsx",
+        ),
+        ("faqlink.prom", "written by `report --format openmetrics --output-dir DIR` for node_exporter"),
+    ],
+};
+
+/// Example command lines of the page of `path` (`[]` for faqlink itself), with what each
+/// does. Each is a complete command line that parses (a test checks every one).
+pub fn examples(path: &[&str]) -> &'static [(&'static str, &'static str)] {
+    match path {
+        [] => &[
+            ("faqlink demo", "the tour: faqlink.db, sample data, every report, an HTML page and a workbook"),
+            ("faqlink report experts --last-week", "last week's per-expert FAQ rates as a table"),
+            (
+                "faqlink report all --last-week --trend-weeks 12 --tz Europe/Rome --output weekly.html",
+                "the weekly HTML page for product managers (the extension chooses the format)",
+            ),
+            ("faqlink --database-url postgres://reporter@db/aifinance check", "is a production database ready?"),
+        ],
+        ["report"] => &[
+            ("faqlink report all --week 2026-W47 --tz Europe/Rome --output w47.json", "one ISO week as JSON"),
+            ("faqlink report all --week 2026-W47 --format csv --output-dir reports-2026-W47/", "one CSV per report"),
+            (
+                "faqlink report experts --since 2026-11-01 --until 2026-12-01 --excel --output esperti.csv",
+                "CSV for Italian Excel",
+            ),
+            ("faqlink report all --last-week --output weekly.xlsx", "a workbook: a sheet per report and a summary"),
+            (
+                "faqlink report orphans --fail-on-any --output orphans.csv",
+                "exit 3 when there are orphaned or dangling links",
+            ),
+        ],
+        ["seed"] => &[
+            ("faqlink --database-url demo.db seed", "20 experts and 2000 feedback rows over the 12 weeks before today"),
+            ("faqlink seed --experts 50 --feedback 100000 --weeks 26 --end 2026-11-23", "a larger, fixed history"),
+        ],
+        ["demo"] => &[("faqlink demo", "create faqlink.db if missing, seed it once, print every report")],
+        ["check"] => &[
+            ("faqlink check", "the embedded database"),
+            ("faqlink --database-url postgres://reporter@db/aifinance check", "a production database (reads only)"),
+        ],
+        ["migrate"] => &[("faqlink migrate", "apply the pending migrations"), ("faqlink migrate status", "list them")],
+        ["migrate", "status"] => &[("faqlink migrate status", "applied and pending migrations")],
+        ["migrate", "revert"] => &[("faqlink migrate revert --steps 2", "revert the two newest migrations")],
+        ["migrate", "redo"] => &[("faqlink migrate redo", "revert the newest migration and apply it again")],
+        ["completions"] => &[(
+            "faqlink completions bash",
+            "print the bash script (save it as ~/.local/share/bash-completion/completions/faqlink)",
+        )],
+        ["man"] => &[
+            ("faqlink man report", "print faqlink-report(1)"),
+            ("faqlink man --output-dir /usr/local/share/man/man1", "install every page"),
+        ],
+        ["version"] => &[("faqlink version", "version, backends, bundled SQLite and libpq")],
+        _ => &[],
+    }
+}
+
+/// The manual sections of the page of `path`, in man-page order.
+pub fn manual_sections(path: &[&str]) -> [ManualSection; 4] {
+    [ManualSection { heading: "EXAMPLES", entries: examples(path) }, EXIT_STATUS, ENVIRONMENT, FILES]
+}
+
+/// `--help`'s text after the options: [`manual_sections`] as plain text.
+pub fn after_long_help(path: &[&str]) -> String {
+    let mut text = String::new();
+    for section in manual_sections(path).iter().filter(|s| !s.entries.is_empty()) {
+        let heading = section.heading[..1].to_string() + &section.heading[1..].to_lowercase();
+        text.push_str(&format!("{heading}:\n"));
+        for (what, means) in section.entries {
+            text.push_str(&format!("  {what}\n          {means}\n"));
+        }
+        text.push('\n');
+    }
+    text.trim_end().to_string()
+}

@@ -141,6 +141,90 @@ impl Format {
     }
 }
 
+impl Format {
+    /// Every format, in `--format`'s order.
+    pub const ALL: [Format; 7] =
+        [Format::Table, Format::Csv, Format::Json, Format::Markdown, Format::Html, Format::Xlsx, Format::OpenMetrics];
+
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+            Format::Xlsx => "xlsx",
+            Format::OpenMetrics => "openmetrics",
+        }
+    }
+
+    /// The file extension (without the dot) that names this format; `--output FILE` with it
+    /// and no `--format` selects the format. The table has none: it is the default.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Table => "txt",
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Markdown => "md",
+            Format::Html => "html",
+            Format::Xlsx => "xlsx",
+            Format::OpenMetrics => "prom",
+        }
+    }
+
+    /// The format a file extension names (case-insensitive), if any: `.csv`, `.json`,
+    /// `.md`, `.html`, `.xlsx`, `.prom`. Any other extension names none.
+    pub fn from_extension(ext: &str) -> Option<Format> {
+        let ext = ext.to_ascii_lowercase();
+        Format::ALL.into_iter().filter(|f| *f != Format::Table).find(|f| f.extension() == ext)
+    }
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Html => Format::Html,
+            FormatArg::Xlsx => Format::Xlsx,
+            FormatArg::Openmetrics => Format::OpenMetrics,
+        }
+    }
+}
+
+fn output_name(args: &ReportArgs) -> String {
+    args.output.as_deref().map(|p| p.display().to_string()).unwrap_or_default()
+}
+
+/// The format of a run: `--format`, else the one `--output`'s extension names, else the
+/// table. A `--format` that contradicts a known extension is a usage error, so a file is
+/// never written in a format its name denies (an `.xlsx` holding a text table).
+pub fn output_format(args: &ReportArgs) -> Result<Format> {
+    let named =
+        args.output.as_deref().and_then(|p| p.extension()).and_then(|e| e.to_str()).and_then(Format::from_extension);
+    if let Some(f) = args.format.map(Format::from).filter(|f| args.excel && !matches!(f, Format::Table | Format::Csv)) {
+        return Err(Error::Usage(format!("--excel writes CSV; it cannot be combined with --format {}", f.name())));
+    }
+    let excel = args.excel.then_some(Format::Csv);
+    match (args.format.map(Format::from).or(excel), named) {
+        (Some(given), Some(named)) if given != named => Err(Error::Usage(format!(
+            "--{} contradicts --output {} (a .{} file is {}): drop {}, or name the file .{}",
+            if args.format.is_some() { format!("format {}", given.name()) } else { "excel".into() },
+            output_name(args),
+            named.extension(),
+            named.name(),
+            if args.format.is_some() { "--format" } else { "--excel" },
+            given.extension(),
+        ))),
+        (Some(_), _) => Ok(args.format.map_or(Format::Table, Format::from)),
+        (None, Some(named)) => Ok(named),
+        (None, None) => Ok(Format::Table),
+    }
+}
+
 /// CSV dialect options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CsvOptions {
@@ -207,21 +291,9 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
         ReportKindArg::Weekly => (vec![ReportKind::Weekly], false),
         ReportKindArg::All => (ReportKind::ALL.to_vec(), true),
     };
-    let mut format = match args.format {
-        FormatArg::Table => Format::Table,
-        FormatArg::Csv => Format::Csv,
-        FormatArg::Json => Format::Json,
-        FormatArg::Markdown => Format::Markdown,
-        FormatArg::Html => Format::Html,
-        FormatArg::Xlsx => Format::Xlsx,
-        FormatArg::Openmetrics => Format::OpenMetrics,
-    };
+    let mut format = output_format(args)?;
     let mut csv = CsvOptions::default();
     if args.excel {
-        if !matches!(args.format, FormatArg::Table | FormatArg::Csv) {
-            let name = clap::ValueEnum::to_possible_value(&args.format).map_or(String::new(), |v| v.get_name().into());
-            return Err(Error::Usage(format!("--excel writes CSV; it cannot be combined with --format {name}")));
-        }
         format = Format::Csv;
         csv = CsvOptions { delimiter: b';', bom: true, decimal_comma: true };
     }
@@ -372,6 +444,54 @@ mod tests {
         assert!(in_range("--x", latest_instant() + Duration::microseconds(1)).is_err());
         assert!(in_range("--x", earliest_instant() - Duration::microseconds(1)).is_err());
         assert_eq!(parse_when("--since", "0001-01-01", utc).unwrap(), earliest_instant());
+    }
+
+    fn report_args(argv: &[&str]) -> ReportArgs {
+        use clap::Parser;
+        let argv = [&["faqlink", "report", "totals"][..], argv].concat();
+        match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            crate::cli::Command::Report(a) => a,
+            _ => unreachable!(),
+        }
+    }
+
+    /// Every known extension, in both cases, against every `--format`: the extension alone
+    /// selects its format; the same format agrees; any other is a usage error naming the file.
+    #[test]
+    fn the_output_extension_names_the_format_and_a_contradiction_is_refused() {
+        let mut cases = 0;
+        for named in Format::ALL.into_iter().filter(|f| *f != Format::Table) {
+            for ext in [named.extension().to_string(), named.extension().to_uppercase()] {
+                let file = format!("out/weekly.{ext}");
+                assert_eq!(output_format(&report_args(&["--output", &file])).unwrap(), named, "{file}");
+                for given in Format::ALL {
+                    let r = output_format(&report_args(&["--output", &file, "--format", given.name()]));
+                    if given == named {
+                        assert_eq!(r.unwrap(), named);
+                    } else {
+                        let e = r.unwrap_err();
+                        assert_eq!(e.exit_code(), 2, "{file} --format {}", given.name());
+                        let m = e.to_string();
+                        assert!(m.contains(&file) && m.contains(given.name()) && m.contains(named.name()), "{m}");
+                    }
+                    cases += 1;
+                }
+                // --excel writes CSV: it agrees with .csv only.
+                let r = output_format(&report_args(&["--output", &file, "--excel"]));
+                assert_eq!(r.is_ok(), named == Format::Csv, "{file} --excel");
+            }
+        }
+        assert_eq!(cases, 6 * 2 * 7);
+        // No extension, or one that names no format: the format given, else the table.
+        for file in ["weekly", "weekly.txt", "weekly.xlsx.bak", "report.tsv", ".csv", "dir.html/report"] {
+            assert_eq!(output_format(&report_args(&["--output", file])).unwrap(), Format::Table, "{file}");
+            for given in Format::ALL {
+                assert_eq!(output_format(&report_args(&["--output", file, "--format", given.name()])).unwrap(), given);
+            }
+        }
+        assert_eq!(output_format(&report_args(&[])).unwrap(), Format::Table);
+        assert!(report(&report_args(&["--output", "x.json", "--format", "csv"])).is_err());
+        assert_eq!(report(&report_args(&["--output", "x.csv", "--excel"])).unwrap().format, Format::Csv);
     }
 
     #[test]

@@ -5,11 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::Duration;
-
 use crate::cli::DemoArgs;
 use crate::commands::{report, seed, Global};
-use crate::db::{Access, Database};
+use crate::db::Database;
 use crate::error::Result;
 use crate::output::document::{DocumentSink, RunInfo};
 use crate::output::{html, table::TableSink, xlsx, Output};
@@ -24,7 +22,9 @@ pub fn demo_plan() -> Result<seed::Plan> {
         feedback: 3_000,
         seed: 20_251_124,
         weeks: 8,
-        end: today + Duration::days(1),
+        // Up to the start of today: never a row after the moment of the run, and the same
+        // rows for every run of one day.
+        end: today,
         correct_share: 0.6,
         attempted_share: 0.85,
         success_rate: 0.7,
@@ -44,20 +44,20 @@ pub const FILES: [&str; 2] = ["faqlink-report.html", "faqlink-report.xlsx"];
     reason = "the document renderers may carry settings; `default()` builds either shape"
 )]
 pub fn run(_args: &DemoArgs, global: &Global) -> Result<()> {
-    let mut db = Database::open(&global.url, Access::Write)?;
-    db.writing(|db| {
+    // A new SQLite file is built under a temporary name and appears only when complete; a
+    // second demo in the same folder at the same time then reuses it.
+    let mut db = Database::open_to_write(&global.url)?;
+    let seeded = db.writing(|db| {
         seed::prepare(db, false)?;
-        if seed::feedback_count(db)? == 0 {
-            let done = seed::seed(db, &demo_plan()?, false)?;
-            eprintln!(
-                "faqlink demo: seeded {} experts, {} feedback rows and {} FAQs into {}",
-                done.experts, done.feedback, done.faqs, db.url
-            );
-        } else {
-            eprintln!("faqlink demo: reusing the data already in {}", db.url);
-        }
-        Ok(())
+        seed::seed_if_empty(db, &demo_plan()?)
     })?;
+    match seeded {
+        Some(done) => eprintln!(
+            "faqlink demo: seeded {} experts, {} feedback rows and {} FAQs into {}",
+            done.experts, done.feedback, done.faqs, db.url
+        ),
+        None => eprintln!("faqlink demo: reusing the data already in {}", db.url),
+    }
     db.report_session(None)?;
     let folder = global.url.sqlite_path().and_then(Path::parent).map_or_else(PathBuf::new, Path::to_path_buf);
     let now = crate::reports::period::now()?;

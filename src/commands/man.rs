@@ -7,8 +7,9 @@ use std::io::Write;
 use std::path::Path;
 
 use clap::CommandFactory;
+use roff::{bold, roman, Roff};
 
-use crate::cli::{Cli, ManArgs};
+use crate::cli::{manual_sections, Cli, ManArgs};
 use crate::error::{Error, Result};
 use crate::output::Output;
 
@@ -56,13 +57,44 @@ fn collect(cmd: &clap::Command, path: Vec<String>, pages: &mut Vec<Page>) -> Res
     // Every page names faqlink's version (a subcommand has none of its own).
     let man = clap_mangen::Man::new(cmd.clone()).source(format!("faqlink {}", env!("CARGO_PKG_VERSION")));
     let mut roff = Vec::new();
-    man.render(&mut roff)
+    let words: Vec<&str> = path.iter().map(String::as_str).collect();
+    render(&man, cmd, &words, &mut roff)
         .map_err(|source| Error::io("cannot render the manual page", Path::new(&man.get_filename()), source))?;
     pages.push(Page { path: path.clone(), file_name: man.get_filename(), roff });
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let mut sub_path = path.clone();
         sub_path.push(sub.get_name().to_owned());
         collect(sub, sub_path, pages)?;
+    }
+    Ok(())
+}
+
+/// One page: clap_mangen's sections, then EXAMPLES, EXIT STATUS, ENVIRONMENT and FILES from
+/// [`manual_sections`] (the text `--help` ends with, which clap_mangen would print as one
+/// EXTRA section), then the version.
+fn render(man: &clap_mangen::Man, cmd: &clap::Command, path: &[&str], w: &mut Vec<u8>) -> std::io::Result<()> {
+    man.render_title(w)?;
+    man.render_name_section(w)?;
+    man.render_synopsis_section(w)?;
+    man.render_description_section(w)?;
+    if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+        man.render_options_section(w)?;
+    }
+    if cmd.has_subcommands() {
+        man.render_subcommands_section(w)?;
+    }
+    let mut roff = Roff::new();
+    for section in manual_sections(path).iter().filter(|s| !s.entries.is_empty()) {
+        roff.control("SH", [section.heading]);
+        for (what, means) in section.entries {
+            roff.control("TP", []);
+            roff.text([bold(*what)]);
+            roff.text([roman(*means)]);
+        }
+    }
+    roff.to_writer(w)?;
+    if cmd.get_version().or_else(|| cmd.get_long_version()).is_some() {
+        man.render_version_section(w)?;
     }
     Ok(())
 }
@@ -78,4 +110,63 @@ fn write_pages(pages: &[Page], dir: &Path) -> Result<()> {
     }
     eprintln!("faqlink: wrote {} manual pages into {}", pages.len(), dir.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every page (each command and `migrate`'s actions) has EXAMPLES, EXIT STATUS,
+    /// ENVIRONMENT and FILES, with the same entries as that command's `--help`; every example
+    /// is a command line that parses, and runs the page's own command.
+    #[test]
+    fn every_page_has_examples_exit_status_environment_and_files_as_help_does() {
+        let pages = pages().unwrap();
+        assert_eq!(pages.len(), 12, "{:?}", pages.iter().map(|p| &p.file_name).collect::<Vec<_>>());
+        let mut examples = 0;
+        for page in &pages {
+            let roff = String::from_utf8(page.roff.clone()).unwrap();
+            let path: Vec<&str> = page.path.iter().map(String::as_str).collect();
+            let mut cmd = Cli::command();
+            cmd.build();
+            let mut sub = &cmd;
+            for word in &path {
+                sub = sub.find_subcommand(word).unwrap();
+            }
+            // --help wraps lines at the terminal's width: compare words.
+            let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+            let help = flat(&sub.clone().render_long_help().to_string());
+            for heading in [".SH EXAMPLES", ".SH \"EXIT STATUS\"", ".SH ENVIRONMENT", ".SH FILES"] {
+                assert_eq!(roff.matches(heading).count(), 1, "{}: {heading}", page.file_name);
+            }
+            assert!(!roff.contains(".SH EXTRA"), "{}", page.file_name);
+            for heading in ["Examples:", "Exit status:", "Environment:", "Files:"] {
+                assert!(help.contains(heading), "{:?} --help: {heading}", path);
+            }
+            let sections = manual_sections(&path);
+            assert!(!sections[0].entries.is_empty(), "{} has no example", page.file_name);
+            for section in sections {
+                for (what, means) in section.entries {
+                    assert!(help.contains(&flat(what)) && help.contains(&flat(means)), "{path:?} --help lacks {what}");
+                    // roff escapes `-` as `\-`.
+                    assert!(roff.contains(&what.replace('-', "\\-")), "{}: {what}", page.file_name);
+                }
+            }
+            for (line, _) in examples_of(&path) {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let parsed = <Cli as clap::Parser>::try_parse_from(&words).unwrap_or_else(|e| panic!("{line}: {e}"));
+                let ran: Vec<&str> = words.iter().copied().filter(|w| path.contains(w)).collect();
+                assert_eq!(ran, path, "{line} runs another command than {path:?}");
+                if let crate::cli::Command::Report(args) = parsed.command {
+                    crate::config::report(&args).unwrap_or_else(|e| panic!("{line}: {e}"));
+                }
+                examples += 1;
+            }
+        }
+        assert!(examples >= 20, "{examples}");
+    }
+
+    fn examples_of(path: &[&str]) -> &'static [(&'static str, &'static str)] {
+        crate::cli::examples(path)
+    }
 }

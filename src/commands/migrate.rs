@@ -4,14 +4,15 @@ use crate::cli::{MigrateAction, MigrateArgs};
 use crate::commands::Global;
 use crate::db::migrations::{self, Management};
 use crate::db::{Access, Database};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::output::escape::Visible;
 
 /// Runs `faqlink migrate`.
 pub fn run(args: &MigrateArgs, global: &Global) -> Result<()> {
     match &args.action {
         None => {
-            let mut db = Database::open(&global.url, Access::Write)?;
+            // A new SQLite file is built under a temporary name and appears complete.
+            let mut db = Database::open_to_write(&global.url)?;
             let done = db.writing(migrations::run_pending)?;
             if done.is_empty() {
                 println!("{}: up to date, no pending migrations", db.url);
@@ -25,7 +26,7 @@ pub fn run(args: &MigrateArgs, global: &Global) -> Result<()> {
         }
         Some(MigrateAction::Status) => status(global),
         Some(MigrateAction::Revert(r)) => {
-            let mut db = Database::open(&global.url, Access::Write)?;
+            let mut db = open_existing(global)?;
             let steps = if r.all { u32::MAX } else { r.steps };
             let reverted = db.writing(|db| {
                 let mut reverted = 0;
@@ -46,7 +47,7 @@ pub fn run(args: &MigrateArgs, global: &Global) -> Result<()> {
             Ok(())
         }
         Some(MigrateAction::Redo) => {
-            let mut db = Database::open(&global.url, Access::Write)?;
+            let mut db = open_existing(global)?;
             db.writing(|db| {
                 match migrations::revert_last(db)? {
                     Some(v) => {
@@ -60,6 +61,15 @@ pub fn run(args: &MigrateArgs, global: &Global) -> Result<()> {
             })
         }
     }
+}
+
+/// Opens the database for `revert` or `redo`, which have nothing to do on a SQLite file that
+/// does not exist (it is not created).
+fn open_existing(global: &Global) -> Result<Database> {
+    if let Some(path) = global.url.sqlite_path().filter(|p| std::fs::symlink_metadata(p).is_err()) {
+        return Err(Error::MissingDatabase { path: path.to_path_buf() });
+    }
+    Database::open_to_write(&global.url)
 }
 
 fn status(global: &Global) -> Result<()> {

@@ -24,11 +24,28 @@ pub const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 pub fn run(args: &ReportArgs, global: &Global) -> Result<()> {
     let config = config::report(args)?;
     refuse_database_as_output(&global.url, &config.target)?;
+    if let Some(note) = not_started(&config) {
+        eprintln!("faqlink: {note}");
+    }
     let outcome = with_retries(|| attempt(&config, global))?;
     if config.fail_on_any && outcome.orphan_rows > 0 {
         return Err(Error::FoundRows { rows: outcome.orphan_rows });
     }
     outcome.stdout_error.map_or(Ok(()), Err)
+}
+
+/// One line for a window that begins after "now" (`--week 2026-W50` asked on a Tuesday of
+/// W49): the report runs and is empty, and the user is told why. `None` otherwise.
+pub fn not_started(config: &ReportConfig) -> Option<String> {
+    let since = config.window.since.filter(|s| *s > config.now)?;
+    let tz = config.window.tz;
+    Some(format!(
+        "note: {} has not started yet (it begins {} {}; now is {}): no feedback can be in it",
+        output::document::period_words(&config.window),
+        since.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+        tz.name(),
+        config.now.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+    ))
 }
 
 /// What one complete run found, and a broken pipe on standard output if the copy of the

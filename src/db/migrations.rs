@@ -2,7 +2,8 @@
 //! the production (Alembic) chain for the tables faqlink reads.
 //!
 //! Status is read from `__diesel_schema_migrations` directly, never through Diesel's harness,
-//! because the harness creates that table when asked what is applied (a write).
+//! because the harness creates that table when asked what is applied (a write). Migration
+//! runs are serialised by the database's write lock ([`serialised`]).
 
 use diesel::migration::{Migration, MigrationSource};
 use diesel::pg::Pg;
@@ -136,36 +137,94 @@ pub fn ensure_managed(db: &mut Database, command: &str) -> Result<()> {
 }
 
 fn harness_error(db: &Database, what: &str, e: impl std::fmt::Display) -> Error {
+    // A migration cancelled because faqlink is being interrupted: the signal ends the process.
+    super::cancel::wait_if_interrupted();
     super::failed(&db.url, what, &e.to_string(), crate::error::QueryClass::Other)
 }
 
-/// Runs `f` with the migration harness. On SQLite, foreign-key enforcement is switched off
+/// The PostgreSQL advisory lock faqlink's writers take (migrations, `seed`): "faqlink" in ASCII.
+pub const WRITERS_LOCK: i64 = 0x6661_716c_696e_6b00;
+
+/// Runs `f` holding the database's write lock, so that faqlink's migration runs happen one
+/// after the other: a run that waited finds, when `f` reads what is applied, what the other
+/// applied. PostgreSQL: the session advisory lock [`WRITERS_LOCK`] (a read-only server is
+/// refused first). SQLite: `BEGIN IMMEDIATE`, waiting up to the busy timeout, with `f` inside
+/// that one transaction (Diesel's harness then uses savepoints), foreign-key enforcement off
 /// around it (a table rebuild would otherwise fire ON DELETE SET NULL on every link) and the
-/// foreign keys are checked afterwards: a migration may not add violations.
+/// foreign keys checked before the commit: a migration may not add violations.
+fn serialised<R>(db: &mut Database, what: &str, f: impl FnOnce(&mut Database) -> Result<R>) -> Result<R> {
+    match db.backend() {
+        Backend::Postgres => {
+            if db.is_read_only()? {
+                return Err(Error::Refused(format!(
+                    "{} is read-only (a hot standby, or default_transaction_read_only = on): {what} writes; \
+                     point --database-url at the primary",
+                    db.url
+                )));
+            }
+            db.batch("waiting for another faqlink migration", &format!("SELECT pg_advisory_lock({WRITERS_LOCK})"))?;
+            let result = f(db);
+            let unlocked =
+                db.batch("releasing the migration lock", &format!("SELECT pg_advisory_unlock({WRITERS_LOCK})"));
+            let value = result?;
+            unlocked?;
+            Ok(value)
+        }
+        Backend::Sqlite => {
+            // Outside the transaction: the pragma does nothing inside one.
+            db.batch("disabling foreign keys for migrations", "PRAGMA foreign_keys = OFF")?;
+            let result = sqlite_immediate(db, |db| {
+                let before = fk_violations(db)?;
+                let value = f(db)?;
+                let after = fk_violations(db)?;
+                if after > before {
+                    return Err(Error::ForeignKeyViolations {
+                        what: what.to_string(),
+                        url: db.url.redacted(),
+                        count: after - before,
+                    });
+                }
+                Ok(value)
+            });
+            let enabled = db.batch("re-enabling foreign keys", "PRAGMA foreign_keys = ON");
+            let value = result?;
+            enabled?;
+            Ok(value)
+        }
+    }
+}
+
+/// Runs `f` in a SQLite `BEGIN IMMEDIATE` transaction opened through Diesel's transaction
+/// manager (so that Diesel's own transactions inside become savepoints); commits when `f`
+/// succeeds, rolls back otherwise.
+fn sqlite_immediate<R>(db: &mut Database, f: impl FnOnce(&mut Database) -> Result<R>) -> Result<R> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    use diesel::SqliteConnection;
+    let Conn::Sqlite(c) = &mut db.conn else { unreachable!("SQLite only") };
+    let begun = AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE");
+    begun.map_err(|e| db.error("waiting for the write lock (another writer holds it)", e))?;
+    let result = f(db);
+    let Conn::Sqlite(c) = &mut db.conn else { unreachable!("SQLite only") };
+    match result {
+        Ok(value) => {
+            let committed = <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(c);
+            committed.map_err(|e| db.error("committing the migrations", e))?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(c);
+            Err(e)
+        }
+    }
+}
+
+/// Runs `f` with the migration harness (inside [`serialised`]).
 fn with_harness<R>(
     db: &mut Database,
     what: &str,
     f: impl FnOnce(&mut Conn) -> std::result::Result<R, Box<dyn std::error::Error + Send + Sync>>,
 ) -> Result<R> {
-    if db.backend() == Backend::Sqlite {
-        db.batch("disabling foreign keys for migrations", "PRAGMA foreign_keys = OFF")?;
-        let before = fk_violations(db)?;
-        let result = f(&mut db.conn).map_err(|e| harness_error(db, what, e));
-        let after = fk_violations(db);
-        db.batch("re-enabling foreign keys", "PRAGMA foreign_keys = ON")?;
-        let value = result?;
-        let after = after?;
-        if after > before {
-            return Err(Error::ForeignKeyViolations {
-                what: what.to_string(),
-                url: db.url.redacted(),
-                count: after - before,
-            });
-        }
-        Ok(value)
-    } else {
-        f(&mut db.conn).map_err(|e| harness_error(db, what, e))
-    }
+    f(&mut db.conn).map_err(|e| harness_error(db, what, e))
 }
 
 /// Rows `PRAGMA foreign_key_check` reports (SQLite).
@@ -176,44 +235,57 @@ pub fn fk_violations(db: &mut Database) -> Result<i64> {
     Ok(rows.first().map_or(0, |r| r.n))
 }
 
-/// Applies every pending migration; returns the versions applied.
+/// Applies every pending migration; returns the versions applied. With nothing pending it
+/// writes nothing and takes no lock (a role that may only read gets its answer). Otherwise
+/// the list is read again under the write lock ([`serialised`]): of two runs at once, the
+/// second finds nothing pending.
 pub fn run_pending(db: &mut Database) -> Result<Vec<String>> {
     ensure_managed(db, "migrate")?;
-    with_harness(db, "applying migrations", |conn| {
-        let done = match conn {
-            Conn::Pg(c) => c.run_pending_migrations(POSTGRES)?,
-            Conn::Sqlite(c) => c.run_pending_migrations(SQLITE)?,
-        };
-        Ok(done.iter().map(|v| v.to_string()).collect())
+    if status(db)?.iter().all(|m| m.applied) {
+        return Ok(Vec::new());
+    }
+    serialised(db, "applying migrations", |db| {
+        ensure_managed(db, "migrate")?;
+        with_harness(db, "applying migrations", |conn| {
+            let done = match conn {
+                Conn::Pg(c) => c.run_pending_migrations(POSTGRES)?,
+                Conn::Sqlite(c) => c.run_pending_migrations(SQLITE)?,
+            };
+            Ok(done.iter().map(|v| v.to_string()).collect())
+        })
     })
 }
 
 /// Reverts the most recent migration; returns its version, or `None` when none is applied.
 pub fn revert_last(db: &mut Database) -> Result<Option<String>> {
     ensure_managed(db, "migrate revert")?;
-    let Some(last) = applied_versions(db)?.pop() else {
-        return Ok(None);
-    };
-    if last == GENERATED_FAQ_ID_VERSION {
-        warn_links_dropped(db)?;
-    }
-    with_harness(db, "reverting a migration", |conn| {
-        let v = match conn {
-            Conn::Pg(c) => c.revert_last_migration(POSTGRES)?,
-            Conn::Sqlite(c) => c.revert_last_migration(SQLITE)?,
+    serialised(db, "reverting a migration", |db| {
+        let Some(last) = applied_versions(db)?.pop() else {
+            return Ok(None);
         };
-        Ok(Some(v.to_string()))
+        if last == GENERATED_FAQ_ID_VERSION {
+            warn_links_dropped(db)?;
+        }
+        with_harness(db, "reverting a migration", |conn| {
+            let v = match conn {
+                Conn::Pg(c) => c.revert_last_migration(POSTGRES)?,
+                Conn::Sqlite(c) => c.revert_last_migration(SQLITE)?,
+            };
+            Ok(Some(v.to_string()))
+        })
     })
 }
 
 /// Applies the next pending migration (used by `redo`).
 pub fn run_next(db: &mut Database) -> Result<String> {
-    with_harness(db, "applying a migration", |conn| {
-        let v = match conn {
-            Conn::Pg(c) => c.run_next_migration(POSTGRES)?,
-            Conn::Sqlite(c) => c.run_next_migration(SQLITE)?,
-        };
-        Ok(v.to_string())
+    serialised(db, "applying a migration", |db| {
+        with_harness(db, "applying a migration", |conn| {
+            let v = match conn {
+                Conn::Pg(c) => c.run_next_migration(POSTGRES)?,
+                Conn::Sqlite(c) => c.run_next_migration(SQLITE)?,
+            };
+            Ok(v.to_string())
+        })
     })
 }
 

@@ -1,13 +1,14 @@
 //! Database access: the backend chosen by URL scheme, per-connection settings, one portable
 //! SQL builder, and read-only snapshots.
 
+pub mod cancel;
 pub mod catalog;
 pub mod migrations;
 pub mod schema;
 pub mod types;
 pub mod url;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::{Pg, PgConnection, PgRowByRowLoadingMode};
@@ -36,9 +37,21 @@ pub enum Backend {
 pub enum Access {
     /// Read commands: never create, never write (SQLite opened `mode=ro`, `query_only`).
     ReadOnly,
-    /// Write commands (migrate, revert, redo, seed, demo) on an existing or new database
-    /// (a missing SQLite file is created; files are set to WAL while the command runs and
-    /// [`Database::finish_writes`] sets them back).
+    /// Writes on an existing or new database (a missing SQLite file is created in place;
+    /// files are set to WAL, and [`Database::finish_writes`] sets them back). faqlink's write
+    /// commands use [`Database::open_to_write`] instead, which builds a new file under a
+    /// temporary name and leaves the journal mode alone.
+    Write,
+}
+
+/// How [`open_sqlite`] opens a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SqliteMode {
+    /// `mode=ro`, `query_only`.
+    ReadOnly,
+    /// Read-write, switched to WAL ([`Access::Write`]).
+    WriteWal,
+    /// Read-write, the journal mode left as the file has it ([`Database::open_to_write`]).
     Write,
 }
 
@@ -56,6 +69,14 @@ pub struct Database {
     pub url: DatabaseUrl,
     /// The connection: only the database layer touches it.
     conn: Conn,
+    /// The PostgreSQL session as recorded for cancelling at a signal ([`cancel`]); forgotten
+    /// when this connection closes.
+    _cancel: Option<cancel::Registration>,
+    /// A new SQLite database being built under a temporary name ([`Database::open_to_write`]),
+    /// moved into place by [`Database::writing`] when complete. Declared after `conn`, so
+    /// that when a failed run drops the `Database` the connection closes before the
+    /// temporary files are removed.
+    new_file: Option<NewFile>,
     /// A SQLite report over the whole history of a table with at least this many rows may
     /// split its scan over two connections ([`Database::read_snapshot_with_reader`]); tests
     /// set 0 to take that path on small data.
@@ -90,19 +111,59 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 impl Database {
     /// Connects to `url`. Read-only access never creates a SQLite file.
     pub fn open(url: &DatabaseUrl, access: Access) -> Result<Self> {
-        let conn = match url {
+        let mode = match access {
+            Access::ReadOnly => SqliteMode::ReadOnly,
+            Access::Write => SqliteMode::WriteWal,
+        };
+        Self::open_as(url, mode)
+    }
+
+    fn open_as(url: &DatabaseUrl, mode: SqliteMode) -> Result<Self> {
+        let (conn, cancel) = match url {
             DatabaseUrl::Postgres { conninfo, .. } => {
                 let mut c = PgConnection::establish(conninfo)
                     .map_err(|e| Error::Connect { url: url.redacted(), reason: url.connect_failure(&e.to_string()) })?;
                 c.batch_execute("SET client_min_messages = warning")
                     .map_err(|e| query_error(url, "session setup", e))?;
-                Conn::Pg(c)
+                // Recorded so that a signal cancels this session's query at the server.
+                let pid: Vec<Pid> = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+                    .load(&mut c)
+                    .map_err(|e| query_error(url, "session setup", e))?;
+                let cancel = pid.first().map(|p| cancel::register(conninfo, p.pid));
+                (Conn::Pg(c), cancel)
             }
-            DatabaseUrl::Sqlite { path } => Conn::Sqlite(open_sqlite(url, path, access)?),
+            DatabaseUrl::Sqlite { path } => (Conn::Sqlite(open_sqlite(url, path, mode)?), None),
         };
         Ok(Database {
             url: url.clone(),
             conn,
+            _cancel: cancel,
+            new_file: None,
+            split_min_rows: SPLIT_MIN_ROWS,
+            statement_timeout: None,
+            parallel: Parallel::Auto,
+        })
+    }
+
+    /// Connects for a write command (`migrate`, `seed`, `demo`). An existing SQLite file is
+    /// opened in the journal mode it has (a command that finds nothing to do changes nothing;
+    /// writers serialise on SQLite's write lock, see [`migrations`]). A missing SQLite file
+    /// is built under a temporary name beside it (`.faqlink-NAME.XXXXXX.tmp`, removed by a
+    /// signal or a failure, with its `-journal`) and moved into place by
+    /// [`Database::writing`] only once the command's work succeeded, so the name never holds
+    /// a partial database.
+    pub fn open_to_write(url: &DatabaseUrl) -> Result<Self> {
+        let Some(path) = url.sqlite_path() else { return Self::open(url, Access::Write) };
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Self::open_as(url, SqliteMode::Write);
+        }
+        let new = NewFile::create(path).map_err(|e| Error::io("cannot create a database at", path, e))?;
+        let conn = open_sqlite(url, &new.temp, SqliteMode::Write)?;
+        Ok(Database {
+            url: url.clone(),
+            conn: Conn::Sqlite(conn),
+            _cancel: None,
+            new_file: Some(new),
             split_min_rows: SPLIT_MIN_ROWS,
             statement_timeout: None,
             parallel: Parallel::Auto,
@@ -148,11 +209,32 @@ impl Database {
     /// the file open the switch is impossible: after a few short retries the file stays in WAL
     /// mode and a warning says so (the data is written either way). Nothing on PostgreSQL.
     pub fn finish_writes(&mut self) -> Result<()> {
+        match self.leave_wal() {
+            Ok(()) => Ok(()),
+            Err(Leave::Held(last)) => {
+                eprintln!(
+                    "faqlink: warning: {} stays in WAL mode because another connection has it open ({last}); \
+                     users who cannot write its folder cannot read it until a faqlink write command finishes alone",
+                    self.url
+                );
+                Ok(())
+            }
+            // Not a lock (a full disk, an I/O error): the data is written; say what happened.
+            Err(Leave::Failed(cause)) => {
+                eprintln!("faqlink: warning: {} stays in WAL mode: {cause}", self.url);
+                Ok(())
+            }
+        }
+    }
+
+    /// Switches a SQLite file to the rollback journal ([`Database::finish_writes`]), retrying
+    /// while another connection holds it; says why it could not.
+    fn leave_wal(&mut self) -> std::result::Result<(), Leave> {
         if self.backend() != Backend::Sqlite {
             return Ok(());
         }
         let sql = self.sql().push("PRAGMA journal_mode = DELETE").clone();
-        let mut last = String::new();
+        let mut last = Leave::Held(String::new());
         for attempt in 0..FINISH_WRITES_ATTEMPTS {
             if attempt > 0 {
                 std::thread::sleep(std::time::Duration::from_millis(50));
@@ -163,26 +245,75 @@ impl Database {
                     return Ok(())
                 }
                 Ok(rows) => {
-                    last = rows.first().map_or_else(String::new, |r| format!("journal mode {}", r.journal_mode))
+                    last = Leave::Held(
+                        rows.first().map_or_else(String::new, |r| format!("journal mode {}", r.journal_mode)),
+                    )
                 }
-                Err(e) => last = e.to_string(),
+                Err(e) => {
+                    let text = e.to_string();
+                    if !(text.contains("locked") || text.contains("busy")) {
+                        return Err(Leave::Failed(text));
+                    }
+                    last = Leave::Held(text);
+                }
             }
         }
-        eprintln!(
-            "faqlink: warning: {} stays in WAL mode because another connection has it open ({last}); \
-             users who cannot write its folder cannot read it until a faqlink write command finishes alone",
-            self.url
-        );
-        Ok(())
+        Err(last)
     }
 
-    /// Runs a write command's work `f`, then [`Database::finish_writes`], whatever `f` returned.
-    pub fn writing<R>(&mut self, f: impl FnOnce(&mut Database) -> Result<R>) -> Result<R> {
+    /// Runs a write command's work `f`, then ends the write:
+    /// - a new SQLite database ([`Database::open_to_write`]): when `f` succeeded, the file is
+    ///   set to the rollback journal and moved into place under its name (a `rename` that
+    ///   never replaces: if another run created the database meanwhile, this run's copy is
+    ///   removed and `f` runs again on that one, as if this run had started after it), then
+    ///   this connection is reopened read-only on it; when `f` failed, the temporary file and
+    ///   its side files are removed when this `Database` is dropped, after its connection
+    ///   closed, and the error is `f`'s alone;
+    /// - otherwise [`Database::finish_writes`] when `f` succeeded, and a quiet attempt at the
+    ///   same switch when it failed (`f`'s error is the one line said).
+    pub fn writing<R>(&mut self, mut f: impl FnMut(&mut Database) -> Result<R>) -> Result<R> {
         let result = f(self);
-        let finished = self.finish_writes();
-        let value = result?;
-        finished?;
-        Ok(value)
+        let Some(mut new) = self.new_file.take() else {
+            return match result {
+                Ok(value) => self.finish_writes().map(|()| value),
+                Err(e) => {
+                    let _ = self.leave_wal();
+                    Err(e)
+                }
+            };
+        };
+        let value = match result {
+            Ok(value) => value,
+            Err(e) => {
+                self.new_file = Some(new);
+                return Err(e);
+            }
+        };
+        if let Err(why) = self.leave_wal() {
+            self.new_file = Some(new);
+            let reason = match why {
+                Leave::Held(r) | Leave::Failed(r) => r,
+            };
+            return Err(failed(&self.url, "finishing the new database", &reason, QueryClass::Other));
+        }
+        match new.publish() {
+            Ok(true) => {
+                let target = new.target.clone();
+                self.conn = Conn::Sqlite(open_sqlite(&self.url, &target, SqliteMode::ReadOnly)?);
+                Ok(value)
+            }
+            Ok(false) => {
+                let target = new.target.clone();
+                self.conn = Conn::Sqlite(open_sqlite(&self.url, &target, SqliteMode::Write)?);
+                drop(new);
+                self.writing(f)
+            }
+            Err(e) => {
+                let target = new.target.clone();
+                self.new_file = Some(new);
+                Err(Error::io("cannot move the new database into place at", &target, e))
+            }
+        }
     }
 
     /// Whether this connection may not write: PostgreSQL in a read-only transaction by default
@@ -450,6 +581,8 @@ pub struct Count {
 }
 
 fn query_error(url: &DatabaseUrl, what: &str, e: diesel::result::Error) -> Error {
+    // A query cancelled because faqlink is being interrupted: the signal ends the process.
+    cancel::wait_if_interrupted();
     let class = QueryClass::of(&e);
     failed(url, what, &e.to_string(), class)
 }
@@ -460,24 +593,83 @@ fn failed(url: &DatabaseUrl, what: &str, message: &str, class: QueryClass) -> Er
     Error::Query { what: what.to_string(), url: url.redacted(), reason: url.scrub(message), class }
 }
 
-fn open_sqlite(url: &DatabaseUrl, path: &Path, access: Access) -> Result<SqliteConnection> {
+fn open_sqlite(url: &DatabaseUrl, path: &Path, mode: SqliteMode) -> Result<SqliteConnection> {
+    match open_sqlite_once(url, path, mode) {
+        // A read that needs a rollback first: a write was interrupted (a crash, `kill -9`)
+        // and left a hot journal. Roll it back when this user may write there (what any
+        // SQLite connection that can write does on its first read), else say so in one line.
+        Err(e) if mode == SqliteMode::ReadOnly && has_journal(path) && !in_wal_mode(path) => {
+            match roll_back_hot_journal(path) {
+                Ok(()) => {
+                    eprintln!(
+                        "faqlink: note: {} had a hot journal ({}-journal) left by an interrupted write; \
+                         rolled back to its last committed state",
+                        crate::error::quoted(&path.display().to_string()),
+                        crate::error::quoted(&path.display().to_string())
+                    );
+                    open_sqlite_once(url, path, mode)
+                }
+                Err(_) => {
+                    let sqlite = match &e {
+                        Error::Connect { reason, .. } => reason.clone(),
+                        other => other.to_string(),
+                    };
+                    Err(Error::Connect {
+                        url: url.redacted(),
+                        reason: format!(
+                            "a write to it was interrupted and left a hot journal ({}-journal) that must be rolled \
+                             back before the file can be read, and this user cannot write there (SQLite: {sqlite}); \
+                             a user who can (its owner) recovers it with `faqlink migrate`, which restores the last \
+                             committed state",
+                            crate::error::quoted(&path.display().to_string())
+                        ),
+                    })
+                }
+            }
+        }
+        other => other,
+    }
+}
+
+/// Whether a non-empty `-journal` file lies beside `path` (a hot journal when no writer is live).
+fn has_journal(path: &Path) -> bool {
+    let mut journal = path.as_os_str().to_owned();
+    journal.push("-journal");
+    std::fs::metadata(PathBuf::from(journal)).is_ok_and(|m| m.is_file() && m.len() > 0)
+}
+
+/// Opens `path` read-write (never creating it) and reads it, which makes SQLite roll a hot
+/// journal back; fails when this user cannot write the file or its folder.
+fn roll_back_hot_journal(path: &Path) -> std::result::Result<(), String> {
+    let target = format!("file:{}?mode=rw", uri_escape(&path.to_string_lossy()));
+    let mut c = SqliteConnection::establish(&target).map_err(|e| e.to_string())?;
+    c.batch_execute(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; SELECT COUNT(*) FROM sqlite_master"))
+        .map_err(|e| e.to_string())?;
+    drop(c);
+    if has_journal(path) {
+        return Err("the journal is still there".into());
+    }
+    Ok(())
+}
+
+fn open_sqlite_once(url: &DatabaseUrl, path: &Path, mode: SqliteMode) -> Result<SqliteConnection> {
     let exists = path.exists();
-    if access == Access::ReadOnly && !exists {
+    if mode == SqliteMode::ReadOnly && !exists {
         return Err(Error::MissingDatabase { path: path.to_path_buf() });
     }
     if path.is_dir() {
         return Err(Error::Connect { url: url.redacted(), reason: "it is a directory, not a SQLite file".into() });
     }
-    let target = match access {
+    let target = match mode {
         // SQLite URI: mode=ro makes a missing file an error and any write fail.
-        Access::ReadOnly => format!("file:{}?mode=ro", uri_escape(&path.to_string_lossy())),
-        Access::Write => path.to_string_lossy().into_owned(),
+        SqliteMode::ReadOnly => format!("file:{}?mode=ro", uri_escape(&path.to_string_lossy())),
+        SqliteMode::WriteWal | SqliteMode::Write => path.to_string_lossy().into_owned(),
     };
     // A read failing on a file in WAL mode is almost always the -shm file SQLite must create
     // beside it even to read: say so, and how to fix it, instead of "readonly database".
     let failed = |e: &dyn std::fmt::Display| {
         let mut reason = e.to_string();
-        if access == Access::ReadOnly && in_wal_mode(path) {
+        if mode == SqliteMode::ReadOnly && in_wal_mode(path) {
             reason = format!(
                 "{reason}: the file is in WAL mode, in which SQLite must create {}-shm and {}-wal beside it \
                  even to read, and this user cannot write there; faqlink's write commands leave their \
@@ -491,20 +683,158 @@ fn open_sqlite(url: &DatabaseUrl, path: &Path, access: Access) -> Result<SqliteC
     };
     let mut c = SqliteConnection::establish(&target).map_err(|e| failed(&e))?;
     let mut setup = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;");
-    match access {
+    match mode {
         // A 1 MiB page cache (SQLite's default is 2 MiB): reports scan once, so a larger one
         // buys nothing, and a split report holds two (10M rows, `report all`: peak RSS 19.7 ->
         // 16.8 MiB, no report slower).
-        Access::ReadOnly => setup.push_str("PRAGMA query_only = 1; PRAGMA cache_size = -1024;"),
-        // While a write command runs, WAL lets readers go on; WAL changes the file, so only
-        // commands that may write switch it on, and they switch it back when they finish
+        SqliteMode::ReadOnly => setup.push_str("PRAGMA query_only = 1; PRAGMA cache_size = -1024;"),
+        // While a write runs, WAL lets readers go on; WAL changes the file, so only
+        // connections that may write switch it on, and they switch it back when they finish
         // (Database::finish_writes).
-        Access::Write => setup.push_str("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"),
+        SqliteMode::WriteWal => setup.push_str("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"),
+        // faqlink's write commands: the file's own journal mode (a rollback journal, as
+        // faqlink leaves its files); `seed` switches to WAL itself for a long write.
+        SqliteMode::Write => {}
     }
     c.batch_execute(&setup).map_err(|e| failed(&e))?;
     // Reading the schema proves this is a SQLite file at all (a text file fails here).
     c.batch_execute("SELECT COUNT(*) FROM sqlite_master").map_err(|e| failed(&e))?;
     Ok(c)
+}
+
+/// Why [`Database::leave_wal`] could not switch a file to the rollback journal.
+enum Leave {
+    /// Another connection holds the file open (the last answer).
+    Held(String),
+    /// Another cause (a full disk, an I/O error).
+    Failed(String),
+}
+
+/// `SELECT pg_backend_pid() AS pid`.
+#[derive(QueryableByName, Debug)]
+struct Pid {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
+}
+
+/// A new SQLite database built under a temporary name beside its target (see
+/// [`Database::open_to_write`]). Until it is published, the temporary file and its side files
+/// are registered for removal at a signal, and removed when this is dropped.
+struct NewFile {
+    /// Where the database goes.
+    target: PathBuf,
+    /// The temporary file SQLite writes.
+    temp: PathBuf,
+    /// The temporary file's registration (taken when it is published).
+    main: Option<crate::output::cleanup::Registered>,
+    /// The registrations of SQLite's side files of the temporary name.
+    sides: Vec<crate::output::cleanup::Registered>,
+    /// Moved into place: nothing to remove.
+    published: bool,
+}
+
+/// The side files SQLite may create beside a database.
+const SIDE_SUFFIXES: [&str; 3] = ["-journal", "-wal", "-shm"];
+
+impl NewFile {
+    /// Creates an empty file `.faqlink-NAME.XXXXXX.tmp` beside `target` (mode `0644` less the
+    /// umask, as SQLite creates files; the folder's default ACL applies), registered for
+    /// removal at a signal before it exists.
+    fn create(target: &Path) -> std::io::Result<NewFile> {
+        use crate::output::cleanup;
+        use std::os::unix::fs::OpenOptionsExt;
+        let name = target.file_name().ok_or_else(|| std::io::Error::other("the path names no file"))?;
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        cleanup::remove_stale(&dir, name);
+        let mut attempt = 0;
+        loop {
+            let temp = dir.join(cleanup::temp_name(name));
+            // SQLite's side files first (they do not exist yet: registered so that a signal
+            // removes them once SQLite has made them), then the file itself, registered before
+            // it exists.
+            let sides = SIDE_SUFFIXES
+                .iter()
+                .map(|suffix| {
+                    let mut side = temp.as_os_str().to_owned();
+                    side.push(suffix);
+                    cleanup::create(Path::new(&side), cleanup::Kind::File, || Ok(())).map(|((), r)| r)
+                })
+                .collect::<std::io::Result<Vec<_>>>()?;
+            let created = cleanup::create(&temp, cleanup::Kind::File, || {
+                std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).open(&temp)
+            });
+            match created {
+                Ok((_, main)) => {
+                    return Ok(NewFile {
+                        target: target.to_path_buf(),
+                        temp,
+                        main: Some(main),
+                        sides,
+                        published: false,
+                    })
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Moves the temporary file to the target, never replacing one (`renameat2` with
+    /// `RENAME_NOREPLACE`; a hard link where the file system lacks it), and syncs the folder.
+    /// `Ok(false)`: the target exists (another run created it meanwhile).
+    fn publish(&mut self) -> std::io::Result<bool> {
+        let main = self.main.take().expect("a new file is published once");
+        let moved = main.settle(|| rename_noreplace(&self.temp, &self.target));
+        match moved {
+            Ok(()) => {
+                self.published = true;
+                let dir = self.target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                crate::output::cleanup::sync_dir(dir)?;
+                Ok(true)
+            }
+            Err(e) => {
+                // Not moved: registered again, so that a signal still removes it.
+                let again = crate::output::cleanup::create(&self.temp, crate::output::cleanup::Kind::File, || Ok(()));
+                self.main = again.ok().map(|((), r)| r);
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    Ok(false)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+impl Drop for NewFile {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+        for suffix in SIDE_SUFFIXES {
+            let mut side = self.temp.as_os_str().to_owned();
+            side.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(side));
+        }
+        self.sides.clear();
+    }
+}
+
+/// `rename(from, to)` that fails with `AlreadyExists` instead of replacing `to`.
+fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+        Ok(()) => Ok(()),
+        // A file system without RENAME_NOREPLACE: a hard link never replaces either.
+        Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {
+            std::fs::hard_link(from, to)?;
+            std::fs::remove_file(from)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Whether the SQLite file at `path` is in WAL mode: its header's read and write format

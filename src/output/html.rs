@@ -7,17 +7,21 @@
 
 use std::io::{self, Write};
 
+use chrono_tz::Tz;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::document::{period_words, Collected, Document, DocumentFormat};
-use super::{escape, plain, Output};
+use super::escape;
+use super::table::{local_time, zoned_title};
+use super::{plain, Output};
 use crate::db::Backend;
 use crate::error::Result;
 use crate::reports::period::iso_week_label;
-use crate::reports::{totals, Cell, Pct, Section};
+use crate::reports::weekly::WeekStatus;
+use crate::reports::{totals, Cell, Column, Pct, Section};
 use crate::reports::{ReportKind, Window};
 
 /// Rows of the orphans and duplicates listings shown on the page (the rest are counted).
@@ -131,19 +135,46 @@ table { border-collapse: collapse; width: 100%; font-size: 12px; margin: 8px 0; 
 th, td { border-bottom: 1px solid var(--rule); padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.id { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 11px; overflow-wrap: anywhere; }
-tr.partial td { font-style: italic; background: #fff6e0; }
+td.when { white-space: nowrap; }
+td.id, td.ids { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 11px; }
+td.id { white-space: nowrap; }
+td.ids { overflow-wrap: anywhere; }
+tr.partial td, tr.nodata td { font-style: italic; background: #fff6e0; }
+tr.nodata td { background: #f2f2f2; color: var(--muted); }
 .tag { display: inline-block; border: 1px dashed var(--orange); border-radius: 3px; padding: 0 4px;
-  font-size: 11px; font-style: normal; }
-td.bar { width: 22%; }
+  font-size: 11px; font-style: normal; white-space: nowrap; }
+.tag.nodata { border-color: var(--muted); }
+td.bar { width: 22%; min-width: 60px; }
 td.reg { white-space: nowrap; }
+td.reg.long { white-space: normal; overflow-wrap: anywhere; min-width: 10em; }
 td.bar svg { display: block; width: 100%; height: 12px; }
+.scroll { max-width: 100%; overflow-x: auto; }
+figure svg.narrow { display: none; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
 section.page { break-before: page; }
 @page { size: A4; margin: 14mm 12mm; }
 @media print { body { padding: 0; max-width: none; font-size: 12px; } h2 { margin-top: 0; }
-  .cards { gap: 6px; } .card .value { font-size: 22px; } }
+  .cards { gap: 6px; } .card .value { font-size: 22px; } .scroll { overflow: visible; } }
+@media screen and (max-width: 820px) {
+  body { padding: 12px; }
+  h1 { font-size: 20px; }
+  .cards { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px; }
+  .card { padding: 8px 10px; }
+  .card .value { font-size: 22px; }
+  figure svg.wide { display: none; }
+  figure svg.narrow { display: block; }
+  /* A row per card, each value under its column's name: nothing to scroll to. */
+  table.stack thead { display: none; }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
+  table.stack tr { border-bottom: 1px solid var(--rule); padding: 4px 0; }
+  table.stack td { border: 0; padding: 1px 0; text-align: left; overflow-wrap: anywhere; }
+  table.stack td::before { content: attr(data-label) ": "; color: var(--muted); font: 12px system-ui, sans-serif; }
+  table.stack td.id::before { display: block; }
+  table.stack td:empty { display: none; }
+  table.stack td.bar { width: 60%; }
+  table.stack td.bar::before { content: none; }
+}
 "#;
 
 fn page(doc: &Document) -> io::Result<Markup> {
@@ -151,7 +182,8 @@ fn page(doc: &Document) -> io::Result<Markup> {
     let zone = info.window.tz.name();
     let totals = doc.section(ReportKind::Totals).and_then(|c| c.rows.first().map(|r| (c, r.as_slice())));
     let weekly = doc.section(ReportKind::Weekly);
-    let trend = weekly.map(|c| weekly_section(c, info.weekly_window.as_ref())).transpose()?;
+    let tz = info.window.tz;
+    let trend = weekly.map(|c| weekly_section(c, info.weekly_window.as_ref(), tz)).transpose()?;
     let funnel = totals.map(|(c, row)| funnel_section(&c.section, row)).transpose()?;
     let title = format!("faqlink report · {}", period_words(&info.window));
     Ok(html! {
@@ -183,15 +215,15 @@ fn page(doc: &Document) -> io::Result<Markup> {
                 @if let Some(f) = funnel { (f) }
                 @if let Some(c) = doc.section(ReportKind::Experts) { (experts_section(c)) }
                 @if let Some(c) = doc.section(ReportKind::Orphans) {
-                    (listing(c, "Orphaned and dangling links", "Correct feedback whose FAQ link is missing (orphaned) or points at no FAQ (dangling)."))
+                    (listing(c, "Orphaned and dangling links", "Correct feedback whose FAQ link is missing (orphaned) or points at no FAQ (dangling).", tz))
                 }
                 @if let Some(c) = doc.section(ReportKind::Duplicates) {
-                    (listing(c, "Duplicate FAQs", "Queries that produced more than one FAQ."))
+                    (listing(c, "Duplicate FAQs", "Queries that produced more than one FAQ.", tz))
                 }
                 @if let Some((c, row)) = totals {
                     section.page {
                         h2 { "All totals" }
-                        (table(&c.section, std::slice::from_ref(&row.to_vec()), 1))
+                        (table(&c.section, std::slice::from_ref(&row.to_vec()), 1, tz))
                     }
                 }
                 @if doc.sections.is_empty() { p.note { "This run produced no sections." } }
@@ -256,10 +288,47 @@ struct Week {
     label: String,
     feedback: i64,
     conversion: Option<Pct>,
-    complete: bool,
+    status: WeekStatus,
 }
 
-fn weekly_section(c: &Collected, own_window: Option<&Window>) -> io::Result<Markup> {
+impl Week {
+    fn complete(&self) -> bool {
+        self.status == WeekStatus::Complete
+    }
+}
+
+/// A weekly row's status: its `status` cell, else (a section without one) its `complete` flag.
+fn week_status(s: &Section, r: &[Cell]) -> WeekStatus {
+    WeekStatus::of_cell(cell(s, r, "status")).unwrap_or(match cell(s, r, "complete") {
+        Some(Cell::Bool(false)) => WeekStatus::Partial,
+        _ => WeekStatus::Complete,
+    })
+}
+
+/// How a chart is drawn for one screen: its size in SVG units and its fonts. The page holds
+/// both layouts and CSS shows one: the wide one on screens wider than 820 CSS px and in
+/// print, the narrow one on phones and tablets. plotters draws text at 0.8 of the size
+/// asked, so each keeps its smallest text at 10 CSS px or more where it is shown (15 units
+/// in 400 drawn 336 px wide or more, a 360 px phone; 15 in 900 drawn 772 px or more).
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    /// The SVG's class, which the CSS shows or hides.
+    class: &'static str,
+    size: (u32, u32),
+    /// Tick labels, week labels and per-week words.
+    small: u32,
+    /// Axis titles and funnel text.
+    large: u32,
+    /// Most week labels under the bars.
+    max_labels: usize,
+    /// Width of the axis label areas.
+    axis: u32,
+}
+
+const WIDE: Layout = Layout { class: "wide", size: (900, 340), small: 15, large: 17, max_labels: 13, axis: 60 };
+const NARROW: Layout = Layout { class: "narrow", size: (400, 380), small: 15, large: 16, max_labels: 6, axis: 58 };
+
+fn weekly_section(c: &Collected, own_window: Option<&Window>, tz: Tz) -> io::Result<Markup> {
     let s = &c.section;
     let weeks: Vec<Week> = c
         .rows
@@ -268,11 +337,16 @@ fn weekly_section(c: &Collected, own_window: Option<&Window>) -> io::Result<Mark
             label: cell(s, r, "iso_week").and_then(|c| plain(c, '.')).unwrap_or_default(),
             feedback: int(cell(s, r, "feedback_total")).unwrap_or(0),
             conversion: pct(cell(s, r, "conversion_rate_pct")),
-            complete: !matches!(cell(s, r, "complete"), Some(Cell::Bool(false))),
+            status: week_status(s, r),
         })
         .collect();
-    let partial = weeks.iter().filter(|w| !w.complete).count();
-    let chart = if weeks.is_empty() { None } else { Some(trend_chart(&weeks)?) };
+    let partial = weeks.iter().filter(|w| w.status == WeekStatus::Partial).count();
+    let before_data = weeks.iter().filter(|w| w.status == WeekStatus::NoDataYet).count();
+    let chart = if weeks.is_empty() {
+        None
+    } else {
+        Some(format!("{}{}", trend_chart(&weeks, WIDE)?, trend_chart(&weeks, NARROW)?))
+    };
     Ok(html! {
         section.trend {
             h2 { "Weekly trend" }
@@ -285,7 +359,10 @@ fn weekly_section(c: &Collected, own_window: Option<&Window>) -> io::Result<Mark
                     figcaption {
                         "Bars: feedback received per week (left axis). Line: conversion % (right axis). "
                         @if partial > 0 {
-                            "Pale dashed bars, hollow points and the word “partial” mark weeks that are not complete (the week has not ended, or the data or window covers only part of it): do not compare them with full weeks."
+                            "Pale dashed bars, hollow points and the word “partial” mark partial weeks (not over yet, or the window or the data starts or ends inside the week): do not compare them with full weeks. "
+                        }
+                        @if before_data > 0 {
+                            "Weeks marked “no data yet” end before the first feedback: their zeros measure nothing."
                         }
                     }
                 }
@@ -295,7 +372,7 @@ fn weekly_section(c: &Collected, own_window: Option<&Window>) -> io::Result<Mark
             } @else {
                 p.note { "No weeks in this period." }
             }
-            (table(s, &c.rows, c.total_rows))
+            (table(s, &c.rows, c.total_rows, tz))
         }
     })
 }
@@ -304,14 +381,18 @@ fn draw_err<E: std::fmt::Debug>(what: &str) -> impl Fn(E) -> io::Error + '_ {
     move |e| io::Error::other(format!("drawing the {what}: {e:?}"))
 }
 
-/// Feedback volume as bars and conversion % as a line on a second axis.
-fn trend_chart(weeks: &[Week]) -> io::Result<String> {
+/// Feedback volume as bars and conversion % as a line on a second axis, in `layout`.
+fn trend_chart(weeks: &[Week], layout: Layout) -> io::Result<String> {
     let err = draw_err("weekly trend chart");
     let n = weeks.len();
     let ymax = weeks.iter().map(|w| w.feedback).max().unwrap_or(0).max(1) as f64 * 1.18;
+    // Room per week in SVG units: the words "partial" and "no data yet" need about four
+    // characters' widths of it, else only the bars' style and the table below say it.
+    let slot = f64::from(layout.size.0 - 2 * layout.axis - 24) / n as f64;
+    let words = slot >= f64::from(layout.small) * 4.5;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (900, 340)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, layout.size).into_drawing_area();
         root.fill(&WHITE).map_err(&err)?;
         let x = -0.5f64..(n as f64 - 0.5);
         // One to three weeks would fill the plot as walls: their bars get narrower.
@@ -319,8 +400,8 @@ fn trend_chart(weeks: &[Week]) -> io::Result<String> {
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
             .x_label_area_size(34)
-            .y_label_area_size(60)
-            .right_y_label_area_size(60)
+            .y_label_area_size(layout.axis)
+            .right_y_label_area_size(layout.axis)
             .build_cartesian_2d(x.clone(), 0f64..ymax)
             .map_err(&err)?
             .set_secondary_coord(x, 0f64..100f64);
@@ -332,47 +413,66 @@ fn trend_chart(weeks: &[Week]) -> io::Result<String> {
             .y_label_formatter(&|v| format!("{v:.0}"))
             .max_light_lines(1)
             .light_line_style(palette::LIGHT.mix(0.5))
-            .label_style(("sans-serif", 16))
-            .axis_desc_style(("sans-serif", 17))
+            .label_style(("sans-serif", layout.small + 1))
+            .axis_desc_style(("sans-serif", layout.large))
             .draw()
             .map_err(&err)?;
         chart
             .configure_secondary_axes()
             .y_desc("Conversion %")
             .y_label_formatter(&|v| format!("{v:.0} %"))
-            .label_style(("sans-serif", 16))
-            .axis_desc_style(("sans-serif", 17))
+            .label_style(("sans-serif", layout.small + 1))
+            .axis_desc_style(("sans-serif", layout.large))
             .draw()
             .map_err(&err)?;
-        let label_every = n.div_ceil(13);
-        let small = TextStyle::from(("sans-serif", 15).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
-        let above = TextStyle::from(("sans-serif", 15).into_font())
+        let label_every = n.div_ceil(layout.max_labels);
+        let small = TextStyle::from(("sans-serif", layout.small).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+        let above = TextStyle::from(("sans-serif", layout.small).into_font())
             .color(&palette::GREY)
             .pos(Pos::new(HPos::Center, VPos::Bottom));
         for (i, w) in weeks.iter().enumerate() {
             let xi = i as f64;
             let (l, r) = (xi - half, xi + half);
             let v = w.feedback as f64;
-            if w.complete {
-                chart.draw_series([Rectangle::new([(l, 0.0), (r, v)], palette::SKY.filled())]).map_err(&err)?;
-            } else {
-                chart
-                    .draw_series([Rectangle::new([(l, 0.0), (r, v)], palette::SKY.mix(0.3).filled())])
-                    .map_err(&err)?;
-                let outline = [(l, 0.0), (l, v), (r, v), (r, 0.0)];
-                chart
-                    .draw_series([DashedPathElement::new(outline, 5, 4, palette::BLUE.stroke_width(2))])
-                    .map_err(&err)?;
-                chart.draw_series([Text::new("partial", (xi, v + ymax * 0.015), above.clone())]).map_err(&err)?;
+            match w.status {
+                WeekStatus::Complete => {
+                    chart.draw_series([Rectangle::new([(l, 0.0), (r, v)], palette::SKY.filled())]).map_err(&err)?;
+                }
+                WeekStatus::Partial => {
+                    chart
+                        .draw_series([Rectangle::new([(l, 0.0), (r, v)], palette::SKY.mix(0.3).filled())])
+                        .map_err(&err)?;
+                    let outline = [(l, 0.0), (l, v), (r, v), (r, 0.0)];
+                    chart
+                        .draw_series([DashedPathElement::new(outline, 5, 4, palette::BLUE.stroke_width(2))])
+                        .map_err(&err)?;
+                    if words {
+                        chart
+                            .draw_series([Text::new("partial", (xi, v + ymax * 0.015), above.clone())])
+                            .map_err(&err)?;
+                    }
+                }
+                // Nothing to draw but the words: its zeros measure nothing.
+                WeekStatus::NoDataYet if words => {
+                    chart.draw_series([Text::new("no data", (xi, ymax * 0.015), above.clone())]).map_err(&err)?;
+                    chart.draw_series([Text::new("yet", (xi, ymax * 0.085), above.clone())]).map_err(&err)?;
+                }
+                WeekStatus::NoDataYet => {}
             }
-            if i % label_every == 0 || i + 1 == n {
-                chart.draw_series([Text::new(w.label.clone(), (xi, 0.0), small.clone())]).map_err(&err)?;
+            // Counted back from the last week, so the last is labelled and no two crowd.
+            if (n - 1 - i) % label_every == 0 {
+                // The narrow chart names weeks without their year (W47); the table has both.
+                let label = match layout.class {
+                    "narrow" => w.label.split_once('-').map_or(w.label.as_str(), |(_, wk)| wk).to_string(),
+                    _ => w.label.clone(),
+                };
+                chart.draw_series([Text::new(label, (xi, 0.0), small.clone())]).map_err(&err)?;
             }
         }
         let points: Vec<(f64, f64, bool)> = weeks
             .iter()
             .enumerate()
-            .filter_map(|(i, w)| w.conversion.map(|p| (i as f64, p.as_f64(), w.complete)))
+            .filter_map(|(i, w)| w.conversion.map(|p| (i as f64, p.as_f64(), w.complete())))
             .collect();
         chart
             .draw_secondary_series(LineSeries::new(
@@ -387,20 +487,20 @@ fn trend_chart(weeks: &[Week]) -> io::Result<String> {
         }
         root.present().map_err(&err)?;
     }
-    Ok(label_svg(svg, "Weekly trend: feedback per week and conversion %; the table below has the numbers"))
+    Ok(label_svg(svg, "Weekly trend: feedback per week and conversion %; the table below has the numbers", layout))
 }
 
-/// Gives plotters' SVG an accessible role and name.
-fn label_svg(svg: String, label: &str) -> String {
+/// Gives plotters' SVG an accessible role and name, and the class of its layout.
+fn label_svg(svg: String, label: &str, layout: Layout) -> String {
     let label = html! { (label) }.into_string();
-    svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"{label}\" "), 1)
+    svg.replacen("<svg ", &format!("<svg class=\"{}\" role=\"img\" aria-label=\"{label}\" ", layout.class), 1)
 }
 
 fn funnel_section(section: &Section, row: &[Cell]) -> io::Result<Markup> {
     let steps: Vec<(&str, &str, Option<i64>)> =
         FUNNEL.iter().map(|&(name, label)| (name, label, int(cell(section, row, name)))).collect();
     let first = steps.first().and_then(|s| s.2).unwrap_or(0);
-    let svg = funnel_chart(&steps)?;
+    let svg = format!("{}{}", funnel_chart(&steps, WIDE)?, funnel_chart(&steps, NARROW)?);
     Ok(html! {
         section.page.funnel {
             h2 { "Funnel: from feedback to a live FAQ" }
@@ -408,20 +508,20 @@ fn funnel_section(section: &Section, row: &[Cell]) -> io::Result<Markup> {
                 (PreEscaped(svg))
                 figcaption { "Each bar counts the feedback that reached that step; the table gives the numbers." }
             }
-            table {
+            div.scroll { table.stack data-section="funnel" {
                 thead { tr { th { "Step" } th.num { "Count" } th.num { "% of previous step" } th.num { "% of feedback" } } }
                 tbody {
                     @for (i, (name, label, v)) in steps.iter().enumerate() {
                         @let prev = if i == 0 { None } else { steps[i - 1].2 };
                         tr {
-                            td { (label) }
-                            td.num data-funnel=(name) { (v.map(|v| v.to_string()).unwrap_or_else(|| "n/a".into())) }
-                            td.num { (ratio(*v, prev)) }
-                            td.num { (ratio(*v, Some(first))) }
+                            td data-label="Step" { (label) }
+                            td.num data-funnel=(name) data-label="Count" { (v.map(|v| v.to_string()).unwrap_or_else(|| "n/a".into())) }
+                            td.num data-label="% of previous step" { (ratio(*v, prev)) }
+                            td.num data-label="% of feedback" { (ratio(*v, Some(first))) }
                         }
                     }
                 }
-            }
+            } }
         }
     })
 }
@@ -433,14 +533,17 @@ fn ratio(part: Option<i64>, whole: Option<i64>) -> String {
     }
 }
 
-/// The funnel as horizontal bars, widest first, each labelled with its count.
-fn funnel_chart(steps: &[(&str, &str, Option<i64>)]) -> io::Result<String> {
+/// The funnel as horizontal bars, widest first, each labelled with its count: labels left
+/// of the bars in the wide layout, above them in the narrow one.
+fn funnel_chart(steps: &[(&str, &str, Option<i64>)], layout: Layout) -> io::Result<String> {
     let err = draw_err("funnel chart");
     let n = steps.len();
     let max = steps.iter().filter_map(|s| s.2).max().unwrap_or(0).max(1) as f64;
+    let narrow = layout.class == "narrow";
+    let size = if narrow { (layout.size.0, 56 * n as u32) } else { (layout.size.0, 300) };
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (900, 300)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE).map_err(&err)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
@@ -448,31 +551,37 @@ fn funnel_chart(steps: &[(&str, &str, Option<i64>)]) -> io::Result<String> {
             .x_label_area_size(0)
             .build_cartesian_2d(0f64..max * 1.45, n as f64..0f64)
             .map_err(&err)?;
-        let label = TextStyle::from(("sans-serif", 17).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-        let value = TextStyle::from(("sans-serif", 17).into_font().style(FontStyle::Bold))
+        let label = TextStyle::from(("sans-serif", layout.large).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+        let value = TextStyle::from(("sans-serif", layout.large).into_font().style(FontStyle::Bold))
             .pos(Pos::new(HPos::Left, VPos::Center));
-        let left = max * 0.38;
-        let scale = (max * 1.45 - left) / max * 0.82;
+        // Where bars start, how long the widest is, and the label's and bar's rows in a step.
+        let (left, scale, label_y, bar) =
+            if narrow { (0.0, 1.45 / 1.25, 0.28, (0.5, 0.9)) } else { (max * 0.38, 0.0, 0.5, (0.15, 0.85)) };
+        let scale = if narrow { scale } else { (max * 1.45 - left) / max * 0.82 };
         for (i, (_, name, v)) in steps.iter().enumerate() {
             let y = i as f64;
             let v = v.unwrap_or(0) as f64;
             let colour = if i == 0 { palette::SKY } else { palette::BLUE };
-            chart.draw_series([Text::new(name.to_string(), (0.0, y + 0.5), label.clone())]).map_err(&err)?;
+            chart.draw_series([Text::new(name.to_string(), (0.0, y + label_y), label.clone())]).map_err(&err)?;
             chart
-                .draw_series([Rectangle::new([(left, y + 0.15), (left + v * scale, y + 0.85)], colour.filled())])
+                .draw_series([Rectangle::new([(left, y + bar.0), (left + v * scale, y + bar.1)], colour.filled())])
                 .map_err(&err)?;
             chart
                 .draw_series([Text::new(
                     format!("{}", v as i64),
-                    (left + v * scale + max * 0.01, y + 0.5),
+                    (left + v * scale + max * 0.01, y + (bar.0 + bar.1) / 2.0),
                     value.clone(),
                 )])
                 .map_err(&err)?;
         }
         root.present().map_err(&err)?;
     }
-    Ok(label_svg(svg, "Funnel from feedback received to FAQs still live; the table beside it has the numbers"))
+    Ok(label_svg(svg, "Funnel from feedback received to FAQs still live; the table beside it has the numbers", layout))
 }
+
+/// Longest registration number kept on one line (`ODCEC-MI-012345` is 15): a longer one
+/// may wrap anywhere, so one odd value cannot widen its table past a phone's screen.
+const REG_NOWRAP: usize = 20;
 
 /// The leaderboard with each expert's FAQ rate drawn as a bar beside its number.
 fn experts_section(c: &Collected) -> Markup {
@@ -484,7 +593,7 @@ fn experts_section(c: &Collected) -> Markup {
             @if c.rows.is_empty() {
                 p.note { "No expert gave correct feedback in this period." }
             } @else {
-                table {
+                div.scroll { table.stack data-section="experts" {
                     thead { tr {
                         th { "Registration no." } th { "Expert id" } th.num { "Correct feedback" }
                         th.num { "FAQs generated" } th.num { "FAQ rate %" } th { "FAQ rate" }
@@ -493,16 +602,18 @@ fn experts_section(c: &Collected) -> Markup {
                         @for r in &c.rows {
                             @let rate = pct(cell(s, r, "faq_rate_pct"));
                             tr {
-                                td.reg { bdi { (text(cell(s, r, "professional_registration_number"))) } }
-                                td.id { bdi { (text(cell(s, r, "expert_id"))) } }
-                                td.num { (text(cell(s, r, "total_feedback"))) }
-                                td.num { (text(cell(s, r, "faqs_generated"))) }
-                                td.num { (rate.map(|p| p.format('.')).unwrap_or_else(|| "n/a".into())) }
+                                @let reg = text(cell(s, r, "professional_registration_number"));
+                                td class=(if reg.chars().count() > REG_NOWRAP { "reg long" } else { "reg" })
+                                    data-label="Registration no." { bdi { (reg) } }
+                                td.id data-label="Expert id" { bdi { (text(cell(s, r, "expert_id"))) } }
+                                td.num data-label="Correct feedback" { (text(cell(s, r, "total_feedback"))) }
+                                td.num data-label="FAQs generated" { (text(cell(s, r, "faqs_generated"))) }
+                                td.num data-label="FAQ rate %" { (rate.map(|p| p.format('.')).unwrap_or_else(|| "n/a".into())) }
                                 td.bar { (rate_bar(rate)) }
                             }
                         }
                     }
-                }
+                } }
             }
         }
     }
@@ -529,39 +640,70 @@ fn text(cell: Option<&Cell>) -> String {
     cell.and_then(|c| escape::cell(c, '.')).map(escape::Visible::into_string).unwrap_or_default()
 }
 
+/// A table cell's class: `num` (right-aligned), `id` (one id), `ids` (a list of ids) or
+/// `when` (a date, time or ISO week, never split); `None` for plain text.
+fn cell_class(c: &Column, v: &Cell) -> Option<&'static str> {
+    if c.numeric {
+        Some("num")
+    } else if c.name.ends_with("_id") {
+        Some("id")
+    } else if c.name.ends_with("_ids") {
+        Some("ids")
+    } else if matches!(v, Cell::Date(_) | Cell::Timestamp(_)) || c.name == "iso_week" {
+        Some("when")
+    } else {
+        None
+    }
+}
+
 /// A listing with its first rows and a count of the rest.
-fn listing(c: &Collected, title: &str, what: &str) -> Markup {
+fn listing(c: &Collected, title: &str, what: &str, tz: Tz) -> Markup {
     html! {
         section.page {
             h2 { (title) }
             p.note { (what) " " (c.total_rows) " rows in all." }
-            (table(&c.section, &c.rows, c.total_rows))
+            (table(&c.section, &c.rows, c.total_rows, tz))
         }
     }
 }
 
-/// A section's rows as a table, headed by the terminal titles; ids in a small monospace
-/// font; partial weeks marked in words and by style.
-fn table(section: &Section, rows: &[Vec<Cell>], total: u64) -> Markup {
+/// A section's rows as a table, headed by the terminal titles (a time column names `tz`, in
+/// which its times are shown); ids in a small monospace font; dates and times never split;
+/// partial weeks and weeks before the data marked in words and by style. On a phone every
+/// table but the weekly one shows each row as a card of `name: value` lines; the weekly table
+/// scrolls inside its own box when wider than the screen. The page itself never scrolls
+/// sideways.
+fn table(section: &Section, rows: &[Vec<Cell>], total: u64, tz: Tz) -> Markup {
     let rest = total.saturating_sub(rows.len() as u64);
+    let weekly = section.kind == ReportKind::Weekly;
     html! {
         @if rows.is_empty() {
             p.note { "No rows." }
         } @else {
-            table data-section=(section.kind.name()) {
+            // Weeks stay a table (its first columns say most); the others become cards on a phone.
+            div.scroll { table class=[(!weekly).then_some("stack")] data-section=(section.kind.name()) {
                 thead { tr { @for c in section.columns {
-                    th.num[c.numeric] title=(c.name) { (c.title) }
+                    th.num[c.numeric] title=(c.name) { (zoned_title(c.title, tz)) }
                 } } }
                 tbody {
                     @for r in rows {
-                        @let partial = matches!(cell(section, r, "complete"), Some(Cell::Bool(false)));
-                        tr.partial[partial] {
+                        @let class = match weekly.then(|| week_status(section, r)) {
+                            Some(WeekStatus::Partial) => Some("partial"),
+                            Some(WeekStatus::NoDataYet) => Some("nodata"),
+                            _ => None,
+                        };
+                        tr class=[class] {
                             @for (c, v) in section.columns.iter().zip(r) {
-                                @let id = !c.numeric && (c.name.ends_with("_id") || c.name.ends_with("_ids"));
-                                td.num[c.numeric].id[id] {
+                                td class=[cell_class(c, v)] data-label=(zoned_title(c.title, tz)) {
                                     @match v {
                                         Cell::Bool(true) => "yes",
-                                        Cell::Bool(false) => span.tag { "partial" },
+                                        Cell::Bool(false) => "no",
+                                        Cell::Timestamp(Some(t)) => (local_time(*t, tz)),
+                                        other if c.name == "status" => @match WeekStatus::of_cell(Some(other)) {
+                                            Some(WeekStatus::Partial) => span.tag { "partial" },
+                                            Some(WeekStatus::NoDataYet) => span.tag.nodata { "no data yet" },
+                                            _ => (text(Some(other))),
+                                        },
                                         other => bdi { (text(Some(other))) },
                                     }
                                 }
@@ -569,7 +711,7 @@ fn table(section: &Section, rows: &[Vec<Cell>], total: u64) -> Markup {
                         }
                     }
                 }
-            }
+            } }
             @if rest > 0 {
                 p.note.rest data-rest=(rest) { "… and " (rest) " more rows not shown (the CSV or XLSX output has them all)." }
             }
@@ -626,7 +768,7 @@ mod tests {
         };
         let html = page(&doc).unwrap().into_string();
         assert_eq!(html.matches("<tr class=\"partial\">").count(), 1, "one partial row");
-        assert_eq!(html.matches(">\npartial\n</text>").count(), 1, "the chart labels the partial bar");
+        assert_eq!(html.matches(">\npartial\n</text>").count(), 2, "both charts (wide, narrow) label the partial bar");
         assert!(html.contains("all history</strong> · Europe/Rome"));
         assert!(!html.contains("data-metric"), "no totals, no headline numbers");
     }

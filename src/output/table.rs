@@ -12,7 +12,8 @@
 //!   one-row section (totals) is shown as metric/value pairs and the weekly `Week of` date
 //!   is left out (the ISO week names the week); no width (piped output, or a terminal that
 //!   reports 0 columns) means nothing wraps;
-//! - weeks that are not complete are marked `*` with a footnote;
+//! - partial weeks are marked `*`, weeks before the first feedback `°` ("no data yet"), each
+//!   with a footnote.
 //! - a control, bidi or invisible character in the data is shown escaped (`\u{1b}`,
 //!   [`escape`]), so no cell can move the cursor, retitle the terminal or reorder the row.
 //!
@@ -21,12 +22,15 @@
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use comfy_table::{presets, Attribute, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::document::RunInfo;
 use super::escape::{self, Visible};
 use super::{colour_allowed, Output};
 use crate::error::Result;
+use crate::reports::weekly::WeekStatus;
 use crate::reports::ReportKind;
 use crate::reports::{Cell, Section, Sink};
 
@@ -45,6 +49,21 @@ pub fn shown(cell: &Cell) -> String {
         // To the minute: the feedback id tells rows apart; CSV and JSON keep every digit.
         (Cell::Timestamp(Some(t)), _) => t.format("%Y-%m-%d %H:%M").to_string(),
         (_, v) => v.map(Visible::into_string).unwrap_or_default(),
+    }
+}
+
+/// A timestamp as people read it in the human formats (table, HTML): to the minute, in `tz`
+/// (the column's title names the zone: [`zoned_title`]). CSV and JSON keep RFC 3339 UTC.
+pub fn local_time(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A column title for a human format: a title that says `(UTC)` names `tz` instead, as its
+/// times are shown in it (`When (UTC)` → `When (Europe/Rome)`).
+pub fn zoned_title(title: &str, tz: Tz) -> String {
+    match title.strip_suffix(" (UTC)") {
+        Some(base) => format!("{base} ({})", tz.name()),
+        None => title.to_string(),
     }
 }
 
@@ -194,7 +213,7 @@ pub fn render(info: &RunInfo, sections: &[Rows], width: Option<u16>, styled: boo
             text.push_str("(none)\n");
             continue;
         }
-        let mut columns = columns(section, rows, &ids);
+        let mut columns = columns(section, rows, &ids, info.window.tz);
         // Narrower and narrower layouts until one fits.
         let narrower: [fn(Vec<Shown>) -> Vec<Shown>; 3] = if section.single_row {
             [transposed, |c| c, |c| c]
@@ -218,19 +237,43 @@ pub fn render(info: &RunInfo, sections: &[Rows], width: Option<u16>, styled: boo
         }
         text.push_str(&table(&columns, widths.flatten(), width, styled));
         text.push('\n');
-        if section.kind == ReportKind::Weekly && rows.iter().any(|r| !complete(r)) {
-            text.push_str(PARTIAL_NOTE);
-            text.push('\n');
+        if section.kind == ReportKind::Weekly {
+            for (status, note) in [(WeekStatus::Partial, PARTIAL_NOTE), (WeekStatus::NoDataYet, NO_DATA_NOTE)] {
+                if rows.iter().any(|r| week_status(section, r) == status) {
+                    text.push_str(note);
+                    text.push('\n');
+                }
+            }
         }
     }
     text
 }
 
 /// The footnote under a weekly table with a partial week.
-pub const PARTIAL_NOTE: &str = "* partial week (not wholly in the window, or not over): no changes shown";
+pub const PARTIAL_NOTE: &str = "* partial week (not over, or cut by the window or the data): no changes shown";
 
-fn complete(row: &[Cell]) -> bool {
-    !matches!(row.last(), Some(Cell::Bool(false)))
+/// The footnote under a weekly table with weeks before the first feedback.
+pub const NO_DATA_NOTE: &str = "° no data yet: the week ends before the first feedback; its zeros mean nothing";
+
+/// A weekly row's status (`complete` when the section gives none).
+fn week_status(section: &Section, row: &[Cell]) -> WeekStatus {
+    let at = section.columns.iter().position(|c| c.name == "status");
+    WeekStatus::of_cell(at.and_then(|i| row.get(i))).unwrap_or_else(|| {
+        if row.iter().any(|c| matches!(c, Cell::Bool(false))) {
+            WeekStatus::Partial
+        } else {
+            WeekStatus::Complete
+        }
+    })
+}
+
+/// The mark after a week's ISO name: `*` partial, `°` no data yet.
+fn week_mark(status: WeekStatus) -> &'static str {
+    match status {
+        WeekStatus::Complete => "",
+        WeekStatus::Partial => "*",
+        WeekStatus::NoDataYet => "°",
+    }
 }
 
 /// Every UUID the section shows.
@@ -245,7 +288,7 @@ fn uuids<'a>(section: &'a Section, rows: &'a [Vec<Cell>]) -> impl Iterator<Item 
 
 /// The section's columns as shown: ids shortened, expert id and registration number merged,
 /// id lists split at spaces, the weekly `complete` flag shown as a mark on the ISO week.
-fn columns(section: &Section, rows: &[Vec<Cell>], ids: &ShortIds) -> Vec<Shown> {
+fn columns(section: &Section, rows: &[Vec<Cell>], ids: &ShortIds, tz: Tz) -> Vec<Shown> {
     let names: Vec<&str> = section.columns.iter().map(|c| c.name).collect();
     let at = |name: &str| names.iter().position(|n| *n == name);
     let expert = at("expert_id").zip(at("professional_registration_number"));
@@ -254,7 +297,7 @@ fn columns(section: &Section, rows: &[Vec<Cell>], ids: &ShortIds) -> Vec<Shown> 
         let texts = || rows.iter().map(move |r| r.get(i).map(shown).unwrap_or_default());
         let shown = match col.name {
             "professional_registration_number" if expert.is_some() => continue,
-            "complete" => continue,
+            "complete" | "status" if section.kind == ReportKind::Weekly => continue,
             "expert_id" if expert.is_some() => {
                 let reg = expert.expect("checked").1;
                 let short: Vec<String> = rows.iter().map(|r| ids.short(&shown(&r[i]))).collect();
@@ -298,16 +341,22 @@ fn columns(section: &Section, rows: &[Vec<Cell>], ids: &ShortIds) -> Vec<Shown> 
                 title: col.title.into(),
                 kind: Kind::Whole,
                 right: false,
-                cells: rows.iter().map(|r| format!("{}{}", shown(&r[i]), if complete(r) { "" } else { "*" })).collect(),
+                cells: rows.iter().map(|r| format!("{}{}", shown(&r[i]), week_mark(week_status(section, r)))).collect(),
                 optional: false,
                 whole: 0,
             },
             name => Shown {
                 name,
-                title: col.title.into(),
+                title: zoned_title(col.title, tz),
                 kind: Kind::Whole,
                 right: col.numeric,
-                cells: texts().map(|t| ids.short(&t)).collect(),
+                cells: rows
+                    .iter()
+                    .map(|r| match r.get(i) {
+                        Some(Cell::Timestamp(Some(t))) => local_time(*t, tz),
+                        c => ids.short(&c.map(shown).unwrap_or_default()),
+                    })
+                    .collect(),
                 optional: section.kind == ReportKind::Weekly && name == "week_start",
                 whole: 0,
             },

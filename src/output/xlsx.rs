@@ -3,12 +3,17 @@
 //! sheet per section.
 //!
 //! Cells keep their types: counts are numbers, percentages numbers shown `0.00`, dates dates,
-//! timestamps date-times (UTC), flags booleans, and text is always written as text, never as a
-//! formula (a registration number `=1+1` stays those four characters). Header rows are frozen
-//! and carry an autofilter. Partial weeks are shaded and italic, besides `complete` = FALSE.
+//! timestamps date-times in the run's `--tz` (a spreadsheet's date-time has no zone, so the
+//! column's header names it: `When (Europe/Rome)`), flags booleans, and text is always
+//! written as text, never as a formula (a registration number `=1+1` stays those four
+//! characters). Headers are the human titles the HTML page and the table use (`Correct
+//! feedback`); the machine names (`total_feedback`) stay in CSV and JSON. Header rows are
+//! frozen and carry an autofilter. Partial weeks and weeks before the data are shaded and
+//! italic, besides `complete` = FALSE and their `status`.
 
 use std::io::Write;
 
+use chrono_tz::Tz;
 use rust_xlsxwriter::{
     Chart, ChartMarker, ChartMarkerType, ChartType, Color, Format, FormatBorder, Workbook, Worksheet, XlsxError,
 };
@@ -16,6 +21,7 @@ use rust_xlsxwriter::{
 use super::document::period_words;
 use super::document::{Collected, Document, DocumentFormat};
 use super::html::{backend_name, cell, iso_week};
+use super::table::zoned_title;
 use super::{plain, Output};
 use crate::error::{Error, Result};
 use crate::reports::ReportKind;
@@ -104,7 +110,7 @@ pub fn workbook(doc: &Document) -> std::result::Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     wb.push_worksheet(summary(doc, &f)?);
     for c in &doc.sections {
-        wb.push_worksheet(section_sheet(c, &f)?);
+        wb.push_worksheet(section_sheet(c, &f, doc.info.window.tz)?);
     }
     wb.save_to_buffer()
 }
@@ -117,6 +123,7 @@ fn write_cell(
     v: &Cell,
     f: &Formats,
     partial: bool,
+    tz: Tz,
 ) -> std::result::Result<(), XlsxError> {
     let fmt = |base: &Format| if partial { Formats::partial(base) } else { base.clone() };
     let plain_fmt = fmt(&Format::new());
@@ -131,7 +138,7 @@ fn write_cell(
             ws.write_number_with_format(row, col, p.as_f64(), &fmt(&f.pct))?;
         }
         Cell::Timestamp(Some(t)) => {
-            ws.write_datetime_with_format(row, col, t.naive_utc(), &fmt(&f.datetime))?;
+            ws.write_datetime_with_format(row, col, t.with_timezone(&tz).naive_local(), &fmt(&f.datetime))?;
         }
         Cell::Date(d) => {
             ws.write_datetime_with_format(row, col, *d, &fmt(&f.date))?;
@@ -171,21 +178,23 @@ fn shown_len(v: &Cell) -> usize {
     }
 }
 
-/// One section: its fixed column names as the header, its rows below, and a note when rows
-/// were left out (Excel's row limit).
-fn section_sheet(c: &Collected, f: &Formats) -> std::result::Result<Worksheet, XlsxError> {
+/// One section: the columns' human titles as the header (a time column naming `tz`, in
+/// which its times are written), its rows below, and a note when rows were left out (Excel's
+/// row limit).
+fn section_sheet(c: &Collected, f: &Formats, tz: Tz) -> std::result::Result<Worksheet, XlsxError> {
     let mut ws = Worksheet::new();
     ws.set_name(sheet_name(c.section.kind))?;
     let cols = c.section.columns;
     for (j, col) in cols.iter().enumerate() {
-        ws.write_string_with_format(0, j as u16, col.name, &f.header)?;
-        let w = width(col.name, c.rows.iter().filter_map(|r| r.get(j)).map(shown_len));
+        let title = zoned_title(col.title, tz);
+        ws.write_string_with_format(0, j as u16, &title, &f.header)?;
+        let w = width(&title, c.rows.iter().filter_map(|r| r.get(j)).map(shown_len));
         ws.set_column_width(j as u16, w)?;
     }
     for (i, r) in c.rows.iter().enumerate() {
         let partial = matches!(cell(&c.section, r, "complete"), Some(Cell::Bool(false)));
         for (j, v) in r.iter().enumerate() {
-            write_cell(&mut ws, i as u32 + 1, j as u16, v, f, partial)?;
+            write_cell(&mut ws, i as u32 + 1, j as u16, v, f, partial, tz)?;
         }
     }
     ws.set_freeze_panes(1, 0)?;
@@ -226,8 +235,9 @@ fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxEr
     }
     line(&mut ws, "Backend", backend_name(info.backend))?;
     line(&mut ws, "faqlink version", info.version)?;
-    ws.write_string_with_format(r, 0, "Data read at (UTC)", &f.bold)?;
-    ws.write_datetime_with_format(r, 1, info.generated_at.naive_utc(), &f.datetime)?;
+    let tz = info.window.tz;
+    ws.write_string_with_format(r, 0, format!("Data read at ({})", tz.name()), &f.bold)?;
+    ws.write_datetime_with_format(r, 1, info.generated_at.with_timezone(&tz).naive_local(), &f.datetime)?;
     r += 1;
     if let Some((w, _)) = &doc.previous_totals {
         ws.write_string_with_format(r, 0, "Previous period", &f.bold)?;
@@ -245,12 +255,12 @@ fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxEr
             for col in c.section.columns {
                 let now = cell(&c.section, row, col.name);
                 let before = previous.and_then(|p| cell(&totals::SECTION, p, col.name));
-                ws.write_string(r, 0, col.name)?;
+                ws.write_string(r, 0, col.title)?;
                 if let Some(v) = now {
-                    write_cell(&mut ws, r, 1, v, f, false)?;
+                    write_cell(&mut ws, r, 1, v, f, false, tz)?;
                 }
                 if let Some(v) = before {
-                    write_cell(&mut ws, r, 2, v, f, false)?;
+                    write_cell(&mut ws, r, 2, v, f, false, tz)?;
                 }
                 match (now, before) {
                     (Some(Cell::Int(Some(a))), Some(Cell::Int(Some(b)))) => {
@@ -298,7 +308,8 @@ fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxEr
                 .set_marker(ChartMarker::new().set_type(ChartMarkerType::Circle))
                 .set_secondary_axis(true);
             bars.combine(&line);
-            bars.title().set_name("Weekly trend (partial weeks: see the Weekly sheet's complete column)");
+            bars.title()
+                .set_name("Weekly trend (partial weeks and weeks with no data yet: see the Weekly sheet's Status)");
             bars.y_axis().set_name("Feedback");
             bars.y2_axis().set_name("Conversion %");
             bars.set_width(720).set_height(340);

@@ -1,5 +1,6 @@
 //! `report weekly`: one row per ISO week (Monday 00:00 in `--tz`), empty weeks as zeros,
-//! with week-over-week changes after the fixed columns and a `complete` flag last.
+//! with week-over-week changes after the fixed columns, then a `complete` flag and the
+//! week's `status` in words ([`WeekStatus`]: complete, partial, or no data yet).
 //!
 //! A week is complete when it lies wholly inside the data's window (bounded by `--since`/
 //! `--until` when given, else below by the first feedback's timestamp; and never before
@@ -40,9 +41,45 @@ pub const SECTION: Section = Section {
         col("faqs_generated_change", "Δ FAQs", true),
         col("conversion_rate_change_pts", "Δ conv. pts", true),
         col("complete", "Complete", false),
+        col("status", "Status", false),
     ],
     single_row: false,
 };
+
+/// What a week's numbers are: the `status` column, in every format. A week that ends
+/// before the first feedback of the table is not a partial week but one before the data:
+/// its zeros measure nothing, and it has its own label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeekStatus {
+    /// Wholly inside the window and the data, and over.
+    Complete,
+    /// Not over yet, or the window or the data starts or ends inside it.
+    Partial,
+    /// Ends at or before the first feedback there is: no data yet.
+    NoDataYet,
+}
+
+impl WeekStatus {
+    /// Every status.
+    pub const ALL: [WeekStatus; 3] = [WeekStatus::Complete, WeekStatus::Partial, WeekStatus::NoDataYet];
+
+    /// The words every format shows (`status` column of CSV and JSON included).
+    pub fn label(self) -> &'static str {
+        match self {
+            WeekStatus::Complete => "complete",
+            WeekStatus::Partial => "partial",
+            WeekStatus::NoDataYet => "no data yet",
+        }
+    }
+
+    /// The status a `status` cell names.
+    pub fn of_cell(cell: Option<&Cell>) -> Option<WeekStatus> {
+        match cell {
+            Some(Cell::Text(Some(t))) => WeekStatus::ALL.into_iter().find(|s| s.label() == t),
+            _ => None,
+        }
+    }
+}
 
 /// One ISO week.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,12 +93,23 @@ pub struct WeekRow {
     pub previous: Option<(i64, i64, Option<Pct>)>,
     /// The week lies wholly inside the data's window and has ended.
     pub complete: bool,
+    /// The week ends at or before the first feedback (then it is not complete either).
+    pub before_data: bool,
 }
 
 impl WeekRow {
     /// faqs_generated / correct_feedback.
     pub fn conversion_rate_pct(&self) -> Option<Pct> {
         Pct::of(self.counters.faqs_generated, self.counters.correct_feedback)
+    }
+
+    /// The week's [`WeekStatus`].
+    pub fn status(&self) -> WeekStatus {
+        match (self.complete, self.before_data) {
+            (true, _) => WeekStatus::Complete,
+            (false, true) => WeekStatus::NoDataYet,
+            (false, false) => WeekStatus::Partial,
+        }
     }
 
     /// The row as report cells.
@@ -89,6 +137,7 @@ impl WeekRow {
             Cell::Int(d_faqs),
             Cell::Pct(d_rate),
             Cell::Bool(self.complete),
+            Cell::Text(Some(self.status().label().to_string())),
         ]
     }
 }
@@ -233,6 +282,9 @@ pub fn empty_weeks(weeks: &Weeks, window: &Window, now: DateTime<Utc>) -> Vec<We
             counters: WeekCounters::default(),
             previous: None,
             complete: weeks.lower <= w[0] && window.until.is_none_or(|u| w[1] <= u) && w[1] <= now,
+            // Every week starts before its end and the first week holds the window's start,
+            // so a week that ends at or before `lower` ends before the first feedback.
+            before_data: w[1] <= weeks.lower,
         })
         .collect()
 }
@@ -317,6 +369,47 @@ fn count_weeks(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// For the first feedback at every hour of three weeks (and a window starting before,
+    /// inside or after the data's first week): a week that ends at or before the first
+    /// feedback is "no data yet", never "partial"; the week the data starts in is partial;
+    /// the weeks after it that have ended are complete.
+    #[test]
+    fn weeks_before_the_first_feedback_are_no_data_yet_not_partial() {
+        let window = |since: &str, until: &str| Window {
+            since: Some(since.parse().unwrap()),
+            until: Some(until.parse().unwrap()),
+            tz: "Europe/Rome".parse().unwrap(),
+        };
+        let now: DateTime<Utc> = "2026-12-30T12:00:00Z".parse().unwrap();
+        let mut cases = 0;
+        for since in ["2026-08-30T22:00:00Z", "2026-09-03T10:00:00Z"] {
+            let w = window(since, "2026-11-22T23:00:00Z");
+            let bounds = boundaries(w.since.unwrap(), w.until.unwrap() - Duration::microseconds(1), &w);
+            for hour in 0..(21 * 24) {
+                let first = "2026-09-14T05:30:00Z".parse::<DateTime<Utc>>().unwrap() + Duration::hours(hour);
+                let weeks = Weeks { bounds: bounds.clone(), lower: first.max(w.since.unwrap()) };
+                let rows = empty_weeks(&weeks, &w, now);
+                for (r, b) in rows.iter().zip(weeks.bounds.windows(2)) {
+                    let expected = if b[1] <= first {
+                        WeekStatus::NoDataYet
+                    } else if b[0] < first || b[0] < w.since.unwrap() {
+                        WeekStatus::Partial
+                    } else {
+                        WeekStatus::Complete
+                    };
+                    assert_eq!(r.status(), expected, "week {} with the first feedback at {first}", r.week_start);
+                    let label = Cell::Text(Some(expected.label().to_string()));
+                    assert_eq!(WeekStatus::of_cell(Some(&label)), Some(expected));
+                    assert_eq!(r.cells().last(), Some(&label), "the status column is last");
+                    cases += 1;
+                }
+                assert!(rows.iter().any(|r| r.status() == WeekStatus::NoDataYet));
+            }
+        }
+        assert_eq!(cases, 2 * 21 * 24 * 12);
+        assert_eq!(SECTION.columns.last().map(|c| c.name), Some("status"));
+    }
 
     #[test]
     fn boundaries_cross_dst_and_fall_on_the_bucket_grid() {

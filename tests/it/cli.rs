@@ -250,14 +250,14 @@ fn a_database_without_the_tables_is_a_runtime_error() {
 fn unwritable_output_is_a_runtime_error_and_leaves_nothing() {
     let db = TestDb::migrated(Backend::Sqlite);
     data::load(&db, &data::generate(1));
-    for format in ["csv", "table"] {
+    for (format, file) in [("csv", "/nonexistent-dir/x.csv"), ("table", "/nonexistent-dir/x.txt")] {
         let out = faqlink()
             .arg("--database-url")
             .arg(db.url())
-            .args(["report", "all", "--format", format, "--output", "/nonexistent-dir/x.csv"])
+            .args(["report", "all", "--format", format, "--output", file])
             .output()
             .unwrap();
-        let message = failure(&out, 1, "--output /nonexistent-dir/x.csv");
+        let message = failure(&out, 1, &format!("--output {file}"));
         names(&message, &["/nonexistent-dir"], "missing folder");
         assert!(!Path::new("/nonexistent-dir").exists());
     }
@@ -353,7 +353,7 @@ fn fail_on_any_exits_3_and_still_writes_the_report() {
     // No orphans (an empty database, or a window without them): exit 0.
     let empty = TestDb::migrated(Backend::Sqlite);
     let clean = out_dir.path().join("clean.csv");
-    for (url, window) in [(empty.url(), &[][..]), (db.url(), &["--since", "2030-01-01"][..])] {
+    for (url, window) in [(empty.url(), &[][..]), (db.url(), &["--until", "2000-01-01"][..])] {
         let out = faqlink()
             .arg("--database-url")
             .arg(&url)
@@ -464,4 +464,240 @@ fn database_url_from_flag_environment_and_dotenv() {
     let out = faqlink().current_dir(with_dotenv.path()).args(["report", "totals"]).output().unwrap();
     let message = failure(&out, 1, ".env with a missing database");
     names(&message, &[&missing.display().to_string()], ".env");
+}
+
+/// `--output FILE` without `--format` writes the format the extension names (issue 23: a
+/// cron job mailed a "workbook" holding a text table); a contradicting `--format` is refused
+/// with exit 2 and nothing written; an extension that names no format keeps the table.
+#[test]
+fn the_output_extension_chooses_the_format() {
+    let dbs = tempfile::tempdir().unwrap();
+    let url = seeded(dbs.path(), "ext.db", 50);
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        faqlink().current_dir(dir.path()).args(["--database-url", &url, "report", "all"]).args(args).output().unwrap()
+    };
+    let starts: &[(&str, &[u8])] = &[
+        ("weekly.xlsx", b"PK\x03\x04"),
+        ("weekly.HTML", b"<!DOCTYPE html>"),
+        ("weekly.json", b"{"),
+        ("weekly.csv", b"# experts\r\n"),
+        ("weekly.md", b"# "),
+        ("weekly.prom", b"# HELP"),
+        ("weekly.txt", b"Period: "),
+        ("weekly", b"Period: "),
+    ];
+    for (name, start) in starts {
+        let out = run(&["--output", name]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let bytes = std::fs::read(dir.path().join(name)).unwrap();
+        assert!(bytes.starts_with(start), "{name}: {:?}", String::from_utf8_lossy(&bytes[..bytes.len().min(40)]));
+    }
+    for (args, needles) in [
+        (&["--format", "table", "--output", "no.xlsx"][..], &["--format table", "no.xlsx", "xlsx"][..]),
+        (&["--format", "csv", "--output", "no.html"], &["--format csv", "no.html", "html"]),
+        (&["--excel", "--output", "no.json"], &["--excel", "no.json"]),
+    ] {
+        let message = failure(&run(args), 2, &format!("{args:?}"));
+        names(&message, needles, &format!("{args:?}"));
+        assert!(!listing(dir.path()).iter().any(|n| n.starts_with("no")), "{args:?} wrote a file");
+    }
+}
+
+/// The demo writes no feedback after the start of the day it runs (the report showed
+/// tonight's rows at noon and a week that had not begun), and a window that has not
+/// started yet says so in one line on stderr, with exit 0.
+#[test]
+fn the_demo_invents_no_future_and_a_future_week_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = "2026-11-25T10:00:00Z";
+    faqlink().current_dir(dir.path()).env("FAQLINK_NOW", now).arg("demo").assert().success();
+    let db = TestDb::Sqlite { path: dir.path().join("faqlink.db"), dir };
+    let last = db.cli_csv("SELECT MAX(feedback_timestamp) AS last FROM expert_feedback");
+    let last = last.lines().nth(1).unwrap().trim_matches('"').to_string();
+    assert!(last.as_str() < "2026-11-25" && last.as_str() > "2026-11-24", "the last feedback: {last}");
+    // `seed` without --end: the same end, the start of today.
+    let seeded = TestDb::migrated(Backend::Sqlite);
+    faqlink()
+        .env("FAQLINK_NOW", now)
+        .args(["--database-url", &seeded.url(), "seed", "--feedback", "200"])
+        .assert()
+        .success();
+    let last_seeded = seeded.cli_csv("SELECT MAX(feedback_timestamp) AS last FROM expert_feedback");
+    let last_seeded = last_seeded.lines().nth(1).unwrap().trim_matches('"').to_string();
+    assert!(last_seeded.as_str() < "2026-11-25" && last_seeded.as_str() > "2026-11-24", "seed: {last_seeded}");
+
+    let report = |args: &[&str]| {
+        faqlink()
+            .env("FAQLINK_NOW", now)
+            .args(["--database-url", &db.url(), "report", "totals"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for args in
+        [&["--week", "2026-W49"][..], &["--since", "2026-12-01"], &["--week", "2027-W01", "--tz", "Europe/Rome"]]
+    {
+        let out = report(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("faqlink: note: ") && stderr.contains("has not started yet"), "{stderr}");
+        assert!(String::from_utf8(out.stdout).unwrap().contains("Period: "), "the report is still printed");
+    }
+    for args in [&["--week", "2026-W48"][..], &["--week", "2026-W47"], &["--since", "2026-11-25"], &[]] {
+        let out = report(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// `--tz Europe/Rome`: the table and the HTML page show orphan times in Rome and their column
+/// says so; CSV and JSON keep RFC 3339 UTC under their fixed names. Every orphan row checked.
+#[test]
+fn orphan_times_are_local_in_human_formats_and_utc_in_csv_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().join("tz.db").display().to_string();
+    faqlink()
+        .args(["--database-url", &url, "seed", "--experts", "3", "--feedback", "400", "--deleted-share", "0.3"])
+        .args(["--end", "2026-11-23", "--weeks", "30"])
+        .assert()
+        .success();
+    let run = |format: &str| {
+        let out = faqlink()
+            .args(["--database-url", &url, "report", "orphans", "--tz", "Europe/Rome", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = run("csv");
+    assert!(csv.starts_with("feedback_id,expert_id,professional_registration_number,feedback_timestamp,"));
+    let times: Vec<chrono::DateTime<chrono::Utc>> =
+        csv.lines().skip(1).map(|l| l.split(',').nth(3).unwrap().parse().unwrap()).collect();
+    assert!(times.len() > 10, "orphans across summer and winter time: {}", times.len());
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let table = run("table");
+    let html = run("html");
+    assert!(table.contains("When (Europe/Rome)") && !table.contains("(UTC)"), "{table}");
+    assert!(html.contains(">When (Europe/Rome)</th>") && !html.contains("When (UTC)"));
+    let rome = chrono_tz::Europe::Rome;
+    for (i, t) in times.iter().enumerate() {
+        let utc = t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        assert!(utc.ends_with('Z'));
+        assert_eq!(json["orphans"][i]["feedback_timestamp"], utc.as_str(), "JSON keeps UTC");
+        let local = t.with_timezone(&rome).format("%Y-%m-%d %H:%M").to_string();
+        assert!(table.contains(&local), "table: {local} (UTC {utc})");
+        assert!(
+            html.contains(&format!("<td class=\"when\" data-label=\"When (Europe/Rome)\">{local}</td>")),
+            "html: {local} (UTC {utc})"
+        );
+        assert!(!html.contains(&t.format("%Y-%m-%d %H:%M").to_string()), "html: no UTC time {utc}");
+    }
+}
+
+/// The README's first command installs only what the build and the demo need; the second
+/// (which CI runs, exactly) installs what the tests need. Both scripts run here on a PATH
+/// where no tool is installed and `apt-get`, `dpkg`, `sudo` and `cargo` are stubs that log
+/// what they are asked (and no PostgreSQL is wanted: the stub installs none).
+#[test]
+fn setup_installs_the_build_needs_and_test_the_test_needs() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let (bin, repo, log) = (tmp.path().join("bin"), tmp.path().join("repo"), tmp.path().join("log"));
+    std::fs::create_dir_all(repo.join("scripts")).unwrap();
+    std::fs::create_dir(&bin).unwrap();
+    for script in ["setup.sh", "test.sh"] {
+        std::fs::copy(root.join("scripts").join(script), repo.join("scripts").join(script)).unwrap();
+    }
+    for tool in ["bash", "env", "id", "dirname", "cat", "head", "ls", "seq", "sleep"] {
+        let real = ["/usr/bin", "/bin"].iter().map(|d| Path::new(d).join(tool)).find(|p| p.exists()).unwrap();
+        std::os::unix::fs::symlink(real, bin.join(tool)).unwrap();
+    }
+    let stubs = [
+        ("apt-get", "echo \"apt-get $*\" >> \"$LOG\""),
+        ("dpkg", "exit 1"),
+        ("sudo", "\"$@\""),
+        ("cargo", "echo \"cargo $*\" >> \"$LOG\""),
+    ];
+    for (name, body) in stubs {
+        let path = bin.join(name);
+        std::fs::write(&path, format!("#!/usr/bin/env bash\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let run = |script: &str| {
+        std::fs::write(&log, "").unwrap();
+        let out = Command::new(bin.join("bash"))
+            .arg(repo.join("scripts").join(script))
+            .env_clear()
+            .env("PATH", &bin)
+            .env("LOG", &log)
+            .env("FAQLINK_TEST_PG_BIN", tmp.path().join("no-postgres"))
+            .env("FAQLINK_TEST_SKIP_PG", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+        let installs: Vec<Vec<String>> = std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("apt-get install -y -qq "))
+            .map(|l| l.split(' ').map(String::from).collect())
+            .collect();
+        (installs, std::fs::read_to_string(&log).unwrap())
+    };
+    let (setup, _) = run("setup.sh");
+    assert_eq!(setup, [["libssl-dev", "pkg-config"]], "setup.sh installs the build's needs only");
+    let (test, log_text) = run("test.sh");
+    assert_eq!(test.len(), 2, "{log_text}");
+    assert_eq!(test[0], ["libssl-dev", "pkg-config"], "test.sh builds too");
+    for package in ["sqlite3", "postgresql-client", "chromium", "prometheus", "postgresql-15", "man-db", "util-linux"] {
+        assert!(test[1].iter().any(|p| p == package), "test.sh installs {package}: {test:?}");
+    }
+    assert!(log_text.ends_with(
+        "cargo fmt --all -- --check\ncargo clippy --all-targets --quiet -- -D warnings\ncargo test --all-targets\n"
+    ));
+
+    // The README's two commands, and CI runs exactly the second.
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let block = readme.split("## Two commands").nth(1).unwrap().split("```").nth(1).unwrap();
+    let commands: Vec<&str> = block.lines().skip(1).map(|l| l.split('#').next().unwrap().trim()).collect();
+    assert_eq!(commands, ["./scripts/setup.sh && cargo run --release -- demo", "./scripts/test.sh"]);
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    assert_eq!(ci.lines().filter(|l| !l.starts_with('#') && l.contains("scripts/")).collect::<Vec<_>>(), [commands[1]]);
+}
+
+/// Every `faqlink …` line of the README's shell blocks is a command line faqlink accepts
+/// (report lines pass the whole option check: formats, extensions, windows), and a file or
+/// folder named for an ISO week holds that week (`--week 2026-W47`), not the whole history.
+#[test]
+fn readme_examples_parse_and_a_folder_named_for_a_week_holds_that_week() {
+    use clap::Parser;
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let mut checked = 0;
+    for block in readme.split("```sh").skip(1).map(|b| b.split("```").next().unwrap()) {
+        for line in block.lines() {
+            let command = line.split(" #").next().unwrap().split(['>', '&']).next().unwrap().trim();
+            let Some(command) = command.strip_prefix("sudo ").or(Some(command)).filter(|c| c.starts_with("faqlink "))
+            else {
+                continue;
+            };
+            let words: Vec<&str> = command.split_whitespace().collect();
+            let cli = faqlink::cli::Cli::try_parse_from(&words).unwrap_or_else(|e| panic!("{command}: {e}"));
+            if let faqlink::cli::Command::Report(args) = cli.command {
+                faqlink::config::report(&args).unwrap_or_else(|e| panic!("{command}: {e}"));
+                for name in words.iter().filter(|w| w.contains("-W")) {
+                    if let Some(at) = name.find("-W").filter(|_| !name.starts_with("20")) {
+                        let week = &name[at - 4..at + 4];
+                        assert!(
+                            words.windows(2).any(|w| w == ["--week", week]),
+                            "{command}: {name} is named for {week} but holds another period"
+                        );
+                    }
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 12, "{checked} README commands");
 }

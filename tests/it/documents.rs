@@ -11,7 +11,7 @@ use std::process::Command;
 use std::rc::Rc;
 
 use calamine::{open_workbook, Data, DataType, Reader};
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use faqlink::commands::seed;
 use faqlink::db::Backend;
 use faqlink::output::document::{Document, DocumentFormat, DocumentSink, RunInfo};
@@ -186,7 +186,7 @@ fn chromium(args: &[&str]) -> std::process::Output {
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(args)
         .output()
-        .expect("chromium (scripts/setup.sh installs Debian's chromium)");
+        .expect("chromium (scripts/test.sh installs Debian's chromium)");
     assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
@@ -209,7 +209,7 @@ struct Measured {
 const PROBE: &str = r#"<script>
 (() => {
   const m = {
-    svgs: [...document.querySelectorAll('figure svg')].map(s => {
+    svgs: [...document.querySelectorAll('figure svg')].filter(s => getComputedStyle(s).display !== 'none').map(s => {
       const b = s.getBBox(), r = s.getBoundingClientRect();
       return [b.width, b.height, r.width, r.height];
     }),
@@ -290,7 +290,7 @@ fn html_in_chromium_on_both_backends() {
 
         // Partial weeks (complete = false, where the weekly report gives the flag) are marked.
         let weekly = doc.section(ReportKind::Weekly).unwrap();
-        let partial = weekly.rows.iter().filter(|r| r.contains(&Cell::Bool(false))).count();
+        let partial = weekly.rows.iter().filter(|r| r.last() == Some(&Cell::Text(Some("partial".into())))).count();
         assert_eq!(html.matches("<tr class=\"partial\">").count(), partial);
 
         // The listings show 100 rows and count the rest.
@@ -362,11 +362,156 @@ fn demo_report_screenshot() {
     }
 }
 
+/// What [`LAYOUT_PROBE`] measured at one window width.
+#[derive(Debug, serde::Deserialize)]
+struct Layout {
+    /// `window.innerWidth`: the viewport the page was laid out in.
+    viewport: f64,
+    /// `document.documentElement.scrollWidth`.
+    scroll_width: f64,
+    /// Chart text elements that render (in a displayed SVG).
+    texts: usize,
+    /// The smallest rendered chart text, in CSS px (its font size times the SVG's scale).
+    min_font_px: f64,
+    /// That text.
+    min_text: String,
+    /// Most lines any date or time cell takes, and any single-id cell.
+    when_lines: usize,
+    id_lines: usize,
+    /// The expert table's registration cells.
+    reg_cells: usize,
+    /// The `data-section` of each table that scrolls inside its box (wider than the screen).
+    scrolled: Vec<String>,
+}
+
+/// Measures the page in the frame `f` (its own viewport, `width` CSS px wide) once loaded.
+const LAYOUT_PROBE: &str = r#"<script>
+const f = document.getElementById('f');
+f.onload = () => {
+  const d = f.contentDocument, w = f.contentWindow;
+  const shown = [...d.querySelectorAll('figure svg')].filter(s => w.getComputedStyle(s).display !== 'none');
+  const texts = shown.flatMap(s => [...s.querySelectorAll('text')]).filter(t => t.textContent.trim() !== '');
+  const px = t => parseFloat(w.getComputedStyle(t).fontSize) * Math.hypot(t.getScreenCTM().a, t.getScreenCTM().b);
+  let min = Infinity, minText = '';
+  for (const t of texts) { const p = px(t); if (p < min) { min = p; minText = t.textContent.trim(); } }
+  const lines = sel => Math.max(0, ...[...d.querySelectorAll(sel)].map(td => {
+    const r = d.createRange(); r.selectNodeContents(td);
+    return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size;
+  }));
+  const m = {
+    viewport: w.innerWidth,
+    scroll_width: d.documentElement.scrollWidth,
+    texts: texts.length,
+    min_font_px: min,
+    min_text: minText,
+    when_lines: lines('td.when'),
+    id_lines: lines('td.id'),
+    reg_cells: d.querySelectorAll('td.reg').length,
+    scrolled: [...d.querySelectorAll('.scroll')].filter(s => s.scrollWidth > s.clientWidth + 1)
+      .map(s => (s.querySelector('table') || {dataset: {}}).dataset.section || 'funnel'),
+  };
+  const pre = document.createElement('pre');
+  pre.id = 'probe';
+  pre.textContent = JSON.stringify(m);
+  document.body.appendChild(pre);
+};
+</script>"#;
+
+/// A page showing `page` in a frame `width` CSS px wide (its own viewport, so its media
+/// queries see that width: headless Chromium's window is at least 500 px wide).
+fn framed(page: &Path, width: u32, probe: bool) -> PathBuf {
+    let html = std::fs::read_to_string(page).unwrap().replace('&', "&amp;").replace('"', "&quot;");
+    let framed = page.with_extension(format!("frame{width}{}.html", if probe { "probe" } else { "" }));
+    let frame = format!(
+        "<!DOCTYPE html><html><body style=\"margin:0\"><iframe id=\"f\" style=\"border:0;display:block;width:{width}px;height:2400px\" srcdoc=\"{html}\"></iframe>{}</body></html>",
+        if probe { LAYOUT_PROBE } else { "" }
+    );
+    std::fs::write(&framed, frame).unwrap();
+    framed
+}
+
+/// Lays the page out `width` CSS px wide and measures it with [`LAYOUT_PROBE`].
+fn measure_layout(page: &Path, width: u32) -> Layout {
+    let size = format!("--window-size={},900", width.max(500));
+    let out = chromium(&[&size, "--dump-dom", &file_url(&framed(page, width, true))]);
+    let dom = String::from_utf8(out.stdout).unwrap();
+    let start = dom.find("<pre id=\"probe\">").expect("the probe ran") + "<pre id=\"probe\">".len();
+    let end = start + dom[start..].find("</pre>").unwrap();
+    serde_json::from_str(&dom[start..end]).unwrap_or_else(|e| panic!("{e}: {}", &dom[start..end]))
+}
+
+/// The page on a phone (390 CSS px, an iPhone's width) and on a desktop (1280 px): it never
+/// scrolls sideways (a wide table scrolls inside its own box), no chart text renders below
+/// 10 CSS px, dates and ids keep to one line, and a registration number longer than the
+/// screen does not widen the page. The data set has weeks before its first feedback, a
+/// partial week, and an expert whose registration number is 90 characters without a space.
+#[test]
+fn html_fits_a_phone_and_a_desktop() {
+    let db = TestDb::migrated(Backend::Sqlite);
+    seeded(&db, &test_plan());
+    let long = format!("ODCEC-MI-{}", "0123456789".repeat(8) + "X");
+    db.exec(&format!(
+        "UPDATE expert_profiles SET professional_registration_number = '{long}' WHERE id = \
+         (SELECT expert_id FROM expert_feedback WHERE feedback_type = 'correct' ORDER BY id DESC LIMIT 1)"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("phone.html");
+    // Twelve weeks of trend ending in the data's last week: four of them before the data.
+    let window = Window {
+        since: Some(local_midnight(day(2026, 9, 7), rome())),
+        until: Some(local_midnight(day(2026, 11, 30), rome())),
+        tz: rome(),
+    };
+    let doc = render(&db, Html, &window, &page);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains(&long), "the long registration number is on the page");
+    let weekly = doc.section(ReportKind::Weekly).unwrap();
+    let status = |r: &Vec<Cell>| r.last().and_then(|c| plain(c, '.')).unwrap_or_default();
+    assert!(weekly.rows.iter().filter(|r| status(r) == "no data yet").count() >= 3, "weeks before the data");
+    assert!(weekly.rows.iter().any(|r| status(r) == "partial"), "a partial week");
+    // 390: a phone; 360: a small one; 830: just above the narrow layout's limit; 1280.
+    for width in [360, 390, 830, 1280] {
+        let m = measure_layout(&page, width);
+        assert_eq!(m.viewport, f64::from(width), "{m:?}");
+        assert!(m.scroll_width <= m.viewport, "{width} px: the page scrolls sideways: {m:?}");
+        assert!(m.texts > 20, "{width} px: the charts' text renders: {m:?}");
+        assert!(m.min_font_px >= 10.0, "{width} px: {:?} renders at {:.1} CSS px: {m:?}", m.min_text, m.min_font_px);
+        assert_eq!(m.when_lines, 1, "{width} px: a date or time is split: {m:?}");
+        assert!(m.reg_cells > 0, "{m:?}");
+        assert_eq!(m.id_lines, 1, "{width} px: an id takes more than one line: {m:?}");
+        if width < 820 {
+            // Only the weekly table scrolls in its box; the others are cards, wholly in view.
+            assert!(m.scrolled.iter().all(|s| s == "weekly"), "{width} px: {m:?}");
+        }
+        if width >= 1280 {
+            // The 90-character registration number wraps: the leaderboard fits a desktop.
+            assert!(!m.scrolled.iter().any(|s| s == "experts"), "{width} px: {m:?}");
+        }
+        eprintln!(
+            "{width} px: scrollWidth {} of {} px, smallest chart text {:.1} px ({:?})",
+            m.scroll_width, m.viewport, m.min_font_px, m.min_text
+        );
+    }
+    // The phone's screen: the page at 390 px, in a 500 px window (Chromium's narrowest).
+    let shot = dir.path().join("phone.png");
+    chromium(&[
+        &format!("--screenshot={}", shot.display()),
+        "--window-size=500,2400",
+        &file_url(&framed(&page, 390, false)),
+    ]);
+    let (w, _, colours) = distinct_colours(&shot);
+    assert_eq!(w, 500);
+    assert!(colours > 50, "blank screenshot");
+    if let Some(keep) = std::env::var_os("FAQLINK_KEEP_PHONE_SHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // XLSX read back by calamine
 
 /// Asserts that a workbook cell holds `cell` with its type.
-fn assert_cell(sheet: &str, at: (usize, usize), got: &Data, cell: &Cell) {
+fn assert_cell(sheet: &str, at: (usize, usize), got: &Data, cell: &Cell, tz: chrono_tz::Tz) {
     let ok = match (cell, got) {
         (Cell::Text(Some(t)), Data::String(s)) => t == s,
         (Cell::Text(None) | Cell::Int(None) | Cell::Pct(None) | Cell::Timestamp(None), Data::Empty) => true,
@@ -375,8 +520,8 @@ fn assert_cell(sheet: &str, at: (usize, usize), got: &Data, cell: &Cell) {
         (Cell::Pct(Some(p)), Data::Float(f)) => p.as_f64() == *f,
         (Cell::Date(d), Data::DateTime(_)) => got.as_date() == Some(*d),
         (Cell::Timestamp(Some(t)), Data::DateTime(_)) => {
-            let back: DateTime<Utc> = got.as_datetime().unwrap().and_utc();
-            (back - *t).num_milliseconds().abs() <= 1
+            // Written in the run's zone, which the column's header names.
+            (got.as_datetime().unwrap() - t.with_timezone(&tz).naive_local()).num_milliseconds().abs() <= 1
         }
         (Cell::Bool(b), Data::Bool(g)) => b == g,
         _ => false,
@@ -401,14 +546,17 @@ fn xlsx_read_back_by_calamine_on_both_backends() {
             let header: Vec<String> = (0..c.section.columns.len())
                 .map(|j| range.get((0, j)).and_then(|d| d.get_string()).unwrap_or_default().to_string())
                 .collect();
-            let names: Vec<&str> = c.section.columns.iter().map(|c| c.name).collect();
-            assert_eq!(header, names, "{name} header");
+            // The human titles, as on the HTML page; a time column names the run's zone.
+            let titles: Vec<String> =
+                c.section.columns.iter().map(|c| c.title.replace("(UTC)", "(Europe/Rome)")).collect();
+            assert_eq!(header, titles, "{name} header");
+            assert!(!header.iter().any(|h| h.contains('_')), "{name}: no machine name in {header:?}");
             assert_eq!(c.rows.len() as u64, c.total_rows, "{name}: every row fits a sheet");
             assert_eq!(range.height(), c.rows.len() + 1, "{name} rows");
             for (i, row) in c.rows.iter().enumerate() {
                 for (j, v) in row.iter().enumerate() {
                     let got = range.get((i + 1, j)).unwrap_or(&Data::Empty);
-                    assert_cell(name, (i + 1, j), got, v);
+                    assert_cell(name, (i + 1, j), got, v, rome());
                     saw_formula_text |= matches!(v, Cell::Text(Some(t)) if t == "=1+1");
                 }
             }
@@ -427,12 +575,14 @@ fn xlsx_read_back_by_calamine_on_both_backends() {
             Data::String("2026-10-19 to 2026-11-24 (whole days) · Europe/Rome".into())
         );
         assert_eq!(find("Time zone").unwrap()[1], Data::String("Europe/Rome".into()));
-        let feedback = find("feedback_total").unwrap();
-        assert_cell("Summary", (0, 1), &feedback[1], &total(&doc, "feedback_total"));
+        let feedback = find("Feedback").unwrap();
+        assert_cell("Summary", (0, 1), &feedback[1], &total(&doc, "feedback_total"), rome());
         let (_, previous) = doc.previous_totals.as_ref().unwrap();
-        assert_cell("Summary", (0, 2), &feedback[2], &previous[0]);
-        let conversion = find("conversion_rate_pct").unwrap();
-        assert_cell("Summary", (0, 1), &conversion[1], &total(&doc, "conversion_rate_pct"));
+        assert_cell("Summary", (0, 2), &feedback[2], &previous[0], rome());
+        let conversion = find("Conversion %").unwrap();
+        assert_cell("Summary", (0, 1), &conversion[1], &total(&doc, "conversion_rate_pct"), rome());
+        let read = find("Data read at (Europe/Rome)").unwrap();
+        assert_eq!(read[1].as_datetime().unwrap().to_string(), "2026-11-25 11:00:00", "10:00 UTC in Rome");
 
         // The Summary's native chart plots the Weekly sheet: feedback columns and conversion.
         let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
@@ -465,7 +615,7 @@ fn promtool(path: &Path) -> std::process::Output {
         .args(["check", "metrics"])
         .stdin(std::fs::File::open(path).unwrap())
         .output()
-        .expect("promtool (scripts/setup.sh installs Debian's prometheus)")
+        .expect("promtool (scripts/test.sh installs Debian's prometheus)")
 }
 
 #[test]
@@ -512,4 +662,40 @@ fn openmetrics_pass_promtool_on_both_backends() {
         assert!(text.contains("expert=\"=1+1\""), "label values are written as they are");
         assert!(text.contains(r#"expert="<b>x</b> & \"y\"""#), "quotes in label values are escaped");
     });
+}
+
+/// `total_feedback` (the design document's name, kept in CSV and JSON) counts an expert's
+/// correct feedback; every place a person reads it says "Correct feedback": the table, the
+/// HTML page, the workbook's header, the OpenMetrics help, and METRICS.md, which says why the
+/// name differs.
+#[test]
+fn total_feedback_reads_correct_feedback_wherever_a_human_reads_it() {
+    let title = faqlink::reports::experts::SECTION.columns.iter().find(|c| c.name == "total_feedback").unwrap().title;
+    assert_eq!(title, "Correct feedback");
+    let db = TestDb::migrated(Backend::Sqlite);
+    db.seed(300);
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = crate::harness::faqlink()
+            .args(["--database-url", &db.url(), "report", "experts"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    let text = |args: &[&str]| String::from_utf8(run(args)).unwrap();
+    assert!(text(&[]).contains(title), "table");
+    assert!(text(&["--format", "html"]).contains(&format!(">{title}</th>")), "HTML");
+    assert!(text(&["--format", "openmetrics"])
+        .contains(&format!("# HELP faqlink_expert_correct_feedback {title} per expert")));
+    assert!(text(&["--format", "csv"]).starts_with("expert_id,professional_registration_number,total_feedback,"));
+    assert!(text(&["--format", "json"]).contains("\"total_feedback\":"));
+    let path = dir.path().join("experts.xlsx");
+    run(&["--output", path.to_str().unwrap()]);
+    let mut wb: calamine::Xlsx<_> = open_workbook(&path).unwrap();
+    assert_eq!(wb.worksheet_range("Experts").unwrap().get((0, 2)), Some(&Data::String(title.into())), "XLSX header");
+    let metrics = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/METRICS.md")).unwrap();
+    let row = metrics.lines().find(|l| l.starts_with("| `total_feedback` |")).unwrap();
+    assert!(row.contains(&format!("**{title}**")) && row.contains("design document"), "{row}");
 }

@@ -24,3 +24,4 @@ mod seed;
 mod split;
 mod standby;
 mod trend;
+mod writers;

@@ -121,3 +121,57 @@ fn weeks_before_or_around_the_first_feedback_are_partial() {
     assert!(weeks[3]["feedback_total_change"].is_null());
     assert!(weeks[4]["feedback_total_change"].is_i64());
 }
+
+/// The weeks of a 12-week trend before the first feedback (W36, W37) are "no data yet" in
+/// every format, not "partial" like the week the data starts in (W38), and each legend
+/// names the two apart.
+#[test]
+fn weeks_before_the_first_feedback_say_no_data_yet_in_every_format() {
+    let db = seeded(Backend::Sqlite);
+    let base = ["report", "weekly", "--last-week", "--trend-weeks", "12", "--tz", "Europe/Rome"];
+    let run = |format: &str| {
+        let out = faqlink()
+            .env("FAQLINK_NOW", NOW)
+            .args(["--database-url", &db.url()])
+            .args(base)
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let expected = |week: usize| match week {
+        0 | 1 => "no data yet",
+        2 => "partial",
+        _ => "complete",
+    };
+    // JSON and CSV: a `status` column after `complete`.
+    let all = json(&db, &[&base[..], &["--format", "json"]].concat());
+    let weeks = all["weekly"].as_array().unwrap();
+    assert_eq!(weeks.len(), 12);
+    for (i, w) in weeks.iter().enumerate() {
+        assert_eq!(w["status"], expected(i), "{}", w["iso_week"]);
+        assert_eq!(w["complete"], expected(i) == "complete");
+    }
+    let csv = run("csv");
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().ends_with(",complete,status"));
+    for (i, line) in lines.enumerate() {
+        assert!(line.ends_with(&format!(",{}", expected(i))), "{line}");
+    }
+    // The table: W36° W37° W38*, and a footnote for each mark.
+    let table = run("table");
+    assert!(table.contains("2026-W36°") && table.contains("2026-W37°") && table.contains("2026-W38*"), "{table}");
+    assert!(!table.contains("2026-W36*") && !table.contains("2026-W39*"), "{table}");
+    assert!(table.contains("° no data yet: the week ends before the first feedback"), "{table}");
+    assert!(table.contains("* partial week (not over, or cut by the window or the data)"), "{table}");
+    // Markdown and HTML: the words in the status column, and the chart's legend.
+    let markdown = run("markdown");
+    assert_eq!(markdown.matches("| no data yet |").count(), 2, "{markdown}");
+    let html = run("html");
+    assert_eq!(html.matches("<tr class=\"nodata\">").count(), 2);
+    assert_eq!(html.matches("<tr class=\"partial\">").count(), 1);
+    assert_eq!(html.matches("no data yet</span>").count(), 2);
+    assert!(html.contains("Weeks marked “no data yet” end before the first feedback"));
+    assert!(!html.contains("not wholly in the window"), "the old legend's reason");
+}

@@ -17,9 +17,15 @@ const SQLITE_SEED_CACHE_KIB: u32 = 64 * 1024;
 const SQLITE_ROWS_PER_INSERT: usize = 50;
 
 /// SQLite settings before a seed: a large page cache and, for a bulk load into an empty
-/// file, no foreign-key checks (checked in one pass before the commit) and a rollback journal.
+/// file, no foreign-key checks (checked in one pass before the commit) and a rollback journal;
+/// for rows added to existing ones, WAL, so that reports go on while the seed writes
+/// ([`Database::writing`] switches the file back to the rollback journal afterwards).
 pub(super) fn sqlite_enter(db: &mut Database, bulk: bool) -> Result<()> {
     db.batch("sizing the SQLite page cache", &format!("PRAGMA cache_size = -{SQLITE_SEED_CACHE_KIB}"))?;
+    if !bulk {
+        // Best effort: a file another connection holds in the rollback journal stays in it.
+        let _ = db.batch("switching to WAL for the seed", "PRAGMA journal_mode = WAL");
+    }
     if bulk {
         db.batch("pausing foreign-key checks for the bulk load", "PRAGMA foreign_keys = OFF")?;
         // A rollback journal instead of the WAL: pages added to the end of the file need no
@@ -31,10 +37,10 @@ pub(super) fn sqlite_enter(db: &mut Database, bulk: bool) -> Result<()> {
     Ok(())
 }
 
-/// Undoes [`sqlite_enter`]'s bulk-load settings after the commit or rollback.
+/// Undoes [`sqlite_enter`]'s bulk-load settings after the commit or rollback (the journal
+/// mode stays a rollback journal, as faqlink leaves its files).
 pub(super) fn sqlite_leave(db: &mut Database) -> Result<()> {
     db.batch("re-enabling foreign keys", "PRAGMA foreign_keys = ON")?;
-    db.batch("returning to WAL mode", "PRAGMA journal_mode = WAL")?;
     Ok(())
 }
 

@@ -22,7 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::cli::SeedArgs;
 use crate::commands::Global;
 use crate::db::migrations::{self, Management};
-use crate::db::{Access, Backend, Count, Database};
+use crate::db::{Backend, Count, Database};
 use crate::error::{Error, Result};
 use generate::{Batch, Generator};
 
@@ -121,7 +121,8 @@ pub fn run(args: &SeedArgs, global: &Global) -> Result<()> {
             path.display()
         )));
     }
-    let mut db = Database::open(&global.url, Access::Write)?;
+    // A new SQLite file is built under a temporary name and appears only when complete.
+    let mut db = Database::open_to_write(&global.url)?;
     let started = std::time::Instant::now();
     let done = db.writing(|db| {
         prepare(db, args.allow_external)?;
@@ -177,24 +178,74 @@ fn row_count(db: &mut Database, table: &'static str) -> Result<i64> {
     Ok(rows.first().map_or(0, |r| r.n))
 }
 
+/// What [`seed_with`] does when the database already holds feedback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WhenNotEmpty {
+    /// Refuse: data sets are not mixed (`seed` without `--append`).
+    Refuse,
+    /// Add to it (`seed --append`).
+    Append,
+    /// Leave it as it is (`demo` reuses it).
+    Skip,
+}
+
 /// Inserts the plan's rows in one transaction.
 pub fn seed(db: &mut Database, plan: &Plan, append: bool) -> Result<Seeded> {
-    let existing = feedback_count(db)?;
-    if existing > 0 && !append {
-        return Err(Error::Refused(format!(
+    let when = if append { WhenNotEmpty::Append } else { WhenNotEmpty::Refuse };
+    seed_with(db, plan, when).map(|done| done.unwrap_or_default())
+}
+
+/// Inserts the plan's rows in one transaction when the database holds no feedback yet (as
+/// counted under the write lock); `None` when it does.
+pub fn seed_if_empty(db: &mut Database, plan: &Plan) -> Result<Option<Seeded>> {
+    seed_with(db, plan, WhenNotEmpty::Skip)
+}
+
+fn seed_with(db: &mut Database, plan: &Plan, when: WhenNotEmpty) -> Result<Option<Seeded>> {
+    let refuse = |db: &Database, existing: i64| {
+        Error::Refused(format!(
             "{} already holds {existing} feedback row(s): refusing to mix data sets; pass --append to add to them",
             db.url
-        )));
+        ))
+    };
+    let existing = feedback_count(db)?;
+    if existing > 0 {
+        match when {
+            WhenNotEmpty::Refuse => return Err(refuse(db, existing)),
+            WhenNotEmpty::Skip => return Ok(None),
+            WhenNotEmpty::Append => {}
+        }
     }
-    // Appending draws from another stream of the generator, so new ids never repeat old ones.
-    let stream = if existing > 0 { existing as u64 } else { 0 };
     let bulk = existing == 0 && migrations::management(db)? == Management::Embedded;
     let sqlite = db.backend() == Backend::Sqlite;
     if sqlite {
         load::sqlite_enter(db, bulk)?;
     }
-    db.batch("starting the seed transaction", "BEGIN")?;
+    // The write lock is taken when the transaction starts (SQLite: BEGIN IMMEDIATE, waiting up
+    // to the busy timeout; PostgreSQL: the writers' advisory lock), and the rows are counted
+    // again under it: of two seeds at once, the second sees the first one's rows.
+    let begun = db.batch("starting the seed transaction", if sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" });
+    if let Err(e) = begun {
+        if sqlite && bulk {
+            let _ = load::sqlite_leave(db);
+        }
+        return Err(e);
+    }
     let result = (|| {
+        if !sqlite {
+            let lock = format!("SELECT pg_advisory_xact_lock({})", migrations::WRITERS_LOCK);
+            db.batch("waiting for another faqlink writer", &lock)?;
+        }
+        let existing = feedback_count(db)?;
+        if existing > 0 {
+            match when {
+                WhenNotEmpty::Refuse => return Err(refuse(db, existing)),
+                WhenNotEmpty::Skip => return Ok(None),
+                WhenNotEmpty::Append => {}
+            }
+        }
+        // Appending draws from another stream of the generator, so new ids never repeat old ones.
+        let stream = existing.max(0) as u64;
         // An empty table of faqlink's own is bulk loaded with its indexes and foreign keys set
         // aside, rebuilt (by sorting, and checked in one pass) in the same transaction.
         // expert_feedback first: its foreign key to faq_entries must go before faq_entries' key.
@@ -222,10 +273,11 @@ pub fn seed(db: &mut Database, plan: &Plan, append: bool) -> Result<Seeded> {
                 });
             }
         }
-        Ok(done)
+        Ok(Some(done))
     })();
     let result = match result {
-        Ok(done) => db.batch("committing the seed", "COMMIT").map(|_| done),
+        Ok(Some(done)) => db.batch("committing the seed", "COMMIT").map(|_| Some(done)),
+        Ok(None) => db.batch("ending the seed transaction", "ROLLBACK").map(|_| None),
         Err(e) => {
             let _ = db.batch("rolling back the seed", "ROLLBACK");
             Err(e)
