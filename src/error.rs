@@ -4,19 +4,22 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong in a faqlink run.
 ///
-/// Messages never contain a database password: URLs are carried in their
-/// redacted form (see [`crate::db::url::DatabaseUrl::redacted`]), and libpq's
-/// connection messages are replaced by faqlink's own wording when the connection
-/// string carries a password ([`crate::db::url::DatabaseUrl::connect_failure`]).
+/// Messages never contain a database password: a connection target is carried in the
+/// allow-listed form built from its parse (see [`crate::db::url::DatabaseUrl::redacted`]), a
+/// refused connection string is not quoted at all, and libpq's connection messages are shown
+/// only when the parse vouches for every value they quote
+/// ([`crate::db::url::DatabaseUrl::connect_failure`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A bad option value, found after clap parsed the command line (exit 2).
     #[error("{0}")]
     Usage(String),
 
-    /// The database URL could not be understood (exit 2); `url` is its redacted form.
-    #[error("invalid database URL {url}: {reason}")]
-    BadUrl { url: String, reason: String },
+    /// The database URL could not be understood (exit 2). Nothing of the string is quoted
+    /// (it may hold a password in a place faqlink could not parse); `reason` names the part
+    /// and the rule.
+    #[error("invalid database URL: {reason}")]
+    BadUrl { reason: String },
 
     /// A read command was pointed at a SQLite file that does not exist.
     #[error("SQLite database {} does not exist; create it with `faqlink migrate` (empty) or `faqlink demo` (with sample data)", quoted(&.path.display().to_string()))]

@@ -4,6 +4,7 @@
 //! The binary is a thin shell around [`commands::run`]; everything here is a library so the
 //! integration tests can reach the same code.
 
+pub mod clap_error;
 pub mod cli;
 pub mod commands;
 pub mod config;

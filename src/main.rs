@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use faqlink::cli::Cli;
+use faqlink::cli::{Cli, Command};
 use faqlink::output::escape::Visible;
 
 fn main() -> ExitCode {
@@ -15,10 +15,13 @@ fn main() -> ExitCode {
     let verbose = cli.verbose;
     // Temporary files removed on SIGTERM/SIGINT/SIGHUP/SIGQUIT; SIGXFSZ reported as an error.
     faqlink::output::cleanup::install();
-    // Every command needs the database; `--help` and `--version` have already exited. A .env
-    // in the current directory is read only when neither the flag nor the environment gave it.
+    // A .env in the current directory is read only by a command that opens the database, and
+    // only when neither the flag nor the environment gave it (`--help` and `--version` have
+    // already exited).
+    let needs_database = !matches!(cli.command, Command::Completions(_) | Command::Man(_) | Command::Version(_));
     let outcome = match cli.database_url {
         Some(_) => Ok(()),
+        None if !needs_database => Ok(()),
         None => faqlink::db::url::database_url_from_dotenv(std::path::Path::new(faqlink::db::url::DOTENV_FILE))
             .map(|url| cli.database_url = url),
     };
@@ -43,7 +46,8 @@ fn main() -> ExitCode {
 }
 
 /// `--help` and `--version` print as clap does; a usage error becomes the one-line
-/// `faqlink: error: …` every other error uses (exit 2).
+/// `faqlink: error: …` every other error uses (exit 2), quoting nothing the user typed
+/// ([`faqlink::clap_error`]).
 fn clap_exit(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(
@@ -52,20 +56,7 @@ fn clap_exit(e: clap::Error) -> ExitCode {
     ) {
         e.exit();
     }
-    let text = e.render().to_string();
-    let parts: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information"))
-        .collect();
-    let line = parts.iter().enumerate().fold(String::new(), |mut acc, (i, part)| {
-        if i > 0 {
-            acc.push_str(if part.starts_with("tip:") { "; " } else { " " });
-        }
-        acc.push_str(part);
-        acc
-    });
-    let line = line.strip_prefix("error: ").unwrap_or(&line);
-    eprintln!("faqlink: error: {} (see --help)", Visible::line(line));
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    eprintln!("faqlink: error: {}", Visible::line(&faqlink::clap_error::one_line(&e, &args)));
     ExitCode::from(2)
 }

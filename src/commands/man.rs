@@ -32,9 +32,11 @@ pub fn run(args: &ManArgs) -> Result<()> {
     }
     let page = pages.iter().find(|p| p.path == args.command).ok_or_else(|| {
         let known: Vec<String> = pages.iter().filter(|p| !p.path.is_empty()).map(|p| p.path.join(" ")).collect();
+        // The words are not echoed: a stray connection string or password given here would
+        // be (see `clap_error`).
         Error::Usage(format!(
-            "no manual page for `faqlink {}`; pages exist for: {}",
-            args.command.join(" "),
+            "no manual page for the {} word(s) after `man` (not shown); pages exist for: {}",
+            args.command.len(),
             known.join(", ")
         ))
     })?;

@@ -79,8 +79,9 @@ const REPORT_USAGE: &[(&[&str], &[&str])] = &[
     (&["all", "--format", "csv", "--delimiter", ";;"], &["--delimiter", ";;"]),
     (&["all", "--excel", "--format", "json"], &["--excel", "json"]),
     (&["experts", "--fail-on-any"], &["--fail-on-any"]),
-    (&["bogus"], &["bogus"]),
-    (&["totals", "--no-such-option"], &["--no-such-option"]),
+    // What the user typed is named by its position, never echoed (it may be a password).
+    (&["bogus"], &["is not a valid value for '<KIND>'", "experts, totals"]),
+    (&["totals", "--no-such-option"], &["is not expected here (an unknown option)"]),
     (&["totals", "--week", "2026-W47", "--since", "2026-11-16"], &["--week", "--since"]),
 ];
 

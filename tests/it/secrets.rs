@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::process::Output;
 use std::time::Duration;
 
-use faqlink::db::Backend;
+use faqlink::db::{Backend, DatabaseUrl};
 
 use crate::harness::{faqlink, listing, pg_server, skip_pg, TestDb};
 
@@ -14,8 +14,9 @@ use crate::harness::{faqlink, listing, pg_server, skip_pg, TestDb};
 const COMMANDS: [&[&str]; 6] =
     [&["check"], &["report", "all"], &["migrate", "status"], &["migrate"], &["seed", "--feedback", "10"], &["demo"]];
 
-/// Passwords that are words (or letters) of libpq's messages, with a raw `@`, and a random one.
-const PASSWORDS: [&str; 4] = ["server", "p", "pa@ss", "Zq9Xk7Lm"];
+/// Passwords that are words (or letters) of libpq's messages, with an encoded `@` (a raw one
+/// is refused, see `generated_passwords_never_leak`), and a random one.
+const PASSWORDS: [&str; 4] = ["server", "p", "pa%40ss", "Zq9Xk7Lm"];
 
 /// Where the connection string comes from.
 #[derive(Debug, Clone, Copy)]
@@ -223,7 +224,7 @@ fn a_bad_dotenv_line_is_named_by_number_and_never_shown() {
 }
 
 #[test]
-fn keyword_strings_and_capitalised_schemes_reach_postgres() {
+fn keyword_strings_multi_host_urls_and_capitalised_schemes_reach_postgres() {
     let Some(db) = TestDb::pg_migrated_or_skip() else { return };
     let TestDb::Postgres { name } = &db else { unreachable!() };
     let server = pg_server().replace("postgres://", "");
@@ -232,15 +233,703 @@ fn keyword_strings_and_capitalised_schemes_reach_postgres() {
     // Trust authentication: the password is accepted and ignored, so the run succeeds.
     for url in [
         format!("host={host} port={port} user={user} password='se cret' dbname={name}"),
+        // libpq's single-quoted values (the quotes are not part of the value).
+        format!("host='{host}' port='{port}' user='{user}' password='my pw' dbname='{name}' options='-c statement_timeout=0'"),
+        format!("host={host} port={port} user={user} password=se\\ cret dbname={name}"),
         format!("Postgres://{user}:server@{host}:{port}/{name}"),
-        format!("POSTGRESQL://{user}:pa@ss@{host}:{port}/{name}"),
+        format!("POSTGRESQL://{user}:pa%40ss@{host}:{port}/{name}"),
+        // Several hosts with ports: libpq tries them in turn (the first refuses).
+        format!("postgres://{user}:server@{host}:1,{host}:{port}/{name}"),
     ] {
         let out = faqlink().args(["--database-url", &url, "--verbose", "migrate", "status"]).output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{url}: {}", String::from_utf8_lossy(&out.stderr));
         assert!(stdout.contains("8 applied, 0 pending"), "{url}: {stdout}");
-        for secret in ["se cret", "server", "pa@ss", "pa%40ss"] {
+        for secret in ["se cret", "my pw", "server", "pa@ss", "pa%40ss", "statement_timeout"] {
             assert!(!stdout.contains(secret), "{url}: {stdout}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The property: generated passwords never leak, whatever their characters, the form of the
+// connection string, where it comes from, the command, `--verbose`, success or failure.
+// ---------------------------------------------------------------------------------------------
+
+/// URL-reserved characters (RFC 3986's gen-delims and sub-delims), `%`, and characters a URL
+/// must percent-encode that people put in passwords.
+const RESERVED: [char; 22] =
+    [':', '/', '?', '#', '[', ']', '@', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', '%', ' ', '"', '\\'];
+
+/// Some non-ASCII characters (2, 3 and 4 UTF-8 bytes).
+const NON_ASCII: [char; 6] = ['é', 'ß', 'Ω', '€', '中', '😀'];
+
+/// The longest generated password.
+const MAX_LEN: usize = 40;
+
+/// Cases: every reserved character at every position of a 40-character password, three
+/// times (the rest of each password random).
+const CASES: usize = RESERVED.len() * MAX_LEN * 3;
+
+/// How the password is put into the connection string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// `postgres://user:ENCODED@host:port/db`
+    UrlEncoded,
+    /// `postgres://user:RAW@host:port/db`
+    UrlRaw,
+    /// `postgres://user@host:port/db?password=ENCODED`
+    QueryEncoded,
+    /// `postgres://user@host:port/db?password=RAW`
+    QueryRaw,
+    /// `postgres://user@host:port/db?PASSWORD=ENCODED`
+    QueryUpper,
+    /// `host=… password='QUOTED' …`
+    KeywordQuoted,
+    /// `host=… password=ESCAPED …` (`\` before spaces, quotes and backslashes)
+    KeywordEscaped,
+    /// `host=… password=RAW …`
+    KeywordRaw,
+    /// `host=… passwd='QUOTED' …` (and `pwd`, `pasword`, `db_password`, `PGPASSWORD`)
+    NearKeyword,
+    /// `postgress://user@host:port/db?passwd=ENCODED`
+    NearScheme,
+    /// `postgres:RAW`
+    NoSlashes,
+}
+
+const FORMS: [Form; 11] = [
+    Form::UrlEncoded,
+    Form::UrlRaw,
+    Form::QueryEncoded,
+    Form::QueryRaw,
+    Form::QueryUpper,
+    Form::KeywordQuoted,
+    Form::KeywordEscaped,
+    Form::KeywordRaw,
+    Form::NearKeyword,
+    Form::NearScheme,
+    Form::NoSlashes,
+];
+
+/// Where the string comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Argument,
+    Environment,
+    DotEnv,
+    /// By mistake as a positional argument after the command.
+    Positional,
+}
+
+const SOURCES: [Source; 4] = [Source::Argument, Source::Environment, Source::DotEnv, Source::Positional];
+
+/// What the connection meets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    /// The test server (trust authentication: the password is ignored): success.
+    TrustServer,
+    /// A private cluster that requires the password (SCRAM) with the right one: success.
+    RightPassword,
+    /// The same cluster with a wrong password: "password authentication failed".
+    WrongPassword,
+    /// A host that does not resolve.
+    WrongHost,
+    /// A port nothing listens on.
+    RefusedPort,
+    /// A port that is not a port number.
+    InvalidPort,
+}
+
+/// Failures are cheaper than successes (which print `report all`): weighted 2 to 1.
+const SCENARIOS: [Scenario; 9] = [
+    Scenario::TrustServer,
+    Scenario::RightPassword,
+    Scenario::WrongPassword,
+    Scenario::WrongHost,
+    Scenario::RefusedPort,
+    Scenario::InvalidPort,
+    Scenario::WrongPassword,
+    Scenario::WrongHost,
+    Scenario::RefusedPort,
+];
+
+/// Where a connection string points.
+#[derive(Debug, Clone)]
+struct Server {
+    host: String,
+    port: String,
+    user: String,
+    db: String,
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn keyword_quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+fn keyword_escaped(s: &str) -> String {
+    s.chars().fold(String::new(), |mut out, c| {
+        if c.is_whitespace() || c == '\\' || c == '\'' {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
+}
+
+/// The password as written into the string (for forms that write it transformed).
+fn written(form: Form, pw: &str) -> String {
+    match form {
+        Form::UrlEncoded | Form::QueryEncoded | Form::QueryUpper | Form::NearScheme => percent_encode(pw),
+        Form::KeywordQuoted | Form::NearKeyword => keyword_quoted(pw),
+        Form::KeywordEscaped => keyword_escaped(pw),
+        Form::UrlRaw | Form::QueryRaw | Form::KeywordRaw | Form::NoSlashes => pw.to_string(),
+    }
+}
+
+fn connection_string(form: Form, pw: &str, s: &Server, case: usize) -> String {
+    let w = written(form, pw);
+    let Server { host, port, user, db } = s;
+    match form {
+        Form::UrlEncoded | Form::UrlRaw => format!("postgres://{user}:{w}@{host}:{port}/{db}"),
+        Form::QueryEncoded | Form::QueryRaw => format!("postgres://{user}@{host}:{port}/{db}?password={w}"),
+        Form::QueryUpper => format!("postgres://{user}@{host}:{port}/{db}?PASSWORD={w}"),
+        Form::KeywordQuoted | Form::KeywordEscaped | Form::KeywordRaw => {
+            format!("host={host} port={port} user={user} password={w} dbname={db}")
+        }
+        Form::NearKeyword => {
+            let key = ["passwd", "pwd", "pasword", "db_password", "PGPASSWORD"][case % 5];
+            format!("host={host} port={port} user={user} {key}={w} dbname={db}")
+        }
+        Form::NearScheme => format!("postgress://{user}@{host}:{port}/{db}?passwd={w}"),
+        Form::NoSlashes => format!("postgres:{w}"),
+    }
+}
+
+/// Case `case`'s password: 8 to 40 characters of printable ASCII and some non-ASCII, with
+/// reserved character `case % 22` at position `case / 22 % 40`.
+fn password(case: usize, rng: &mut rand_chacha::ChaCha8Rng) -> String {
+    use rand::Rng;
+    let reserved = RESERVED[case % RESERVED.len()];
+    let at = case / RESERVED.len() % MAX_LEN;
+    let len = rng.gen_range(8.max(at + 1)..=MAX_LEN);
+    (0..len)
+        .map(|i| {
+            if i == at {
+                reserved
+            } else if rng.gen_bool(0.08) {
+                NON_ASCII[rng.gen_range(0..NON_ASCII.len())]
+            } else {
+                char::from(rng.gen_range(0x20u8..=0x7e))
+            }
+        })
+        .collect()
+}
+
+/// The password's twin: every letter, digit and non-ASCII character replaced by another of
+/// its kind, everything else kept, so the connection string has the same structure. A
+/// window of the password that also appears in the twin's output is faqlink's own text (a
+/// word of a message), not a leak.
+fn twin(pw: &str) -> String {
+    pw.chars()
+        .map(|c| match c {
+            'a'..='z' => char::from(b'a' + (c as u8 - b'a' + 13) % 26),
+            'A'..='Z' => char::from(b'A' + (c as u8 - b'A' + 13) % 26),
+            '0'..='9' => char::from(b'0' + (c as u8 - b'0' + 5) % 10),
+            c if !c.is_ascii() => {
+                let i = NON_ASCII.iter().position(|n| *n == c).unwrap_or(0);
+                NON_ASCII[(i + 1) % NON_ASCII.len()]
+            }
+            c => c,
+        })
+        .collect()
+}
+
+/// The 4-character windows of `secrets` that appear in `text`.
+fn windows_in(secrets: &[String], text: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for s in secrets {
+        let chars: Vec<char> = s.chars().collect();
+        for w in chars.windows(4) {
+            let w: String = w.iter().collect();
+            if text.contains(&w) {
+                found.insert(w);
+            }
+        }
+    }
+    found
+}
+
+/// What faqlink prints, in process, for `s`: the parse's printed form or its refusal, what
+/// libpq's messages become when they quote the password or the user, and clap's error for
+/// `s` given as a positional argument.
+fn printed_in_process(s: &str, pw: &str, with_clap: bool) -> String {
+    use clap::CommandFactory;
+    thread_local! {
+        // faqlink's command line, built once per thread (building it is slow in a debug build).
+        static CLI: clap::Command = faqlink::cli::Cli::command();
+    }
+    let mut out = String::new();
+    match DatabaseUrl::parse(Some(s)) {
+        Ok(url) => {
+            out.push_str(&format!("{url}\n{url:?}\n"));
+            for message in [
+                format!("connection to server at \"h\", port 1 failed: FATAL:  role \"{pw}\" does not exist"),
+                format!("invalid integer value \"{pw}\" for connection option \"port\""),
+                format!("could not translate host name \"{pw}\" to address: Name or service not known"),
+                "connection to server at \"127.0.0.1\", port 1 failed: Connection refused".to_string(),
+            ] {
+                out.push_str(&url.connect_failure(&message));
+                out.push('\n');
+            }
+        }
+        Err(e) => out.push_str(&format!("{e}\n")),
+    }
+    let clap_cases = if with_clap {
+        vec![vec!["faqlink", "report", "all", s], vec!["faqlink", s, "check"], vec!["faqlink", "seed", "--feedback", s]]
+    } else {
+        Vec::new()
+    };
+    for args in clap_cases {
+        let os: Vec<std::ffi::OsString> = args.iter().map(std::ffi::OsString::from).collect();
+        if let Err(e) = CLI.with(|cli| cli.clone().try_get_matches_from(&os)) {
+            out.push_str(&faqlink::clap_error::one_line(&e, &os));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A cluster of our own whose TCP connections need a password (SCRAM), so "right password"
+/// and "wrong password" mean what they say (the shared test server trusts every local
+/// connection, so a password there is accepted and ignored). Stopped and removed on drop.
+struct PasswordCluster {
+    root: tempfile::TempDir,
+    port: u16,
+    started: bool,
+}
+
+fn pg_tool(name: &str) -> std::process::Command {
+    let dir = std::env::var("FAQLINK_TEST_PG_BIN").unwrap_or_else(|_| "/usr/lib/postgresql/15/bin".into());
+    let bin = std::path::Path::new(&dir).join(name);
+    if rustix::process::geteuid().is_root() {
+        // initdb refuses to run as root.
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin);
+        c
+    } else {
+        std::process::Command::new(bin)
+    }
+}
+
+fn run_tool(mut cmd: std::process::Command, what: &str) {
+    let out = cmd.stdin(std::process::Stdio::null()).output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl PasswordCluster {
+    /// Roles `faqlink_pw_0` and `faqlink_pw_1` (one per worker), database `faqlink_pw`,
+    /// migrated and seeded.
+    fn start() -> PasswordCluster {
+        let root = tempfile::Builder::new().prefix("faqlink-pw-").tempdir().unwrap();
+        if rustix::process::geteuid().is_root() {
+            let id = |flag: &str| -> u32 {
+                let o =
+                    std::process::Command::new("id").args([flag, "postgres"]).output().expect("an OS user postgres");
+                String::from_utf8_lossy(&o.stdout).trim().parse().expect("id of postgres")
+            };
+            std::os::unix::fs::chown(root.path(), Some(id("-u")), Some(id("-g"))).unwrap();
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut cluster = PasswordCluster { root, port, started: false };
+        let data = cluster.root.path().join("data");
+        let mut c = pg_tool("initdb");
+        c.arg("-D").arg(&data).args([
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ]);
+        run_tool(c, "initdb");
+        let conf = format!(
+            "port = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\nfsync = off\n\
+             synchronous_commit = off\nshared_buffers = 16MB\nautovacuum = off\nmax_connections = 40\n",
+            cluster.root.path().display()
+        );
+        let mut f = std::fs::OpenOptions::new().append(true).open(data.join("postgresql.conf")).unwrap();
+        std::io::Write::write_all(&mut f, conf.as_bytes()).unwrap();
+        let mut c = pg_tool("pg_ctl");
+        c.arg("-D").arg(&data).arg("-l").arg(cluster.root.path().join("log")).args(["-w", "-t", "60", "start"]);
+        cluster.started = true;
+        run_tool(c, "pg_ctl start");
+        let mut admin = cluster.admin();
+        use diesel::connection::SimpleConnection;
+        for sql in [
+            "CREATE ROLE faqlink_pw_0 LOGIN SUPERUSER",
+            "CREATE ROLE faqlink_pw_1 LOGIN SUPERUSER",
+            "CREATE DATABASE faqlink_pw",
+        ] {
+            admin.batch_execute(sql).unwrap();
+        }
+        let socket = format!("host={} port={port} user=postgres dbname=faqlink_pw", cluster.root.path().display());
+        for args in [&["migrate"][..], &["seed", "--feedback", "60"]] {
+            let out = faqlink().args(["--database-url", &socket]).args(args).output().unwrap();
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        cluster
+    }
+
+    /// A superuser connection over the Unix socket (trusted).
+    fn admin(&self) -> diesel::PgConnection {
+        use diesel::Connection;
+        diesel::PgConnection::establish(&format!(
+            "host={} port={} user=postgres dbname=postgres",
+            self.root.path().display(),
+            self.port
+        ))
+        .unwrap()
+    }
+}
+
+impl Drop for PasswordCluster {
+    fn drop(&mut self) {
+        if self.started {
+            let _ = pg_tool("pg_ctl")
+                .arg("-D")
+                .arg(self.root.path().join("data"))
+                .args(["-m", "immediate", "-w", "stop"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// One process run: `command` with `s` from `from`, in a fresh folder. Returns the exit code,
+/// stdout + stderr, and the files left in the folder (besides the test's `.env`).
+fn run_from(s: &str, from: Source, verbose: bool, command: &[&str]) -> (Option<i32>, String, BTreeSet<String>) {
+    let cwd = tempfile::tempdir().unwrap();
+    // FAQLINK_SECRETS_BIN runs the processes on another build (to show what an older one
+    // prints: the test must fail there).
+    let mut cmd = match std::env::var_os("FAQLINK_SECRETS_BIN") {
+        Some(bin) => {
+            let mut c = std::process::Command::new(bin);
+            crate::harness::clean_env(&mut c);
+            assert_cmd::Command::from_std(c)
+        }
+        None => faqlink(),
+    };
+    cmd.current_dir(cwd.path()).timeout(Duration::from_secs(60));
+    if verbose {
+        cmd.arg("--verbose");
+    }
+    match from {
+        Source::Argument => {
+            cmd.args(["--database-url", s]).args(command);
+        }
+        Source::Environment => {
+            cmd.env("DATABASE_URL", s).args(command);
+        }
+        Source::DotEnv => {
+            let value = if s.contains('\'') {
+                format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace('$', "\\$"))
+            } else {
+                format!("'{s}'")
+            };
+            std::fs::write(cwd.path().join(".env"), format!("# faqlink\nDATABASE_URL={value}\n")).unwrap();
+            cmd.args(command);
+        }
+        Source::Positional => {
+            cmd.args(command).arg(s);
+        }
+    }
+    let out = cmd.output().unwrap();
+    let mut files = listing(cwd.path());
+    files.remove(".env");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text, files)
+}
+
+/// The in-process half of [`generated_passwords_never_leak`]: every case in every form.
+/// Returns the number of checks and the failures.
+fn in_process_checks(passwords: &[String]) -> (usize, Vec<String>) {
+    // 1. In process, every case in every form: the printed form or refusal, libpq's messages
+    //    as faqlink passes them on, clap's errors. And faqlink reads the password the user
+    //    meant whenever it accepts a form that writes it unambiguously.
+    let placeholder = Server { host: "127.0.0.1".into(), port: "5432".into(), user: "u".into(), db: "db".into() };
+    let mut in_process = 0;
+    let started = std::time::Instant::now();
+    let mut failures = Vec::new();
+    for (case, pw) in passwords.iter().enumerate() {
+        for form in FORMS {
+            let s = connection_string(form, pw, &placeholder, case);
+            // clap's errors (slow to build in a debug build) for one form per case, in turn.
+            let with_clap = FORMS[case % FORMS.len()] == form;
+            let text = printed_in_process(&s, pw, with_clap);
+            let secrets = [pw.clone(), written(form, pw)];
+            let hits = windows_in(&secrets, &text);
+            if !hits.is_empty() {
+                let twin_text =
+                    printed_in_process(&connection_string(form, &twin(pw), &placeholder, case), &twin(pw), with_clap);
+                let leaks: Vec<_> = hits.iter().filter(|w| !twin_text.contains(w.as_str())).collect();
+                if !leaks.is_empty() {
+                    failures.push(format!("in process, {form:?}, {s:?}: {leaks:?} in {text}"));
+                }
+            }
+            let parsed = DatabaseUrl::parse(Some(&s));
+            let read = parsed.as_ref().ok().and_then(|u| u.target()).and_then(|t| t.get("password"));
+            let unambiguous = match form {
+                Form::UrlEncoded
+                | Form::QueryEncoded
+                | Form::QueryUpper
+                | Form::KeywordQuoted
+                | Form::KeywordEscaped => true,
+                // Raw: accepted only when it reads the same (or when RFC 3986 gives `%HH`
+                // and the query's `&` their meaning, which the user wrote).
+                Form::UrlRaw => parsed.is_ok() && !pw.contains('%'),
+                Form::QueryRaw => parsed.is_ok() && !pw.contains(['%', '&']),
+                Form::KeywordRaw => {
+                    parsed.is_ok() && !pw.contains(|c: char| c.is_whitespace() || c == '\\' || c == '\'')
+                }
+                Form::NearKeyword | Form::NearScheme => {
+                    if parsed.is_ok() {
+                        failures.push(format!("in process, {form:?}, {s:?}: accepted"));
+                    }
+                    false
+                }
+                Form::NoSlashes => false,
+            };
+            if unambiguous && read != Some(pw.as_str()) {
+                failures.push(format!("in process, {form:?}, {s:?}: faqlink reads the password as {read:?}"));
+            }
+            in_process += 1;
+        }
+    }
+
+    eprintln!("secrets property: in-process checks took {:?}", started.elapsed());
+    (in_process, failures)
+}
+
+#[test]
+fn generated_passwords_never_leak() {
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(21);
+    let passwords: Vec<String> = (0..CASES).map(|case| password(case, &mut rng)).collect();
+
+    // 2. Processes: each case once, through a combination of command, --verbose, source,
+    //    form and scenario taken in turn (so every combination comes up).
+    let trust = if skip_pg() { None } else { Some(TestDb::migrated(Backend::Postgres)) };
+    if let Some(db) = &trust {
+        db.seed(60);
+    }
+    let cluster = if skip_pg() { None } else { Some(PasswordCluster::start()) };
+    if skip_pg() {
+        eprintln!("FAQLINK_TEST_SKIP_PG=1: the success and wrong-password scenarios are skipped");
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let counts = std::sync::Mutex::new(std::collections::BTreeMap::<String, usize>::new());
+    let process_failures = std::sync::Mutex::new(Vec::new());
+    let (in_process, mut failures) = std::thread::scope(|scope| {
+        let in_process = scope.spawn(|| in_process_checks(&passwords));
+        for worker in 0..2 {
+            let (passwords, next, counts, process_failures) = (&passwords, &next, &counts, &process_failures);
+            let (trust, cluster) = (&trust, &cluster);
+            scope.spawn(move || {
+                use diesel::connection::SimpleConnection;
+                let mut admin = cluster.as_ref().map(PasswordCluster::admin);
+                let role = format!("faqlink_pw_{worker}");
+                loop {
+                    let case = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(pw) = passwords.get(case) else { break };
+                    let command = COMMANDS[case % COMMANDS.len()];
+                    let verbose = case / COMMANDS.len() % 2 == 1;
+                    let from = SOURCES[case / 12 % SOURCES.len()];
+                    let scenario = SCENARIOS[case / 48 % SCENARIOS.len()];
+                    let form = FORMS[case % FORMS.len()];
+                    let server = match (scenario, trust, cluster) {
+                        (Scenario::TrustServer, Some(TestDb::Postgres { name }), _) => {
+                            let server = pg_server().replace("postgres://", "");
+                            let (user_host, port) = server.rsplit_once(':').unwrap();
+                            let (user, host) = user_host.split_once('@').unwrap();
+                            Server { host: host.into(), port: port.into(), user: user.into(), db: name.clone() }
+                        }
+                        (Scenario::RightPassword | Scenario::WrongPassword, _, Some(c)) => Server {
+                            host: "127.0.0.1".into(),
+                            port: c.port.to_string(),
+                            user: role.clone(),
+                            db: "faqlink_pw".into(),
+                        },
+                        (Scenario::WrongHost, ..) => Server {
+                            host: "faqlink-no-such-host.invalid".into(),
+                            port: "5432".into(),
+                            user: "postgres".into(),
+                            db: "db".into(),
+                        },
+                        (Scenario::InvalidPort, ..) => Server {
+                            host: "127.0.0.1".into(),
+                            port: "99999".into(),
+                            user: "postgres".into(),
+                            db: "db".into(),
+                        },
+                        // RefusedPort, and the server scenarios when PostgreSQL is skipped.
+                        _ => Server {
+                            host: "127.0.0.1".into(),
+                            port: "1".into(),
+                            user: "postgres".into(),
+                            db: "db".into(),
+                        },
+                    };
+                    let mut attempt = |pw: &str| {
+                        if let Some(admin) = admin.as_mut() {
+                            let set = match scenario {
+                                Scenario::RightPassword => pw.to_string(),
+                                _ => "a-different-password".to_string(),
+                            };
+                            admin
+                                .batch_execute(&format!("ALTER ROLE {role} PASSWORD '{}'", set.replace('\'', "''")))
+                                .unwrap();
+                        }
+                        run_from(&connection_string(form, pw, &server, case), from, verbose, command)
+                    };
+                    let s = connection_string(form, pw, &server, case);
+                    let (code, text, files) = attempt(pw);
+                    let context =
+                        format!("case {case}: {command:?} verbose={verbose} {from:?} {form:?} {scenario:?} {s:?}");
+                    let fail =
+                        |what: String| process_failures.lock().unwrap().push(format!("{context}: {what}: {text}"));
+                    // The exit code: 2 for a string faqlink refuses or a stray argument; else
+                    // 0 (or 1 for `seed`, which refuses a database that has data) on success,
+                    // 1 on a failed connection.
+                    let parses = DatabaseUrl::parse(Some(&s)).is_ok();
+                    let expected: &[i32] = if from == Source::Positional || !parses {
+                        &[2]
+                    } else {
+                        match (scenario, server.port.as_str()) {
+                            (Scenario::TrustServer, port) if port != "1" => &[0, 1],
+                            (Scenario::RightPassword, _) if server.user.starts_with("faqlink_pw") => {
+                                if DatabaseUrl::parse(Some(&s)).unwrap().target().unwrap().get("password") == Some(pw) {
+                                    &[0, 1]
+                                } else {
+                                    &[1]
+                                }
+                            }
+                            _ => &[1],
+                        }
+                    };
+                    if !code.is_some_and(|c| expected.contains(&c)) {
+                        fail(format!("exit {code:?}, expected one of {expected:?}"));
+                    }
+                    if code == Some(0) && command[0] != "seed" && scenario == Scenario::WrongPassword {
+                        fail("a wrong password was accepted".into());
+                    }
+                    if text.contains("panicked") || (code != Some(0) && !text.contains("faqlink: error: ")) {
+                        fail("not a faqlink error line".into());
+                    }
+                    // `demo` writes its HTML and XLSX report beside it when it succeeds; nothing
+                    // else creates a file (a connection string never becomes a SQLite file).
+                    let demo_files = ["faqlink-report.html", "faqlink-report.xlsx"];
+                    if files
+                        .iter()
+                        .any(|f| !(command[0] == "demo" && code == Some(0) && demo_files.contains(&f.as_str())))
+                    {
+                        fail(format!("left {files:?}"));
+                    }
+                    let secrets = [pw.clone(), written(form, pw)];
+                    let hits = windows_in(&secrets, &text);
+                    if !hits.is_empty() {
+                        let (_, twin_text, _) = attempt(&twin(pw));
+                        let leaks: Vec<_> = hits.iter().filter(|w| !twin_text.contains(w.as_str())).collect();
+                        if !leaks.is_empty() {
+                            fail(format!("printed {leaks:?}"));
+                        }
+                        *counts.lock().unwrap().entry("twin runs".into()).or_default() += 1;
+                    }
+                    let outcome = match code {
+                        Some(0) => "exit 0",
+                        Some(1) => "exit 1",
+                        Some(2) => "exit 2",
+                        _ => "other exit",
+                    };
+                    let mut counts = counts.lock().unwrap();
+                    *counts.entry(format!("{scenario:?}")).or_default() += 1;
+                    *counts.entry(outcome.to_string()).or_default() += 1;
+                    *counts.entry("process runs".into()).or_default() += 1;
+                }
+            });
+        }
+        in_process.join().unwrap()
+    });
+    let counts = counts.into_inner().unwrap();
+    eprintln!("secrets property: {CASES} passwords, {in_process} in-process checks, processes: {counts:?}");
+    failures.extend(process_failures.into_inner().unwrap());
+    assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(counts.get("process runs"), Some(&CASES));
+    const { assert!(CASES >= 2_000) };
+    if !skip_pg() {
+        // Each scenario really happened: successes, and failures of each kind.
+        for (key, at_least) in [("exit 0", 100), ("exit 1", 300), ("exit 2", 300), ("RightPassword", 100)] {
+            assert!(counts.get(key).is_some_and(|n| *n >= at_least), "{key}: {counts:?}");
+        }
+    }
+}
+
+#[test]
+fn a_dotenv_that_is_not_a_regular_file_is_refused_at_once() {
+    let cwd = tempfile::tempdir().unwrap();
+    let env = cwd.path().join(".env");
+    let fifo = |path: &std::path::Path| {
+        rustix::fs::mkfifoat(rustix::fs::CWD, path, rustix::fs::Mode::from_raw_mode(0o600)).unwrap();
+    };
+    let big = cwd.path().join("big");
+    std::fs::write(&big, format!("DATABASE_URL=x.db\n{}", "#".repeat(2 << 20))).unwrap();
+    type Make<'a> = Box<dyn Fn() + 'a>;
+    let kinds: [(&str, Make); 4] = [
+        ("a FIFO nobody writes to", Box::new(|| fifo(&env))),
+        ("/dev/zero", Box::new(|| std::os::unix::fs::symlink("/dev/zero", &env).unwrap())),
+        ("a folder", Box::new(|| std::fs::create_dir(&env).unwrap())),
+        ("2 MiB", Box::new(|| std::os::unix::fs::symlink(&big, &env).unwrap())),
+    ];
+    for (kind, make) in &kinds {
+        make();
+        for command in COMMANDS {
+            let started = std::time::Instant::now();
+            let out =
+                faqlink().current_dir(cwd.path()).args(command).timeout(Duration::from_secs(20)).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(started.elapsed() < Duration::from_secs(10), "{kind} {command:?}: took {:?}", started.elapsed());
+            assert_eq!(out.status.code(), Some(2), "{kind} {command:?}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{kind} {command:?}: {stderr}");
+            let expected = if *kind == "2 MiB" { "larger than 1024 KiB" } else { "not a regular file" };
+            assert!(stderr.contains(expected), "{kind} {command:?}: {stderr}");
+        }
+        // Commands that open no database do not read it.
+        let out = faqlink().current_dir(cwd.path()).arg("version").timeout(Duration::from_secs(20)).output().unwrap();
+        assert!(out.status.success(), "{kind}: version: {}", String::from_utf8_lossy(&out.stderr));
+        if env.is_dir() {
+            std::fs::remove_dir(&env).unwrap();
+        } else {
+            std::fs::remove_file(&env).unwrap();
         }
     }
 }
