@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 
 use crate::cli::{FormatArg, ReportArgs, ReportKindArg};
-use crate::error::{Error, Result};
+use crate::error::{typed, Error, Result};
 use crate::reports::period::{earliest_instant, latest_instant, local_midnight, now, week_start, Window};
 use crate::reports::ReportKind;
 
@@ -29,7 +29,7 @@ pub fn in_range(flag: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>> {
 /// Parses an IANA zone name.
 pub fn parse_tz(s: &str) -> Result<Tz> {
     s.parse::<Tz>().map_err(|_| {
-        Error::Usage(format!("--tz: unknown time zone {s:?}; use an IANA name such as UTC or Europe/Rome"))
+        Error::Usage(format!("--tz: unknown time zone {}; use an IANA name such as UTC or Europe/Rome", typed(s)))
     })
 }
 
@@ -44,12 +44,15 @@ pub fn parse_when(flag: &str, s: &str, tz: Tz) -> Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
-    Err(Error::Usage(format!("{flag}: {s:?} is not a date (YYYY-MM-DD) or an RFC 3339 time (2026-11-23T09:15:00Z)")))
+    Err(Error::Usage(format!(
+        "{flag}: {} is not a date (YYYY-MM-DD) or an RFC 3339 time (2026-11-23T09:15:00Z)",
+        typed(s)
+    )))
 }
 
 /// Parses an ISO week such as `2026-W47` into its Monday.
 pub fn parse_iso_week(s: &str) -> Result<NaiveDate> {
-    let bad = || Error::Usage(format!("--week: {s:?} is not an ISO week such as 2026-W47"));
+    let bad = || Error::Usage(format!("--week: {} is not an ISO week such as 2026-W47", typed(s)));
     let (year, week) = s.trim().split_once("-W").ok_or_else(bad)?;
     if year.len() != 4 || week.len() != 2 {
         return Err(bad());
@@ -366,7 +369,7 @@ fn parse_delimiter(s: &str) -> Result<u8> {
             let mut chars = s.chars();
             match (chars.next(), chars.next()) {
                 (Some(c), None) => c,
-                _ => return Err(Error::Usage(format!("--delimiter: {s:?} is not one character"))),
+                _ => return Err(Error::Usage(format!("--delimiter: {} is not one character", typed(s)))),
             }
         }
     };

@@ -221,5 +221,39 @@ pub fn quoted(text: &str) -> String {
     crate::output::escape::quoted(text)
 }
 
+/// A value the user typed for an option, for a one-line message, by allow-list: shown quoted
+/// (`"Mars/Olympus"`) when it is one character, or made only of ASCII letters, digits, spaces
+/// and `-_/:.+`, the characters of every date, week, zone and format faqlink takes; otherwise
+/// described, not shown. A connection string typed into the wrong option (`--since
+/// postgres://u:pw@h/db`, `--tz 'password=…'`) always holds a character outside that set, so
+/// its password is never echoed (docs/RELIABILITY.md, "Secrets").
+pub fn typed(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || " -_/:.+".contains(c);
+    if value.chars().count() == 1 || value.chars().all(plain) {
+        format!("{value:?}")
+    } else {
+        "the value given (not shown: it holds characters no such value has, and may be a connection string or a secret)"
+            .to_string()
+    }
+}
+
 /// The result type used across faqlink.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::typed;
+
+    #[test]
+    fn typed_values_are_shown_by_allow_list() {
+        for shown in ["Mars/Olympus", "2026-13-01", "2026-W99", "x", "@", "Etc/GMT+1", "2026-11-23T09:15:00Z"] {
+            assert_eq!(typed(shown), format!("{shown:?}"), "{shown}");
+        }
+        for hidden in
+            ["postgres://u:pw@h/db", "host=h password=pw", "pwd=secret", "postgres:SECRET?x", "a\u{1b}b", "Zürich"]
+        {
+            assert!(!typed(hidden).contains(hidden), "{hidden}");
+            assert!(typed(hidden).contains("not shown"), "{hidden}");
+        }
+    }
+}

@@ -132,7 +132,7 @@ pub fn now() -> Result<DateTime<Utc>> {
     match std::env::var(NOW_ENV) {
         Ok(v) => DateTime::parse_from_rfc3339(&v)
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| Error::Usage(format!("${NOW_ENV}: {v:?} is not an RFC 3339 time"))),
+            .map_err(|_| Error::Usage(format!("${NOW_ENV}: {} is not an RFC 3339 time", crate::error::typed(&v)))),
         Err(_) => Ok(Utc::now()),
     }
 }

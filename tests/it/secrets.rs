@@ -933,3 +933,42 @@ fn a_dotenv_that_is_not_a_regular_file_is_refused_at_once() {
         }
     }
 }
+
+/// A connection string typed into another option (`--since`, `--until`, `--week`, `--tz`,
+/// `--delimiter`, or `$FAQLINK_NOW`) is a usage error that names the option and never echoes
+/// the value (`error::typed`: values are shown by allow-list), while an ordinary mistake is
+/// still quoted so the user sees what they typed.
+#[test]
+fn a_connection_string_given_to_another_option_is_never_echoed() {
+    let db = TestDb::migrated(Backend::Sqlite);
+    let pw = "Sec9ret#Xy/pw";
+    let strings = [
+        format!("postgres://postgres:{}@127.0.0.1:5432/db", percent_encode(pw)),
+        format!("host=127.0.0.1 user=postgres password={}", keyword_quoted(pw)),
+        format!("postgres:{pw}"),
+        format!("pwd={pw}"),
+    ];
+    let mut runs = 0;
+    for s in &strings {
+        for option in ["--since", "--until", "--week", "--tz", "--delimiter", "FAQLINK_NOW"] {
+            let mut cmd = faqlink();
+            cmd.args(["--database-url", &db.url(), "report", "totals", "--format", "csv"]);
+            if option == "FAQLINK_NOW" {
+                cmd.env("FAQLINK_NOW", s).arg("--last-week");
+            } else {
+                cmd.args([option, s.as_str()]);
+            }
+            let out = cmd.output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{option}: {stderr}");
+            assert!(stderr.contains(option.trim_start_matches('-')), "{option}: names the option: {stderr}");
+            let leaked = windows_in(&[pw.to_string()], &format!("{stderr}{}", String::from_utf8_lossy(&out.stdout)));
+            assert!(leaked.is_empty(), "{option} {s}: {leaked:?} in {stderr}");
+            runs += 1;
+        }
+    }
+    assert_eq!(runs, 24);
+    let out =
+        faqlink().args(["--database-url", &db.url(), "report", "totals", "--tz", "Mars/Olympus"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"Mars/Olympus\""), "an ordinary value is still shown");
+}
