@@ -222,14 +222,15 @@ pub fn quoted(text: &str) -> String {
 }
 
 /// A value the user typed for an option, for a one-line message, by allow-list: shown quoted
-/// (`"Mars/Olympus"`) when it is one character, or made only of ASCII letters, digits, spaces
+/// (`"Mars/Olympus"`) when it is at most three characters (too short to hold any 4-character
+/// part of a secret), or made only of ASCII letters, digits, spaces
 /// and `-_/:.+`, the characters of every date, week, zone and format faqlink takes; otherwise
 /// described, not shown. A connection string typed into the wrong option (`--since
 /// postgres://u:pw@h/db`, `--tz 'password=…'`) always holds a character outside that set, so
 /// its password is never echoed (docs/RELIABILITY.md, "Secrets").
 pub fn typed(value: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || " -_/:.+".contains(c);
-    if value.chars().count() == 1 || value.chars().all(plain) {
+    if value.chars().count() <= 3 || value.chars().all(plain) {
         format!("{value:?}")
     } else {
         "the value given (not shown: it holds characters no such value has, and may be a connection string or a secret)"
