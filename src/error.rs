@@ -251,7 +251,7 @@ mod tests {
             assert_eq!(typed(shown), format!("{shown:?}"), "{shown}");
         }
         for hidden in
-            ["postgres://u:pw@h/db", "host=h password=pw", "pwd=secret", "postgres:SECRET?x", "a\u{1b}b", "Zürich"]
+            ["postgres://u:pw@h/db", "host=h password=pw", "pwd=secret", "postgres:SECRET?x", "ab\u{1b}cd", "Zürich"]
         {
             assert!(!typed(hidden).contains(hidden), "{hidden}");
             assert!(typed(hidden).contains("not shown"), "{hidden}");
