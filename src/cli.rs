@@ -151,6 +151,9 @@ pub enum ReportKindArg {
     Duplicates,
     /// One row per ISO week.
     Weekly,
+    /// Time from a `correct` feedback to its FAQ, per ISO week: linked FAQs, p50/p90/p99
+    /// (PostgreSQL's percentile_cont), the share within --sla, negative and missing ones apart.
+    Latency,
     /// Every report, in that order, from one snapshot.
     All,
 }
@@ -235,6 +238,10 @@ pub struct ReportArgs {
     /// figures with a quarter's trend. Needs a window with an end.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=520))]
     pub trend_weeks: Option<u32>,
+    /// `report latency`: a FAQ created at most this long after its feedback is within the
+    /// SLA (units w, d, h, m, s, e.g. 48h, 2d, 1d12h).
+    #[arg(long, value_name = "DURATION", default_value = "48h")]
+    pub sla: String,
 }
 
 /// Arguments of `faqlink completions`.

@@ -193,6 +193,8 @@ pub struct ReportConfig {
     pub statement_timeout: Option<u32>,
     /// The weekly section's own window (`--trend-weeks`); `None`: the report window.
     pub weekly_window: Option<Window>,
+    /// The reports' settings beyond the window (`--sla`).
+    pub options: crate::reports::Options,
 }
 
 /// Checks a `faqlink report` command line.
@@ -205,6 +207,7 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
         ReportKindArg::Orphans => (vec![ReportKind::Orphans], false),
         ReportKindArg::Duplicates => (vec![ReportKind::Duplicates], false),
         ReportKindArg::Weekly => (vec![ReportKind::Weekly], false),
+        ReportKindArg::Latency => (vec![ReportKind::Latency], false),
         ReportKindArg::All => (ReportKind::ALL.to_vec(), true),
     };
     let mut format = match args.format {
@@ -275,7 +278,10 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
             Error::Usage("--trend-weeks needs a window with an end: add --last-week, --week or --until".into())
         })?),
     };
+    let sla_seconds = crate::reports::latency::parse_sla(&args.sla).map_err(|e| Error::Usage(format!("--sla: {e}")))?;
+    let options = crate::reports::Options { sla_seconds, ..Default::default() };
     Ok(ReportConfig {
+        options,
         kinds,
         all,
         window,

@@ -44,17 +44,24 @@ fn attempt(config: &ReportConfig, global: &Global) -> Result<RunOutcome> {
     let info =
         RunInfo::new(config.window.clone(), config.now, db.backend()).with_weekly_window(config.weekly_window.clone());
     let mut sink = KeepBrokenPipe { inner: output::sink(config, info)?, broken: None };
-    let outcome =
-        reports::run_with(&mut db, &config.kinds, &config.window, config.weekly_window.as_ref(), config.now, &mut sink)
-            .map_err(|e| match e {
-                // A hot standby may close a session for a recovery conflict before its message
-                // reaches the client (seen in tests/it/standby.rs): on a standby, a lost connection
-                // is retried like the conflict it most likely was.
-                Error::Query { what, url, reason, class: QueryClass::ConnectionLost } if standby => {
-                    Error::Query { what, url, reason, class: QueryClass::LostOnStandby }
-                }
-                other => other,
-            })?;
+    let outcome = reports::run_with_options(
+        &mut db,
+        &config.kinds,
+        &config.window,
+        config.weekly_window.as_ref(),
+        config.now,
+        &config.options,
+        &mut sink,
+    )
+    .map_err(|e| match e {
+        // A hot standby may close a session for a recovery conflict before its message
+        // reaches the client (seen in tests/it/standby.rs): on a standby, a lost connection
+        // is retried like the conflict it most likely was.
+        Error::Query { what, url, reason, class: QueryClass::ConnectionLost } if standby => {
+            Error::Query { what, url, reason, class: QueryClass::LostOnStandby }
+        }
+        other => other,
+    })?;
     Ok(RunOutcome { orphan_rows: outcome.orphan_rows, stdout_error: sink.broken })
 }
 

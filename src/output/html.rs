@@ -559,6 +559,7 @@ fn table(section: &Section, rows: &[Vec<Cell>], total: u64) -> Markup {
                                     @match v {
                                         Cell::Bool(true) => "yes",
                                         Cell::Bool(false) => span.tag { "partial" },
+                                        Cell::Seconds(Some(s)) => span title=(format!("{s} s")) { (crate::reports::latency::human(*s)) },
                                         other => (plain(other, '.').unwrap_or_default()),
                                     }
                                 }

@@ -18,7 +18,8 @@ pub fn value(cell: &Cell) -> Value {
     match cell {
         Cell::Int(Some(i)) => Value::from(*i),
         Cell::Pct(Some(p)) => serde_json::Number::from_f64(p.as_f64()).map_or(Value::Null, Value::Number),
-        Cell::Int(None) | Cell::Pct(None) => Value::Null,
+        Cell::Seconds(Some(s)) => serde_json::Number::from_f64(*s).map_or(Value::Null, Value::Number),
+        Cell::Int(None) | Cell::Pct(None) | Cell::Seconds(None) => Value::Null,
         Cell::Bool(b) => Value::Bool(*b),
         other => plain(other, '.').map_or(Value::Null, Value::String),
     }

@@ -73,5 +73,13 @@ pub fn plain(cell: &Cell, decimal: char) -> Option<String> {
         Cell::Timestamp(t) => t.map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
         Cell::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
         Cell::Bool(b) => Some(b.to_string()),
+        Cell::Seconds(s) => s.map(|s| {
+            let text = s.to_string();
+            if decimal == '.' {
+                text
+            } else {
+                text.replace('.', &decimal.to_string())
+            }
+        }),
     }
 }

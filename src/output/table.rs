@@ -36,7 +36,8 @@ const MAX_TEXT_WORD: usize = 16;
 /// How a cell is shown in a table: NULL as empty text, an undefined percentage as `–`.
 pub fn shown(cell: &Cell) -> String {
     match (cell, plain(cell, '.')) {
-        (Cell::Pct(_), None) | (Cell::Int(_), None) => "–".into(),
+        (Cell::Pct(_), None) | (Cell::Int(_), None) | (Cell::Seconds(_), None) => "–".into(),
+        (Cell::Seconds(Some(s)), _) => crate::reports::latency::human(*s),
         // To the minute: the feedback id tells rows apart; CSV and JSON keep every digit.
         (Cell::Timestamp(Some(t)), _) => t.format("%Y-%m-%d %H:%M").to_string(),
         (_, v) => v.unwrap_or_default(),

@@ -63,6 +63,7 @@ pub fn sheet_name(kind: ReportKind) -> &'static str {
         ReportKind::Orphans => "Orphans",
         ReportKind::Duplicates => "Duplicates",
         ReportKind::Weekly => "Weekly",
+        ReportKind::Latency => "Latency",
     }
 }
 
@@ -139,7 +140,10 @@ fn write_cell(
         Cell::Bool(b) => {
             ws.write_boolean_with_format(row, col, *b, &plain_fmt)?;
         }
-        Cell::Text(None) | Cell::Int(None) | Cell::Pct(None) | Cell::Timestamp(None) => {
+        Cell::Seconds(Some(s)) => {
+            ws.write_number_with_format(row, col, *s, &plain_fmt)?;
+        }
+        Cell::Text(None) | Cell::Int(None) | Cell::Pct(None) | Cell::Timestamp(None) | Cell::Seconds(None) => {
             if partial {
                 ws.write_blank(row, col, &plain_fmt)?;
             }

@@ -5,6 +5,7 @@
 pub mod counters;
 pub mod duplicates;
 pub mod experts;
+pub mod latency;
 pub mod orphans;
 pub mod parallel;
 pub mod period;
@@ -33,6 +34,9 @@ pub enum ReportKind {
     Duplicates,
     /// Weekly trend.
     Weekly,
+    /// Time from feedback to FAQ per ISO week (not in `report all`'s [`ReportKind::ALL`]
+    /// one-pass list; see [`latency`]).
+    Latency,
 }
 
 impl ReportKind {
@@ -48,6 +52,7 @@ impl ReportKind {
             ReportKind::Orphans => "orphans",
             ReportKind::Duplicates => "duplicates",
             ReportKind::Weekly => "weekly",
+            ReportKind::Latency => "latency",
         }
     }
 }
@@ -99,6 +104,9 @@ pub enum Cell {
     Date(NaiveDate),
     /// A yes/no flag (e.g. whether a week is complete): `true`/`false` in CSV and JSON.
     Bool(bool),
+    /// A duration in seconds (NULL is `None`): a number in CSV, JSON and XLSX, `1d 4h` for
+    /// people (table, Markdown, HTML; [`latency::human`]).
+    Seconds(Option<f64>),
 }
 
 /// How a column is aligned and described.
@@ -150,8 +158,23 @@ pub trait Sink {
     }
 }
 
+/// Settings of the reports beyond the window (`report latency`'s SLA, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// `--sla` in seconds: a latency at most this long is within the SLA.
+    pub sla_seconds: i64,
+    /// Also compute the latency over the whole window (for `--expect`).
+    pub latency_overall: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { sla_seconds: latency::DEFAULT_SLA_SECONDS, latency_overall: false }
+    }
+}
+
 /// What a run found, for exit codes.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Outcome {
     /// Rows in the orphans report, when it ran.
     pub orphan_rows: u64,
@@ -159,6 +182,8 @@ pub struct Outcome {
     pub parallel_sections: usize,
     /// Whether every section came from one pass over the window ([`window_pass`]).
     pub one_pass: bool,
+    /// The latency over the whole window, when [`Options::latency_overall`] asked for it.
+    pub latency_overall: Option<latency::LatencyRow>,
 }
 
 /// Produces `kinds` into `sink`, all from one read-only snapshot, with "now" from
@@ -189,6 +214,19 @@ pub fn run_with(
     window: &Window,
     weekly_window: Option<&Window>,
     now: DateTime<Utc>,
+    sink: &mut dyn Sink,
+) -> Result<Outcome> {
+    run_with_options(db, kinds, window, weekly_window, now, &Options::default(), sink)
+}
+
+/// [`run_with`] with the reports' [`Options`].
+pub fn run_with_options(
+    db: &mut Database,
+    kinds: &[ReportKind],
+    window: &Window,
+    weekly_window: Option<&Window>,
+    now: DateTime<Utc>,
+    options: &Options,
     sink: &mut dyn Sink,
 ) -> Result<Outcome> {
     let weekly_window = weekly_window.filter(|w| *w != window);
@@ -222,7 +260,7 @@ pub fn run_with(
         std::thread::scope(|scope| {
             let mut background = parallel::Background::start(scope, readers, kinds, window);
             outcome.parallel_sections = background.sections();
-            let run = Run { db, reader, kinds, window, weekly_window, now };
+            let run = Run { db, reader, kinds, window, weekly_window, now, options };
             run.sections(&mut background, sink, &mut outcome)?;
             Ok(outcome)
         })
@@ -241,6 +279,7 @@ struct Run<'a> {
     window: &'a Window,
     weekly_window: Option<&'a Window>,
     now: DateTime<Utc>,
+    options: &'a Options,
 }
 
 impl Run<'_> {
@@ -305,6 +344,12 @@ impl Run<'_> {
                         }
                     };
                     emit(sink, &weekly::SECTION, rows.iter().map(|r| r.cells()))?
+                }
+                ReportKind::Latency => {
+                    let overall = self.options.latency_overall;
+                    let report = latency::compute(db, window, self.options.sla_seconds, overall)?;
+                    emit(sink, &latency::SECTION, report.weeks.iter().map(|r| r.cells()))?;
+                    outcome.latency_overall = report.overall.filter(|_| overall);
                 }
             }
         }

@@ -116,7 +116,7 @@ impl Background {
                     });
                     background.duplicates = Some(Incoming { what: "the duplicates report's thread", rx });
                 }
-                ReportKind::Experts | ReportKind::Totals | ReportKind::Weekly => {
+                ReportKind::Experts | ReportKind::Totals | ReportKind::Weekly | ReportKind::Latency => {
                     unreachable!("only background sections get a thread")
                 }
             }

@@ -131,7 +131,7 @@ pub fn boundaries(lower: DateTime<Utc>, upper: DateTime<Utc>, window: &Window) -
 
 /// Largest bucket width in seconds (dividing an hour) that every boundary falls on: 3600 for
 /// zones with whole-hour offsets, 1800 or 900 for the others.
-fn bucket_seconds(bounds: &[DateTime<Utc>]) -> i64 {
+pub(crate) fn bucket_seconds(bounds: &[DateTime<Utc>]) -> i64 {
     fn gcd(a: i64, b: i64) -> i64 {
         if b == 0 {
             a
@@ -146,7 +146,7 @@ fn bucket_seconds(bounds: &[DateTime<Utc>]) -> i64 {
 /// the one place the backends differ: PostgreSQL bins the timestamp (`date_bin`, integer
 /// arithmetic); SQLite cuts the hour out of its canonical timestamp text, or parses it for
 /// sub-hour buckets.
-fn bucket_sql(backend: Backend, g: i64) -> (String, String) {
+pub(crate) fn bucket_sql(backend: Backend, g: i64) -> (String, String) {
     match backend {
         Backend::Postgres => {
             let key = format!(

@@ -12,6 +12,7 @@ mod edge;
 mod files;
 mod harness;
 mod html_json;
+mod latency;
 mod migrate;
 mod ops;
 mod output;
