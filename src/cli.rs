@@ -154,6 +154,10 @@ pub enum ReportKindArg {
     /// Time from a `correct` feedback to its FAQ, per ISO week: linked FAQs, p50/p90/p99
     /// (PostgreSQL's percentile_cont), the share within --sla, negative and missing ones apart.
     Latency,
+    /// Why conversion moved against the previous period of the same length: per-expert mix
+    /// and rate contributions (symmetric Kitagawa) that add up exactly to the change. Needs a
+    /// window bounded on both sides.
+    Moved,
     /// Every report, in that order, from one snapshot.
     All,
 }

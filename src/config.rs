@@ -208,6 +208,16 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
         ReportKindArg::Duplicates => (vec![ReportKind::Duplicates], false),
         ReportKindArg::Weekly => (vec![ReportKind::Weekly], false),
         ReportKindArg::Latency => (vec![ReportKind::Latency], false),
+        ReportKindArg::Moved => {
+            if window.previous().is_none() {
+                return Err(Error::Usage(
+                    "report moved compares the window with the period before it: give a window bounded on both sides \
+                     (--week, --last-week, or --since with --until)"
+                        .into(),
+                ));
+            }
+            (vec![ReportKind::Moved], false)
+        }
         ReportKindArg::All => (ReportKind::ALL.to_vec(), true),
     };
     let mut format = match args.format {

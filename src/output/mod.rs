@@ -54,7 +54,10 @@ pub fn sink(config: &ReportConfig, info: RunInfo) -> Result<Box<dyn Sink>> {
     let with_previous = config.kinds.contains(&ReportKind::Totals);
     Ok(match (&config.target, config.format) {
         (Target::Dir(dir), Format::Csv) => Box::new(csv::DirSink::new(OutputDir::create(dir)?, config.csv)),
-        (_, Format::Csv) => Box::new(csv::CsvSink::new(open()?, config.csv)?.named_sections(config.all)),
+        (_, Format::Csv) => Box::new(
+            csv::CsvSink::new(open()?, config.csv)?
+                .named_sections(config.all || config.kinds.contains(&ReportKind::Moved)),
+        ),
         (_, Format::Json) => Box::new(json::JsonSink::new(open()?, info, with_previous)),
         (_, Format::Markdown) => Box::new(markdown::MarkdownSink::new(open()?, info)),
         (_, Format::Table) => Box::new(table::TableSink::new(open()?, info)),

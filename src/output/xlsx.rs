@@ -64,6 +64,8 @@ pub fn sheet_name(kind: ReportKind) -> &'static str {
         ReportKind::Duplicates => "Duplicates",
         ReportKind::Weekly => "Weekly",
         ReportKind::Latency => "Latency",
+        ReportKind::Moved => "Moved",
+        ReportKind::MovedSummary => "Moved summary",
     }
 }
 

@@ -6,6 +6,7 @@ pub mod counters;
 pub mod duplicates;
 pub mod experts;
 pub mod latency;
+pub mod moved;
 pub mod orphans;
 pub mod parallel;
 pub mod period;
@@ -37,6 +38,10 @@ pub enum ReportKind {
     /// Time from feedback to FAQ per ISO week (not in `report all`'s [`ReportKind::ALL`]
     /// one-pass list; see [`latency`]).
     Latency,
+    /// Why conversion moved: per-expert mix and rate contributions ([`moved`]).
+    Moved,
+    /// The headline of [`ReportKind::Moved`] (written by it, never asked for alone).
+    MovedSummary,
 }
 
 impl ReportKind {
@@ -53,6 +58,8 @@ impl ReportKind {
             ReportKind::Duplicates => "duplicates",
             ReportKind::Weekly => "weekly",
             ReportKind::Latency => "latency",
+            ReportKind::Moved => "moved",
+            ReportKind::MovedSummary => "moved_summary",
         }
     }
 }
@@ -351,6 +358,18 @@ impl Run<'_> {
                     emit(sink, &latency::SECTION, report.weeks.iter().map(|r| r.cells()))?;
                     outcome.latency_overall = report.overall.filter(|_| overall);
                 }
+                ReportKind::Moved => {
+                    let before = window.previous().ok_or_else(|| {
+                        crate::error::Error::Usage(
+                            "report moved needs a window bounded on both sides: --week, --last-week, or --since with --until"
+                                .into(),
+                        )
+                    })?;
+                    let report = moved::compute(db, &before, window)?;
+                    emit(sink, &moved::SUMMARY, std::iter::once(report.summary_cells()))?;
+                    emit(sink, &moved::SECTION, report.rows_cells().into_iter())?;
+                }
+                ReportKind::MovedSummary => {}
             }
         }
         Ok(())

@@ -14,6 +14,7 @@ mod harness;
 mod html_json;
 mod latency;
 mod migrate;
+mod moved;
 mod ops;
 mod output;
 mod parallel;
