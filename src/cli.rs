@@ -162,6 +162,13 @@ pub enum ReportKindArg {
     All,
 }
 
+/// What else than a FAIL makes `--expect` exit 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    /// A WARN (a --warn condition not met) exits 4 too.
+    Warn,
+}
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
@@ -242,6 +249,27 @@ pub struct ReportArgs {
     /// figures with a quarter's trend. Needs a window with an end.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=520))]
     pub trend_weeks: Option<u32>,
+    /// A condition the run's numbers must meet, e.g. `conversion_rate_pct >= 50`,
+    /// `wow_pp(conversion_rate_pct) >= -5`, `min(experts.faq_rate_pct) > 10`,
+    /// `within_sla_pct >= 90`, with an optional guard `when feedback_total >= 100`. Results go
+    /// to stderr (PASS, FAIL, SKIP) and into the JSON output; a FAIL exits 4. Repeatable.
+    /// When several exit codes apply, 4 (an expectation failed) wins over 3 (--fail-on-any
+    /// found orphans), which wins over 0; errors (1, 2) stop the run before any of them.
+    #[arg(long, value_name = "EXPR")]
+    pub expect: Vec<String>,
+    /// Like --expect, but a condition not met is a WARN and exits 0 (unless --fail-on warn).
+    #[arg(long, value_name = "EXPR")]
+    pub warn: Vec<String>,
+    /// Read --expect conditions from FILE, one a line; `#` starts a comment.
+    #[arg(long, value_name = "FILE")]
+    pub expect_file: Option<PathBuf>,
+    /// Exit 4 also when a --warn condition is not met.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOnArg>,
+    /// Write the expectations' results as JUnit XML to FILE (atomically): one testcase each,
+    /// a failure element for each FAIL.
+    #[arg(long, value_name = "FILE")]
+    pub results: Option<PathBuf>,
     /// `report latency`: a FAQ created at most this long after its feedback is within the
     /// SLA (units w, d, h, m, s, e.g. 48h, 2d, 1d12h).
     #[arg(long, value_name = "DURATION", default_value = "48h")]

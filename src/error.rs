@@ -56,6 +56,9 @@ pub enum Error {
     /// `--fail-on-any` found `rows` orphaned or dangling links (the report was still written).
     #[error("--fail-on-any: {rows} orphaned or dangling link(s) found")]
     FoundRows { rows: u64 },
+    /// An expectation failed (`--expect`), or a warning with `--fail-on warn` (exit 4).
+    #[error("{failed} expectation(s) failed")]
+    ExpectationsFailed { failed: usize },
 }
 
 /// Where an I/O error happened.
@@ -83,6 +86,7 @@ impl Error {
         match self {
             Error::Usage(_) | Error::BadUrl { .. } => 2,
             Error::FoundRows { .. } => 3,
+            Error::ExpectationsFailed { .. } => 4,
             _ => 1,
         }
     }

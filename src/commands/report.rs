@@ -25,6 +25,27 @@ pub fn run(args: &ReportArgs, global: &Global) -> Result<()> {
     let config = config::report(args)?;
     refuse_database_as_output(&global.url, &config.target)?;
     let outcome = with_retries(|| attempt(&config, global))?;
+    // Exit codes when several apply: a failed expectation (4) wins over orphans found (3),
+    // which wins over a broken pipe on standard output (0).
+    if !config.expectations.is_empty() {
+        for r in &outcome.expectations {
+            eprintln!("{}", r.line());
+        }
+        if let Some(path) = &config.results {
+            crate::expect::write_junit(path, &outcome.expectations)?;
+        }
+        let failed = outcome
+            .expectations
+            .iter()
+            .filter(|r| {
+                r.status == crate::expect::Status::Fail
+                    || (config.fail_on_warn && r.status == crate::expect::Status::Warn)
+            })
+            .count();
+        if failed > 0 {
+            return Err(Error::ExpectationsFailed { failed });
+        }
+    }
     if config.fail_on_any && outcome.orphan_rows > 0 {
         return Err(Error::FoundRows { rows: outcome.orphan_rows });
     }
@@ -36,6 +57,7 @@ pub fn run(args: &ReportArgs, global: &Global) -> Result<()> {
 struct RunOutcome {
     orphan_rows: u64,
     stdout_error: Option<Error>,
+    expectations: Vec<crate::expect::Evaluated>,
 }
 
 fn attempt(config: &ReportConfig, global: &Global) -> Result<RunOutcome> {
@@ -43,7 +65,12 @@ fn attempt(config: &ReportConfig, global: &Global) -> Result<RunOutcome> {
     let standby = db.backend() == Backend::Postgres && in_recovery(&mut db)?;
     let info =
         RunInfo::new(config.window.clone(), config.now, db.backend()).with_weekly_window(config.weekly_window.clone());
-    let mut sink = KeepBrokenPipe { inner: output::sink(config, info)?, broken: None };
+    let results = crate::expect::Shared::default();
+    let mut inner = output::sink(config, info)?;
+    if !config.expectations.is_empty() {
+        inner = Box::new(crate::expect::Observer::new(inner, config.expectations.clone(), results.clone()));
+    }
+    let mut sink = KeepBrokenPipe { inner, broken: None };
     let outcome = reports::run_with_options(
         &mut db,
         &config.kinds,
@@ -62,7 +89,8 @@ fn attempt(config: &ReportConfig, global: &Global) -> Result<RunOutcome> {
         }
         other => other,
     })?;
-    Ok(RunOutcome { orphan_rows: outcome.orphan_rows, stdout_error: sink.broken })
+    let expectations = results.borrow().clone();
+    Ok(RunOutcome { orphan_rows: outcome.orphan_rows, stdout_error: sink.broken, expectations })
 }
 
 /// Whether the PostgreSQL server is in recovery (a hot standby).
@@ -136,6 +164,12 @@ impl Sink for KeepBrokenPipe {
     }
     fn previous_totals(&mut self, window: &reports::Window, cells: &[Cell]) -> Result<()> {
         self.inner.previous_totals(window, cells)
+    }
+    fn latency_overall(&mut self, row: &reports::latency::LatencyRow) -> Result<()> {
+        self.inner.latency_overall(row)
+    }
+    fn expectations(&mut self, results: &[crate::expect::Evaluated]) -> Result<()> {
+        self.inner.expectations(results)
     }
 }
 

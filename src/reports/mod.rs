@@ -163,6 +163,17 @@ pub trait Sink {
     fn previous_totals(&mut self, _window: &Window, _cells: &[Cell]) -> Result<()> {
         Ok(())
     }
+
+    /// The latency over the whole window, computed in the run's snapshot when
+    /// [`Options::latency_overall`] asked for it (for `--expect`), before [`Sink::finish`].
+    fn latency_overall(&mut self, _row: &latency::LatencyRow) -> Result<()> {
+        Ok(())
+    }
+
+    /// The evaluated expectations (`--expect`, `--warn`), before [`Sink::finish`].
+    fn expectations(&mut self, _results: &[crate::expect::Evaluated]) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Settings of the reports beyond the window (`report latency`'s SLA, …).
@@ -257,6 +268,7 @@ pub fn run_with_options(
         if one_pass {
             window_pass::run(db, window, now, sink, &mut outcome)?;
             outcome.one_pass = true;
+            latency_for_expectations(db, window, options, sink, &mut outcome)?;
             return Ok(outcome);
         }
         // On SQLite the one reader splits scans; on PostgreSQL the readers carry sections.
@@ -271,10 +283,35 @@ pub fn run_with_options(
             run.sections(&mut background, sink, &mut outcome)?;
             Ok(outcome)
         })
+        .and_then(|mut outcome: Outcome| {
+            latency_for_expectations(db, window, options, sink, &mut outcome)?;
+            Ok(outcome)
+        })
     })?;
     // Only a complete run reaches the output (an atomic file is committed here).
     sink.finish()?;
     Ok(outcome)
+}
+
+/// With [`Options::latency_overall`]: the latency over the whole window (computed here when
+/// the run had no latency section), handed to the sink.
+fn latency_for_expectations(
+    db: &mut Database,
+    window: &Window,
+    options: &Options,
+    sink: &mut dyn Sink,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    if !options.latency_overall {
+        return Ok(());
+    }
+    if outcome.latency_overall.is_none() {
+        outcome.latency_overall = latency::compute(db, window, options.sla_seconds, true)?.overall;
+    }
+    match &outcome.latency_overall {
+        Some(row) => sink.latency_overall(row),
+        None => Ok(()),
+    }
 }
 
 /// One run's sections, one after another, on its connection (and the SQLite second reader),

@@ -9,6 +9,7 @@ mod data;
 mod differential;
 mod documents;
 mod edge;
+mod expect;
 mod files;
 mod harness;
 mod html_json;
