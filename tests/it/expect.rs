@@ -101,3 +101,32 @@ fn bad_expectations_exit_2_before_any_io() {
     assert!(!db.exists() && !junit.exists());
     let _ = Backend::Sqlite;
 }
+
+#[test]
+fn documents_carry_the_results() {
+    let db = TestDb::migrated(Backend::Sqlite);
+    db.seed(2_000);
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--expect", "conversion_rate_pct >= 99", "--warn", "feedback_total > 0"];
+    let file = |name: &str, format: &str| {
+        let path = dir.path().join(name);
+        let out =
+            run(&db, &[&["all", "--last-week", "--format", format, "-o", path.to_str().unwrap()], &args[..]].concat());
+        assert_eq!(out.status.code(), Some(4));
+        path
+    };
+    let prom = std::fs::read_to_string(file("r.prom", "openmetrics")).unwrap();
+    assert!(
+        prom.contains("faqlink_expectation_passed{expectation=\"conversion_rate_pct >= 99\",level=\"expect\"} 0"),
+        "{prom}"
+    );
+    assert!(prom.contains("faqlink_expectation_passed{expectation=\"feedback_total > 0\",level=\"warn\"} 1"), "{prom}");
+    let html = std::fs::read_to_string(file("r.html", "html")).unwrap();
+    assert!(html.contains("class=\"expectations\" data-status=\"fail\""), "the box is red");
+    assert!(html.find("class=\"expectations\"").unwrap() < html.find("Headline numbers").unwrap(), "at the top");
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(file("r.xlsx", "xlsx")).unwrap();
+    let sheet = wb.worksheet_range("Expectations").unwrap();
+    assert_eq!(sheet.get_value((1, 2)).map(|v| v.to_string()), Some("fail".into()));
+    assert_eq!(sheet.get_value((2, 1)).map(|v| v.to_string()), Some("warn".into()));
+}
