@@ -167,8 +167,22 @@ pub enum ReportKindArg {
     Duplicates,
     /// One row per ISO week.
     Weekly,
+    /// Time from a `correct` feedback to its FAQ, per ISO week: linked FAQs, p50/p90/p99
+    /// (PostgreSQL's percentile_cont), the share within --sla, negative and missing ones apart.
+    Latency,
+    /// Why conversion moved against the previous period of the same length: per-expert mix
+    /// and rate contributions (symmetric Kitagawa) that add up exactly to the change. Needs a
+    /// window bounded on both sides.
+    Moved,
     /// Every report, in that order, from one snapshot.
     All,
+}
+
+/// What else than a FAIL makes `--expect` exit 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    /// A WARN (a --warn condition not met) exits 4 too.
+    Warn,
 }
 
 /// Output formats.
@@ -253,6 +267,31 @@ pub struct ReportArgs {
     /// figures with a quarter's trend. Needs a window with an end.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=520))]
     pub trend_weeks: Option<u32>,
+    /// A condition the run's numbers must meet, e.g. `conversion_rate_pct >= 50`,
+    /// `wow_pp(conversion_rate_pct) >= -5`, `min(experts.faq_rate_pct) > 10`,
+    /// `within_sla_pct >= 90`, with an optional guard `when feedback_total >= 100`. Results go
+    /// to stderr (PASS, FAIL, SKIP) and into the JSON output; a FAIL exits 4. Repeatable.
+    /// When several exit codes apply, 4 (an expectation failed) wins over 3 (--fail-on-any
+    /// found orphans), which wins over 0; errors (1, 2) stop the run before any of them.
+    #[arg(long, value_name = "EXPR")]
+    pub expect: Vec<String>,
+    /// Like --expect, but a condition not met is a WARN and exits 0 (unless --fail-on warn).
+    #[arg(long, value_name = "EXPR")]
+    pub warn: Vec<String>,
+    /// Read --expect conditions from FILE, one a line; `#` starts a comment.
+    #[arg(long, value_name = "FILE")]
+    pub expect_file: Option<PathBuf>,
+    /// Exit 4 also when a --warn condition is not met.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOnArg>,
+    /// Write the expectations' results as JUnit XML to FILE (atomically): one testcase each,
+    /// a failure element for each FAIL.
+    #[arg(long, value_name = "FILE")]
+    pub results: Option<PathBuf>,
+    /// `report latency`: a FAQ created at most this long after its feedback is within the
+    /// SLA (units w, d, h, m, s, e.g. 48h, 2d, 1d12h).
+    #[arg(long, value_name = "DURATION", default_value = "48h")]
+    pub sla: String,
 }
 
 /// Arguments of `faqlink completions`.

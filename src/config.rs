@@ -280,6 +280,14 @@ pub struct ReportConfig {
     pub statement_timeout: Option<u32>,
     /// The weekly section's own window (`--trend-weeks`); `None`: the report window.
     pub weekly_window: Option<Window>,
+    /// The reports' settings beyond the window (`--sla`).
+    pub options: crate::reports::Options,
+    /// `--expect`, `--warn` and `--expect-file`, parsed.
+    pub expectations: Vec<crate::expect::Expectation>,
+    /// `--fail-on warn`.
+    pub fail_on_warn: bool,
+    /// `--results FILE` (JUnit XML).
+    pub results: Option<PathBuf>,
 }
 
 /// Checks a `faqlink report` command line.
@@ -292,6 +300,17 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
         ReportKindArg::Orphans => (vec![ReportKind::Orphans], false),
         ReportKindArg::Duplicates => (vec![ReportKind::Duplicates], false),
         ReportKindArg::Weekly => (vec![ReportKind::Weekly], false),
+        ReportKindArg::Latency => (vec![ReportKind::Latency], false),
+        ReportKindArg::Moved => {
+            if window.previous().is_none() {
+                return Err(Error::Usage(
+                    "report moved compares the window with the period before it: give a window bounded on both sides \
+                     (--week, --last-week, or --since with --until)"
+                        .into(),
+                ));
+            }
+            (vec![ReportKind::Moved], false)
+        }
         ReportKindArg::All => (ReportKind::ALL.to_vec(), true),
     };
     let mut format = output_format(args)?;
@@ -348,7 +367,15 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
         }
         Some(n) => Some(window.trend(n)?),
     };
+    let sla_seconds = crate::reports::latency::parse_sla(&args.sla).map_err(|e| Error::Usage(format!("--sla: {e}")))?;
+    let expectations = expectations(args, &kinds, &window)?;
+    let latency_overall = expectations.iter().any(|e| e.needs().latency);
+    let options = crate::reports::Options { sla_seconds, latency_overall };
     Ok(ReportConfig {
+        options,
+        expectations,
+        fail_on_warn: args.fail_on.is_some(),
+        results: args.results.clone(),
         kinds,
         all,
         window,
@@ -360,6 +387,48 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
         statement_timeout: args.statement_timeout,
         weekly_window,
     })
+}
+
+/// Parses every expectation and checks that the run shows what each one reads (before any
+/// I/O: a bad one exits 2).
+fn expectations(args: &ReportArgs, kinds: &[ReportKind], window: &Window) -> Result<Vec<crate::expect::Expectation>> {
+    use crate::expect::{self, Level};
+    let mut out = Vec::new();
+    for e in &args.expect {
+        out.push(expect::parse(e, Level::Expect)?);
+    }
+    if let Some(f) = &args.expect_file {
+        out.extend(expect::read_file(f)?);
+    }
+    for w in &args.warn {
+        out.push(expect::parse(w, Level::Warn)?);
+    }
+    for e in &out {
+        let needs = e.needs();
+        if needs.totals && !kinds.contains(&ReportKind::Totals) {
+            return Err(Error::Usage(format!(
+                "--expect '{}' reads the totals: use `report totals` or `report all`",
+                e.text
+            )));
+        }
+        if needs.experts && !kinds.contains(&ReportKind::Experts) {
+            return Err(Error::Usage(format!(
+                "--expect '{}' reads the experts: use `report experts` or `report all`",
+                e.text
+            )));
+        }
+        if needs.previous && window.previous().is_none() {
+            return Err(Error::Usage(format!(
+                "--expect '{}' compares with the previous period: give a window bounded on both sides \
+                 (--week, --last-week, or --since with --until)",
+                e.text
+            )));
+        }
+    }
+    if out.is_empty() && (args.results.is_some() || args.fail_on.is_some()) {
+        return Err(Error::Usage("--results and --fail-on apply to --expect, --warn or --expect-file".into()));
+    }
+    Ok(out)
 }
 
 fn parse_delimiter(s: &str) -> Result<u8> {

@@ -64,6 +64,9 @@ pub enum Error {
     /// `--fail-on-any` found `rows` orphaned or dangling links (the report was still written).
     #[error("--fail-on-any: {rows} orphaned or dangling link(s) found")]
     FoundRows { rows: u64 },
+    /// An expectation failed (`--expect`), or a warning with `--fail-on warn` (exit 4).
+    #[error("{failed} expectation(s) failed")]
+    ExpectationsFailed { failed: usize },
 }
 
 /// A stored value that made a report fail, with where it is ([`Error::BadValue`]).
@@ -118,6 +121,7 @@ impl Error {
         match self {
             Error::Usage(_) | Error::BadUrl { .. } => 2,
             Error::FoundRows { .. } => 3,
+            Error::ExpectationsFailed { .. } => 4,
             _ => 1,
         }
     }

@@ -28,6 +28,27 @@ pub fn run(args: &ReportArgs, global: &Global) -> Result<()> {
         eprintln!("faqlink: {note}");
     }
     let outcome = with_retries(|| attempt(&config, global))?;
+    // Exit codes when several apply: a failed expectation (4) wins over orphans found (3),
+    // which wins over a broken pipe on standard output (0).
+    if !config.expectations.is_empty() {
+        for r in &outcome.expectations {
+            eprintln!("{}", r.line());
+        }
+        if let Some(path) = &config.results {
+            crate::expect::write_junit(path, &outcome.expectations)?;
+        }
+        let failed = outcome
+            .expectations
+            .iter()
+            .filter(|r| {
+                r.status == crate::expect::Status::Fail
+                    || (config.fail_on_warn && r.status == crate::expect::Status::Warn)
+            })
+            .count();
+        if failed > 0 {
+            return Err(Error::ExpectationsFailed { failed });
+        }
+    }
     if config.fail_on_any && outcome.orphan_rows > 0 {
         return Err(Error::FoundRows { rows: outcome.orphan_rows });
     }
@@ -53,6 +74,7 @@ pub fn not_started(config: &ReportConfig) -> Option<String> {
 struct RunOutcome {
     orphan_rows: u64,
     stdout_error: Option<Error>,
+    expectations: Vec<crate::expect::Evaluated>,
 }
 
 fn attempt(config: &ReportConfig, global: &Global) -> Result<RunOutcome> {
@@ -60,19 +82,32 @@ fn attempt(config: &ReportConfig, global: &Global) -> Result<RunOutcome> {
     let standby = db.backend() == Backend::Postgres && in_recovery(&mut db)?;
     let info =
         RunInfo::new(config.window.clone(), config.now, db.backend()).with_weekly_window(config.weekly_window.clone());
-    let mut sink = KeepBrokenPipe { inner: output::sink(config, info)?, broken: None };
-    let outcome =
-        reports::run_with(&mut db, &config.kinds, &config.window, config.weekly_window.as_ref(), config.now, &mut sink)
-            .map_err(|e| match e {
-                // A hot standby may close a session for a recovery conflict before its message
-                // reaches the client (seen in tests/it/standby.rs): on a standby, a lost connection
-                // is retried like the conflict it most likely was.
-                Error::Query { what, url, reason, class: QueryClass::ConnectionLost } if standby => {
-                    Error::Query { what, url, reason, class: QueryClass::LostOnStandby }
-                }
-                other => other,
-            })?;
-    Ok(RunOutcome { orphan_rows: outcome.orphan_rows, stdout_error: sink.broken })
+    let results = crate::expect::Shared::default();
+    let mut inner = output::sink(config, info)?;
+    if !config.expectations.is_empty() {
+        inner = Box::new(crate::expect::Observer::new(inner, config.expectations.clone(), results.clone()));
+    }
+    let mut sink = KeepBrokenPipe { inner, broken: None };
+    let outcome = reports::run_with_options(
+        &mut db,
+        &config.kinds,
+        &config.window,
+        config.weekly_window.as_ref(),
+        config.now,
+        &config.options,
+        &mut sink,
+    )
+    .map_err(|e| match e {
+        // A hot standby may close a session for a recovery conflict before its message
+        // reaches the client (seen in tests/it/standby.rs): on a standby, a lost connection
+        // is retried like the conflict it most likely was.
+        Error::Query { what, url, reason, class: QueryClass::ConnectionLost } if standby => {
+            Error::Query { what, url, reason, class: QueryClass::LostOnStandby }
+        }
+        other => other,
+    })?;
+    let expectations = results.borrow().clone();
+    Ok(RunOutcome { orphan_rows: outcome.orphan_rows, stdout_error: sink.broken, expectations })
 }
 
 /// Whether the PostgreSQL server is in recovery (a hot standby).
@@ -146,6 +181,12 @@ impl Sink for KeepBrokenPipe {
     }
     fn previous_totals(&mut self, window: &reports::Window, cells: &[Cell]) -> Result<()> {
         self.inner.previous_totals(window, cells)
+    }
+    fn latency_overall(&mut self, row: &reports::latency::LatencyRow) -> Result<()> {
+        self.inner.latency_overall(row)
+    }
+    fn expectations(&mut self, results: &[crate::expect::Evaluated]) -> Result<()> {
+        self.inner.expectations(results)
     }
 }
 

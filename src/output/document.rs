@@ -133,6 +133,8 @@ pub struct Document {
     /// The previous period of the same length and its `totals` row, when the window is
     /// bounded and the format asked for it.
     pub previous_totals: Option<(Window, Vec<Cell>)>,
+    /// The evaluated `--expect`/`--warn` conditions (empty without any).
+    pub expectations: Vec<crate::expect::Evaluated>,
 }
 
 impl Document {
@@ -166,7 +168,7 @@ impl<F: DocumentFormat> DocumentSink<F> {
         DocumentSink {
             format,
             out: Some(out),
-            doc: Document { info, sections: Vec::new(), previous_totals: None },
+            doc: Document { info, sections: Vec::new(), previous_totals: None, expectations: Vec::new() },
             current: None,
         }
     }
@@ -205,6 +207,11 @@ impl<F: DocumentFormat> Sink for DocumentSink<F> {
 
     fn previous_totals(&mut self, window: &Window, cells: &[Cell]) -> Result<()> {
         self.doc.previous_totals = Some((window.clone(), cells.to_vec()));
+        Ok(())
+    }
+
+    fn expectations(&mut self, results: &[crate::expect::Evaluated]) -> Result<()> {
+        self.doc.expectations = results.to_vec();
         Ok(())
     }
 }

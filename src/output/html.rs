@@ -208,6 +208,7 @@ fn page(doc: &Document) -> io::Result<Markup> {
                         " by faqlink " (info.version) "."
                     }
                 }
+                (expectations_box(&doc.expectations))
                 @if let Some((c, row)) = totals {
                     (headlines(&c.section, row, doc))
                 }
@@ -226,6 +227,7 @@ fn page(doc: &Document) -> io::Result<Markup> {
                         (table(&c.section, std::slice::from_ref(&row.to_vec()), 1, tz))
                     }
                 }
+                (later_sections(doc, tz))
                 @if doc.sections.is_empty() { p.note { "This run produced no sections." } }
             }
         }
@@ -633,6 +635,62 @@ fn rate_bar(rate: Option<Pct>) -> Markup {
     }
 }
 
+/// The expectations' results at the top of the page: red when one failed, amber when one
+/// warned, else neutral; each line in words, so nothing relies on colour alone.
+fn expectations_box(results: &[crate::expect::Evaluated]) -> Markup {
+    use crate::expect::Status;
+    let failed = results.iter().any(|r| r.status == Status::Fail);
+    let warned = results.iter().any(|r| r.status == Status::Warn);
+    let (border, background, heading) = match (failed, warned) {
+        (true, _) => ("#b00020", "#fde8ea", "Expectations: at least one failed"),
+        (false, true) => ("#b26a00", "#fff4e0", "Expectations: a warning"),
+        _ => ("#5a6b7b", "#f3f6f9", "Expectations: all met"),
+    };
+    html! {
+        @if !results.is_empty() {
+            section.expectations data-status=(if failed { "fail" } else if warned { "warn" } else { "pass" })
+                style=(format!("border:2px solid {border};background:{background};padding:0.5em 1em;margin:1em 0;border-radius:4px;overflow-wrap:anywhere")) {
+                h2 style="margin-top:0" { (heading) }
+                ul style="padding-left:1.2em;margin:0" {
+                    @for r in results {
+                        li data-status=(r.status.name()) {
+                            strong { (r.status.name().to_uppercase()) } " "
+                            code { (r.expectation.text) } " (observed "
+                            (r.observed.map_or("none".to_string(), crate::expect::format_observed)) ")"
+                            @if r.expectation.level == crate::expect::Level::Warn { " · warning only" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The sections after the classic ones: what moved conversion (headline and experts) and the
+/// time from feedback to FAQ, each as a table.
+fn later_sections(doc: &Document, tz: Tz) -> Markup {
+    html! {
+        @if let Some(c) = doc.section(ReportKind::MovedSummary) {
+            section.page {
+                h2 { "What moved conversion" }
+                p.note { "The change in conversion against the previous period of the same length, split into mix (experts' shares of the correct feedback) and rate (their own rates); the terms add up to the change." }
+                (table(&c.section, &c.rows, c.total_rows, tz))
+                @if let Some(m) = doc.section(ReportKind::Moved) {
+                    (table(&m.section, &m.rows, m.total_rows, tz))
+                    p.note { "The last row, without an expert, is the total." }
+                }
+            }
+        }
+        @if let Some(c) = doc.section(ReportKind::Latency) {
+            section.page {
+                h2 { "Time from feedback to FAQ" }
+                p.note { "Per ISO week of the feedback: percentiles of the latency (FAQs created before their feedback and missing timestamps counted apart), and the share within the SLA." }
+                (table(&c.section, &c.rows, c.total_rows, tz))
+            }
+        }
+    }
+}
+
 /// A cell's text for the page: control, bidi and invisible characters shown escaped
 /// ([`escape::cell`]); maud escapes the markup, and each cell is put in a `<bdi>` so that
 /// right-to-left text in it cannot reorder its neighbours.
@@ -704,6 +762,7 @@ fn table(section: &Section, rows: &[Vec<Cell>], total: u64, tz: Tz) -> Markup {
                                             Some(WeekStatus::NoDataYet) => span.tag.nodata { "no data yet" },
                                             _ => (text(Some(other))),
                                         },
+                                        Cell::Seconds(Some(s)) => span title=(format!("{s} s")) { (crate::reports::latency::human(*s)) },
                                         other => bdi { (text(Some(other))) },
                                     }
                                 }
@@ -765,6 +824,7 @@ mod tests {
                 total_rows: 3,
             }],
             previous_totals: None,
+            expectations: Vec::new(),
         };
         let html = page(&doc).unwrap().into_string();
         assert_eq!(html.matches("<tr class=\"partial\">").count(), 1, "one partial row");

@@ -18,7 +18,8 @@ pub fn value(cell: &Cell) -> Value {
     match cell {
         Cell::Int(Some(i)) => Value::from(*i),
         Cell::Pct(Some(p)) => serde_json::Number::from_f64(p.as_f64()).map_or(Value::Null, Value::Number),
-        Cell::Int(None) | Cell::Pct(None) => Value::Null,
+        Cell::Seconds(Some(s)) => serde_json::Number::from_f64(*s).map_or(Value::Null, Value::Number),
+        Cell::Int(None) | Cell::Pct(None) | Cell::Seconds(None) => Value::Null,
         Cell::Bool(b) => Value::Bool(*b),
         other => plain(other, '.').map_or(Value::Null, Value::String),
     }
@@ -52,6 +53,8 @@ pub struct JsonSink {
     section: Option<Section>,
     rows: usize,
     sections: usize,
+    /// The `expectations` array, written last (runs with `--expect`).
+    expectations: Option<Value>,
 }
 
 impl JsonSink {
@@ -59,7 +62,16 @@ impl JsonSink {
     /// totals (`previous_period` is then present: null unless the window is bounded on both
     /// sides).
     pub fn new(out: Output, info: RunInfo, with_previous: bool) -> Self {
-        JsonSink { out: Some(out), info, with_previous, previous: None, section: None, rows: 0, sections: 0 }
+        JsonSink {
+            out: Some(out),
+            info,
+            with_previous,
+            previous: None,
+            section: None,
+            rows: 0,
+            sections: 0,
+            expectations: None,
+        }
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
@@ -134,12 +146,32 @@ impl Sink for JsonSink {
             let header = self.header();
             self.write(header.as_bytes())?;
         }
+        if let Some(e) = self.expectations.take() {
+            let text = format!(",\n\"expectations\": {}", serde_json::to_string(&e).expect("plain values"));
+            self.write(text.as_bytes())?;
+        }
         self.write(b"\n}\n")?;
         self.out.take().expect("finish once").commit()
     }
 
     fn wants_previous_totals(&self) -> bool {
         self.with_previous
+    }
+
+    fn expectations(&mut self, results: &[crate::expect::Evaluated]) -> Result<()> {
+        let items: Vec<Value> = results
+            .iter()
+            .map(|r| {
+                json!({
+                    "expression": r.expectation.text,
+                    "level": r.expectation.level.name(),
+                    "status": r.status.name(),
+                    "observed": r.observed.and_then(serde_json::Number::from_f64).map_or(Value::Null, Value::Number),
+                })
+            })
+            .collect();
+        self.expectations = Some(Value::Array(items));
+        Ok(())
     }
 
     fn previous_totals(&mut self, window: &Window, cells: &[Cell]) -> Result<()> {

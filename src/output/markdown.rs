@@ -72,7 +72,8 @@ impl Sink for MarkdownSink {
         let mut text = String::from("|");
         for cell in cells {
             let shown = match (cell, plain(cell, '.')) {
-                (Cell::Pct(_) | Cell::Int(_), None) => "–".to_string(),
+                (Cell::Pct(_) | Cell::Int(_) | Cell::Seconds(_), None) => "–".to_string(),
+                (Cell::Seconds(Some(s)), _) => crate::reports::latency::human(*s),
                 (_, v) => escape::markdown(&v.unwrap_or_default()),
             };
             text.push_str(&format!(" {shown} |"));

@@ -59,7 +59,10 @@ pub fn sink(config: &ReportConfig, info: RunInfo) -> Result<Box<dyn Sink>> {
     let with_previous = config.kinds.contains(&ReportKind::Totals);
     Ok(match (&config.target, config.format) {
         (Target::Dir(dir), Format::Csv) => Box::new(csv::DirSink::new(OutputDir::create(dir)?, config.csv)),
-        (_, Format::Csv) => Box::new(csv::CsvSink::new(open()?, config.csv)?.named_sections(config.all)),
+        (_, Format::Csv) => Box::new(
+            csv::CsvSink::new(open()?, config.csv)?
+                .named_sections(config.all || config.kinds.contains(&ReportKind::Moved)),
+        ),
         (_, Format::Json) => Box::new(json::JsonSink::new(open()?, info, with_previous)),
         (_, Format::Markdown) => Box::new(markdown::MarkdownSink::new(open()?, info)),
         (_, Format::Table) => Box::new(table::TableSink::new(open()?, info)),
@@ -78,5 +81,13 @@ pub fn plain(cell: &Cell, decimal: char) -> Option<String> {
         Cell::Timestamp(t) => t.map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
         Cell::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
         Cell::Bool(b) => Some(b.to_string()),
+        Cell::Seconds(s) => s.map(|s| {
+            let text = s.to_string();
+            if decimal == '.' {
+                text
+            } else {
+                text.replace('.', &decimal.to_string())
+            }
+        }),
     }
 }

@@ -169,7 +169,28 @@ pub fn exposition(doc: &Document) -> String {
     if let Some(c) = doc.section(ReportKind::Experts) {
         experts(&mut f, c);
     }
+    expectations(&mut f, &doc.expectations);
     text
+}
+
+/// `faqlink_expectation_passed{expectation="…",level="expect|warn"}`: 1 for PASS (and SKIP,
+/// which is not a failure), 0 for WARN and FAIL.
+fn expectations(f: &mut Family<'_>, results: &[crate::expect::Evaluated]) {
+    if results.is_empty() {
+        return;
+    }
+    f.head(
+        "faqlink_expectation_passed",
+        "Whether each --expect/--warn condition held (1) or not (0); a skipped one counts as 1.",
+    );
+    for r in results {
+        let passed = u8::from(!matches!(r.status, crate::expect::Status::Fail | crate::expect::Status::Warn));
+        f.sample(
+            "faqlink_expectation_passed",
+            &[("expectation", &r.expectation.text), ("level", r.expectation.level.name())],
+            passed,
+        );
+    }
 }
 
 /// The leaderboard's first [`MAX_EXPERTS`] experts, and the rest as `expert="other"`.

@@ -45,7 +45,8 @@ const MAX_TEXT_WORD: usize = 16;
 /// the table shows comes through here.
 pub fn shown(cell: &Cell) -> String {
     match (cell, escape::cell(cell, '.')) {
-        (Cell::Pct(_), None) | (Cell::Int(_), None) => "–".into(),
+        (Cell::Pct(_), None) | (Cell::Int(_), None) | (Cell::Seconds(_), None) => "–".into(),
+        (Cell::Seconds(Some(s)), _) => crate::reports::latency::human(*s),
         // To the minute: the feedback id tells rows apart; CSV and JSON keep every digit.
         (Cell::Timestamp(Some(t)), _) => t.format("%Y-%m-%d %H:%M").to_string(),
         (_, v) => v.map(Visible::into_string).unwrap_or_default(),

@@ -69,6 +69,9 @@ pub fn sheet_name(kind: ReportKind) -> &'static str {
         ReportKind::Orphans => "Orphans",
         ReportKind::Duplicates => "Duplicates",
         ReportKind::Weekly => "Weekly",
+        ReportKind::Latency => "Latency",
+        ReportKind::Moved => "Moved",
+        ReportKind::MovedSummary => "Moved summary",
     }
 }
 
@@ -112,6 +115,9 @@ pub fn workbook(doc: &Document) -> std::result::Result<Vec<u8>, XlsxError> {
     for c in &doc.sections {
         wb.push_worksheet(section_sheet(c, &f, doc.info.window.tz)?);
     }
+    if !doc.expectations.is_empty() {
+        wb.push_worksheet(expectations_sheet(&doc.expectations)?);
+    }
     wb.save_to_buffer()
 }
 
@@ -146,13 +152,39 @@ fn write_cell(
         Cell::Bool(b) => {
             ws.write_boolean_with_format(row, col, *b, &plain_fmt)?;
         }
-        Cell::Text(None) | Cell::Int(None) | Cell::Pct(None) | Cell::Timestamp(None) => {
+        Cell::Seconds(Some(s)) => {
+            ws.write_number_with_format(row, col, *s, &plain_fmt)?;
+        }
+        Cell::Text(None) | Cell::Int(None) | Cell::Pct(None) | Cell::Timestamp(None) | Cell::Seconds(None) => {
             if partial {
                 ws.write_blank(row, col, &plain_fmt)?;
             }
         }
     }
     Ok(())
+}
+
+/// The Expectations sheet: expression, level, status, observed (a number, empty when
+/// undefined).
+fn expectations_sheet(results: &[crate::expect::Evaluated]) -> std::result::Result<Worksheet, XlsxError> {
+    let mut ws = Worksheet::new();
+    ws.set_name("Expectations")?;
+    let bold = Format::new().set_bold();
+    for (i, h) in ["expression", "level", "status", "observed"].iter().enumerate() {
+        ws.write_string_with_format(0, i as u16, *h, &bold)?;
+    }
+    for (i, r) in results.iter().enumerate() {
+        let row = i as u32 + 1;
+        ws.write_string(row, 0, clip(&r.expectation.text).as_ref())?;
+        ws.write_string(row, 1, r.expectation.level.name())?;
+        ws.write_string(row, 2, r.status.name())?;
+        if let Some(v) = r.observed {
+            ws.write_number(row, 3, v)?;
+        }
+    }
+    ws.set_column_width(0, width("expression", results.iter().map(|r| r.expectation.text.chars().count())))?;
+    ws.set_freeze_panes(1, 0)?;
+    Ok(ws)
 }
 
 /// Text within Excel's cell limit (a longer value is cut and ends with `…`).

@@ -5,6 +5,8 @@
 pub mod counters;
 pub mod duplicates;
 pub mod experts;
+pub mod latency;
+pub mod moved;
 pub mod orphans;
 pub mod parallel;
 pub mod period;
@@ -34,6 +36,13 @@ pub enum ReportKind {
     Duplicates,
     /// Weekly trend.
     Weekly,
+    /// Time from feedback to FAQ per ISO week (not in `report all`'s [`ReportKind::ALL`]
+    /// one-pass list; see [`latency`]).
+    Latency,
+    /// Why conversion moved: per-expert mix and rate contributions ([`moved`]).
+    Moved,
+    /// The headline of [`ReportKind::Moved`] (written by it, never asked for alone).
+    MovedSummary,
 }
 
 impl ReportKind {
@@ -49,6 +58,9 @@ impl ReportKind {
             ReportKind::Orphans => "orphans",
             ReportKind::Duplicates => "duplicates",
             ReportKind::Weekly => "weekly",
+            ReportKind::Latency => "latency",
+            ReportKind::Moved => "moved",
+            ReportKind::MovedSummary => "moved_summary",
         }
     }
 }
@@ -100,6 +112,9 @@ pub enum Cell {
     Date(NaiveDate),
     /// A yes/no flag (e.g. whether a week is complete): `true`/`false` in CSV and JSON.
     Bool(bool),
+    /// A duration in seconds (NULL is `None`): a number in CSV, JSON and XLSX, `1d 4h` for
+    /// people (table, Markdown, HTML; [`latency::human`]).
+    Seconds(Option<f64>),
 }
 
 /// How a column is aligned and described.
@@ -149,10 +164,36 @@ pub trait Sink {
     fn previous_totals(&mut self, _window: &Window, _cells: &[Cell]) -> Result<()> {
         Ok(())
     }
+
+    /// The latency over the whole window, computed in the run's snapshot when
+    /// [`Options::latency_overall`] asked for it (for `--expect`), before [`Sink::finish`].
+    fn latency_overall(&mut self, _row: &latency::LatencyRow) -> Result<()> {
+        Ok(())
+    }
+
+    /// The evaluated expectations (`--expect`, `--warn`), before [`Sink::finish`].
+    fn expectations(&mut self, _results: &[crate::expect::Evaluated]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Settings of the reports beyond the window (`report latency`'s SLA, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// `--sla` in seconds: a latency at most this long is within the SLA.
+    pub sla_seconds: i64,
+    /// Also compute the latency over the whole window (for `--expect`).
+    pub latency_overall: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { sla_seconds: latency::DEFAULT_SLA_SECONDS, latency_overall: false }
+    }
 }
 
 /// What a run found, for exit codes.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Outcome {
     /// Rows in the orphans report, when it ran.
     pub orphan_rows: u64,
@@ -160,6 +201,8 @@ pub struct Outcome {
     pub parallel_sections: usize,
     /// Whether every section came from one pass over the window ([`window_pass`]).
     pub one_pass: bool,
+    /// The latency over the whole window, when [`Options::latency_overall`] asked for it.
+    pub latency_overall: Option<latency::LatencyRow>,
 }
 
 /// Produces `kinds` into `sink`, all from one read-only snapshot, with "now" from
@@ -192,6 +235,19 @@ pub fn run_with(
     now: DateTime<Utc>,
     sink: &mut dyn Sink,
 ) -> Result<Outcome> {
+    run_with_options(db, kinds, window, weekly_window, now, &Options::default(), sink)
+}
+
+/// [`run_with`] with the reports' [`Options`].
+pub fn run_with_options(
+    db: &mut Database,
+    kinds: &[ReportKind],
+    window: &Window,
+    weekly_window: Option<&Window>,
+    now: DateTime<Utc>,
+    options: &Options,
+    sink: &mut dyn Sink,
+) -> Result<Outcome> {
     let weekly_window = weekly_window.filter(|w| *w != window);
     // `report all` over a short bounded window on PostgreSQL: the window's rows read once.
     let one_pass = window_pass::applies(db.backend(), kinds, window, weekly_window);
@@ -210,7 +266,7 @@ pub fn run_with(
         for r in readers.iter_mut() {
             r.timestamps = reading;
         }
-        let result = sections(db, readers, kinds, window, weekly_window, now, one_pass, sink);
+        let result = sections(db, readers, kinds, window, weekly_window, now, options, one_pass, sink);
         match result {
             // A value the driver could not decode: name it with its row if it is stored text.
             // (The search never replaces the error with one of its own.)
@@ -235,6 +291,7 @@ fn sections(
     window: &Window,
     weekly_window: Option<&Window>,
     now: DateTime<Utc>,
+    options: &Options,
     one_pass: bool,
     sink: &mut dyn Sink,
 ) -> Result<Outcome> {
@@ -247,6 +304,7 @@ fn sections(
         if one_pass {
             window_pass::run(db, window, now, sink, &mut outcome)?;
             outcome.one_pass = true;
+            latency_for_expectations(db, window, options, sink, &mut outcome)?;
             return Ok(outcome);
         }
         // On SQLite the one reader splits scans; on PostgreSQL the readers carry sections.
@@ -257,10 +315,35 @@ fn sections(
         std::thread::scope(|scope| {
             let mut background = parallel::Background::start(scope, readers, kinds, window);
             outcome.parallel_sections = background.sections();
-            let run = Run { db, reader, kinds, window, weekly_window, now };
+            let run = Run { db, reader, kinds, window, weekly_window, now, options };
             run.sections(&mut background, sink, &mut outcome)?;
             Ok(outcome)
         })
+        .and_then(|mut outcome: Outcome| {
+            latency_for_expectations(db, window, options, sink, &mut outcome)?;
+            Ok(outcome)
+        })
+    }
+}
+
+/// With [`Options::latency_overall`]: the latency over the whole window (computed here when
+/// the run had no latency section), handed to the sink.
+fn latency_for_expectations(
+    db: &mut Database,
+    window: &Window,
+    options: &Options,
+    sink: &mut dyn Sink,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    if !options.latency_overall {
+        return Ok(());
+    }
+    if outcome.latency_overall.is_none() {
+        outcome.latency_overall = latency::compute(db, window, options.sla_seconds, true)?.overall;
+    }
+    match &outcome.latency_overall {
+        Some(row) => sink.latency_overall(row),
+        None => Ok(()),
     }
 }
 
@@ -273,6 +356,7 @@ struct Run<'a> {
     window: &'a Window,
     weekly_window: Option<&'a Window>,
     now: DateTime<Utc>,
+    options: &'a Options,
 }
 
 impl Run<'_> {
@@ -338,6 +422,24 @@ impl Run<'_> {
                     };
                     emit(sink, &weekly::SECTION, rows.iter().map(|r| r.cells()))?
                 }
+                ReportKind::Latency => {
+                    let overall = self.options.latency_overall;
+                    let report = latency::compute(db, window, self.options.sla_seconds, overall)?;
+                    emit(sink, &latency::SECTION, report.weeks.iter().map(|r| r.cells()))?;
+                    outcome.latency_overall = report.overall.filter(|_| overall);
+                }
+                ReportKind::Moved => {
+                    let before = window.previous().ok_or_else(|| {
+                        crate::error::Error::Usage(
+                            "report moved needs a window bounded on both sides: --week, --last-week, or --since with --until"
+                                .into(),
+                        )
+                    })?;
+                    let report = moved::compute(db, &before, window)?;
+                    emit(sink, &moved::SUMMARY, std::iter::once(report.summary_cells()))?;
+                    emit(sink, &moved::SECTION, report.rows_cells().into_iter())?;
+                }
+                ReportKind::MovedSummary => {}
             }
         }
         Ok(())

@@ -116,7 +116,12 @@ impl Background {
                     });
                     background.duplicates = Some(Incoming { what: "the duplicates report's thread", rx });
                 }
-                ReportKind::Experts | ReportKind::Totals | ReportKind::Weekly => {
+                ReportKind::Experts
+                | ReportKind::Totals
+                | ReportKind::Weekly
+                | ReportKind::Latency
+                | ReportKind::Moved
+                | ReportKind::MovedSummary => {
                     unreachable!("only background sections get a thread")
                 }
             }

@@ -180,7 +180,7 @@ pub fn boundaries(lower: DateTime<Utc>, upper: DateTime<Utc>, window: &Window) -
 
 /// Largest bucket width in seconds (dividing an hour) that every boundary falls on: 3600 for
 /// zones with whole-hour offsets, 1800 or 900 for the others.
-fn bucket_seconds(bounds: &[DateTime<Utc>]) -> i64 {
+pub(crate) fn bucket_seconds(bounds: &[DateTime<Utc>]) -> i64 {
     fn gcd(a: i64, b: i64) -> i64 {
         if b == 0 {
             a
@@ -197,7 +197,7 @@ fn bucket_seconds(bounds: &[DateTime<Utc>]) -> i64 {
 /// arithmetic); SQLite cuts the hour out of the canonical text, or reads its whole seconds
 /// for sub-hour buckets (never the fraction: SQLite rounds it to milliseconds, and
 /// 14:59.9996 would land in the next bucket).
-fn bucket_sql(backend: Backend, ts: &str, g: i64) -> (String, String) {
+pub(crate) fn bucket_sql(backend: Backend, ts: &str, g: i64) -> (String, String) {
     match backend {
         Backend::Postgres => {
             let key = format!("date_bin(INTERVAL '{g} seconds', {ts}, TIMESTAMPTZ '1970-01-01 00:00:00+00')");

@@ -63,7 +63,7 @@ fn bash_loads_the_completion_script() {
 #[test]
 fn bash_completes_report_kinds_formats_and_zones() {
     let kinds = value_names::<ReportKindArg>();
-    assert_eq!(kinds, ["experts", "totals", "orphans", "duplicates", "weekly", "all"]);
+    assert_eq!(kinds, ["experts", "totals", "orphans", "duplicates", "weekly", "latency", "moved", "all"]);
     let offered = bash_complete(&["faqlink", "report", ""]);
     for kind in &kinds {
         assert!(offered.contains(kind), "`faqlink report ` should offer {kind}: {offered:?}");

@@ -210,7 +210,7 @@ impl Generator {
                     let faq_id = format!("faq-{}", hex(rng, 12));
                     // A deleted FAQ leaves what ON DELETE SET NULL leaves: no FAQ row, no link.
                     if !rng.gen_bool(plan.deleted_share) {
-                        let created = timestamp.unwrap_or(FAQ_FALLBACK_CREATED);
+                        let created = timestamp.map_or(FAQ_FALLBACK_CREATED, |t| faq_created(t, &row.id, plan.end));
                         faqs.push(NewFaq {
                             id: faq_id.clone(),
                             question: row.query_text.clone(),
@@ -242,6 +242,32 @@ impl Generator {
         }
         row
     }
+}
+
+/// When the FAQ of a feedback given at `feedback` was created: a log-normal delay with a
+/// median of 20 hours (σ = 0.9: about 83% within 48 hours, a tail of days), between 5 minutes
+/// and 30 days; one FAQ in 500 predates its feedback by up to 10 minutes (clock skew, as
+/// `report latency` must count apart). Never at or after the history's `end`. The draws come
+/// from the feedback id's random bytes, not from the RNG stream, so every other seeded value
+/// stays as it was.
+fn faq_created(feedback: Timestamp, id: &Uuid, end: DateTime<Utc>) -> Timestamp {
+    let digits: Vec<u8> = id.0.bytes().filter_map(|c| (c as char).to_digit(16).map(|d| d as u8)).collect();
+    let mut b = [0u8; 16];
+    for (i, pair) in digits.chunks(2).take(16).enumerate() {
+        b[i] = pair[0] << 4 | pair.get(1).copied().unwrap_or(0);
+    }
+    let unit = |x: &[u8]| (f64::from(u32::from_le_bytes([x[0], x[1], x[2], x[3]])) + 0.5) / 4_294_967_296.0;
+    let (u1, u2) = (unit(&b[0..4]), unit(&b[10..14]));
+    let micros = if b[14] < 1 && b[15] < 128 {
+        -((u1 * 600e6) as i64)
+    } else {
+        let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        let hours = (20.0 * (0.9 * z).exp()).clamp(5.0 / 60.0, 30.0 * 24.0);
+        (hours * 3600e6) as i64
+    };
+    let last = end - Duration::microseconds(1);
+    let created = feedback.0.checked_add_signed(Duration::microseconds(micros)).unwrap_or(last).min(last);
+    Timestamp(created)
 }
 
 /// `created_at` of an FAQ whose feedback has no timestamp: 2025-11-24T00:00:00Z, the day the
