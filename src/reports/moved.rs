@@ -28,7 +28,7 @@ use num_traits::{Signed, ToPrimitive};
 
 use super::{col, Cell, Pct, Section};
 use super::{ReportKind, Window};
-use crate::db::{Database, Param, Timestamp};
+use crate::db::{Database, Param, Sql, Timestamp};
 use crate::error::Result;
 
 /// The headline: the two periods and the change, split into mix and rate.
@@ -274,42 +274,31 @@ pub fn compute(db: &mut Database, before: &Window, after: &Window) -> Result<Mov
     };
     let ts = |t: DateTime<Utc>| Param::Ts(Timestamp(t));
     let mut sql = db.sql();
+    // The feedback timestamp as the run reads it (`Sql::ts`: on SQLite every accepted stored
+    // form reads as its instant), in every comparison.
+    let at = sql.ts("ef.feedback_timestamp");
+    let between = |sql: &mut Sql, from: DateTime<Utc>, to: DateTime<Utc>| {
+        sql.push(&format!("{at} >= ")).bind(ts(from)).push(&format!(" AND {at} < ")).bind(ts(to));
+    };
     sql.push(
         "SELECT CAST(s.expert_id AS TEXT) AS expert_id, \
                 ep.professional_registration_number AS professional_registration_number, \
                 s.correct_before AS correct_before, s.linked_before AS linked_before, \
                 s.correct_after AS correct_after, s.linked_after AS linked_after \
-         FROM (SELECT ef.expert_id AS expert_id, \
-                      COUNT(*) FILTER (WHERE ef.feedback_timestamp >= ",
-    )
-    .bind(ts(b0))
-    .push(" AND ef.feedback_timestamp < ")
-    .bind(ts(b1))
-    .push(") AS correct_before, COUNT(ef.generated_faq_id) FILTER (WHERE ef.feedback_timestamp >= ")
-    .bind(ts(b0))
-    .push(" AND ef.feedback_timestamp < ")
-    .bind(ts(b1))
-    .push(") AS linked_before, COUNT(*) FILTER (WHERE ef.feedback_timestamp >= ")
-    .bind(ts(a0))
-    .push(" AND ef.feedback_timestamp < ")
-    .bind(ts(a1))
-    .push(") AS correct_after, COUNT(ef.generated_faq_id) FILTER (WHERE ef.feedback_timestamp >= ")
-    .bind(ts(a0))
-    .push(" AND ef.feedback_timestamp < ")
-    .bind(ts(a1))
-    .push(
-        ") AS linked_after \
-         FROM expert_feedback ef WHERE ef.feedback_type = 'correct' \
-           AND ((ef.feedback_timestamp >= ",
-    )
-    .bind(ts(b0))
-    .push(" AND ef.feedback_timestamp < ")
-    .bind(ts(b1))
-    .push(") OR (ef.feedback_timestamp >= ")
-    .bind(ts(a0))
-    .push(" AND ef.feedback_timestamp < ")
-    .bind(ts(a1))
-    .push(
+         FROM (SELECT ef.expert_id AS expert_id, COUNT(*) FILTER (WHERE ",
+    );
+    between(&mut sql, b0, b1);
+    sql.push(") AS correct_before, COUNT(ef.generated_faq_id) FILTER (WHERE ");
+    between(&mut sql, b0, b1);
+    sql.push(") AS linked_before, COUNT(*) FILTER (WHERE ");
+    between(&mut sql, a0, a1);
+    sql.push(") AS correct_after, COUNT(ef.generated_faq_id) FILTER (WHERE ");
+    between(&mut sql, a0, a1);
+    sql.push(") AS linked_after FROM expert_feedback ef WHERE ef.feedback_type = 'correct' AND ((");
+    between(&mut sql, b0, b1);
+    sql.push(") OR (");
+    between(&mut sql, a0, a1);
+    sql.push(
         ")) GROUP BY ef.expert_id) s \
          LEFT JOIN expert_profiles ep ON ep.id = s.expert_id",
     );

@@ -156,9 +156,12 @@ pub fn load(db: &TestDb, ds: &Dataset) {
         let email = format!("e{i}@example.it");
         sql.push_str(&ExpertRow { user: i + 1, email, id: id.clone(), registration: reg.clone() }.sql());
     }
+    // A fixed creation time (not the column's default, the moment of the insert), so that
+    // every database loaded with one dataset gives the same latencies.
     for f in &ds.faqs {
         sql.push_str(&format!(
-            "INSERT INTO faq_entries (id, question, answer) VALUES ({}, 'q?', 'a.');\n",
+            "INSERT INTO faq_entries (id, question, answer, created_at) \
+             VALUES ({}, 'q?', 'a.', '2026-11-30T12:00:00.000000Z');\n",
             sql_text(f)
         ));
     }

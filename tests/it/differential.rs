@@ -276,7 +276,8 @@ const FORMS: usize = 7;
 #[test]
 fn every_accepted_timestamp_form_gives_the_same_reports() {
     // One SQLite file with the canonical text, one rewritten in each form (and a mix of
-    // all of them, row by row), and PostgreSQL with the same instants.
+    // all of them, row by row), and PostgreSQL with the same instants: every report, the
+    // latency and moved reports too.
     let canonical = TestDb::migrated(Backend::Sqlite);
     let forms = TestDb::migrated(Backend::Sqlite);
     let pg = (!crate::harness::skip_pg()).then(|| TestDb::migrated(Backend::Postgres));
@@ -308,6 +309,14 @@ fn every_accepted_timestamp_form_gives_the_same_reports() {
                     let mut rows: Vec<Rows> = REPORTS.iter().map(|r| faqlink_rows_at(&mut conn, r, w, now)).collect();
                     let all = Collect::run_at(&mut conn, &ReportKind::ALL, w, now).rows();
                     rows.extend(all.into_iter().map(|s| s.into_iter().map(|c| text(c, 11)).collect()));
+                    // The reports outside `all`: latency (the FAQ's time against the feedback's),
+                    // and what moved, which needs a bounded window.
+                    let mut later = vec![ReportKind::Latency];
+                    if w.since.is_some() && w.until.is_some() {
+                        later.push(ReportKind::Moved);
+                    }
+                    let more = Collect::run_at(&mut conn, &later, w, now).rows();
+                    rows.extend(more.into_iter().map(|s| s.into_iter().map(|c| text(c, 12)).collect()));
                     rows
                 })
                 .collect()
