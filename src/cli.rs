@@ -206,6 +206,18 @@ pub enum FormatArg {
     Openmetrics,
 }
 
+impl FormatArg {
+    /// True when the format is read by a person (its text cells are escaped by
+    /// `output::escape`), false for a data format (exact bytes). No wildcard: a new format is
+    /// placed here before it compiles.
+    pub fn for_humans(self) -> bool {
+        match self {
+            FormatArg::Table | FormatArg::Markdown | FormatArg::Html => true,
+            FormatArg::Csv | FormatArg::Json | FormatArg::Xlsx | FormatArg::Openmetrics => false,
+        }
+    }
+}
+
 /// Arguments of `faqlink report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {

@@ -16,7 +16,6 @@
 //! fault, and the nearest known name.
 
 use std::cell::RefCell;
-use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -596,13 +595,6 @@ pub fn junit(results: &[Evaluated]) -> String {
     }
     s.push_str("  </testsuite>\n</testsuites>\n");
     s
-}
-
-/// Writes [`junit`] to `path` atomically.
-pub fn write_junit(path: &Path, results: &[Evaluated]) -> Result<()> {
-    let mut out = crate::output::Output::file(path)?;
-    out.write_all(junit(results).as_bytes()).map_err(|e| out.error(e))?;
-    out.commit()
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ pub fn run(args: &ReportArgs, global: &Global) -> Result<()> {
             eprintln!("{}", r.line());
         }
         if let Some(path) = &config.results {
-            crate::expect::write_junit(path, &outcome.expectations)?;
+            write_junit(path, &outcome.expectations)?;
         }
         let failed = outcome
             .expectations
@@ -244,6 +244,14 @@ fn absolute(p: &Path) -> Option<PathBuf> {
     Some(std::fs::canonicalize(parent).ok()?.join(p.file_name()?))
 }
 
+/// Writes the expectations' JUnit XML ([`crate::expect::junit`]) to `path`, atomically like
+/// every output file (the command writes files; the expectations only compute).
+fn write_junit(path: &Path, results: &[crate::expect::Evaluated]) -> Result<()> {
+    use std::io::Write;
+    let mut out = output::Output::file(path)?;
+    out.write_all(crate::expect::junit(results).as_bytes()).map_err(|e| out.error(e))?;
+    out.commit()
+}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,8 @@
 //! The human-facing outputs (terminal table, Markdown, HTML, one-line error messages) show
 //! such characters visibly escaped, as `git` and `ls -b` do; the data formats (CSV, JSON,
 //! XLSX, OpenMetrics) keep the exact bytes. Which format is which is decided once, by an
-//! exhaustive `match` ([`for_humans`]): a new format does not compile until it is placed, and
-//! the tests run every human-facing format over hostile cells.
+//! exhaustive `match` (`FormatArg::for_humans` in cli.rs): a new format does not compile until
+//! it is placed, and the tests run every human-facing format over hostile cells.
 //!
 //! The escaped form is a type, [`Visible`]: it can only be built by escaping, so a renderer
 //! that holds one holds text with no [hidden](is_hidden) character in it.
@@ -28,17 +28,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::cli::FormatArg;
 use crate::reports::Cell;
-
-/// True when `format` is read by a person (its text cells are escaped), false for a data
-/// format (exact bytes). No wildcard: a new format is placed here before it compiles.
-pub fn for_humans(format: FormatArg) -> bool {
-    match format {
-        FormatArg::Table | FormatArg::Markdown | FormatArg::Html => true,
-        FormatArg::Csv | FormatArg::Json | FormatArg::Xlsx | FormatArg::Openmetrics => false,
-    }
-}
 
 /// True for a character a human-facing output never shows as is (see the module's list).
 pub fn is_hidden(c: char) -> bool {

@@ -6,7 +6,7 @@
 //! HTML tag with `onerror`, Markdown links and images, pipes, backticks, emphasis, line
 //! breaks) is stored as registration numbers, FAQ ids and, on SQLite, feedback, expert and
 //! query ids, in a real database. Every output format is run over it: the human-facing ones
-//! (decided by `escape::for_humans`, so a new format is checked here as soon as it exists)
+//! (decided by `FormatArg::for_humans`, so a new format is checked here as soon as it exists)
 //! must show no control byte but the line break, no bidi control, and no tag or link made by
 //! the data; the data formats must keep the exact text. The one-line errors that quote a
 //! value get the same treatment, and a property test feeds random strings through the
@@ -188,7 +188,7 @@ fn every_format_over_hostile_cells(db: &TestDb) {
     for format in FormatArg::value_variants() {
         let name = format.to_possible_value().unwrap().get_name().to_string();
         let bytes = report(db, &name);
-        if escape::for_humans(*format) {
+        if format.for_humans() {
             human += 1;
             let text = assert_safe(&name, &bytes);
             for h in &cells {
