@@ -305,6 +305,33 @@ pub fn definitions(db: &mut Database, table: &'static str) -> Result<Vec<Definit
     db.load("reading index definitions", &sql)
 }
 
+/// Which of `tables` exist, read in one statement (one snapshot): several separate lookups
+/// could straddle another process's commit and see half of its schema.
+pub fn tables_present(db: &mut Database, tables: &[&str]) -> Result<std::collections::BTreeSet<String>> {
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let mut sql = db.sql();
+    match db.backend() {
+        Backend::Postgres => sql.push(
+            "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name IN (",
+        ),
+        Backend::Sqlite => sql.push("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ("),
+    };
+    for (i, table) in tables.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Param::Text(table.to_string()));
+    }
+    sql.push(")");
+    let rows: Vec<Name> = db.load("looking up tables", &sql)?;
+    Ok(rows.into_iter().map(|r| r.name).collect())
+}
+
 /// Whether `table` exists (in the current schema on PostgreSQL).
 pub fn table_exists(db: &mut Database, table: &str) -> Result<bool> {
     let mut sql = db.sql();

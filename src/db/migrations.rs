@@ -103,16 +103,19 @@ struct RevisionRow {
     version_num: String,
 }
 
-/// Says how the schema is managed. Writes nothing.
+/// Says how the schema is managed. Writes nothing. The tables are looked up in one statement:
+/// separate lookups could fall either side of a concurrent `migrate`'s commit and see
+/// faqlink's tables without the Diesel table that the same commit created.
 pub fn management(db: &mut Database) -> Result<Management> {
-    if db.table_exists(DIESEL_TABLE)? {
+    let present =
+        super::catalog::tables_present(db, &[DIESEL_TABLE, "expert_feedback", "faq_entries", "alembic_version"])?;
+    if present.contains(DIESEL_TABLE) {
         return Ok(Management::Embedded);
     }
-    let has_tables = db.table_exists("expert_feedback")? || db.table_exists("faq_entries")?;
-    if !has_tables {
+    if !present.contains("expert_feedback") && !present.contains("faq_entries") {
         return Ok(Management::Empty);
     }
-    let alembic_revision = if db.table_exists("alembic_version")? {
+    let alembic_revision = if present.contains("alembic_version") {
         let mut sql = db.sql();
         sql.push("SELECT CAST(version_num AS TEXT) AS version_num FROM alembic_version");
         let rows: Vec<RevisionRow> = db.load("reading alembic_version", &sql)?;
