@@ -528,7 +528,8 @@ impl Sink for Observer {
         self.section = Some(section.kind);
         self.inner.begin(section)
     }
-    fn row(&mut self, cells: &[Cell]) -> Result<()> {
+    fn row(&mut self, row: crate::reports::Row<'_>) -> Result<()> {
+        let cells = &row.cells()[..];
         match self.section {
             Some(ReportKind::Totals) => self.observed.totals = Some(cells.to_vec()),
             Some(ReportKind::Experts) => {
@@ -538,7 +539,7 @@ impl Sink for Observer {
             }
             _ => {}
         }
-        self.inner.row(cells)
+        self.inner.row(row)
     }
     fn end(&mut self) -> Result<()> {
         self.section = None;
@@ -553,10 +554,11 @@ impl Sink for Observer {
     fn wants_previous_totals(&self) -> bool {
         self.wants_previous || self.inner.wants_previous_totals()
     }
-    fn previous_totals(&mut self, window: &Window, cells: &[Cell]) -> Result<()> {
+    fn previous_totals(&mut self, window: &Window, row: &crate::reports::totals::TotalsRow) -> Result<()> {
+        let cells = &row.cells()[..];
         self.observed.previous = Some(cells.to_vec());
         if self.inner.wants_previous_totals() {
-            self.inner.previous_totals(window, cells)?;
+            self.inner.previous_totals(window, row)?;
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use crate::db::Database;
 use crate::error::Result;
 use crate::output::document::{DocumentSink, RunInfo};
 use crate::output::{html, table::TableSink, xlsx, Output};
-use crate::reports::{self, Cell, Section, Sink};
+use crate::reports::{self, Section, Sink};
 use crate::reports::{ReportKind, Window};
 
 /// The demo data set: small enough to seed in a blink, large enough to show every report.
@@ -100,9 +100,9 @@ impl Sink for Tour {
         self.files.iter_mut().try_for_each(|(_, s)| s.begin(section))
     }
 
-    fn row(&mut self, cells: &[Cell]) -> Result<()> {
-        self.table.row(cells)?;
-        self.files.iter_mut().try_for_each(|(_, s)| s.row(cells))
+    fn row(&mut self, row: crate::reports::Row<'_>) -> Result<()> {
+        self.table.row(row)?;
+        self.files.iter_mut().try_for_each(|(_, s)| s.row(row))
     }
 
     fn end(&mut self) -> Result<()> {

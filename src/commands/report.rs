@@ -12,7 +12,7 @@ use crate::config::{self, ReportConfig, Target};
 use crate::db::{Backend, Database, DatabaseUrl};
 use crate::error::{quoted, Error, QueryClass, Result};
 use crate::output::{self, document::RunInfo};
-use crate::reports::{self, Cell, Section, Sink};
+use crate::reports::{self, Section, Sink};
 
 /// How many times a run is attempted in all when recovery conflicts cancel it.
 pub const ATTEMPTS: u32 = 4;
@@ -161,8 +161,8 @@ impl Sink for KeepBrokenPipe {
     fn begin(&mut self, section: &Section) -> Result<()> {
         self.inner.begin(section)
     }
-    fn row(&mut self, cells: &[Cell]) -> Result<()> {
-        self.inner.row(cells)
+    fn row(&mut self, row: crate::reports::Row<'_>) -> Result<()> {
+        self.inner.row(row)
     }
     fn end(&mut self) -> Result<()> {
         self.inner.end()
@@ -179,8 +179,8 @@ impl Sink for KeepBrokenPipe {
     fn wants_previous_totals(&self) -> bool {
         self.inner.wants_previous_totals()
     }
-    fn previous_totals(&mut self, window: &reports::Window, cells: &[Cell]) -> Result<()> {
-        self.inner.previous_totals(window, cells)
+    fn previous_totals(&mut self, window: &reports::Window, row: &crate::reports::totals::TotalsRow) -> Result<()> {
+        self.inner.previous_totals(window, row)
     }
     fn latency_overall(&mut self, row: &reports::latency::LatencyRow) -> Result<()> {
         self.inner.latency_overall(row)

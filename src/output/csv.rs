@@ -95,7 +95,8 @@ impl Sink for CsvSink {
         w.write_record(section.columns.iter().map(|c| c.name)).map_err(|e| csv_error(w, e))
     }
 
-    fn row(&mut self, cells: &[Cell]) -> Result<()> {
+    fn row(&mut self, row: crate::reports::Row<'_>) -> Result<()> {
+        let cells = &row.cells()[..];
         let w = self.w.as_mut().expect("open until finish");
         let options = self.options;
         w.write_record(cells.iter().map(|c| field(c, &options))).map_err(|e| csv_error(w, e))
@@ -135,8 +136,8 @@ impl Sink for DirSink {
         Ok(())
     }
 
-    fn row(&mut self, cells: &[Cell]) -> Result<()> {
-        self.current.as_mut().expect("inside a section").row(cells)
+    fn row(&mut self, row: crate::reports::Row<'_>) -> Result<()> {
+        self.current.as_mut().expect("inside a section").row(row)
     }
 
     fn end(&mut self) -> Result<()> {

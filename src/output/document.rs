@@ -180,7 +180,8 @@ impl<F: DocumentFormat> Sink for DocumentSink<F> {
         Ok(())
     }
 
-    fn row(&mut self, cells: &[Cell]) -> Result<()> {
+    fn row(&mut self, row: crate::reports::Row<'_>) -> Result<()> {
+        let cells = &row.cells()[..];
         let current = self.current.as_mut().expect("inside a section");
         current.total_rows += 1;
         let limit = self.format.row_limit(current.section.kind);
@@ -205,7 +206,8 @@ impl<F: DocumentFormat> Sink for DocumentSink<F> {
         self.format.wants_previous_totals()
     }
 
-    fn previous_totals(&mut self, window: &Window, cells: &[Cell]) -> Result<()> {
+    fn previous_totals(&mut self, window: &Window, row: &crate::reports::totals::TotalsRow) -> Result<()> {
+        let cells = &row.cells()[..];
         self.doc.previous_totals = Some((window.clone(), cells.to_vec()));
         Ok(())
     }

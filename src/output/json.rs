@@ -116,7 +116,8 @@ impl Sink for JsonSink {
         Ok(())
     }
 
-    fn row(&mut self, cells: &[Cell]) -> Result<()> {
+    fn row(&mut self, row: crate::reports::Row<'_>) -> Result<()> {
+        let cells = &row.cells()[..];
         let section = self.section.expect("inside a section");
         let mut text = String::new();
         if !section.single_row {
@@ -174,7 +175,8 @@ impl Sink for JsonSink {
         Ok(())
     }
 
-    fn previous_totals(&mut self, window: &Window, cells: &[Cell]) -> Result<()> {
+    fn previous_totals(&mut self, window: &Window, row: &crate::reports::totals::TotalsRow) -> Result<()> {
+        let cells = &row.cells()[..];
         self.previous = Some(json!({
             "window": window_value(window),
             "totals": Value::Object(object(&totals::SECTION, cells)),

@@ -68,7 +68,8 @@ impl Sink for MarkdownSink {
         self.write(&text)
     }
 
-    fn row(&mut self, cells: &[Cell]) -> Result<()> {
+    fn row(&mut self, row: crate::reports::Row<'_>) -> Result<()> {
+        let cells = &row.cells()[..];
         let mut text = String::from("|");
         for cell in cells {
             let shown = match (cell, plain(cell, '.')) {

@@ -507,7 +507,8 @@ impl Sink for TableSink {
         Ok(())
     }
 
-    fn row(&mut self, cells: &[Cell]) -> Result<()> {
+    fn row(&mut self, row: crate::reports::Row<'_>) -> Result<()> {
+        let cells = &row.cells()[..];
         self.sections.last_mut().expect("inside a section").1.push(cells.to_vec());
         Ok(())
     }

@@ -117,6 +117,60 @@ pub enum Cell {
     Seconds(Option<f64>),
 }
 
+/// One row of any report, typed: renderers that read fields match on it (exhaustively, so a
+/// new report kind does not compile until each of them places it), and the generic [`Cell`]
+/// view that CSV, JSON, Markdown and the terminal table print is [`Row::cells`], derived here
+/// only.
+#[derive(Debug, Clone, Copy)]
+pub enum Row<'a> {
+    /// A row of `experts`.
+    Expert(&'a experts::ExpertRow),
+    /// The row of `totals`.
+    Totals(&'a totals::TotalsRow),
+    /// A row of `orphans`.
+    Orphan(&'a orphans::OrphanRow),
+    /// A row of `duplicates`.
+    Duplicate(&'a duplicates::DuplicateRow),
+    /// A row of `weekly`.
+    Week(&'a weekly::WeekRow),
+    /// A row of `latency`.
+    Latency(&'a latency::LatencyRow),
+    /// The row of `moved_summary` (the headline of `moved`).
+    MovedSummary(&'a moved::Moved),
+    /// A row of `moved`: an expert's (`Some`), or the total row (`None`).
+    Moved(&'a moved::Moved, Option<&'a moved::MovedRow>),
+}
+
+impl Row<'_> {
+    /// The report this row belongs to.
+    pub fn kind(&self) -> ReportKind {
+        match self {
+            Row::Expert(_) => ReportKind::Experts,
+            Row::Totals(_) => ReportKind::Totals,
+            Row::Orphan(_) => ReportKind::Orphans,
+            Row::Duplicate(_) => ReportKind::Duplicates,
+            Row::Week(_) => ReportKind::Weekly,
+            Row::Latency(_) => ReportKind::Latency,
+            Row::MovedSummary(_) => ReportKind::MovedSummary,
+            Row::Moved(..) => ReportKind::Moved,
+        }
+    }
+
+    /// The row as cells, in its section's column order.
+    pub fn cells(&self) -> Vec<Cell> {
+        match self {
+            Row::Expert(r) => r.cells(),
+            Row::Totals(r) => r.cells(),
+            Row::Orphan(r) => r.cells(),
+            Row::Duplicate(r) => r.cells(),
+            Row::Week(r) => r.cells(),
+            Row::Latency(r) => r.cells(),
+            Row::MovedSummary(m) => m.summary_cells(),
+            Row::Moved(m, line) => m.line_cells(*line),
+        }
+    }
+}
+
 /// How a column is aligned and described.
 #[derive(Debug, Clone, Copy)]
 pub struct Column {
@@ -146,7 +200,7 @@ pub trait Sink {
     /// A section begins.
     fn begin(&mut self, section: &Section) -> Result<()>;
     /// One row of the current section.
-    fn row(&mut self, cells: &[Cell]) -> Result<()>;
+    fn row(&mut self, row: Row<'_>) -> Result<()>;
     /// The current section is complete.
     fn end(&mut self) -> Result<()>;
     /// Every section is done: flush or commit the output.
@@ -161,7 +215,7 @@ pub trait Sink {
 
     /// The `totals` row of the previous period of the same length, computed in the same
     /// snapshot, before any section begins.
-    fn previous_totals(&mut self, _window: &Window, _cells: &[Cell]) -> Result<()> {
+    fn previous_totals(&mut self, _window: &Window, _row: &totals::TotalsRow) -> Result<()> {
         Ok(())
     }
 
@@ -298,7 +352,7 @@ fn sections(
     {
         if let Some(previous) = window.previous().filter(|_| sink.wants_previous_totals()) {
             let row = totals::row(db, None, &previous)?;
-            sink.previous_totals(&previous, &row.cells())?;
+            sink.previous_totals(&previous, &row)?;
         }
         let mut outcome = Outcome::default();
         if one_pass {
@@ -381,7 +435,7 @@ impl Run<'_> {
                         Some(s) => std::mem::take(&mut s.experts),
                         None => experts::rows(db, self.reader.as_deref_mut(), window)?,
                     };
-                    emit(sink, &experts::SECTION, rows.iter().map(|r| r.cells()))?
+                    emit(sink, &experts::SECTION, rows.iter().map(Row::Expert))?
                 }
                 ReportKind::Totals => {
                     let row = match &shared {
@@ -393,22 +447,22 @@ impl Run<'_> {
                         None => totals::row(db, self.reader.as_deref_mut(), window)?,
                     };
                     known_orphans = Some(orphans::Branches::counted(row.counters.orphaned_links, row.dangling_links));
-                    emit(sink, &totals::SECTION, std::iter::once(row.cells()))?
+                    emit(sink, &totals::SECTION, std::iter::once(Row::Totals(&row)))?
                 }
                 ReportKind::Orphans => {
                     sink.begin(&orphans::SECTION)?;
                     let branches = known_orphans.unwrap_or(orphans::Branches::ALL);
                     outcome.orphan_rows = match background.orphans.take() {
-                        Some(incoming) => incoming.drain(|row| sink.row(&row.cells()))?,
-                        None => orphans::stream(db, window, branches, |row| sink.row(&row.cells()))?,
+                        Some(incoming) => incoming.drain(|row| sink.row(Row::Orphan(&row)))?,
+                        None => orphans::stream(db, window, branches, |row| sink.row(Row::Orphan(&row)))?,
                     };
                     sink.end()?;
                 }
                 ReportKind::Duplicates => {
                     sink.begin(&duplicates::SECTION)?;
                     match background.duplicates.take() {
-                        Some(incoming) => incoming.drain(|row| sink.row(&row.cells()))?,
-                        None => duplicates::stream(db, window, |row| sink.row(&row.cells()))?,
+                        Some(incoming) => incoming.drain(|row| sink.row(Row::Duplicate(&row)))?,
+                        None => duplicates::stream(db, window, |row| sink.row(Row::Duplicate(&row)))?,
                     };
                     sink.end()?;
                 }
@@ -420,12 +474,12 @@ impl Run<'_> {
                             weekly::rows(db, self.reader.as_deref_mut(), weeks, now)?
                         }
                     };
-                    emit(sink, &weekly::SECTION, rows.iter().map(|r| r.cells()))?
+                    emit(sink, &weekly::SECTION, rows.iter().map(Row::Week))?
                 }
                 ReportKind::Latency => {
                     let overall = self.options.latency_overall;
                     let report = latency::compute(db, window, self.options.sla_seconds, overall)?;
-                    emit(sink, &latency::SECTION, report.weeks.iter().map(|r| r.cells()))?;
+                    emit(sink, &latency::SECTION, report.weeks.iter().map(Row::Latency))?;
                     outcome.latency_overall = report.overall.filter(|_| overall);
                 }
                 ReportKind::Moved => {
@@ -436,8 +490,8 @@ impl Run<'_> {
                         )
                     })?;
                     let report = moved::compute(db, &before, window)?;
-                    emit(sink, &moved::SUMMARY, std::iter::once(report.summary_cells()))?;
-                    emit(sink, &moved::SECTION, report.rows_cells().into_iter())?;
+                    emit(sink, &moved::SUMMARY, std::iter::once(Row::MovedSummary(&report)))?;
+                    emit(sink, &moved::SECTION, report.lines().map(|line| Row::Moved(&report, line)))?;
                 }
                 ReportKind::MovedSummary => {}
             }
@@ -446,10 +500,10 @@ impl Run<'_> {
     }
 }
 
-fn emit(sink: &mut dyn Sink, section: &Section, rows: impl Iterator<Item = Vec<Cell>>) -> Result<()> {
+fn emit<'r>(sink: &mut dyn Sink, section: &Section, rows: impl Iterator<Item = Row<'r>>) -> Result<()> {
     sink.begin(section)?;
-    for cells in rows {
-        sink.row(&cells)?;
+    for row in rows {
+        sink.row(row)?;
     }
     sink.end()
 }

@@ -181,12 +181,21 @@ impl Moved {
 
     /// The experts' rows, then the total row (empty expert_id and registration number).
     pub fn rows_cells(&self) -> Vec<Vec<Cell>> {
+        self.lines().map(|line| self.line_cells(line)).collect()
+    }
+
+    /// The section's lines: each expert's row (`Some`), then the total row (`None`).
+    pub fn lines(&self) -> impl Iterator<Item = Option<&MovedRow>> {
+        self.rows.iter().map(Some).chain(std::iter::once(None))
+    }
+
+    /// One line of the section as cells: an expert's row, or the total row (`None`: empty
+    /// expert_id and registration number, the headline's mix, rate and change).
+    pub fn line_cells(&self, line: Option<&MovedRow>) -> Vec<Cell> {
         let pp = |x: Option<BigRational>| Cell::Pct(x.map(|x| points(&x)));
         let [c0, f0, c1, f1] = self.sums;
-        let mut out: Vec<Vec<Cell>> = self
-            .rows
-            .iter()
-            .map(|r| {
+        match line {
+            Some(r) => {
                 let k = &r.counts;
                 vec![
                     Cell::Text(Some(k.expert_id.clone())),
@@ -199,20 +208,19 @@ impl Moved {
                     pp(r.rate.clone()),
                     pp(r.total()),
                 ]
-            })
-            .collect();
-        out.push(vec![
-            Cell::Text(None),
-            Cell::Text(None),
-            Cell::Pct(Pct::of(c0, c0)),
-            Cell::Pct(Pct::of(c1, c1)),
-            Cell::Pct(Pct::of(f0, c0)),
-            Cell::Pct(Pct::of(f1, c1)),
-            pp(self.mix()),
-            pp(self.rate()),
-            pp(self.change()),
-        ]);
-        out
+            }
+            None => vec![
+                Cell::Text(None),
+                Cell::Text(None),
+                Cell::Pct(Pct::of(c0, c0)),
+                Cell::Pct(Pct::of(c1, c1)),
+                Cell::Pct(Pct::of(f0, c0)),
+                Cell::Pct(Pct::of(f1, c1)),
+                pp(self.mix()),
+                pp(self.rate()),
+                pp(self.change()),
+            ],
+        }
     }
 }
 

@@ -187,7 +187,7 @@ pub fn run(
     db.for_each("the report (one pass over the window)", &sql, |row: PassRow| state.row(row))?;
     state.advance(DUPLICATES + 1)?;
     outcome.orphan_rows = state.orphan_rows;
-    emit(state.sink, &weekly::SECTION, state.weeks.iter().map(|r| r.cells()))
+    emit(state.sink, &weekly::SECTION, state.weeks.iter().map(super::Row::Week))
 }
 
 /// Where the stream of parts is, and what it has gathered.
@@ -232,7 +232,7 @@ impl State<'_> {
                     kind: row.kind.unwrap_or_default(),
                     generated_faq_id: row.faq_id,
                 };
-                self.sink.row(&orphan.cells())?;
+                self.sink.row(super::Row::Orphan(&orphan))?;
             }
             _ => {
                 // DUPLICATES.
@@ -241,7 +241,7 @@ impl State<'_> {
                     row.key.unwrap_or_default(),
                     row.feedback_id.unwrap_or_default(),
                     row.faq_id.unwrap_or_default(),
-                    &mut |d: DuplicateRow| sink.row(&d.cells()),
+                    &mut |d: DuplicateRow| sink.row(super::Row::Duplicate(&d)),
                 )?;
             }
         }
@@ -256,8 +256,8 @@ impl State<'_> {
             match self.part {
                 GROUPS => {
                     let done = self.sums.take().expect("the groups are summed once").finish(self.dangling);
-                    emit(self.sink, &experts::SECTION, done.experts.iter().map(|r| r.cells()))?;
-                    emit(self.sink, &totals::SECTION, std::iter::once(done.totals.cells()))?;
+                    emit(self.sink, &experts::SECTION, done.experts.iter().map(super::Row::Expert))?;
+                    emit(self.sink, &totals::SECTION, std::iter::once(super::Row::Totals(&done.totals)))?;
                     self.weeks = done.weeks;
                     self.sink.begin(&orphans::SECTION)?;
                 }
@@ -267,7 +267,8 @@ impl State<'_> {
                 }
                 DUPLICATES => {
                     let sink = &mut *self.sink;
-                    std::mem::take(&mut self.duplicates).finish(&mut |d: DuplicateRow| sink.row(&d.cells()))?;
+                    std::mem::take(&mut self.duplicates)
+                        .finish(&mut |d: DuplicateRow| sink.row(super::Row::Duplicate(&d)))?;
                     self.sink.end()?;
                 }
                 _ => {}

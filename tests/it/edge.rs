@@ -169,8 +169,8 @@ impl Sink for Meddler<'_> {
     fn begin(&mut self, section: &Section) -> faqlink::Result<()> {
         self.collected.begin(section)
     }
-    fn row(&mut self, cells: &[Cell]) -> faqlink::Result<()> {
-        self.collected.row(cells)
+    fn row(&mut self, row: faqlink::reports::Row<'_>) -> faqlink::Result<()> {
+        self.collected.row(row)
     }
     fn end(&mut self) -> faqlink::Result<()> {
         self.collected.end()?;

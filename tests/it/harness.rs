@@ -435,8 +435,8 @@ impl Sink for Collect {
         self.sections.push((*section, Vec::new()));
         Ok(())
     }
-    fn row(&mut self, cells: &[Cell]) -> faqlink::Result<()> {
-        self.sections.last_mut().expect("a section began").1.push(cells.to_vec());
+    fn row(&mut self, row: faqlink::reports::Row<'_>) -> faqlink::Result<()> {
+        self.sections.last_mut().expect("a section began").1.push(row.cells());
         Ok(())
     }
     fn end(&mut self) -> faqlink::Result<()> {
@@ -448,8 +448,8 @@ impl Sink for Collect {
     fn wants_previous_totals(&self) -> bool {
         self.wants_previous
     }
-    fn previous_totals(&mut self, window: &Window, cells: &[Cell]) -> faqlink::Result<()> {
-        self.previous = Some((window.clone(), cells.to_vec()));
+    fn previous_totals(&mut self, window: &Window, row: &faqlink::reports::totals::TotalsRow) -> faqlink::Result<()> {
+        self.previous = Some((window.clone(), row.cells()));
         Ok(())
     }
 }

@@ -25,7 +25,7 @@ use faqlink::output::html::Html;
 use faqlink::output::markdown::MarkdownSink;
 use faqlink::output::{table, Output};
 use faqlink::reports::{duplicates, experts, orphans};
-use faqlink::reports::{Cell, ReportKind, Section, Sink, Window};
+use faqlink::reports::{Cell, ReportKind, Row, Section, Sink, Window};
 use proptest::prelude::*;
 
 use crate::harness::{clean_env, faqlink, faqlink_bin, Collect, TestDb};
@@ -402,14 +402,14 @@ fn random_hostile_text_through_every_renderer() {
     runner
         .run(&rows, |rows| {
             cases.set(cases.get() + 1);
-            let sections: Vec<(Section, Vec<Vec<Cell>>)> = [experts::SECTION, orphans::SECTION, duplicates::SECTION]
+            let sections: Vec<(Section, Vec<Owned>)> = [experts::SECTION, orphans::SECTION, duplicates::SECTION]
                 .into_iter()
                 .map(|s| (s, rows.iter().map(|texts| row(&s, texts)).collect()))
                 .collect();
             let window = Window::all(chrono_tz::UTC);
             let info = || RunInfo::new(window.clone(), NOW.parse().unwrap(), Backend::Sqlite);
             for width in [Some(80), None] {
-                assert_safe("table", table::render(&info(), &sections, width, false).as_bytes());
+                assert_safe("table", table::render(&info(), &cells(&sections), width, false).as_bytes());
             }
             let md = render(
                 &dir.path().join("r.md"),
@@ -417,7 +417,7 @@ fn random_hostile_text_through_every_renderer() {
                 &sections,
             );
             assert_markdown_makes_no_markup("markdown", &assert_safe("markdown", &md));
-            let page = |sections: &[(Section, Vec<Vec<Cell>>)]| {
+            let page = |sections: &[(Section, Vec<Owned>)]| {
                 let path = dir.path().join("r.html");
                 render(&path, DocumentSink::new(Html, Output::file(&path).unwrap(), info()), sections)
             };
@@ -425,7 +425,7 @@ fn random_hostile_text_through_every_renderer() {
             // The data adds no tag: the page has the tags of as many rows of plain text.
             let benign = plain_tags.borrow().get(&rows.len()).cloned();
             let benign = benign.unwrap_or_else(|| {
-                let plain: Vec<(Section, Vec<Vec<Cell>>)> = sections
+                let plain: Vec<(Section, Vec<Owned>)> = sections
                     .iter()
                     .map(|(s, rows)| (*s, rows.iter().map(|_| row(s, &["x".to_string()])).collect()))
                     .collect();
@@ -441,23 +441,64 @@ fn random_hostile_text_through_every_renderer() {
     assert!(cases.get() >= 256);
 }
 
-/// A row of `section` with `texts` in its text columns and small numbers elsewhere.
-fn row(section: &Section, texts: &[String]) -> Vec<Cell> {
-    section
-        .columns
-        .iter()
-        .zip(texts.iter().cycle())
-        .enumerate()
-        .map(|(i, (c, t))| if c.numeric { Cell::Int(Some(i as i64)) } else { Cell::Text(Some(t.clone())) })
-        .collect()
+/// A typed row of `section` (experts, orphans or duplicates) with `texts` in its text
+/// fields (cycled) and small numbers elsewhere.
+fn row(section: &Section, texts: &[String]) -> Owned {
+    let mut t = texts.iter().cycle().cloned();
+    let mut next = || t.next().unwrap_or_default();
+    match section.kind {
+        ReportKind::Experts => Owned::Expert(experts::ExpertRow {
+            expert_id: next(),
+            professional_registration_number: Some(next()),
+            total_feedback: 3,
+            faqs_generated: 2,
+        }),
+        ReportKind::Orphans => Owned::Orphan(orphans::OrphanRow {
+            feedback_id: next(),
+            expert_id: next(),
+            professional_registration_number: Some(next()),
+            feedback_timestamp: None,
+            kind: next(),
+            generated_faq_id: Some(next()),
+        }),
+        ReportKind::Duplicates => Owned::Duplicate(duplicates::DuplicateRow {
+            query_id: next(),
+            feedback_ids: BTreeSet::from([next()]),
+            faq_ids: BTreeSet::from([next()]),
+        }),
+        other => unreachable!("{other:?} is not generated here"),
+    }
+}
+
+/// A typed row this test owns.
+#[derive(Debug, Clone)]
+enum Owned {
+    Expert(experts::ExpertRow),
+    Orphan(orphans::OrphanRow),
+    Duplicate(duplicates::DuplicateRow),
+}
+
+impl Owned {
+    fn as_row(&self) -> Row<'_> {
+        match self {
+            Owned::Expert(r) => Row::Expert(r),
+            Owned::Orphan(r) => Row::Orphan(r),
+            Owned::Duplicate(r) => Row::Duplicate(r),
+        }
+    }
+}
+
+/// The sections as cells (the terminal table's input).
+fn cells(sections: &[(Section, Vec<Owned>)]) -> Vec<(Section, Vec<Vec<Cell>>)> {
+    sections.iter().map(|(s, rows)| (*s, rows.iter().map(|r| r.as_row().cells()).collect())).collect()
 }
 
 /// Runs `sink` over `sections` and reads back the file it committed at `path`.
-fn render(path: &Path, mut sink: impl Sink, sections: &[(Section, Vec<Vec<Cell>>)]) -> Vec<u8> {
+fn render(path: &Path, mut sink: impl Sink, sections: &[(Section, Vec<Owned>)]) -> Vec<u8> {
     for (section, rows) in sections {
         sink.begin(section).unwrap();
         for r in rows {
-            sink.row(r).unwrap();
+            sink.row(r.as_row()).unwrap();
         }
         sink.end().unwrap();
     }
