@@ -48,7 +48,7 @@ pub enum Command {
     Demo(DemoArgs),
     /// Print or export a report.
     #[command(after_long_help = after_long_help(&["report"]))]
-    Report(ReportArgs),
+    Report(Box<ReportArgs>),
     /// Print a shell completion script (report kinds, --format values and --tz zones
     /// included); see docs/OPERATIONS.md for where to put it.
     #[command(after_long_help = after_long_help(&["completions"]))]
@@ -300,6 +300,12 @@ pub struct ReportArgs {
     /// a failure element for each FAIL.
     #[arg(long, value_name = "FILE")]
     pub results: Option<PathBuf>,
+    /// Print the run's plan instead of running it: the jobs, the connection each runs on,
+    /// the order of the sections, and each job's SQL with its parameters. Reads the catalog
+    /// and the window's first and last timestamps in a read-only snapshot; runs no report
+    /// statement and writes no output file.
+    #[arg(long)]
+    pub explain: bool,
     /// `report latency`: a FAQ created at most this long after its feedback is within the
     /// SLA (units w, d, h, m, s, e.g. 48h, 2d, 1d12h).
     #[arg(long, value_name = "DURATION", default_value = "48h")]

@@ -520,7 +520,7 @@ mod tests {
         use clap::Parser;
         let argv = [&["faqlink", "report", "totals"][..], argv].concat();
         match crate::cli::Cli::try_parse_from(argv).unwrap().command {
-            crate::cli::Command::Report(a) => a,
+            crate::cli::Command::Report(a) => *a,
             _ => unreachable!(),
         }
     }

@@ -23,6 +23,9 @@ pub const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// Runs `faqlink report`.
 pub fn run(args: &ReportArgs, global: &Global) -> Result<()> {
     let config = config::report(args)?;
+    if args.explain {
+        return explain(&config, global);
+    }
     refuse_database_as_output(&global.url, &config.target)?;
     if let Some(note) = not_started(&config) {
         eprintln!("faqlink: {note}");
@@ -53,6 +56,38 @@ pub fn run(args: &ReportArgs, global: &Global) -> Result<()> {
         return Err(Error::FoundRows { rows: outcome.orphan_rows });
     }
     outcome.stdout_error.map_or(Ok(()), Err)
+}
+
+/// `--explain`: the plan the run would follow, on standard output ([`reports::plan`]).
+fn explain(config: &ReportConfig, global: &Global) -> Result<()> {
+    let mut db = Database::open_for_reports(&global.url, config.statement_timeout)?;
+    let request = reports::plan::Request {
+        kinds: &config.kinds,
+        window: &config.window,
+        weekly_window: config.weekly_window.as_ref(),
+        options: &config.options,
+        previous_totals: previous_totals_wanted(config),
+    };
+    let plan = reports::plan::plan(db.backend(), db.parallel.max_readers(), request)?;
+    let text = reports::explain(&mut db, &plan)?;
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_all(&mut out, text.as_bytes()).map_err(|source| Error::Io {
+        what: "writing the plan",
+        target: crate::error::IoTarget::StandardOutput,
+        source,
+    })
+}
+
+/// Whether the run's sink will ask for the previous period's totals: HTML and the workbook
+/// show each headline's change, JSON carries them with `totals`, and `wow_…` expectations
+/// read them (the sinks' own `wants_previous_totals`).
+fn previous_totals_wanted(config: &ReportConfig) -> bool {
+    let format = match config.format {
+        config::Format::Html | config::Format::Xlsx => true,
+        config::Format::Json => config.kinds.contains(&reports::ReportKind::Totals),
+        config::Format::Table | config::Format::Csv | config::Format::Markdown | config::Format::OpenMetrics => false,
+    };
+    format || config.expectations.iter().any(|e| e.needs().previous)
 }
 
 /// One line for a window that begins after "now" (`--week 2026-W50` asked on a Tuesday of

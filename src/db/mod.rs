@@ -96,10 +96,20 @@ pub struct Database {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parallel {
     /// Whenever a run has a section to compute meanwhile (the rule is
-    /// [`crate::reports::parallel::readers`]).
+    /// [`crate::reports::plan::plan`]).
     Auto,
     /// Never: one connection, one section after another (tests).
     Never,
+}
+
+impl Parallel {
+    /// The most readers a run may open besides its own connection.
+    pub fn max_readers(self) -> usize {
+        match self {
+            Parallel::Auto => usize::MAX,
+            Parallel::Never => 0,
+        }
+    }
 }
 
 /// The default [`Database::split_min_rows`]: below it a second thread costs more than it saves.
@@ -974,6 +984,31 @@ impl Sql {
     /// The statement text as sent (the benchmarks' copies are checked against it).
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The text as sent, then one `-- $n = value` line per bind (`--explain`).
+    pub fn explained(&self) -> String {
+        let mut out = self.text.clone();
+        for (i, b) in self.binds.iter().enumerate() {
+            let value = match b {
+                Param::Text(v) | Param::OptText(Some(v)) => format!("'{}'", v.replace('\'', "''")),
+                Param::OptText(None) => "NULL".into(),
+                Param::Bool(v) => v.to_string(),
+                Param::Double(v) => v.to_string(),
+                Param::Uuid(v) => format!("'{v}'"),
+                Param::Ts(t) => match self.backend {
+                    Backend::Postgres => format!("'{}'", t.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+                    // The text the bind sends (stored timestamps compare as text).
+                    Backend::Sqlite => format!("'{}'", types::canonical_timestamp(&t.0)),
+                },
+            };
+            let mark = match self.backend {
+                Backend::Postgres => format!("${}", i + 1),
+                Backend::Sqlite => format!("?{}", i + 1),
+            };
+            out.push_str(&format!("\n-- {mark} = {value}"));
+        }
+        out
     }
 
     fn boxed_pg(&self) -> BoxedSqlQuery<'static, Pg, SqlQuery> {

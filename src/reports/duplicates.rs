@@ -7,7 +7,7 @@ use diesel::QueryableByName;
 
 use super::{col, Cell, Section};
 use super::{ReportKind, Window};
-use crate::db::{catalog, Backend, Database};
+use crate::db::{catalog, Backend, Database, Sql};
 use crate::error::Result;
 
 /// Column layout (fixed by docs/CLI.md).
@@ -60,6 +60,17 @@ struct Link {
 /// Streams the duplicates, ordered by query_id, into `f`; returns how many there were.
 /// Rows arrive grouped by query, so only one query's ids are held at a time.
 pub fn stream(db: &mut Database, window: &Window, mut f: impl FnMut(DuplicateRow) -> Result<()>) -> Result<u64> {
+    let sql = statement(db, window)?;
+    let mut grouper = Grouper::default();
+    db.for_each("the duplicates report", &sql, |link: Link| {
+        grouper.add(link.query_id, link.feedback_id, link.faq_id, &mut f)
+    })?;
+    grouper.finish(&mut f)
+}
+
+/// The statement of [`stream`] (which one depends on the backend, the window and, on
+/// PostgreSQL, whether faqlink's covering index exists: a catalog read).
+pub(crate) fn statement(db: &mut Database, window: &Window) -> Result<Sql> {
     let mut sql = db.sql();
     let linked = "ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL";
     // Only a query with two linked rows in the window can have two FAQs; whether a query's
@@ -118,11 +129,7 @@ pub fn stream(db: &mut Database, window: &Window, mut f: impl FnMut(DuplicateRow
             sql.push(" GROUP BY r.query_id HAVING COUNT(*) > 1) ORDER BY ef.query_id");
         }
     }
-    let mut grouper = Grouper::default();
-    db.for_each("the duplicates report", &sql, |link: Link| {
-        grouper.add(link.query_id, link.feedback_id, link.faq_id, &mut f)
-    })?;
-    grouper.finish(&mut f)
+    Ok(sql)
 }
 
 /// Gathers linked rows that arrive grouped by query into [`DuplicateRow`]s, one query at a

@@ -317,6 +317,39 @@ fn finish(mut weeks: Vec<LatencyRow>, no_week: LatencyRow) -> Vec<LatencyRow> {
     weeks
 }
 
+/// PostgreSQL's statement: per week (`grouped`) or over the whole window.
+pub(crate) fn pg_statement(
+    backend: Backend,
+    window: &Window,
+    span: Option<&Weeks>,
+    sla_seconds: i64,
+    grouped: bool,
+) -> Sql {
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT ");
+    sql.push(if grouped { "x.week AS week, " } else { "CAST(NULL AS BIGINT) AS week, " });
+    push_counts(&mut sql, sla_seconds);
+    for (name, f) in ["p50", "p90", "p99"].iter().zip(FRACTIONS) {
+        sql.push(&format!(
+            ", percentile_cont({f:?}) WITHIN GROUP (ORDER BY CAST(x.l AS DOUBLE PRECISION) / 1000000) \
+               FILTER (WHERE x.l >= 0) AS {name}"
+        ));
+    }
+    sql.push(" FROM (SELECT ");
+    if grouped {
+        sql.push("CAST(");
+        super::shared::push_week(&mut sql, span.map(|w| w.bounds.as_slice()));
+        sql.push(" AS BIGINT) AS week, ");
+    }
+    sql.push(&latency_us_sql(Backend::Postgres, "ef.feedback_timestamp", "fe.created_at")).push(" AS l");
+    push_from(&mut sql, window);
+    sql.push(") x");
+    if grouped {
+        sql.push(" GROUP BY x.week");
+    }
+    sql
+}
+
 /// PostgreSQL: `percentile_cont` per week (`width_bucket` over the week boundaries).
 fn postgres(
     db: &mut Database,
@@ -326,31 +359,7 @@ fn postgres(
     overall: bool,
 ) -> Result<Latency> {
     let backend = db.backend();
-    let statement = |grouped: bool| {
-        let mut sql = Sql::new(backend);
-        sql.push("SELECT ");
-        sql.push(if grouped { "x.week AS week, " } else { "CAST(NULL AS BIGINT) AS week, " });
-        push_counts(&mut sql, sla_seconds);
-        for (name, f) in ["p50", "p90", "p99"].iter().zip(FRACTIONS) {
-            sql.push(&format!(
-                ", percentile_cont({f:?}) WITHIN GROUP (ORDER BY CAST(x.l AS DOUBLE PRECISION) / 1000000) \
-                   FILTER (WHERE x.l >= 0) AS {name}"
-            ));
-        }
-        sql.push(" FROM (SELECT ");
-        if grouped {
-            sql.push("CAST(");
-            super::shared::push_week(&mut sql, span.map(|w| w.bounds.as_slice()));
-            sql.push(" AS BIGINT) AS week, ");
-        }
-        sql.push(&latency_us_sql(Backend::Postgres, "ef.feedback_timestamp", "fe.created_at")).push(" AS l");
-        push_from(&mut sql, window);
-        sql.push(") x");
-        if grouped {
-            sql.push(" GROUP BY x.week");
-        }
-        sql
-    };
+    let statement = |grouped: bool| pg_statement(backend, window, span, sla_seconds, grouped);
     let mut weeks = week_rows(span, window);
     let mut no_week = LatencyRow::empty(None);
     let sql = statement(true);
@@ -434,16 +443,16 @@ impl Picks {
     }
 }
 
-/// SQLite: the counts per time bucket (added into weeks), then the latencies in one stream
-/// ordered by latency, picked at the ranks each week's percentiles read.
-fn sqlite(db: &mut Database, window: &Window, span: Option<&Weeks>, sla_seconds: i64) -> Result<Latency> {
-    let mut weeks = week_rows(span, window);
-    let mut no_week = LatencyRow::empty(None);
-    let bounds: &[DateTime<Utc>] = span.map_or(&[], |w| w.bounds.as_slice());
+/// SQLite's two statements: the counts per time bucket, and the latencies ordered by latency.
+pub(crate) fn sqlite_statements(
+    db: &Database,
+    window: &Window,
+    bounds: &[DateTime<Utc>],
+    sla_seconds: i64,
+) -> [Sql; 2] {
     let feedback = db.sql().ts("ef.feedback_timestamp");
     let created = crate::db::types::sqlite_timestamp_key("fe.created_at");
     let (bucket_select, bucket_key) = weekly::bucket_sql(Backend::Sqlite, &feedback, weekly::bucket_seconds(bounds));
-    let week_of = |bucket: i64| bounds.partition_point(|x| x.timestamp() <= bucket).checked_sub(1);
     let latency = latency_us_sql(Backend::Sqlite, &feedback, &created);
     let inner = |sql: &mut Sql| {
         sql.push(" FROM (SELECT ")
@@ -456,12 +465,26 @@ fn sqlite(db: &mut Database, window: &Window, span: Option<&Weeks>, sla_seconds:
         push_from(sql, window);
         sql.push(") x");
     };
+    let mut counts = db.sql();
+    counts.push("SELECT MIN(x.bucket) AS bucket, ");
+    push_counts(&mut counts, sla_seconds);
+    inner(&mut counts);
+    counts.push(" GROUP BY x.k");
+    let mut latencies = db.sql();
+    latencies.push("SELECT x.bucket AS bucket, x.l AS l");
+    inner(&mut latencies);
+    latencies.push(" WHERE x.l >= 0 AND x.bucket IS NOT NULL ORDER BY x.l");
+    [counts, latencies]
+}
 
-    let mut sql = db.sql();
-    sql.push("SELECT MIN(x.bucket) AS bucket, ");
-    push_counts(&mut sql, sla_seconds);
-    inner(&mut sql);
-    sql.push(" GROUP BY x.k");
+/// SQLite: the counts per time bucket (added into weeks), then the latencies in one stream
+/// ordered by latency, picked at the ranks each week's percentiles read.
+fn sqlite(db: &mut Database, window: &Window, span: Option<&Weeks>, sla_seconds: i64) -> Result<Latency> {
+    let mut weeks = week_rows(span, window);
+    let mut no_week = LatencyRow::empty(None);
+    let bounds: &[DateTime<Utc>] = span.map_or(&[], |w| w.bounds.as_slice());
+    let week_of = |bucket: i64| bounds.partition_point(|x| x.timestamp() <= bucket).checked_sub(1);
+    let [sql, latencies] = sqlite_statements(db, window, bounds, sla_seconds);
     db.for_each("the latency report (counts)", &sql, |b: SqliteBucket| {
         let slot = b.bucket.and_then(week_of).and_then(|w| weeks.get_mut(w));
         b.counts.add_to(slot.unwrap_or(&mut no_week));
@@ -479,10 +502,7 @@ fn sqlite(db: &mut Database, window: &Window, span: Option<&Weeks>, sla_seconds:
     }
     let mut overall = Picks::new(all.measured);
     if all.measured > 0 {
-        let mut sql = db.sql();
-        sql.push("SELECT x.bucket AS bucket, x.l AS l");
-        inner(&mut sql);
-        sql.push(" WHERE x.l >= 0 AND x.bucket IS NOT NULL ORDER BY x.l");
+        let sql = latencies;
         // Buckets repeat: find each one's week once.
         let mut cache: HashMap<i64, Option<usize>> = HashMap::new();
         db.for_each("the latency report (percentiles)", &sql, |r: SqliteLatency| {

@@ -10,6 +10,7 @@ pub mod moved;
 pub mod orphans;
 pub mod parallel;
 pub mod period;
+pub mod plan;
 pub mod shared;
 pub mod split;
 pub mod totals;
@@ -292,7 +293,8 @@ pub fn run_with(
     run_with_options(db, kinds, window, weekly_window, now, &Options::default(), sink)
 }
 
-/// [`run_with`] with the reports' [`Options`].
+/// [`run_with`] with the reports' [`Options`]: the run is planned ([`plan::plan`]), then
+/// executed ([`execute`]).
 pub fn run_with_options(
     db: &mut Database,
     kinds: &[ReportKind],
@@ -302,25 +304,23 @@ pub fn run_with_options(
     options: &Options,
     sink: &mut dyn Sink,
 ) -> Result<Outcome> {
-    let weekly_window = weekly_window.filter(|w| *w != window);
-    // `report all` over a short bounded window on PostgreSQL: the window's rows read once.
-    let one_pass = window_pass::applies(db.backend(), kinds, window, weekly_window);
-    // A second SQLite reader for the reports that split their scan over two threads.
-    let splits = kinds.iter().any(|k| matches!(k, ReportKind::Experts | ReportKind::Totals | ReportKind::Weekly));
-    let want_reader = splits && !window.is_bounded();
-    // PostgreSQL: connections of their own for the sections computed meanwhile.
-    let readers = match db.backend() {
-        Backend::Sqlite => usize::from(want_reader),
-        Backend::Postgres if one_pass => 0,
-        Backend::Postgres => parallel::readers(db.backend(), db.parallel, kinds),
-    };
-    let outcome = db.read_snapshot_with_readers(readers, |db, readers| {
+    let request =
+        plan::Request { kinds, window, weekly_window, options, previous_totals: sink.wants_previous_totals() };
+    let plan = plan::plan(db.backend(), db.parallel.max_readers(), request)?;
+    execute(db, &plan, now, sink)
+}
+
+/// Runs `plan` into `sink`, all in one read-only snapshot (its readers on the same one), and
+/// commits the sink only when every section is complete. Branches on the plan's jobs only.
+pub fn execute(db: &mut Database, plan: &plan::Plan, now: DateTime<Utc>, sink: &mut dyn Sink) -> Result<Outcome> {
+    let outcome = db.read_snapshot_with_readers(plan.readers, |db, readers| {
         // One reading of the timestamps for the whole snapshot, on every connection.
         let reading = values::timestamps(db)?;
         for r in readers.iter_mut() {
             r.timestamps = reading;
         }
-        let result = sections(db, readers, kinds, window, weekly_window, now, options, one_pass, sink);
+        let plan = &plan.with_readers(readers.len());
+        let result = execute_in_snapshot(db, readers, plan, now, sink);
         match result {
             // A value the driver could not decode: name it with its row if it is stored text.
             // (The search never replaces the error with one of its own.)
@@ -336,81 +336,66 @@ pub fn run_with_options(
     Ok(outcome)
 }
 
-/// The sections of a run, inside its snapshot.
-#[allow(clippy::too_many_arguments)]
-fn sections(
+/// `plan`'s SQL and jobs in words ([`plan::Plan::explain`]), read in a snapshot as the run
+/// would be: no report statement runs and nothing is written.
+pub fn explain(db: &mut Database, plan: &plan::Plan) -> Result<String> {
+    db.read_snapshot_with_readers(0, |db, _| {
+        values::timestamps(db)?;
+        plan.explain(db)
+    })
+}
+
+/// The jobs of a plan, inside its snapshot.
+fn execute_in_snapshot(
     db: &mut Database,
     readers: &mut [Database],
-    kinds: &[ReportKind],
-    window: &Window,
-    weekly_window: Option<&Window>,
+    plan: &plan::Plan,
     now: DateTime<Utc>,
-    options: &Options,
-    one_pass: bool,
     sink: &mut dyn Sink,
 ) -> Result<Outcome> {
-    {
-        if let Some(previous) = window.previous().filter(|_| sink.wants_previous_totals()) {
-            let row = totals::row(db, None, &previous)?;
-            sink.previous_totals(&previous, &row)?;
+    use plan::Work;
+    for job in &plan.jobs {
+        if let Work::PreviousTotals(previous) = &job.work {
+            let row = totals::row(db, None, previous)?;
+            sink.previous_totals(previous, &row)?;
         }
-        let mut outcome = Outcome::default();
-        if one_pass {
-            window_pass::run(db, window, now, sink, &mut outcome)?;
-            outcome.one_pass = true;
-            latency_for_expectations(db, window, options, sink, &mut outcome)?;
-            return Ok(outcome);
-        }
-        // On SQLite the one reader splits scans; on PostgreSQL the readers carry sections.
-        let (reader, readers) = match db.backend() {
-            Backend::Sqlite => (readers.first_mut(), &mut [][..]),
-            Backend::Postgres => (None, readers),
-        };
-        std::thread::scope(|scope| {
-            let mut background = parallel::Background::start(scope, readers, kinds, window);
-            outcome.parallel_sections = background.sections();
-            let run = Run { db, reader, kinds, window, weekly_window, now, options };
-            run.sections(&mut background, sink, &mut outcome)?;
-            Ok(outcome)
-        })
-        .and_then(|mut outcome: Outcome| {
-            latency_for_expectations(db, window, options, sink, &mut outcome)?;
-            Ok(outcome)
-        })
     }
+    let mut outcome = Outcome::default();
+    let window = &plan.window;
+    if plan.has(&Work::WindowPass) {
+        window_pass::run(db, window, now, sink, &mut outcome)?;
+        outcome.one_pass = true;
+    }
+    // On SQLite the one reader splits scans; on PostgreSQL the readers carry sections.
+    let split = plan.jobs.iter().any(|j| matches!(j.work, Work::Split(_)));
+    let (reader, readers) = match split {
+        true => (readers.first_mut(), &mut [][..]),
+        false => (None, readers),
+    };
+    std::thread::scope(|scope| {
+        let mut background = parallel::Background::start(scope, readers, plan, window);
+        outcome.parallel_sections = background.sections();
+        let run = Run { db: &mut *db, reader, plan, now };
+        run.sections(&mut background, sink, &mut outcome)
+    })?;
+    if plan.has(&Work::LatencyOverall) {
+        outcome.latency_overall = latency::compute(db, window, plan.options.sla_seconds, true)?.overall;
+    }
+    if plan.options.latency_overall {
+        if let Some(row) = &outcome.latency_overall {
+            sink.latency_overall(row)?;
+        }
+    }
+    Ok(outcome)
 }
 
-/// With [`Options::latency_overall`]: the latency over the whole window (computed here when
-/// the run had no latency section), handed to the sink.
-fn latency_for_expectations(
-    db: &mut Database,
-    window: &Window,
-    options: &Options,
-    sink: &mut dyn Sink,
-    outcome: &mut Outcome,
-) -> Result<()> {
-    if !options.latency_overall {
-        return Ok(());
-    }
-    if outcome.latency_overall.is_none() {
-        outcome.latency_overall = latency::compute(db, window, options.sla_seconds, true)?.overall;
-    }
-    match &outcome.latency_overall {
-        Some(row) => sink.latency_overall(row),
-        None => Ok(()),
-    }
-}
-
-/// One run's sections, one after another, on its connection (and the SQLite second reader),
-/// with the sections another thread computes taken from it.
+/// The sections of a run on its connection (and the SQLite second reader), in the plan's
+/// order, with the sections a reader's thread computes taken from it.
 struct Run<'a> {
     db: &'a mut Database,
     reader: Option<&'a mut Database>,
-    kinds: &'a [ReportKind],
-    window: &'a Window,
-    weekly_window: Option<&'a Window>,
+    plan: &'a plan::Plan,
     now: DateTime<Utc>,
-    options: &'a Options,
 }
 
 impl Run<'_> {
@@ -420,83 +405,126 @@ impl Run<'_> {
         sink: &mut dyn Sink,
         outcome: &mut Outcome,
     ) -> Result<()> {
-        let (db, window, now) = (&mut *self.db, self.window, self.now);
+        use plan::Work;
+        let (db, plan, now) = (&mut *self.db, self.plan, self.now);
+        let window = &plan.window;
         // What an earlier section counted in this snapshot, for a later one to reuse.
         let mut known_orphans = None;
-        // experts, totals and weekly from one pass, when the backend gains by it.
         let mut shared = None;
-        if self.weekly_window.is_none() && shared::applies(db.backend(), self.kinds) {
+        if plan.has(&Work::SharedPass) {
             shared = Some(shared::compute(db, window, now, |db| background.dangling(db, window))?);
         }
-        for &kind in self.kinds {
-            match kind {
-                ReportKind::Experts => {
-                    let rows = match shared.as_mut() {
-                        Some(s) => std::mem::take(&mut s.experts),
-                        None => experts::rows(db, self.reader.as_deref_mut(), window)?,
-                    };
+        for &kind in &plan.order {
+            let Some(job) = plan.producer(kind) else { continue };
+            match (&job.work, kind) {
+                // Written by the window pass, already.
+                (Work::WindowPass, _) => {}
+                (Work::SharedPass, ReportKind::Experts) => {
+                    let rows = shared.as_mut().map(|s| std::mem::take(&mut s.experts)).unwrap_or_default();
                     emit(sink, &experts::SECTION, rows.iter().map(Row::Expert))?
                 }
-                ReportKind::Totals => {
-                    let row = match &shared {
-                        Some(s) => s.totals,
-                        None if background.counts_dangling() => {
-                            let mut dangling = || background.wait_dangling();
-                            totals::row_with(db, self.reader.as_deref_mut(), window, Some(&mut dangling))?
-                        }
-                        None => totals::row(db, self.reader.as_deref_mut(), window)?,
-                    };
+                (Work::SharedPass, ReportKind::Totals) => {
+                    let row = shared.as_ref().expect("the shared pass ran").totals;
                     known_orphans = Some(orphans::Branches::counted(row.counters.orphaned_links, row.dangling_links));
                     emit(sink, &totals::SECTION, std::iter::once(Row::Totals(&row)))?
                 }
-                ReportKind::Orphans => {
-                    sink.begin(&orphans::SECTION)?;
-                    let branches = known_orphans.unwrap_or(orphans::Branches::ALL);
-                    outcome.orphan_rows = match background.orphans.take() {
-                        Some(incoming) => incoming.drain(|row| sink.row(Row::Orphan(&row)))?,
-                        None => orphans::stream(db, window, branches, |row| sink.row(Row::Orphan(&row)))?,
-                    };
-                    sink.end()?;
-                }
-                ReportKind::Duplicates => {
-                    sink.begin(&duplicates::SECTION)?;
-                    match background.duplicates.take() {
-                        Some(incoming) => incoming.drain(|row| sink.row(Row::Duplicate(&row)))?,
-                        None => duplicates::stream(db, window, |row| sink.row(Row::Duplicate(&row)))?,
-                    };
-                    sink.end()?;
-                }
-                ReportKind::Weekly => {
-                    let rows = match shared.as_mut() {
-                        Some(s) => std::mem::take(&mut s.weeks),
-                        None => {
-                            let weeks = self.weekly_window.unwrap_or(window);
-                            weekly::rows(db, self.reader.as_deref_mut(), weeks, now)?
-                        }
-                    };
+                (Work::SharedPass, _) => {
+                    let rows = shared.as_mut().map(|s| std::mem::take(&mut s.weeks)).unwrap_or_default();
                     emit(sink, &weekly::SECTION, rows.iter().map(Row::Week))?
                 }
-                ReportKind::Latency => {
-                    let overall = self.options.latency_overall;
-                    let report = latency::compute(db, window, self.options.sla_seconds, overall)?;
-                    emit(sink, &latency::SECTION, report.weeks.iter().map(Row::Latency))?;
-                    outcome.latency_overall = report.overall.filter(|_| overall);
+                (Work::Orphans, _) => {
+                    sink.begin(&orphans::SECTION)?;
+                    let incoming = background.orphans.take().expect("the orphans thread started");
+                    outcome.orphan_rows = incoming.drain(|row| sink.row(Row::Orphan(&row)))?;
+                    sink.end()?;
                 }
-                ReportKind::Moved => {
-                    let before = window.previous().ok_or_else(|| {
-                        crate::error::Error::Usage(
-                            "report moved needs a window bounded on both sides: --week, --last-week, or --since with --until"
-                                .into(),
-                        )
-                    })?;
-                    let report = moved::compute(db, &before, window)?;
-                    emit(sink, &moved::SUMMARY, std::iter::once(Row::MovedSummary(&report)))?;
-                    emit(sink, &moved::SECTION, report.lines().map(|line| Row::Moved(&report, line)))?;
+                (Work::Duplicates, _) => {
+                    sink.begin(&duplicates::SECTION)?;
+                    let incoming = background.duplicates.take().expect("the duplicates thread started");
+                    incoming.drain(|row| sink.row(Row::Duplicate(&row)))?;
+                    sink.end()?;
                 }
-                ReportKind::MovedSummary => {}
+                (Work::Alone(_) | Work::Split(_), kind) => {
+                    let reader = match job.work {
+                        Work::Split(_) => self.reader.as_deref_mut(),
+                        _ => None,
+                    };
+                    let mut section = Section1 { db: &mut *db, reader, plan, now, background: &mut *background };
+                    section.emit(kind, sink, outcome, &mut known_orphans)?;
+                }
+                (Work::PreviousTotals(_) | Work::LatencyOverall, _) => {}
             }
         }
         Ok(())
+    }
+}
+
+/// One section computed alone (its scan split with `reader` when given).
+struct Section1<'a> {
+    db: &'a mut Database,
+    reader: Option<&'a mut Database>,
+    plan: &'a plan::Plan,
+    now: DateTime<Utc>,
+    background: &'a mut parallel::Background,
+}
+
+impl Section1<'_> {
+    fn emit(
+        &mut self,
+        kind: ReportKind,
+        sink: &mut dyn Sink,
+        outcome: &mut Outcome,
+        known_orphans: &mut Option<orphans::Branches>,
+    ) -> Result<()> {
+        let (db, window) = (&mut *self.db, &self.plan.window);
+        match kind {
+            ReportKind::Experts => {
+                let rows = experts::rows(db, self.reader.as_deref_mut(), window)?;
+                emit(sink, &experts::SECTION, rows.iter().map(Row::Expert))
+            }
+            ReportKind::Totals => {
+                let row = if self.background.counts_dangling() {
+                    let background = &mut *self.background;
+                    let mut dangling = || background.wait_dangling();
+                    totals::row_with(db, self.reader.as_deref_mut(), window, Some(&mut dangling))?
+                } else {
+                    totals::row(db, self.reader.as_deref_mut(), window)?
+                };
+                *known_orphans = Some(orphans::Branches::counted(row.counters.orphaned_links, row.dangling_links));
+                emit(sink, &totals::SECTION, std::iter::once(Row::Totals(&row)))
+            }
+            ReportKind::Orphans => {
+                sink.begin(&orphans::SECTION)?;
+                let branches = known_orphans.unwrap_or(orphans::Branches::ALL);
+                outcome.orphan_rows = orphans::stream(db, window, branches, |row| sink.row(Row::Orphan(&row)))?;
+                sink.end()
+            }
+            ReportKind::Duplicates => {
+                sink.begin(&duplicates::SECTION)?;
+                duplicates::stream(db, window, |row| sink.row(Row::Duplicate(&row)))?;
+                sink.end()
+            }
+            ReportKind::Weekly => {
+                let weeks = self.plan.weekly_window.as_ref().unwrap_or(window);
+                let rows = weekly::rows(db, self.reader.as_deref_mut(), weeks, self.now)?;
+                emit(sink, &weekly::SECTION, rows.iter().map(Row::Week))
+            }
+            ReportKind::Latency => {
+                let overall = self.plan.options.latency_overall;
+                let report = latency::compute(db, window, self.plan.options.sla_seconds, overall)?;
+                emit(sink, &latency::SECTION, report.weeks.iter().map(Row::Latency))?;
+                outcome.latency_overall = report.overall.filter(|_| overall);
+                Ok(())
+            }
+            // Written with `moved`, which the plan puts right after it.
+            ReportKind::MovedSummary => Ok(()),
+            ReportKind::Moved => {
+                let before = window.previous().expect("the plan checked that the window is bounded");
+                let report = moved::compute(db, &before, window)?;
+                emit(sink, &moved::SUMMARY, std::iter::once(Row::MovedSummary(&report)))?;
+                emit(sink, &moved::SECTION, report.lines().map(|line| Row::Moved(&report, line)))
+            }
+        }
     }
 }
 

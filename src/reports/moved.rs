@@ -280,6 +280,14 @@ pub fn compute(db: &mut Database, before: &Window, after: &Window) -> Result<Mov
             "report moved needs a window bounded on both sides: --week, --last-week, or --since with --until".into(),
         ));
     };
+    let sql = statement(db, [b0, b1, a0, a1]);
+    let counts: Vec<ExpertCounts> = db.load("the moved report", &sql)?;
+    Ok(decompose(counts, before.clone(), after.clone()))
+}
+
+/// The statement of [`compute`]: per expert, the correct and linked rows in
+/// `[b0, b1)` (before) and `[a0, a1)` (after).
+pub(crate) fn statement(db: &Database, [b0, b1, a0, a1]: [DateTime<Utc>; 4]) -> Sql {
     let ts = |t: DateTime<Utc>| Param::Ts(Timestamp(t));
     let mut sql = db.sql();
     // The feedback timestamp as the run reads it (`Sql::ts`: on SQLite every accepted stored
@@ -310,8 +318,7 @@ pub fn compute(db: &mut Database, before: &Window, after: &Window) -> Result<Mov
         ")) GROUP BY ef.expert_id) s \
          LEFT JOIN expert_profiles ep ON ep.id = s.expert_id",
     );
-    let counts: Vec<ExpertCounts> = db.load("the moved report", &sql)?;
-    Ok(decompose(counts, before.clone(), after.clone()))
+    sql
 }
 
 #[cfg(test)]

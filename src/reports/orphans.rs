@@ -7,7 +7,7 @@ use diesel::QueryableByName;
 use super::{col, Cell, Section};
 use super::{ReportKind, Window};
 use crate::db::types::PortableTimestamptz;
-use crate::db::{Backend, Database, Timestamp};
+use crate::db::{Backend, Database, Sql, Timestamp};
 use crate::error::Result;
 
 /// Column layout (fixed by docs/CLI.md).
@@ -92,9 +92,22 @@ pub fn stream(
     branches: Branches,
     mut f: impl FnMut(OrphanRow) -> Result<()>,
 ) -> Result<u64> {
+    let Some(sql) = statement(db, window, branches) else {
+        return Ok(0);
+    };
+    let mut n = 0u64;
+    db.for_each("the orphans report", &sql, |row: OrphanRow| {
+        n += 1;
+        f(row)
+    })?;
+    Ok(n)
+}
+
+/// The statement of [`stream`] (`None` when neither branch is read).
+pub(crate) fn statement(db: &Database, window: &Window, branches: Branches) -> Option<Sql> {
     let Branches { orphaned, dangling } = branches;
     if !orphaned && !dangling {
-        return Ok(0);
+        return None;
     }
     let mut sql = db.sql();
     // Two selective branches instead of one OR over every row, and only their (few) rows are
@@ -145,10 +158,5 @@ pub fn stream(
         ") o LEFT JOIN expert_profiles ep ON ep.id = o.expert_id \
          ORDER BY o.feedback_timestamp ASC NULLS LAST, o.id ASC",
     );
-    let mut n = 0u64;
-    db.for_each("the orphans report", &sql, |row: OrphanRow| {
-        n += 1;
-        f(row)
-    })?;
-    Ok(n)
+    Some(sql)
 }

@@ -13,30 +13,14 @@ use std::thread::Scope;
 
 use super::duplicates::{self, DuplicateRow};
 use super::orphans::{self, Branches, OrphanRow};
+use super::plan::{Connection, Plan, Work};
 use super::totals::{self, Dangling};
-use super::{ReportKind, Window};
-use crate::db::{Backend, Database, Parallel};
+use super::Window;
+use crate::db::Database;
 use crate::error::{Error, Result};
 
 /// Rows a section's thread may compute ahead of the output (a few hundred KiB at most).
 const QUEUE: usize = 1024;
-
-/// The sections that may run on their own connection.
-const BACKGROUND: [ReportKind; 2] = [ReportKind::Orphans, ReportKind::Duplicates];
-
-/// How many extra connections a run of `kinds` on `backend` uses: one per orphans and
-/// duplicates section, as long as one section stays on the run's own connection to be
-/// computed meanwhile; none on SQLite (its second reader splits scans instead). Whole
-/// history or one week, this wins on PostgreSQL: each section reads the window's rows again,
-/// and opening a connection (a few ms, done at once for all) costs less than the shortest of
-/// them (docs/PERFORMANCE.md, "report all"). `parallel` forces either way (tests).
-pub fn readers(backend: Backend, parallel: Parallel, kinds: &[ReportKind]) -> usize {
-    let background = kinds.iter().filter(|k| BACKGROUND.contains(k)).count();
-    if backend != Backend::Postgres || parallel == Parallel::Never {
-        return 0;
-    }
-    background.min(kinds.len().saturating_sub(1))
-}
 
 /// One message of a section's thread.
 enum Message<T> {
@@ -87,28 +71,28 @@ pub struct Background {
 }
 
 impl Background {
-    /// Starts, on `readers` (connections on the run's snapshot), a thread for each of the last
-    /// background sections of `kinds`, one per reader; the others stay on the run's own
-    /// connection (which reaches the later sections last).
+    /// Starts the plan's jobs that run on readers (connections on the run's snapshot), each
+    /// on a thread of its own.
     pub fn start<'scope>(
         scope: &'scope Scope<'scope, '_>,
         readers: &'scope mut [Database],
-        kinds: &[ReportKind],
+        plan: &Plan,
         window: &'scope Window,
     ) -> Background {
         let mut background = Background::default();
-        let mut readers = readers.iter_mut();
-        for kind in kinds.iter().rev().filter(|k| BACKGROUND.contains(k)) {
-            let Some(db) = readers.next() else { break };
-            match kind {
-                ReportKind::Orphans => {
+        let mut readers: Vec<Option<&'scope mut Database>> = readers.iter_mut().map(Some).collect();
+        for job in &plan.jobs {
+            let Connection::Reader(n) = job.on else { continue };
+            let db = readers.get_mut(n).and_then(Option::take).expect("the plan opened this reader");
+            match job.work {
+                Work::Orphans => {
                     let (dangling_tx, dangling_rx) = sync_channel(1);
                     let (tx, rx) = sync_channel(QUEUE);
                     scope.spawn(move || orphans_thread(db, window, dangling_tx, tx));
                     background.dangling = Some(dangling_rx);
                     background.orphans = Some(Incoming { what: "the orphans report's thread", rx });
                 }
-                ReportKind::Duplicates => {
+                Work::Duplicates => {
                     let (tx, rx) = sync_channel(QUEUE);
                     scope.spawn(move || {
                         let sent = duplicates::stream(db, window, |row| send(&tx, row));
@@ -116,14 +100,7 @@ impl Background {
                     });
                     background.duplicates = Some(Incoming { what: "the duplicates report's thread", rx });
                 }
-                ReportKind::Experts
-                | ReportKind::Totals
-                | ReportKind::Weekly
-                | ReportKind::Latency
-                | ReportKind::Moved
-                | ReportKind::MovedSummary => {
-                    unreachable!("only background sections get a thread")
-                }
+                ref other => unreachable!("the plan puts only orphans and duplicates on readers, not {other:?}"),
             }
         }
         background

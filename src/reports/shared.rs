@@ -16,8 +16,8 @@ use super::counters::{self, Counters, WeekCounters};
 use super::experts::ExpertRow;
 use super::totals::{Dangling, TotalsRow};
 use super::weekly::{self, WeekRow, Weeks};
-use super::{ReportKind, Window};
-use crate::db::{Backend, Database, Param, Sql, Timestamp};
+use super::Window;
+use crate::db::{Database, Param, Sql, Timestamp};
 use crate::error::Result;
 
 /// The experts, totals and weekly sections, computed together.
@@ -29,12 +29,6 @@ pub struct Shared {
     pub totals: TotalsRow,
     /// The weekly section.
     pub weeks: Vec<WeekRow>,
-}
-
-/// Whether a run of `kinds` on `backend` computes experts, totals and weekly in one pass.
-pub fn applies(backend: Backend, kinds: &[ReportKind]) -> bool {
-    backend == Backend::Postgres
-        && [ReportKind::Experts, ReportKind::Totals, ReportKind::Weekly].iter().all(|k| kinds.contains(k))
 }
 
 #[derive(QueryableByName)]
@@ -63,7 +57,17 @@ pub fn compute(
     dangling: impl FnOnce(&mut Database) -> Result<Dangling>,
 ) -> Result<Shared> {
     let span = weekly::bounds(db, window)?;
-    let bounds = span.as_ref().map(|w| w.bounds.as_slice());
+    let sql = statement(db, window, span.as_ref().map(|w| w.bounds.as_slice()));
+    let mut sums = Sums::new(span.as_ref(), window, now);
+    db.for_each("the experts, totals and weekly reports", &sql, |g: Group| {
+        sums.add(&g.expert_id, g.has_profile, g.professional_registration_number.as_ref(), g.week, g.counters);
+        Ok(())
+    })?;
+    Ok(sums.finish(dangling(db)?))
+}
+
+/// The statement of [`compute`], over the week boundaries `bounds` (`None`: no weeks).
+pub(crate) fn statement(db: &Database, window: &Window, bounds: Option<&[DateTime<Utc>]>) -> Sql {
     let mut sql = db.sql();
     sql.push(
         "SELECT CAST(s.expert_id AS TEXT) AS expert_id, ep.id IS NOT NULL AS has_profile, \
@@ -78,13 +82,7 @@ pub fn compute(
     sql.push(" AS week, ").push(counters::SQL).push(" FROM expert_feedback ef WHERE 1 = 1");
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(" GROUP BY 1, 2) s LEFT JOIN expert_profiles ep ON ep.id = s.expert_id");
-
-    let mut sums = Sums::new(span.as_ref(), window, now);
-    db.for_each("the experts, totals and weekly reports", &sql, |g: Group| {
-        sums.add(&g.expert_id, g.has_profile, g.professional_registration_number.as_ref(), g.week, g.counters);
-        Ok(())
-    })?;
-    Ok(sums.finish(dangling(db)?))
+    sql
 }
 
 /// The three sections summed from per-(expert, week) counters as they arrive.

@@ -190,8 +190,14 @@ fn push_dangling_counts(sql: &mut Sql, window: &Window) {
 
 /// Counts the dangling links alone (for a run that has the other counters already).
 pub fn dangling(db: &mut Database, window: &Window) -> Result<Dangling> {
-    let mut sql = db.sql();
-    push_dangling_counts(&mut sql, window);
+    let sql = dangling_statement(db, window);
     let rows: Vec<Dangling> = db.load("counting dangling links", &sql)?;
     Ok(rows.into_iter().next().expect("an aggregate without GROUP BY returns one row"))
+}
+
+/// The statement of [`dangling`].
+pub(crate) fn dangling_statement(db: &Database, window: &Window) -> Sql {
+    let mut sql = db.sql();
+    push_dangling_counts(&mut sql, window);
+    sql
 }

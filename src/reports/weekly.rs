@@ -22,7 +22,7 @@ use super::split::{self, Part, Sample};
 use super::{col, Cell, Pct, Section};
 use super::{ReportKind, Window};
 use crate::db::types::PortableTimestamptz;
-use crate::db::{Backend, Database, Timestamp};
+use crate::db::{Backend, Database, Sql, Timestamp};
 use crate::error::Result;
 
 /// Column layout: the fixed columns of docs/CLI.md, then the week-over-week changes.
@@ -341,7 +341,23 @@ fn count_weeks(
     part: Option<Part<'_>>,
 ) -> Result<Vec<WeekRow>> {
     let bounds = &weeks.bounds;
-    let g = bucket_seconds(bounds);
+    let sql = statement(db, window, weeks, part);
+    let mut rows = empty_weeks(weeks, window, now);
+    db.for_each("the weekly report", &sql, |b: Bucket| {
+        let start = b.bucket;
+        // Index of the last boundary at or before the bucket's start.
+        let i = bounds.partition_point(|x| x.timestamp() <= start);
+        if let Some(w) = i.checked_sub(1).and_then(|i| rows.get_mut(i)) {
+            w.counters += b.counters;
+        }
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// The statement counting the rows (of one part, when given) per bucket of `weeks`.
+pub(crate) fn statement(db: &Database, window: &Window, weeks: &Weeks, part: Option<Part<'_>>) -> Sql {
+    let g = bucket_seconds(&weeks.bounds);
     let (bucket_select, bucket_key) = bucket_sql(db.backend(), &db.sql().ts("ef.feedback_timestamp"), g);
     // Only the window's own bounds filter: with an open side the weeks were taken from the
     // data, so no row falls outside them, and the planner stays free to read a covering
@@ -357,17 +373,7 @@ fn count_weeks(
     }
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(" GROUP BY ").push(&bucket_key);
-    let mut rows = empty_weeks(weeks, window, now);
-    db.for_each("the weekly report", &sql, |b: Bucket| {
-        let start = b.bucket;
-        // Index of the last boundary at or before the bucket's start.
-        let i = bounds.partition_point(|x| x.timestamp() <= start);
-        if let Some(w) = i.checked_sub(1).and_then(|i| rows.get_mut(i)) {
-            w.counters += b.counters;
-        }
-        Ok(())
-    })?;
-    Ok(rows)
+    sql
 }
 
 #[cfg(test)]

@@ -18,32 +18,10 @@ use super::duplicates::{self, DuplicateRow};
 use super::orphans::{self, OrphanRow};
 use super::shared::{self, Sums};
 use super::totals::{self, Dangling};
-use super::{emit, experts, weekly, Outcome, ReportKind, Sink, Window};
+use super::{emit, experts, weekly, Outcome, Sink, Window};
 use crate::db::types::PortableTimestamptz;
-use crate::db::{Backend, Database, Sql, Timestamp};
+use crate::db::{Database, Sql, Timestamp};
 use crate::error::Result;
-
-/// The longest window read in one pass: a month. Its rows are held by the server (narrow
-/// columns, about 130 bytes a row: at 10M rows over two years a month is ~420,000 rows,
-/// ~55 MB, within the session's `work_mem` of 64 MB). A longer window reads faster in
-/// sections at once ([`super::parallel`]), each reading the rows where they are.
-pub const MAX_DAYS: i64 = 31;
-
-/// Whether a run of `kinds` on `backend` takes this pass: `report all` (every section, in
-/// order) on PostgreSQL over a window bounded on both sides and at most [`MAX_DAYS`] long,
-/// with the weekly section over the same window.
-pub fn applies(backend: Backend, kinds: &[ReportKind], window: &Window, weekly_window: Option<&Window>) -> bool {
-    let short = match (window.since, window.until) {
-        (Some(since), Some(until)) => until - since <= chrono::Duration::days(MAX_DAYS),
-        _ => false,
-    };
-    backend == Backend::Postgres && kinds == SECTIONS && short && weekly_window.is_none()
-}
-
-/// The sections this pass writes, in its order (spelt out, not [`ReportKind::ALL`]: a report
-/// added to `report all` takes the other paths until this pass computes it too).
-const SECTIONS: [ReportKind; 5] =
-    [ReportKind::Experts, ReportKind::Totals, ReportKind::Orphans, ReportKind::Duplicates, ReportKind::Weekly];
 
 /// The parts of the statement's result, in output order.
 const DANGLING: i32 = 0;
@@ -93,7 +71,7 @@ const NO_COUNTERS: &str = "0 AS feedback_total, 0 AS correct_feedback, 0 AS inco
      0 AS orphaned_links";
 
 /// The statement (binds: the window's bounds, the week boundaries).
-fn statement(db: &Database, window: &Window, bounds: Option<&[DateTime<Utc>]>) -> Sql {
+pub(crate) fn statement(db: &Database, window: &Window, bounds: Option<&[DateTime<Utc>]>) -> Sql {
     let mut sql = db.sql();
     // w: the window's rows, read once. d: those whose link names no faq_entries row.
     sql.push(

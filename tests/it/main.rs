@@ -10,6 +10,7 @@ mod differential;
 mod documents;
 mod edge;
 mod expect;
+mod explain;
 mod files;
 mod harness;
 mod hostile_cells;

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 
 use faqlink::db::{Backend, Count, Database, Parallel};
 use faqlink::reports::period::local_midnight;
-use faqlink::reports::{self, window_pass, Cell, ReportKind, Window};
+use faqlink::reports::{self, plan, Cell, ReportKind, Window};
 
 use crate::data;
 use crate::differential::{random_now, random_window, reference_rows_at};
@@ -112,7 +112,13 @@ fn parallel_sections_equal_the_serial_run_and_the_sections_alone() {
                     let (serial, none) = run(&db, Parallel::Never, kinds, window, weekly_window, now);
                     let (parallel, used) = run(&db, Parallel::Auto, kinds, window, weekly_window, now);
                     let background = kinds.iter().filter(|k| matches!(k, ReportKind::Orphans | ReportKind::Duplicates));
-                    if window_pass::applies(Backend::Postgres, kinds, window, weekly_window) {
+                    let options = reports::Options::default();
+                    let request =
+                        plan::Request { kinds, window, weekly_window, options: &options, previous_totals: false };
+                    if plan::plan(Backend::Postgres, Parallel::Auto.max_readers(), request)
+                        .unwrap()
+                        .has(&plan::Work::WindowPass)
+                    {
                         assert_eq!((none, used), (usize::MAX, usize::MAX), "{kinds:?}, {window:?}");
                         one_pass += 1;
                     } else {

@@ -1,0 +1,121 @@
+//! `faqlink report … --explain`: the plan is printed instead of run, no output file is
+//! written, and the SQL it shows is the SQL that runs: each statement, its parameters put in
+//! its text, run by the backend's own client (psql, sqlite3), gives the report's numbers.
+
+use std::collections::BTreeMap;
+
+use crate::harness::{faqlink, on_both, TestDb};
+use faqlink::db::Backend;
+
+const NOW: &str = "2026-11-23T12:00:00Z";
+
+/// Runs `faqlink report ARGS --explain` and returns its standard output.
+fn explain(db: &TestDb, args: &[&str]) -> String {
+    let out = faqlink()
+        .env("FAQLINK_NOW", NOW)
+        .args(["--database-url", &db.url(), "report"])
+        .args(args)
+        .arg("--explain")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The statement labelled `label` in a plan, with its parameters written into its text.
+fn statement(db: &TestDb, plan: &str, label: &str) -> String {
+    let mut lines = plan.lines().skip_while(|l| l.trim() != format!("-- {label}")).skip(1);
+    let mut text = lines.next().unwrap_or_else(|| panic!("no statement {label} in\n{plan}")).trim().to_string();
+    let binds: Vec<String> = lines
+        .map_while(|l| l.trim().strip_prefix("-- ").and_then(|b| b.split_once(" = ")).map(|(_, v)| v.to_string()))
+        .collect();
+    match db.backend() {
+        // $10 before $1.
+        Backend::Postgres => {
+            for (i, v) in binds.iter().enumerate().rev() {
+                text = text.replace(&format!("${}", i + 1), v);
+            }
+        }
+        Backend::Sqlite => {
+            for v in &binds {
+                text = text.replacen('?', v, 1);
+            }
+        }
+    }
+    assert!(!text.contains('$') && !text.contains('?'), "a parameter left in {text}");
+    text
+}
+
+/// CSV text (header, one row) as column → value.
+fn record(csv: &str) -> BTreeMap<String, String> {
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap().split(',').map(str::to_string);
+    header.zip(lines.next().unwrap().split(',').map(str::to_string)).collect()
+}
+
+#[test]
+fn the_sql_explain_shows_gives_the_reports_numbers_on_both_backends() {
+    on_both(|db| {
+        db.seed(3000);
+        for window in [&["--last-week"][..], &[][..], &["--since", "2026-09-01", "--until", "2026-11-01"][..]] {
+            let plan = explain(db, &[&["totals"][..], window].concat());
+            assert!(plan.starts_with("plan: 1 job(s) on "), "{plan}");
+            assert!(plan.contains("sections, in output order: totals"), "{plan}");
+            let sql = statement(db, &plan, "totals");
+            let by_client = record(&db.cli_csv(&sql));
+            let report = faqlink()
+                .env("FAQLINK_NOW", NOW)
+                .args(["--database-url", &db.url(), "report", "totals", "--format", "csv"])
+                .args(window)
+                .output()
+                .unwrap();
+            assert!(report.status.success());
+            let by_faqlink = record(&String::from_utf8(report.stdout).unwrap());
+            let mut compared = 0;
+            for (column, value) in &by_client {
+                if let Some(v) = by_faqlink.get(column) {
+                    assert_eq!(v, value, "{:?} {window:?}: {column}", db.backend());
+                    compared += 1;
+                }
+            }
+            assert!(compared >= 9, "{compared} columns compared: {by_client:?} / {by_faqlink:?}");
+            assert_ne!(by_faqlink["feedback_total"], "0", "{window:?}: the seeded data are in the window");
+        }
+    });
+}
+
+#[test]
+fn report_all_shows_its_path_and_writes_no_output() {
+    on_both(|db| {
+        db.seed(500);
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("r.html");
+        let plan = explain(db, &["all", "--last-week", "--output", target.to_str().unwrap()]);
+        assert!(!target.exists(), "--explain wrote {}", target.display());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert!(plan.contains("sections, in output order: experts, totals, orphans, duplicates, weekly"), "{plan}");
+        // HTML shows each headline's change: the previous week's totals are a job.
+        assert!(plan.contains("totals of the previous period of the same length"), "{plan}");
+        match db.backend() {
+            Backend::Postgres => {
+                assert!(plan.contains("the window's rows read once, five sections from them"), "{plan}");
+                assert!(plan.contains("WITH w AS MATERIALIZED"), "{plan}");
+            }
+            Backend::Sqlite => assert_eq!(plan.matches(": one section -> ").count(), 5, "{plan}"),
+        }
+        let whole = explain(db, &["all"]);
+        match db.backend() {
+            Backend::Postgres => {
+                assert!(whole.contains("connections: the run's own and 2 reader(s)"), "{whole}");
+                assert!(whole.contains("experts, totals and weekly from one grouping"), "{whole}");
+            }
+            Backend::Sqlite => {
+                assert!(whole.contains("connections: the run's own and 1 reader(s)"), "{whole}");
+                assert_eq!(whole.matches("its scan split at a rowid pivot").count(), 3, "{whole}");
+            }
+        }
+        // A plan that cannot run is refused as the run would be.
+        let moved = faqlink().args(["--database-url", &db.url(), "report", "moved", "--explain"]).output().unwrap();
+        assert_eq!(moved.status.code(), Some(2), "{}", String::from_utf8_lossy(&moved.stderr));
+    });
+}
