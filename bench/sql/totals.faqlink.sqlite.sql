@@ -5,8 +5,8 @@ BEGIN DEFERRED;
 SELECT a.feedback_total AS feedback_total, a.correct_feedback AS correct_feedback,
        a.incomplete_feedback AS incomplete_feedback, a.incorrect_feedback AS incorrect_feedback,
        a.workflow_attempted AS workflow_attempted, a.faq_published AS faq_published,
-       a.faqs_generated AS faqs_generated, a.faqs_generated - b.dangling_correct AS faqs_live,
-       a.orphaned_links AS orphaned_links, b.dangling_links AS dangling_links
+       a.faqs_generated AS faqs_generated, a.orphaned_links AS orphaned_links,
+       a.faqs_generated - b.dangling_correct AS faqs_live, b.dangling_links AS dangling_links
 FROM (SELECT COUNT(*) AS feedback_total,
              COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS correct_feedback,
              COUNT(*) FILTER (WHERE ef.feedback_type = 'incomplete') AS incomplete_feedback,

@@ -1,109 +1,93 @@
-//! The funnel's counters: one named type, one SQL text per counter, one sum.
+//! The funnel's counters, each declared once (its name, its doc, its aggregate) in the
+//! `counters!` list below: the [`Counters`] struct, its sum, [`SQL`] and every other select
+//! list over counters ([`select_as`], [`columns`], [`zeros`]; `WEEK_SQL`) are generated from
+//! it, so no statement types a counter's alias.
 //!
 //! `totals` is these counters over the window, `weekly` the same per week, and `report all`
-//! on PostgreSQL the same per (expert, week) ([`super::shared`]); a split SQLite scan adds
-//! two parts' counters ([`super::split`]). A new counter is a field here and a column of
-//! [`SQL`]: the [`Add`] impl destructures every field without `..`, so the compiler points
-//! at the sum until the new field is added there too, and `QueryableByName` fails at run
-//! time (in every test) until [`SQL`] selects it.
+//! on PostgreSQL the same per (expert, week) ([`super::shared`], [`super::window_pass`]); a
+//! split SQLite scan adds two parts' counters ([`super::split`]). A new counter is one line
+//! here; the compiler then points at `From<Counters> for WeekCounters` (shown weekly or not)
+//! and `TotalsRow::cells` (its column in `totals`), which destructure every field.
 
 use std::ops::{Add, AddAssign};
+use std::sync::LazyLock;
 
 use diesel::sql_types::BigInt;
 use diesel::QueryableByName;
 
-/// The funnel's counters over a set of feedback rows.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, QueryableByName)]
-pub struct Counters {
-    /// Every feedback row.
-    #[diesel(sql_type = BigInt)]
-    pub feedback_total: i64,
-    /// `correct` rows.
-    #[diesel(sql_type = BigInt)]
-    pub correct_feedback: i64,
-    /// `incomplete` rows.
-    #[diesel(sql_type = BigInt)]
-    pub incomplete_feedback: i64,
-    /// `incorrect` rows.
-    #[diesel(sql_type = BigInt)]
-    pub incorrect_feedback: i64,
-    /// Correct rows with `task_creation_attempted` TRUE.
-    #[diesel(sql_type = BigInt)]
-    pub workflow_attempted: i64,
-    /// Correct rows with `task_creation_success` TRUE.
-    #[diesel(sql_type = BigInt)]
-    pub faq_published: i64,
-    /// Correct rows with `generated_faq_id` set.
-    #[diesel(sql_type = BigInt)]
-    pub faqs_generated: i64,
-    /// Correct rows with success TRUE and no link (FAQ deleted, SET NULL fired).
-    #[diesel(sql_type = BigInt)]
-    pub orphaned_links: i64,
+/// Declares the counters, each once: its doc, its name and its aggregate over feedback rows
+/// `ef`. From this one list come the [`Counters`] struct, [`SQL`] (every aggregate `AS` its
+/// name), [`NAMES`] (for the select lists other statements build: [`select_as`],
+/// [`zeros`], [`columns`]) and the sum.
+macro_rules! counters {
+    ($( $(#[doc = $doc:expr])* $name:ident = $agg:expr ),+ $(,)?) => {
+        /// The funnel's counters over a set of feedback rows.
+        #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, QueryableByName)]
+        pub struct Counters {
+            $( $(#[doc = $doc])* #[diesel(sql_type = BigInt)] pub $name: i64, )+
+        }
+
+        /// Every counter's name, in declaration order (each is also its column alias).
+        pub const NAMES: &[&str] = &[$(stringify!($name)),+];
+
+        /// Each counter's aggregate over feedback rows `ef`, by name.
+        const AGGREGATES: &[(&str, &str)] = &[$((stringify!($name), $agg)),+];
+
+        impl Add for Counters {
+            type Output = Counters;
+
+            /// The counters of two disjoint sets of rows.
+            fn add(self, other: Counters) -> Counters {
+                Counters { $( $name: self.$name + other.$name, )+ }
+            }
+        }
+    };
 }
 
-// Each counter's aggregate over feedback rows `ef`, written once; the select lists below
-// are made of them.
-macro_rules! feedback_total {
-    () => {
-        "COUNT(*) AS feedback_total"
-    };
+counters! {
+    /// Every feedback row.
+    feedback_total = "COUNT(*)",
+    /// `correct` rows.
+    correct_feedback = "COUNT(*) FILTER (WHERE ef.feedback_type = 'correct')",
+    /// `incomplete` rows.
+    incomplete_feedback = "COUNT(*) FILTER (WHERE ef.feedback_type = 'incomplete')",
+    /// `incorrect` rows.
+    incorrect_feedback = "COUNT(*) FILTER (WHERE ef.feedback_type = 'incorrect')",
+    /// Correct rows with `task_creation_attempted` TRUE.
+    workflow_attempted = "COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_attempted IS TRUE)",
+    /// Correct rows with `task_creation_success` TRUE.
+    faq_published = "COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE)",
+    /// Correct rows with `generated_faq_id` set.
+    faqs_generated = "COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL)",
+    /// Correct rows with success TRUE and no link (FAQ deleted, SET NULL fired).
+    orphaned_links = "COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE \
+         AND ef.generated_faq_id IS NULL)",
 }
-macro_rules! correct_feedback {
-    () => {
-        "COUNT(*) FILTER (WHERE ef.feedback_type = 'correct') AS correct_feedback"
-    };
-}
-macro_rules! incomplete_feedback {
-    () => {
-        "COUNT(*) FILTER (WHERE ef.feedback_type = 'incomplete') AS incomplete_feedback"
-    };
-}
-macro_rules! incorrect_feedback {
-    () => {
-        "COUNT(*) FILTER (WHERE ef.feedback_type = 'incorrect') AS incorrect_feedback"
-    };
-}
-macro_rules! workflow_attempted {
-    () => {
-        "COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_attempted IS TRUE) AS workflow_attempted"
-    };
-}
-macro_rules! faq_published {
-    () => {
-        "COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE) AS faq_published"
-    };
-}
-macro_rules! faqs_generated {
-    () => {
-        "COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL) AS faqs_generated"
-    };
-}
-macro_rules! orphaned_links {
-    () => {
-        "COUNT(*) FILTER (WHERE ef.feedback_type = 'correct' AND ef.task_creation_success IS TRUE \
-         AND ef.generated_faq_id IS NULL) AS orphaned_links"
-    };
+
+/// `agg AS name, …` for `names` (each must be a counter).
+fn select(names: &[&str]) -> String {
+    let agg = |name: &&str| AGGREGATES.iter().find(|(n, _)| n == name).map(|(_, a)| *a).expect("a counter's name");
+    names.iter().map(|n| format!("{} AS {n}", agg(n))).collect::<Vec<_>>().join(", ")
 }
 
 /// The select list computing every [`Counters`] field over feedback rows `ef` (aggregates:
 /// the statement's GROUP BY decides the grouping).
-pub const SQL: &str = concat!(
-    feedback_total!(),
-    ", ",
-    correct_feedback!(),
-    ", ",
-    incomplete_feedback!(),
-    ", ",
-    incorrect_feedback!(),
-    ", ",
-    workflow_attempted!(),
-    ", ",
-    faq_published!(),
-    ", ",
-    faqs_generated!(),
-    ", ",
-    orphaned_links!()
-);
+pub static SQL: LazyLock<String> = LazyLock::new(|| select(NAMES));
+
+/// `alias.name AS name, …` for every counter: the counters of a subquery `alias`.
+pub fn select_as(alias: &str) -> String {
+    NAMES.iter().map(|n| format!("{alias}.{n} AS {n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `alias.name, …` for every counter (a later branch of a UNION takes the first's aliases).
+pub fn columns(alias: &str) -> String {
+    NAMES.iter().map(|n| format!("{alias}.{n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `0 AS name, …` for every counter (the parts of a result that are not counted).
+pub fn zeros() -> String {
+    NAMES.iter().map(|n| format!("0 AS {n}")).collect::<Vec<_>>().join(", ")
+}
 
 /// The part of the funnel the weekly report shows, per week: four of the [`Counters`],
 /// computed by the same aggregates ([`WEEK_SQL`]). The weekly scan reads every row of the
@@ -125,8 +109,8 @@ pub struct WeekCounters {
 }
 
 /// The select list computing every [`WeekCounters`] field (the same aggregates as [`SQL`]).
-pub const WEEK_SQL: &str =
-    concat!(feedback_total!(), ", ", correct_feedback!(), ", ", faqs_generated!(), ", ", orphaned_links!());
+pub static WEEK_SQL: LazyLock<String> =
+    LazyLock::new(|| select(&["feedback_total", "correct_feedback", "faqs_generated", "orphaned_links"]));
 
 impl From<Counters> for WeekCounters {
     /// The weekly part of a group's counters (`report all`'s shared pass counts them all).
@@ -168,35 +152,6 @@ impl AddAssign for WeekCounters {
     }
 }
 
-impl Add for Counters {
-    type Output = Counters;
-
-    /// The counters of two disjoint sets of rows.
-    fn add(self, other: Counters) -> Counters {
-        // Every field by name, no `..`: a new counter does not compile until it is summed.
-        let Counters {
-            feedback_total,
-            correct_feedback,
-            incomplete_feedback,
-            incorrect_feedback,
-            workflow_attempted,
-            faq_published,
-            faqs_generated,
-            orphaned_links,
-        } = self;
-        Counters {
-            feedback_total: feedback_total + other.feedback_total,
-            correct_feedback: correct_feedback + other.correct_feedback,
-            incomplete_feedback: incomplete_feedback + other.incomplete_feedback,
-            incorrect_feedback: incorrect_feedback + other.incorrect_feedback,
-            workflow_attempted: workflow_attempted + other.workflow_attempted,
-            faq_published: faq_published + other.faq_published,
-            faqs_generated: faqs_generated + other.faqs_generated,
-            orphaned_links: orphaned_links + other.orphaned_links,
-        }
-    }
-}
-
 impl AddAssign for Counters {
     fn add_assign(&mut self, other: Counters) {
         *self = *self + other;
@@ -228,6 +183,7 @@ mod tests {
         // Each field has its column in the one select list (Debug prints `name: value`).
         for field in format!("{a:?}").split(['{', ',', '}']).filter_map(|f| f.split_once(':')).map(|(n, _)| n.trim()) {
             assert!(SQL.contains(&format!("AS {field}")), "SQL lacks {field}");
+            assert!(NAMES.contains(&field), "NAMES lacks {field}");
         }
         let w = WeekCounters::from(a);
         assert_eq!(w + w, WeekCounters::from(sum));

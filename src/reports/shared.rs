@@ -71,15 +71,12 @@ pub(crate) fn statement(db: &Database, window: &Window, bounds: Option<&[DateTim
     let mut sql = db.sql();
     sql.push(
         "SELECT CAST(s.expert_id AS TEXT) AS expert_id, ep.id IS NOT NULL AS has_profile, \
-                ep.professional_registration_number AS professional_registration_number, s.week AS week, \
-                s.feedback_total AS feedback_total, s.correct_feedback AS correct_feedback, \
-                s.incomplete_feedback AS incomplete_feedback, s.incorrect_feedback AS incorrect_feedback, \
-                s.workflow_attempted AS workflow_attempted, s.faq_published AS faq_published, \
-                s.faqs_generated AS faqs_generated, s.orphaned_links AS orphaned_links \
-         FROM (SELECT ef.expert_id AS expert_id, ",
-    );
+                ep.professional_registration_number AS professional_registration_number, s.week AS week, ",
+    )
+    .push(&counters::select_as("s"))
+    .push(" FROM (SELECT ef.expert_id AS expert_id, ");
     push_week(&mut sql, bounds);
-    sql.push(" AS week, ").push(counters::SQL).push(" FROM expert_feedback ef WHERE 1 = 1");
+    sql.push(" AS week, ").push(&counters::SQL).push(" FROM expert_feedback ef WHERE 1 = 1");
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(" GROUP BY 1, 2) s LEFT JOIN expert_profiles ep ON ep.id = s.expert_id");
     sql

@@ -139,16 +139,11 @@ pub fn statement(empty: Sql, window: &Window) -> Sql {
     // `push_dangling`): a row's FAQ is live exactly when it is linked and not dangling, so
     // faqs_live = faqs_generated - dangling correct rows, without joining every row to
     // faq_entries.
-    sql.push(
-        "SELECT a.feedback_total AS feedback_total, a.correct_feedback AS correct_feedback, \
-                a.incomplete_feedback AS incomplete_feedback, a.incorrect_feedback AS incorrect_feedback, \
-                a.workflow_attempted AS workflow_attempted, a.faq_published AS faq_published, \
-                a.faqs_generated AS faqs_generated, a.faqs_generated - b.dangling_correct AS faqs_live, \
-                a.orphaned_links AS orphaned_links, b.dangling_links AS dangling_links \
-         FROM (SELECT ",
-    )
-    .push(counters::SQL)
-    .push(" FROM expert_feedback ef WHERE 1 = 1");
+    sql.push("SELECT ")
+        .push(&counters::select_as("a"))
+        .push(", a.faqs_generated - b.dangling_correct AS faqs_live, b.dangling_links AS dangling_links FROM (SELECT ")
+        .push(&counters::SQL)
+        .push(" FROM expert_feedback ef WHERE 1 = 1");
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
     sql.push(") a CROSS JOIN (");
     push_dangling_counts(&mut sql, window);
@@ -159,7 +154,7 @@ pub fn statement(empty: Sql, window: &Window) -> Sql {
 /// The counters of one part of the rows (of every row without `part`).
 fn part_counters(db: &mut Database, window: &Window, part: Option<Part<'_>>) -> Result<Counters> {
     let mut sql = db.sql();
-    sql.push("SELECT ").push(counters::SQL).push(" FROM expert_feedback ef WHERE 1 = 1");
+    sql.push("SELECT ").push(&counters::SQL).push(" FROM expert_feedback ef WHERE 1 = 1");
     if let Some(part) = part {
         part.push_key(&mut sql);
     }

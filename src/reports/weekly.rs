@@ -366,7 +366,7 @@ pub(crate) fn statement(db: &Database, window: &Window, weeks: &Weeks, part: Opt
     sql.push("SELECT ")
         .push(&bucket_select)
         .push(" AS bucket, ")
-        .push(counters::WEEK_SQL)
+        .push(&counters::WEEK_SQL)
         .push(" FROM expert_feedback ef WHERE ef.feedback_timestamp IS NOT NULL");
     if let Some(part) = part {
         part.push_key(&mut sql);

@@ -65,11 +65,6 @@ struct PassRow {
     faq_id: Option<String>,
 }
 
-/// Zero counters for the parts that are not groups.
-const NO_COUNTERS: &str = "0 AS feedback_total, 0 AS correct_feedback, 0 AS incomplete_feedback, \
-     0 AS incorrect_feedback, 0 AS workflow_attempted, 0 AS faq_published, 0 AS faqs_generated, \
-     0 AS orphaned_links";
-
 /// The statement (binds: the window's bounds, the week boundaries).
 pub(crate) fn statement(db: &Database, window: &Window, bounds: Option<&[DateTime<Utc>]>) -> Sql {
     let mut sql = db.sql();
@@ -85,50 +80,49 @@ pub(crate) fn statement(db: &Database, window: &Window, bounds: Option<&[DateTim
               FROM w WHERE w.generated_faq_id IS NOT NULL \
                 AND NOT EXISTS (SELECT 1 FROM faq_entries fe WHERE fe.id = w.generated_faq_id)) \
          SELECT p.part AS part, p.key AS key, ep.id IS NOT NULL AS has_profile, \
-                ep.professional_registration_number AS professional_registration_number, p.week AS week, \
-                p.feedback_total AS feedback_total, p.correct_feedback AS correct_feedback, \
-                p.incomplete_feedback AS incomplete_feedback, p.incorrect_feedback AS incorrect_feedback, \
-                p.workflow_attempted AS workflow_attempted, p.faq_published AS faq_published, \
-                p.faqs_generated AS faqs_generated, p.orphaned_links AS orphaned_links, \
-                p.dangling_links AS dangling_links, p.dangling_correct AS dangling_correct, \
+                ep.professional_registration_number AS professional_registration_number, p.week AS week, ",
+    )
+    .push(&counters::select_as("p"))
+    .push(
+        ", p.dangling_links AS dangling_links, p.dangling_correct AS dangling_correct, \
                 CAST(p.feedback_id AS TEXT) AS feedback_id, p.feedback_timestamp AS feedback_timestamp, \
                 p.kind AS kind, p.faq_id AS faq_id \
          FROM (",
     );
+    let zeros = counters::zeros();
     // DANGLING: one row of counts.
     sql.push(
         "SELECT 0 AS part, CAST(NULL AS UUID) AS expert, CAST(NULL AS UUID) AS key_uuid, CAST(NULL AS TEXT) AS key, ",
     )
     .push("CAST(NULL AS INTEGER) AS week, ")
-    .push(NO_COUNTERS)
+    .push(&zeros)
     .push(
         ", COUNT(*) AS dangling_links, COUNT(*) FILTER (WHERE d.feedback_type = 'correct') AS dangling_correct, \
              CAST(NULL AS UUID) AS feedback_id, CAST(NULL AS TIMESTAMPTZ) AS feedback_timestamp, \
              CAST(NULL AS TEXT) AS kind, CAST(NULL AS VARCHAR) AS faq_id FROM d",
     );
     // GROUPS: the counters per (expert, week), as in the shared pass.
-    sql.push(
-        " UNION ALL SELECT 1, g.expert_id, CAST(NULL AS UUID), CAST(g.expert_id AS TEXT), g.week, \
-           g.feedback_total, g.correct_feedback, g.incomplete_feedback, g.incorrect_feedback, \
-           g.workflow_attempted, g.faq_published, g.faqs_generated, g.orphaned_links, 0, 0, \
-           CAST(NULL AS UUID), CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TEXT), CAST(NULL AS VARCHAR) \
+    sql.push(" UNION ALL SELECT 1, g.expert_id, CAST(NULL AS UUID), CAST(g.expert_id AS TEXT), g.week, ")
+        .push(&counters::columns("g"))
+        .push(
+            ", 0, 0, CAST(NULL AS UUID), CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TEXT), CAST(NULL AS VARCHAR) \
          FROM (SELECT ef.expert_id AS expert_id, ",
-    );
+        );
     shared::push_week(&mut sql, bounds);
-    sql.push(" AS week, ").push(counters::SQL).push(" FROM w ef GROUP BY 1, 2) g");
+    sql.push(" AS week, ").push(&counters::SQL).push(" FROM w ef GROUP BY 1, 2) g");
     // ORPHANS: the orphaned rows, then the dangling ones (order below).
     sql.push(" UNION ALL SELECT 2, w.expert_id, w.id, CAST(w.expert_id AS TEXT), NULL, ")
-        .push(NO_COUNTERS)
+        .push(&zeros)
         .push(
             ", 0, 0, w.id, w.feedback_timestamp, 'orphaned', CAST(NULL AS VARCHAR) FROM w \
              WHERE w.feedback_type = 'correct' AND w.task_creation_success IS TRUE AND w.generated_faq_id IS NULL \
              UNION ALL SELECT 2, d.expert_id, d.id, CAST(d.expert_id AS TEXT), NULL, ",
         )
-        .push(NO_COUNTERS)
+        .push(&zeros)
         .push(", 0, 0, d.id, d.feedback_timestamp, 'dangling', d.generated_faq_id FROM d");
     // DUPLICATES: the linked correct rows of queries with more than one (the client keeps
     // the queries with more than one distinct FAQ, as `report duplicates` does).
-    sql.push(" UNION ALL SELECT 3, NULL, c.query_id, CAST(c.query_id AS TEXT), NULL, ").push(NO_COUNTERS).push(
+    sql.push(" UNION ALL SELECT 3, NULL, c.query_id, CAST(c.query_id AS TEXT), NULL, ").push(&zeros).push(
         ", 0, 0, c.id, NULL, NULL, c.generated_faq_id \
              FROM (SELECT w.query_id, w.id, w.generated_faq_id, COUNT(*) OVER (PARTITION BY w.query_id) AS linked_rows \
                    FROM w WHERE w.feedback_type = 'correct' AND w.generated_faq_id IS NOT NULL) c \
