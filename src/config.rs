@@ -311,7 +311,7 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
             }
             (vec![ReportKind::Moved], false)
         }
-        ReportKindArg::All => (ReportKind::ALL.to_vec(), true),
+        ReportKindArg::All => (ReportKind::bundle(&window), true),
     };
     let mut format = output_format(args)?;
     let mut csv = CsvOptions::default();

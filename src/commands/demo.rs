@@ -80,7 +80,7 @@ pub fn run(_args: &DemoArgs, global: &Global) -> Result<()> {
                 ),
             ],
         };
-        reports::run_at(&mut db, &ReportKind::ALL, &window, now, &mut sink)
+        reports::run_at(&mut db, &ReportKind::bundle(&window), &window, now, &mut sink)
     })?;
     eprintln!("\nTry next: faqlink report experts --last-week --format csv --excel --output experts.csv");
     eprintln!("Production: faqlink --database-url postgres://USER@HOST/DB check   (read-only; then `report all`)");

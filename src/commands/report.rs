@@ -114,7 +114,7 @@ struct RunOutcome {
 
 fn attempt(config: &ReportConfig, global: &Global) -> Result<RunOutcome> {
     let mut db = Database::open_for_reports(&global.url, config.statement_timeout)?;
-    let standby = db.backend() == Backend::Postgres && in_recovery(&mut db)?;
+    let standby = db.backend() == Backend::Postgres && crate::db::catalog::in_recovery(&mut db)?;
     let info =
         RunInfo::new(config.window.clone(), config.now, db.backend()).with_weekly_window(config.weekly_window.clone());
     let results = crate::expect::Shared::default();
@@ -143,18 +143,6 @@ fn attempt(config: &ReportConfig, global: &Global) -> Result<RunOutcome> {
     })?;
     let expectations = results.borrow().clone();
     Ok(RunOutcome { orphan_rows: outcome.orphan_rows, stdout_error: sink.broken, expectations })
-}
-
-/// Whether the PostgreSQL server is in recovery (a hot standby).
-fn in_recovery(db: &mut Database) -> Result<bool> {
-    #[derive(diesel::QueryableByName)]
-    struct Recovery {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        r: bool,
-    }
-    let sql = db.sql().push("SELECT pg_is_in_recovery() AS r").clone();
-    let rows: Vec<Recovery> = db.load("asking whether the server is a standby", &sql)?;
-    Ok(rows.first().is_some_and(|x| x.r))
 }
 
 /// Runs `attempt` until it succeeds, fails with an error that is not a recovery conflict, or

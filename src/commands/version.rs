@@ -8,9 +8,6 @@
 
 use std::io::Write;
 
-use diesel::sql_types::Text;
-use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
-
 use crate::cli::VersionArgs;
 use crate::error::{Error, Result};
 
@@ -53,25 +50,9 @@ pub fn libpq_version(pq_src: &str) -> Option<&str> {
     pq_src.split_once('+')?.1.strip_prefix("libpq-").filter(|v| !v.is_empty())
 }
 
-#[derive(QueryableByName)]
-struct VersionRow {
-    #[diesel(sql_type = Text)]
-    version: String,
-}
-
-/// The version of the SQLite library linked into this binary.
+/// The version of the SQLite library linked into this binary ([`crate::db::catalog`]).
 pub fn sqlite_version() -> Result<String> {
-    let fail = |reason: String| Error::Query {
-        what: "SELECT sqlite_version()".into(),
-        url: ":memory:".into(),
-        reason,
-        class: crate::error::QueryClass::Other,
-    };
-    let mut conn = SqliteConnection::establish(":memory:").map_err(|e| fail(e.to_string()))?;
-    let row: VersionRow = diesel::sql_query("SELECT sqlite_version() AS version")
-        .get_result(&mut conn)
-        .map_err(|e| fail(e.to_string()))?;
-    Ok(row.version)
+    crate::db::catalog::sqlite_library_version()
 }
 
 #[cfg(test)]

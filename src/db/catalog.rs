@@ -346,3 +346,37 @@ pub fn table_exists(db: &mut Database, table: &str) -> Result<bool> {
     let rows: Vec<Count> = db.load("looking up a table", &sql)?;
     Ok(rows.first().is_some_and(|r| r.n > 0))
 }
+
+/// Whether the PostgreSQL server is in recovery (a hot standby).
+pub fn in_recovery(db: &mut Database) -> Result<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Recovery {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        r: bool,
+    }
+    let sql = db.sql().push("SELECT pg_is_in_recovery() AS r").clone();
+    let rows: Vec<Recovery> = db.load("asking whether the server is a standby", &sql)?;
+    Ok(rows.first().is_some_and(|x| x.r))
+}
+
+/// The version of the SQLite library linked into this binary (asked of an in-memory
+/// database).
+pub fn sqlite_library_version() -> Result<String> {
+    use diesel::{Connection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct VersionRow {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
+    }
+    let fail = |reason: String| crate::error::Error::Query {
+        what: "SELECT sqlite_version()".into(),
+        url: ":memory:".into(),
+        reason,
+        class: crate::error::QueryClass::Other,
+    };
+    let mut conn = diesel::SqliteConnection::establish(":memory:").map_err(|e| fail(e.to_string()))?;
+    let row: VersionRow = diesel::sql_query("SELECT sqlite_version() AS version")
+        .get_result(&mut conn)
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(row.version)
+}

@@ -52,7 +52,7 @@ pub const SECTION: Section = Section {
         col("p99_seconds", "p99", true),
         col("within_sla_pct", "Within SLA %", true),
         col("negative_latency", "Negative", true),
-        col("missing_timestamp", "No timestamp", true),
+        col("missing_timestamp", "No time", true),
     ],
     single_row: false,
 };

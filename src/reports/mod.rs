@@ -37,8 +37,7 @@ pub enum ReportKind {
     Duplicates,
     /// Weekly trend.
     Weekly,
-    /// Time from feedback to FAQ per ISO week (not in `report all`'s [`ReportKind::ALL`]
-    /// one-pass list; see [`latency`]).
+    /// Time from feedback to FAQ per ISO week ([`latency`]).
     Latency,
     /// Why conversion moved: per-expert mix and rate contributions ([`moved`]).
     Moved,
@@ -47,9 +46,21 @@ pub enum ReportKind {
 }
 
 impl ReportKind {
-    /// Every report, in the order `report all` prints them.
+    /// The five sections every `report all` starts with, in order.
     pub const ALL: [ReportKind; 5] =
         [ReportKind::Experts, ReportKind::Totals, ReportKind::Orphans, ReportKind::Duplicates, ReportKind::Weekly];
+
+    /// What `report all` prints over `window`: [`ReportKind::ALL`], then `latency`, then
+    /// `moved` when the window is bounded on both sides (it compares the window with the
+    /// previous period of the same length).
+    pub fn bundle(window: &Window) -> Vec<ReportKind> {
+        let mut kinds = ReportKind::ALL.to_vec();
+        kinds.push(ReportKind::Latency);
+        if window.previous().is_some() {
+            kinds.push(ReportKind::Moved);
+        }
+        kinds
+    }
 
     /// The report's name (also its file name stem and JSON key).
     pub fn name(self) -> &'static str {

@@ -93,7 +93,9 @@ fn report_all_shows_its_path_and_writes_no_output() {
         let plan = explain(db, &["all", "--last-week", "--output", target.to_str().unwrap()]);
         assert!(!target.exists(), "--explain wrote {}", target.display());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        assert!(plan.contains("sections, in output order: experts, totals, orphans, duplicates, weekly"), "{plan}");
+        let order =
+            "sections, in output order: experts, totals, orphans, duplicates, weekly, latency, moved_summary, moved";
+        assert!(plan.contains(order), "{plan}");
         // HTML shows each headline's change: the previous week's totals are a job.
         assert!(plan.contains("totals of the previous period of the same length"), "{plan}");
         match db.backend() {
@@ -101,7 +103,7 @@ fn report_all_shows_its_path_and_writes_no_output() {
                 assert!(plan.contains("the window's rows read once, five sections from them"), "{plan}");
                 assert!(plan.contains("WITH w AS MATERIALIZED"), "{plan}");
             }
-            Backend::Sqlite => assert_eq!(plan.matches(": one section -> ").count(), 5, "{plan}"),
+            Backend::Sqlite => assert_eq!(plan.matches(": one section -> ").count(), 7, "{plan}"),
         }
         let whole = explain(db, &["all"]);
         match db.backend() {

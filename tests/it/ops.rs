@@ -480,8 +480,19 @@ fn the_cron_export_script_writes_the_week_and_refuses_to_overlap() {
     let files = listing(&folder);
     assert!(files.contains("totals.csv") && files.contains("weekly.csv") && files.len() >= 5, "{files:?}");
     // Each file is the report faqlink prints for the same week and zone.
+    // `moved` writes two sections (moved_summary.csv, moved.csv): each is the section of that
+    // name in `report moved`'s CSV, without its `# name` line.
     let url = db.display().to_string();
-    for file in &files {
+    let args = ["report", "moved", "--last-week", "--tz", "Europe/Rome", "--format", "csv", "--database-url", &url];
+    let moved = String::from_utf8(faqlink().args(args).output().unwrap().stdout).unwrap();
+    for part in moved.split("\r\n\r\n") {
+        let (name, csv) = part.split_once("\r\n").unwrap();
+        let file = format!("{}.csv", name.strip_prefix("# ").unwrap());
+        assert!(files.contains(&file), "{files:?}");
+        let written = std::fs::read_to_string(folder.join(&file)).unwrap();
+        assert_eq!(written.trim_end_matches("\r\n"), csv.trim_end_matches("\r\n"), "{file}");
+    }
+    for file in files.iter().filter(|f| !f.starts_with("moved")) {
         let kind = file.strip_suffix(".csv").unwrap();
         let alone = faqlink()
             .args(["report", kind, "--last-week", "--tz", "Europe/Rome", "--format", "csv", "--database-url", &url])

@@ -43,14 +43,26 @@ const WEEKLY: &[&str] = &[
     "orphaned_links",
 ];
 
-/// The sections of `report all`, in order, with their fixed columns and whether more
-/// columns may follow.
-const SECTIONS: [(&str, &[&str], bool); 5] = [
+const LATENCY: &[&str] = &[
+    "week",
+    "linked_faqs",
+    "p50_seconds",
+    "p90_seconds",
+    "p99_seconds",
+    "within_sla_pct",
+    "negative_latency",
+    "missing_timestamp",
+];
+
+/// The sections of `report all` over the whole history, in order, with their fixed columns
+/// and whether more columns may follow (`moved` needs a window bounded on both sides).
+const SECTIONS: [(&str, &[&str], bool); 6] = [
     ("experts", EXPERTS, false),
     ("totals", TOTALS, false),
     ("orphans", ORPHANS, false),
     ("duplicates", DUPLICATES, false),
     ("weekly", WEEKLY, true),
+    ("latency", LATENCY, false),
 ];
 
 /// Columns that hold numbers (never neutralised, decimals follow the dialect).
@@ -101,7 +113,7 @@ fn load_fixture(db: &TestDb) {
         let email = format!("x{user}@example.it");
         sql.push_str(&ExpertRow { user, email, id: expert.into(), registration: Some(reg.into()) }.sql());
     }
-    sql.push_str("INSERT INTO faq_entries (id, question, answer) VALUES ('faq-extra-1', 'q?', 'a.');\n");
+    sql.push_str("INSERT INTO faq_entries (id, question, answer, created_at) VALUES ('faq-extra-1', 'q?', 'a.', '2026-11-03T09:30:00.000000Z');\n");
     sql.push_str(&feedback_sql(
         "f0000000-0000-4000-a000-000000000001",
         "c0000000-0000-4000-a000-000000000001",
@@ -182,13 +194,13 @@ fn assert_header(name: &str, header: &[String], fixed: &[&str], more_allowed: bo
     }
 }
 
-/// Splits `report all --format csv` into its five sections (separated by an empty line,
+/// Splits `report all --format csv` into its sections (separated by an empty line,
 /// each starting with a `# <report>` line), parses each and checks its name and header.
 /// Returns (header, rows) per section.
 fn sections(text: &str, delimiter: u8) -> Vec<(Vec<String>, Vec<Vec<String>>)> {
     let line_break = "\r\n";
     let parts: Vec<&str> = text.split(&format!("{line_break}{line_break}")).collect();
-    assert_eq!(parts.len(), 5, "report all has five CSV sections separated by one empty line:\n{text}");
+    assert_eq!(parts.len(), SECTIONS.len(), "report all's CSV sections separated by one empty line:\n{text}");
     parts
         .iter()
         .zip(SECTIONS)
@@ -424,7 +436,8 @@ fn json_types_nulls_and_section_order() {
             "totals",
             "orphans",
             "duplicates",
-            "weekly"
+            "weekly",
+            "latency"
         ]
     );
     assert_eq!(obj["window"], serde_json::json!({"since": null, "until": null, "tz": "UTC", "iso_week": null}));
@@ -639,7 +652,7 @@ fn table_at(db: &TestDb, width: Option<u16>) -> String {
     use faqlink::reports::Window;
     let window = Window::all(chrono_tz::UTC);
     let now = NOW.parse().unwrap();
-    let run = Collect::run_at(&mut db.open_read_only(), &faqlink::reports::ReportKind::ALL, &window, now);
+    let run = Collect::run_at(&mut db.open_read_only(), &faqlink::reports::ReportKind::bundle(&window), &window, now);
     table::render(&RunInfo::new(window, now, Backend::Sqlite), &run.sections, width, false)
 }
 
