@@ -5,11 +5,39 @@
 use chrono::{DateTime, Duration, NaiveTime, SecondsFormat, Utc};
 
 use super::Output;
-use crate::db::Backend;
 use crate::error::Result;
 use crate::reports::period::iso_week_label;
 use crate::reports::{Cell, Section, Sink};
 use crate::reports::{ReportKind, Window};
+
+/// The database engine a run read, as the outputs name it (built by the commands from the
+/// connection's backend: the output knows no database).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite.
+    Sqlite,
+}
+
+impl Engine {
+    /// The name machine-read outputs give (JSON, OpenMetrics) and the text ones show:
+    /// `postgresql` or `sqlite`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Postgres => "postgresql",
+            Engine::Sqlite => "sqlite",
+        }
+    }
+
+    /// The name as people write it (HTML, XLSX): `PostgreSQL` or `SQLite`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Engine::Postgres => "PostgreSQL",
+            Engine::Sqlite => "SQLite",
+        }
+    }
+}
 
 /// What a run covers and where its data came from: the period line of every output.
 #[derive(Debug, Clone)]
@@ -20,16 +48,22 @@ pub struct RunInfo {
     pub generated_at: DateTime<Utc>,
     /// faqlink's version.
     pub version: &'static str,
-    /// The backend the data came from.
-    pub backend: Backend,
+    /// The engine the data came from.
+    pub backend: Engine,
     /// The weekly section's own window (`--trend-weeks`), when it differs from `window`.
     pub weekly_window: Option<Window>,
 }
 
 impl RunInfo {
     /// The run's description: `version` is faqlink's own.
-    pub fn new(window: Window, generated_at: DateTime<Utc>, backend: Backend) -> Self {
-        RunInfo { window, generated_at, version: env!("CARGO_PKG_VERSION"), backend, weekly_window: None }
+    pub fn new(window: Window, generated_at: DateTime<Utc>, backend: impl Into<Engine>) -> Self {
+        RunInfo {
+            window,
+            generated_at,
+            version: env!("CARGO_PKG_VERSION"),
+            backend: backend.into(),
+            weekly_window: None,
+        }
     }
 
     /// The same run with the weekly section over `weekly_window` (`--trend-weeks`).
@@ -45,10 +79,7 @@ impl RunInfo {
 
     /// The backend's name as outputs show it: `postgresql` or `sqlite`.
     pub fn backend_name(&self) -> &'static str {
-        match self.backend {
-            Backend::Postgres => "postgresql",
-            Backend::Sqlite => "sqlite",
-        }
+        self.backend.name()
     }
 
     /// The `YYYY-Www` label when the window is exactly one ISO week.
@@ -253,7 +284,7 @@ mod tests {
             period_words(&window(None, Some("2026-11-01T00:00:00Z"), "UTC")),
             "up to 2026-10-31 (whole day) · UTC"
         );
-        let info = RunInfo::new(week, "2026-11-25T10:00:00Z".parse().unwrap(), Backend::Postgres);
+        let info = RunInfo::new(week, "2026-11-25T10:00:00Z".parse().unwrap(), Engine::Postgres);
         assert_eq!(info.iso_week().as_deref(), Some("2026-W47"));
         assert_eq!(info.generated_at_text(), "2026-11-25T10:00:00Z");
         assert_eq!(info.backend_name(), "postgresql");

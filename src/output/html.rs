@@ -17,7 +17,6 @@ use super::document::{period_words, Collected, Document, DocumentFormat};
 use super::escape;
 use super::table::{local_time, zoned_title};
 use super::{plain, Output};
-use crate::db::Backend;
 use crate::error::Result;
 use crate::reports::period::iso_week_label;
 use crate::reports::weekly::WeekStatus;
@@ -83,14 +82,6 @@ pub(crate) fn pct(cell: Option<&Cell>) -> Option<Pct> {
 /// The ISO week (`2026-W47`) when the window is exactly one local Monday-to-Monday week.
 pub(crate) fn iso_week(window: &Window) -> Option<String> {
     window.iso_week().map(iso_week_label)
-}
-
-/// The backend's name as users write it.
-pub(crate) fn backend_name(b: Backend) -> &'static str {
-    match b {
-        Backend::Postgres => "PostgreSQL",
-        Backend::Sqlite => "SQLite",
-    }
 }
 
 /// The headline numbers: the totals column, its label, and whether a rise is good news.
@@ -204,7 +195,7 @@ fn page(doc: &Document) -> io::Result<Markup> {
                     }
                     p.meta {
                         "Data read " (info.generated_at.with_timezone(&info.window.tz).format("%Y-%m-%d %H:%M %Z"))
-                        " (" (info.generated_at.format("%Y-%m-%dT%H:%M:%SZ")) ") from " (backend_name(info.backend))
+                        " (" (info.generated_at.format("%Y-%m-%dT%H:%M:%SZ")) ") from " (info.backend.title())
                         " by faqlink " (info.version) "."
                     }
                 }
@@ -815,7 +806,7 @@ mod tests {
                 window: Window::all(tz),
                 generated_at: Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
                 version: "test",
-                backend: Backend::Sqlite,
+                backend: super::super::Engine::Sqlite,
                 weekly_window: None,
             },
             sections: vec![Collected {

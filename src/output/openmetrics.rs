@@ -16,7 +16,6 @@ use std::io::Write;
 use super::document::{Document, DocumentFormat};
 use super::html::{cell, int, iso_week, pct};
 use super::Output;
-use crate::db::Backend;
 use crate::error::Result;
 use crate::reports::ReportKind;
 use crate::reports::{Cell, Pct};
@@ -85,10 +84,7 @@ pub fn exposition(doc: &Document) -> String {
     let mut text = String::new();
     let mut f = Family { out: &mut text };
     let info = &doc.info;
-    let backend = match info.backend {
-        Backend::Postgres => "postgresql",
-        Backend::Sqlite => "sqlite",
-    };
+    let backend = info.backend.name();
     let week = iso_week(&info.window).unwrap_or_default();
     f.head("faqlink_report_info", "The report's period and provenance (always 1).").sample(
         "faqlink_report_info",

@@ -20,7 +20,7 @@ use rust_xlsxwriter::{
 
 use super::document::period_words;
 use super::document::{Collected, Document, DocumentFormat};
-use super::html::{backend_name, cell, iso_week};
+use super::html::{cell, iso_week};
 use super::table::zoned_title;
 use super::{plain, Output};
 use crate::error::{Error, Result};
@@ -265,7 +265,7 @@ fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxEr
     if let Some(w) = iso_week(&info.window) {
         line(&mut ws, "ISO week", &w)?;
     }
-    line(&mut ws, "Backend", backend_name(info.backend))?;
+    line(&mut ws, "Backend", info.backend.title())?;
     line(&mut ws, "faqlink version", info.version)?;
     let tz = info.window.tz;
     ws.write_string_with_format(r, 0, format!("Data read at ({})", tz.name()), &f.bold)?;

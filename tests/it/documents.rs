@@ -104,7 +104,7 @@ fn info(window: &Window, backend: Backend) -> RunInfo {
         window: window.clone(),
         generated_at: Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
         version: env!("CARGO_PKG_VERSION"),
-        backend,
+        backend: backend.into(),
         weekly_window: None,
     }
 }
