@@ -10,7 +10,7 @@ pub mod csv;
 pub mod dir;
 pub mod document;
 pub mod escape;
-pub mod facts;
+pub(crate) mod facts;
 pub mod html;
 pub mod json;
 pub mod markdown;
