@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 
 use crate::cli::{FormatArg, ReportArgs, ReportKindArg};
 use crate::error::{typed, Error, Result};
+pub use crate::output::{CsvOptions, Format, Target};
 use crate::reports::period::{earliest_instant, latest_instant, local_midnight, now, week_start, Window};
 use crate::reports::ReportKind;
 
@@ -106,84 +107,6 @@ pub fn window_at(args: &ReportArgs, now: DateTime<Utc>) -> Result<Window> {
     Ok(Window { since, until, tz })
 }
 
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Terminal tables.
-    Table,
-    /// CSV.
-    Csv,
-    /// JSON.
-    Json,
-    /// Markdown.
-    Markdown,
-    /// One self-contained HTML page (a whole-document format).
-    Html,
-    /// One Excel workbook (a whole-document format; binary).
-    Xlsx,
-    /// OpenMetrics text for node_exporter's textfile collector (a whole-document format).
-    OpenMetrics,
-}
-
-impl Format {
-    /// True for the formats that render the whole run at once (HTML, XLSX, OpenMetrics):
-    /// they write one file, also into `--output-dir`.
-    pub fn is_document(self) -> bool {
-        matches!(self, Format::Html | Format::Xlsx | Format::OpenMetrics)
-    }
-
-    /// The file `--output-dir` writes for a whole-document format.
-    pub fn document_file_name(self) -> Option<&'static str> {
-        match self {
-            Format::Html => Some("faqlink-report.html"),
-            Format::Xlsx => Some("faqlink-report.xlsx"),
-            // node_exporter's textfile collector reads *.prom.
-            Format::OpenMetrics => Some("faqlink.prom"),
-            Format::Table | Format::Csv | Format::Json | Format::Markdown => None,
-        }
-    }
-}
-
-impl Format {
-    /// Every format, in `--format`'s order.
-    pub const ALL: [Format; 7] =
-        [Format::Table, Format::Csv, Format::Json, Format::Markdown, Format::Html, Format::Xlsx, Format::OpenMetrics];
-
-    /// The name `--format` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Table => "table",
-            Format::Csv => "csv",
-            Format::Json => "json",
-            Format::Markdown => "markdown",
-            Format::Html => "html",
-            Format::Xlsx => "xlsx",
-            Format::OpenMetrics => "openmetrics",
-        }
-    }
-
-    /// The file extension (without the dot) that names this format; `--output FILE` with it
-    /// and no `--format` selects the format. The table has none: it is the default.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Table => "txt",
-            Format::Csv => "csv",
-            Format::Json => "json",
-            Format::Markdown => "md",
-            Format::Html => "html",
-            Format::Xlsx => "xlsx",
-            Format::OpenMetrics => "prom",
-        }
-    }
-
-    /// The format a file extension names (case-insensitive), if any: `.csv`, `.json`,
-    /// `.md`, `.html`, `.xlsx`, `.prom`. Any other extension names none.
-    pub fn from_extension(ext: &str) -> Option<Format> {
-        let ext = ext.to_ascii_lowercase();
-        Format::ALL.into_iter().filter(|f| *f != Format::Table).find(|f| f.extension() == ext)
-    }
-}
-
 impl From<FormatArg> for Format {
     fn from(f: FormatArg) -> Self {
         match f {
@@ -228,35 +151,6 @@ pub fn output_format(args: &ReportArgs) -> Result<Format> {
     }
 }
 
-/// CSV dialect options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CsvOptions {
-    /// Field delimiter.
-    pub delimiter: u8,
-    /// Write a UTF-8 byte order mark first.
-    pub bom: bool,
-    /// Write decimals with a comma.
-    pub decimal_comma: bool,
-}
-
-impl Default for CsvOptions {
-    fn default() -> Self {
-        CsvOptions { delimiter: b',', bom: false, decimal_comma: false }
-    }
-}
-
-/// Where a report goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// Standard output.
-    Stdout,
-    /// One file, written atomically.
-    File(PathBuf),
-    /// A directory: one CSV file per report (`--format csv`), or the one file of a
-    /// whole-document format ([`Format::document_file_name`]).
-    Dir(PathBuf),
-}
-
 /// A checked `faqlink report` invocation.
 #[derive(Debug, Clone)]
 pub struct ReportConfig {
@@ -288,6 +182,19 @@ pub struct ReportConfig {
     pub fail_on_warn: bool,
     /// `--results FILE` (JUnit XML).
     pub results: Option<PathBuf>,
+}
+
+impl ReportConfig {
+    /// What the output is asked for: the plain data [`crate::output::sink`] builds its sink from.
+    pub fn output(&self) -> crate::output::Request<'_> {
+        crate::output::Request {
+            kinds: &self.kinds,
+            all: self.all,
+            format: self.format,
+            target: &self.target,
+            csv: self.csv,
+        }
+    }
 }
 
 /// Checks a `faqlink report` command line.

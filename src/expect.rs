@@ -21,7 +21,8 @@ use std::rc::Rc;
 
 use crate::error::{Error, Result};
 use crate::reports::latency::LatencyRow;
-use crate::reports::{totals, Cell, ReportKind, Section, Sink, Window};
+use crate::reports::totals::{self, TotalsRow};
+use crate::reports::{Cell, Pct, Row, Section, Sink, Window};
 
 /// Whether a failed condition fails the run (`--expect`) or only warns (`--warn`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -422,9 +423,9 @@ pub fn format_observed(v: f64) -> String {
 #[derive(Debug, Default, Clone)]
 pub struct Observed {
     /// The totals row.
-    pub totals: Option<Vec<Cell>>,
+    pub totals: Option<TotalsRow>,
     /// The previous period's totals row.
-    pub previous: Option<Vec<Cell>>,
+    pub previous: Option<TotalsRow>,
     /// Every expert's `faq_rate_pct`.
     pub expert_rates: Vec<f64>,
     /// The latency over the window.
@@ -440,9 +441,11 @@ fn number(cell: Option<&Cell>) -> Option<f64> {
     }
 }
 
-fn total(row: Option<&Vec<Cell>>, name: &str) -> Option<f64> {
+/// The `totals` column an expectation names (`metric` is a column name the parser checked),
+/// read from the typed row's cells ([`Row::cells`], the one place a row's columns are laid out).
+fn total(row: Option<&TotalsRow>, name: &str) -> Option<f64> {
     let i = totals::SECTION.columns.iter().position(|c| c.name == name)?;
-    number(row?.get(i))
+    number(Row::Totals(row?).cells().get(i))
 }
 
 impl Observed {
@@ -511,7 +514,6 @@ pub struct Observer {
     expectations: Vec<Expectation>,
     wants_previous: bool,
     observed: Observed,
-    section: Option<ReportKind>,
     results: Shared,
 }
 
@@ -519,30 +521,23 @@ impl Observer {
     /// Wraps `inner`; the results land in `results`.
     pub fn new(inner: Box<dyn Sink>, expectations: Vec<Expectation>, results: Shared) -> Self {
         let wants_previous = expectations.iter().any(|e| e.needs().previous);
-        Observer { inner, expectations, wants_previous, observed: Observed::default(), section: None, results }
+        Observer { inner, expectations, wants_previous, observed: Observed::default(), results }
     }
 }
 
 impl Sink for Observer {
     fn begin(&mut self, section: &Section) -> Result<()> {
-        self.section = Some(section.kind);
         self.inner.begin(section)
     }
-    fn row(&mut self, row: crate::reports::Row<'_>) -> Result<()> {
-        let cells = &row.cells()[..];
-        match self.section {
-            Some(ReportKind::Totals) => self.observed.totals = Some(cells.to_vec()),
-            Some(ReportKind::Experts) => {
-                if let Some(v) = number(cells.get(4)) {
-                    self.observed.expert_rates.push(v);
-                }
-            }
+    fn row(&mut self, row: Row<'_>) -> Result<()> {
+        match row {
+            Row::Totals(t) => self.observed.totals = Some(*t),
+            Row::Expert(e) => self.observed.expert_rates.extend(e.faq_rate_pct().map(Pct::as_f64)),
             _ => {}
         }
         self.inner.row(row)
     }
     fn end(&mut self) -> Result<()> {
-        self.section = None;
         self.inner.end()
     }
     fn finish(&mut self) -> Result<()> {
@@ -554,9 +549,8 @@ impl Sink for Observer {
     fn wants_previous_totals(&self) -> bool {
         self.wants_previous || self.inner.wants_previous_totals()
     }
-    fn previous_totals(&mut self, window: &Window, row: &crate::reports::totals::TotalsRow) -> Result<()> {
-        let cells = &row.cells()[..];
-        self.observed.previous = Some(cells.to_vec());
+    fn previous_totals(&mut self, window: &Window, row: &TotalsRow) -> Result<()> {
+        self.observed.previous = Some(*row);
         if self.inner.wants_previous_totals() {
             self.inner.previous_totals(window, row)?;
         }
@@ -660,11 +654,15 @@ mod tests {
 
     #[test]
     fn evaluation_and_guards() {
+        // `conv` hundredths of a percent: that many FAQs linked per 10 000 correct feedback.
         let totals = |conv: i64, fb: i64| {
-            let mut row = vec![Cell::Int(Some(0)); totals::SECTION.columns.len()];
-            row[0] = Cell::Int(Some(fb));
-            row[10] = Cell::Pct(Some(crate::reports::Pct(conv)));
-            row
+            let counters = crate::reports::counters::Counters {
+                feedback_total: fb,
+                correct_feedback: 10_000,
+                faqs_generated: conv,
+                ..Default::default()
+            };
+            TotalsRow { counters, ..Default::default() }
         };
         let o = Observed {
             totals: Some(totals(4320, 50)),

@@ -13,6 +13,17 @@ use crate::cli::{Cli, Command};
 use crate::db::DatabaseUrl;
 use crate::error::Result;
 
+impl From<crate::db::Backend> for crate::output::Engine {
+    /// The engine the outputs name for a connection's backend (the commands are where the
+    /// database and the output meet).
+    fn from(b: crate::db::Backend) -> Self {
+        match b {
+            crate::db::Backend::Postgres => crate::output::Engine::Postgres,
+            crate::db::Backend::Sqlite => crate::output::Engine::Sqlite,
+        }
+    }
+}
+
 /// Options shared by every command.
 #[derive(Debug, Clone)]
 pub struct Global {

@@ -118,7 +118,7 @@ fn attempt(config: &ReportConfig, global: &Global) -> Result<RunOutcome> {
     let info =
         RunInfo::new(config.window.clone(), config.now, db.backend()).with_weekly_window(config.weekly_window.clone());
     let results = crate::expect::Shared::default();
-    let mut inner = output::sink(config, info)?;
+    let mut inner = output::sink(&config.output(), info)?;
     if !config.expectations.is_empty() {
         inner = Box::new(crate::expect::Observer::new(inner, config.expectations.clone(), results.clone()));
     }

@@ -1,8 +1,8 @@
 //! CSV: RFC 4180 by default, with the spreadsheet options (delimiter, BOM, decimal comma)
 //! and formula neutralisation of text cells.
 
+use super::CsvOptions;
 use super::{plain, Output, OutputDir};
-use crate::config::CsvOptions;
 use crate::error::{Error, Result};
 use crate::reports::{Cell, Section, Sink};
 

@@ -2,8 +2,10 @@
 //! charts (SVG drawn by plotters) are inline, there is no JavaScript and nothing is fetched;
 //! the page is built with maud, which escapes every value. It prints on A4, a section a page.
 //!
-//! Columns are found by their fixed names ([`crate::reports::Column::name`]), so any subset of
-//! sections renders: the headline numbers and the funnel need `totals`, the trend `weekly`.
+//! Every number is read from the document's typed rows ([`Document`]), so any subset of
+//! sections renders: the headline numbers and the funnel need `totals`, the trend `weekly`;
+//! a section the run did not produce is left out. The tables of every column are derived
+//! from the same rows ([`Document::table`]).
 
 use std::io::{self, Write};
 
@@ -13,15 +15,17 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::document::{period_words, Collected, Document, DocumentFormat};
+use super::document::{period_words, Document, DocumentFormat, Listing, Table};
 use super::escape;
+use super::facts::{self, Change, Figure};
 use super::table::{local_time, zoned_title};
-use super::{plain, Output};
-use crate::db::Backend;
+use super::Output;
 use crate::error::Result;
+use crate::reports::experts::ExpertRow;
 use crate::reports::period::iso_week_label;
-use crate::reports::weekly::WeekStatus;
-use crate::reports::{totals, Cell, Column, Pct, Section};
+use crate::reports::totals::TotalsRow;
+use crate::reports::weekly::{WeekRow, WeekStatus};
+use crate::reports::{Cell, Column, Pct};
 use crate::reports::{ReportKind, Window};
 
 /// Rows of the orphans and duplicates listings shown on the page (the rest are counted).
@@ -59,59 +63,33 @@ impl DocumentFormat for Html {
     }
 }
 
-/// The cell of `row` in the column named `name`, if the section has that column.
-pub(crate) fn cell<'a>(section: &Section, row: &'a [Cell], name: &str) -> Option<&'a Cell> {
-    section.columns.iter().position(|c| c.name == name).and_then(|i| row.get(i))
+/// The headline numbers of `t`: the column's name (the card's `data-metric`), its label,
+/// whether a rise is good news, and the figure.
+fn headline_figures(t: &TotalsRow) -> [(&'static str, &'static str, bool, Figure); 6] {
+    let c = &t.counters;
+    [
+        ("feedback_total", "Feedback", true, Figure::Count(c.feedback_total)),
+        ("correct_feedback", "Correct", true, Figure::Count(c.correct_feedback)),
+        ("conversion_rate_pct", "Conversion", true, Figure::Rate(t.conversion_rate_pct())),
+        ("faqs_live", "FAQs live", true, Figure::Count(t.faqs_live)),
+        ("orphaned_links", "Orphaned links", false, Figure::Count(c.orphaned_links)),
+        ("dangling_links", "Dangling links", false, Figure::Count(t.dangling_links)),
+    ]
 }
 
-/// An integer cell's value.
-pub(crate) fn int(cell: Option<&Cell>) -> Option<i64> {
-    match cell {
-        Some(Cell::Int(v)) => *v,
-        _ => None,
-    }
+/// The funnel's steps of `t`: the column's name (the count's `data-funnel`), what it counts,
+/// and the count.
+fn funnel_steps(t: &TotalsRow) -> [(&'static str, &'static str, i64); 6] {
+    let c = &t.counters;
+    [
+        ("feedback_total", "Feedback received", c.feedback_total),
+        ("correct_feedback", "Marked correct", c.correct_feedback),
+        ("workflow_attempted", "FAQ workflow ran", c.workflow_attempted),
+        ("faq_published", "FAQ published", c.faq_published),
+        ("faqs_generated", "Linked to a FAQ", c.faqs_generated),
+        ("faqs_live", "FAQ still live", t.faqs_live),
+    ]
 }
-
-/// A percentage cell's value.
-pub(crate) fn pct(cell: Option<&Cell>) -> Option<Pct> {
-    match cell {
-        Some(Cell::Pct(v)) => *v,
-        _ => None,
-    }
-}
-
-/// The ISO week (`2026-W47`) when the window is exactly one local Monday-to-Monday week.
-pub(crate) fn iso_week(window: &Window) -> Option<String> {
-    window.iso_week().map(iso_week_label)
-}
-
-/// The backend's name as users write it.
-pub(crate) fn backend_name(b: Backend) -> &'static str {
-    match b {
-        Backend::Postgres => "PostgreSQL",
-        Backend::Sqlite => "SQLite",
-    }
-}
-
-/// The headline numbers: the totals column, its label, and whether a rise is good news.
-const HEADLINES: [(&str, &str, bool); 6] = [
-    ("feedback_total", "Feedback", true),
-    ("correct_feedback", "Correct", true),
-    ("conversion_rate_pct", "Conversion", true),
-    ("faqs_live", "FAQs live", true),
-    ("orphaned_links", "Orphaned links", false),
-    ("dangling_links", "Dangling links", false),
-];
-
-/// The funnel's steps: the totals column and what it counts.
-const FUNNEL: [(&str, &str); 6] = [
-    ("feedback_total", "Feedback received"),
-    ("correct_feedback", "Marked correct"),
-    ("workflow_attempted", "FAQ workflow ran"),
-    ("faq_published", "FAQ published"),
-    ("faqs_generated", "Linked to a FAQ"),
-    ("faqs_live", "FAQ still live"),
-];
 
 const CSS: &str = r#"
 :root { --ink:#1a1a1a; --muted:#5a5a5a; --rule:#d0d0d0; --blue:#0072b2; --orange:#e69f00; --verm:#d55e00; }
@@ -180,11 +158,15 @@ section.page { break-before: page; }
 fn page(doc: &Document) -> io::Result<Markup> {
     let info = &doc.info;
     let zone = info.window.tz.name();
-    let totals = doc.section(ReportKind::Totals).and_then(|c| c.rows.first().map(|r| (c, r.as_slice())));
-    let weekly = doc.section(ReportKind::Weekly);
+    let totals = doc.totals.as_ref();
     let tz = info.window.tz;
-    let trend = weekly.map(|c| weekly_section(c, info.weekly_window.as_ref(), tz)).transpose()?;
-    let funnel = totals.map(|(c, row)| funnel_section(&c.section, row)).transpose()?;
+    let trend = doc
+        .weeks
+        .as_ref()
+        .zip(doc.table(ReportKind::Weekly))
+        .map(|(weeks, table)| weekly_section(weeks, &table, info.weekly_window.as_ref(), tz))
+        .transpose()?;
+    let funnel = totals.map(funnel_section).transpose()?;
     let title = format!("faqlink report · {}", period_words(&info.window));
     Ok(html! {
         (DOCTYPE)
@@ -204,27 +186,27 @@ fn page(doc: &Document) -> io::Result<Markup> {
                     }
                     p.meta {
                         "Data read " (info.generated_at.with_timezone(&info.window.tz).format("%Y-%m-%d %H:%M %Z"))
-                        " (" (info.generated_at.format("%Y-%m-%dT%H:%M:%SZ")) ") from " (backend_name(info.backend))
+                        " (" (info.generated_at.format("%Y-%m-%dT%H:%M:%SZ")) ") from " (info.backend.title())
                         " by faqlink " (info.version) "."
                     }
                 }
                 (expectations_box(&doc.expectations))
-                @if let Some((c, row)) = totals {
-                    (headlines(&c.section, row, doc))
+                @if let Some(t) = totals {
+                    (headlines(t, doc))
                 }
                 @if let Some(t) = trend { (t) }
                 @if let Some(f) = funnel { (f) }
-                @if let Some(c) = doc.section(ReportKind::Experts) { (experts_section(c)) }
-                @if let Some(c) = doc.section(ReportKind::Orphans) {
-                    (listing(c, "Orphaned and dangling links", "Correct feedback whose FAQ link is missing (orphaned) or points at no FAQ (dangling).", tz))
+                @if let Some(experts) = &doc.experts { (experts_section(experts)) }
+                @if let Some(c) = doc.table(ReportKind::Orphans) {
+                    (listing(&c, "Orphaned and dangling links", "Correct feedback whose FAQ link is missing (orphaned) or points at no FAQ (dangling).", tz))
                 }
-                @if let Some(c) = doc.section(ReportKind::Duplicates) {
-                    (listing(c, "Duplicate FAQs", "Queries that produced more than one FAQ.", tz))
+                @if let Some(c) = doc.table(ReportKind::Duplicates) {
+                    (listing(&c, "Duplicate FAQs", "Queries that produced more than one FAQ.", tz))
                 }
-                @if let Some((c, row)) = totals {
+                @if let Some(c) = doc.table(ReportKind::Totals).filter(|_| totals.is_some()) {
                     section.page {
                         h2 { "All totals" }
-                        (table(&c.section, std::slice::from_ref(&row.to_vec()), 1, tz))
+                        (table(&c, tz))
                     }
                 }
                 (later_sections(doc, tz))
@@ -235,8 +217,9 @@ fn page(doc: &Document) -> io::Result<Markup> {
 }
 
 /// The six headline numbers with their change against the previous period.
-fn headlines(section: &Section, row: &[Cell], doc: &Document) -> Markup {
+fn headlines(t: &TotalsRow, doc: &Document) -> Markup {
     let previous = doc.previous_totals.as_ref();
+    let before = previous.map(|(_, p)| headline_figures(p));
     html! {
         section.headlines {
             h2 { "Headline numbers" }
@@ -244,16 +227,14 @@ fn headlines(section: &Section, row: &[Cell], doc: &Document) -> Markup {
                 p.note { "Change against the previous period of the same length: " (period_words(w)) "." }
             }
             div.cards {
-                @for (name, label, rise_is_good) in HEADLINES {
-                    @let now = cell(section, row, name);
-                    @let before = previous.and_then(|(_, p)| cell(&totals::SECTION, p, name));
+                @for (i, (name, label, rise_is_good, now)) in headline_figures(t).into_iter().enumerate() {
                     div.card {
                         div.label { (label) }
                         div {
-                            span.value data-metric=(name) { (now.and_then(|c| plain(c, '.')).unwrap_or_else(|| "n/a".into())) }
-                            @if matches!(now, Some(Cell::Pct(_))) { span.unit { "%" } }
+                            span.value data-metric=(name) { (now.text()) }
+                            @if matches!(now, Figure::Rate(_)) { span.unit { "%" } }
                         }
-                        @if let Some(before) = before {
+                        @if let Some(before) = before.map(|b| b[i].3) {
                             (change(now, before, rise_is_good))
                         }
                     }
@@ -264,18 +245,17 @@ fn headlines(section: &Section, row: &[Cell], doc: &Document) -> Markup {
 }
 
 /// `▲ +12 (+3.4 %) from 340`: an arrow and a sign, so the direction does not rely on colour.
-fn change(now: Option<&Cell>, before: &Cell, rise_is_good: bool) -> Markup {
-    let (delta, text) = match (now, before) {
-        (Some(Cell::Int(Some(a))), Cell::Int(Some(b))) => {
-            let d = a - b;
-            let rel = Pct::of(d, *b).map(|p| format!(" ({}{} %)", if d > 0 { "+" } else { "" }, p.format('.')));
-            (d.signum(), format!("{}{d}{} from {b}", if d > 0 { "+" } else { "" }, rel.unwrap_or_default()))
+fn change(now: Figure, before: Figure, rise_is_good: bool) -> Markup {
+    let change = facts::change(now, before);
+    let delta = change.map_or(0, Change::direction);
+    let sign = if delta > 0 { "+" } else { "" };
+    let text = match change {
+        Some(Change::Count { delta: d, before: b, relative }) => {
+            let rel = relative.map(|p| format!(" ({sign}{} %)", p.format('.')));
+            format!("{sign}{d}{} from {b}", rel.unwrap_or_default())
         }
-        (Some(Cell::Pct(Some(a))), Cell::Pct(Some(b))) => {
-            let d = Pct(a.0 - b.0);
-            (d.0.signum(), format!("{}{} pts from {} %", if d.0 > 0 { "+" } else { "" }, d.format('.'), b.format('.')))
-        }
-        _ => (0, format!("previous: {}", plain(before, '.').unwrap_or_else(|| "n/a".into()))),
+        Some(Change::Points { delta: d, before: b }) => format!("{sign}{} pts from {} %", d.format('.'), b.format('.')),
+        None => format!("previous: {}", before.text()),
     };
     let (arrow, class) = match delta {
         0 => ("■", "flat"),
@@ -294,17 +274,19 @@ struct Week {
 }
 
 impl Week {
+    /// The chart's view of a weekly row.
+    fn of(r: &WeekRow) -> Week {
+        Week {
+            label: iso_week_label(r.week_start),
+            feedback: r.counters.feedback_total,
+            conversion: r.conversion_rate_pct(),
+            status: r.status(),
+        }
+    }
+
     fn complete(&self) -> bool {
         self.status == WeekStatus::Complete
     }
-}
-
-/// A weekly row's status: its `status` cell, else (a section without one) its `complete` flag.
-fn week_status(s: &Section, r: &[Cell]) -> WeekStatus {
-    WeekStatus::of_cell(cell(s, r, "status")).unwrap_or(match cell(s, r, "complete") {
-        Some(Cell::Bool(false)) => WeekStatus::Partial,
-        _ => WeekStatus::Complete,
-    })
 }
 
 /// How a chart is drawn for one screen: its size in SVG units and its fonts. The page holds
@@ -330,18 +312,9 @@ struct Layout {
 const WIDE: Layout = Layout { class: "wide", size: (900, 340), small: 15, large: 17, max_labels: 13, axis: 60 };
 const NARROW: Layout = Layout { class: "narrow", size: (400, 380), small: 15, large: 16, max_labels: 6, axis: 58 };
 
-fn weekly_section(c: &Collected, own_window: Option<&Window>, tz: Tz) -> io::Result<Markup> {
-    let s = &c.section;
-    let weeks: Vec<Week> = c
-        .rows
-        .iter()
-        .map(|r| Week {
-            label: cell(s, r, "iso_week").and_then(|c| plain(c, '.')).unwrap_or_default(),
-            feedback: int(cell(s, r, "feedback_total")).unwrap_or(0),
-            conversion: pct(cell(s, r, "conversion_rate_pct")),
-            status: week_status(s, r),
-        })
-        .collect();
+/// The trend chart over `rows` and the weekly table (`table`, derived from the same rows).
+fn weekly_section(rows: &Listing<WeekRow>, table: &Table, own_window: Option<&Window>, tz: Tz) -> io::Result<Markup> {
+    let weeks: Vec<Week> = rows.rows.iter().map(Week::of).collect();
     let partial = weeks.iter().filter(|w| w.status == WeekStatus::Partial).count();
     let before_data = weeks.iter().filter(|w| w.status == WeekStatus::NoDataYet).count();
     let chart = if weeks.is_empty() {
@@ -374,7 +347,7 @@ fn weekly_section(c: &Collected, own_window: Option<&Window>, tz: Tz) -> io::Res
             } @else {
                 p.note { "No weeks in this period." }
             }
-            (table(s, &c.rows, c.total_rows, tz))
+            (self::table(table, tz))
         }
     })
 }
@@ -498,10 +471,9 @@ fn label_svg(svg: String, label: &str, layout: Layout) -> String {
     svg.replacen("<svg ", &format!("<svg class=\"{}\" role=\"img\" aria-label=\"{label}\" ", layout.class), 1)
 }
 
-fn funnel_section(section: &Section, row: &[Cell]) -> io::Result<Markup> {
-    let steps: Vec<(&str, &str, Option<i64>)> =
-        FUNNEL.iter().map(|&(name, label)| (name, label, int(cell(section, row, name)))).collect();
-    let first = steps.first().and_then(|s| s.2).unwrap_or(0);
+fn funnel_section(t: &TotalsRow) -> io::Result<Markup> {
+    let steps = funnel_steps(t);
+    let first = steps[0].2;
     let svg = format!("{}{}", funnel_chart(&steps, WIDE)?, funnel_chart(&steps, NARROW)?);
     Ok(html! {
         section.page.funnel {
@@ -514,10 +486,10 @@ fn funnel_section(section: &Section, row: &[Cell]) -> io::Result<Markup> {
                 thead { tr { th { "Step" } th.num { "Count" } th.num { "% of previous step" } th.num { "% of feedback" } } }
                 tbody {
                     @for (i, (name, label, v)) in steps.iter().enumerate() {
-                        @let prev = if i == 0 { None } else { steps[i - 1].2 };
+                        @let prev = if i == 0 { None } else { Some(steps[i - 1].2) };
                         tr {
                             td data-label="Step" { (label) }
-                            td.num data-funnel=(name) data-label="Count" { (v.map(|v| v.to_string()).unwrap_or_else(|| "n/a".into())) }
+                            td.num data-funnel=(name) data-label="Count" { (v) }
                             td.num data-label="% of previous step" { (ratio(*v, prev)) }
                             td.num data-label="% of feedback" { (ratio(*v, Some(first))) }
                         }
@@ -528,19 +500,19 @@ fn funnel_section(section: &Section, row: &[Cell]) -> io::Result<Markup> {
     })
 }
 
-fn ratio(part: Option<i64>, whole: Option<i64>) -> String {
-    match (part, whole) {
-        (Some(p), Some(w)) => Pct::of(p, w).map(|p| format!("{} %", p.format('.'))).unwrap_or_else(|| "–".into()),
-        _ => "–".into(),
+fn ratio(part: i64, whole: Option<i64>) -> String {
+    match whole {
+        Some(w) => Pct::of(part, w).map(|p| format!("{} %", p.format('.'))).unwrap_or_else(|| "–".into()),
+        None => "–".into(),
     }
 }
 
 /// The funnel as horizontal bars, widest first, each labelled with its count: labels left
 /// of the bars in the wide layout, above them in the narrow one.
-fn funnel_chart(steps: &[(&str, &str, Option<i64>)], layout: Layout) -> io::Result<String> {
+fn funnel_chart(steps: &[(&str, &str, i64)], layout: Layout) -> io::Result<String> {
     let err = draw_err("funnel chart");
     let n = steps.len();
-    let max = steps.iter().filter_map(|s| s.2).max().unwrap_or(0).max(1) as f64;
+    let max = steps.iter().map(|s| s.2).max().unwrap_or(0).max(1) as f64;
     let narrow = layout.class == "narrow";
     let size = if narrow { (layout.size.0, 56 * n as u32) } else { (layout.size.0, 300) };
     let mut svg = String::new();
@@ -562,7 +534,7 @@ fn funnel_chart(steps: &[(&str, &str, Option<i64>)], layout: Layout) -> io::Resu
         let scale = if narrow { scale } else { (max * 1.45 - left) / max * 0.82 };
         for (i, (_, name, v)) in steps.iter().enumerate() {
             let y = i as f64;
-            let v = v.unwrap_or(0) as f64;
+            let v = *v as f64;
             let colour = if i == 0 { palette::SKY } else { palette::BLUE };
             chart.draw_series([Text::new(name.to_string(), (0.0, y + label_y), label.clone())]).map_err(&err)?;
             chart
@@ -586,8 +558,7 @@ fn funnel_chart(steps: &[(&str, &str, Option<i64>)], layout: Layout) -> io::Resu
 const REG_NOWRAP: usize = 20;
 
 /// The leaderboard with each expert's FAQ rate drawn as a bar beside its number.
-fn experts_section(c: &Collected) -> Markup {
-    let s = &c.section;
+fn experts_section(c: &Listing<ExpertRow>) -> Markup {
     html! {
         section.page.experts {
             h2 { "Expert leaderboard" }
@@ -602,14 +573,14 @@ fn experts_section(c: &Collected) -> Markup {
                     } }
                     tbody {
                         @for r in &c.rows {
-                            @let rate = pct(cell(s, r, "faq_rate_pct"));
+                            @let rate = r.faq_rate_pct();
                             tr {
-                                @let reg = text(cell(s, r, "professional_registration_number"));
+                                @let reg = visible(r.professional_registration_number.as_deref());
                                 td class=(if reg.chars().count() > REG_NOWRAP { "reg long" } else { "reg" })
                                     data-label="Registration no." { bdi { (reg) } }
-                                td.id data-label="Expert id" { bdi { (text(cell(s, r, "expert_id"))) } }
-                                td.num data-label="Correct feedback" { (text(cell(s, r, "total_feedback"))) }
-                                td.num data-label="FAQs generated" { (text(cell(s, r, "faqs_generated"))) }
+                                td.id data-label="Expert id" { bdi { (visible(Some(&r.expert_id))) } }
+                                td.num data-label="Correct feedback" { (r.total_feedback) }
+                                td.num data-label="FAQs generated" { (r.faqs_generated) }
                                 td.num data-label="FAQ rate %" { (rate.map(|p| p.format('.')).unwrap_or_else(|| "n/a".into())) }
                                 td.bar { (rate_bar(rate)) }
                             }
@@ -670,22 +641,22 @@ fn expectations_box(results: &[crate::expect::Evaluated]) -> Markup {
 /// time from feedback to FAQ, each as a table.
 fn later_sections(doc: &Document, tz: Tz) -> Markup {
     html! {
-        @if let Some(c) = doc.section(ReportKind::MovedSummary) {
+        @if let Some(c) = doc.table(ReportKind::MovedSummary) {
             section.page {
                 h2 { "What moved conversion" }
                 p.note { "The change in conversion against the previous period of the same length, split into mix (experts' shares of the correct feedback) and rate (their own rates); the terms add up to the change." }
-                (table(&c.section, &c.rows, c.total_rows, tz))
-                @if let Some(m) = doc.section(ReportKind::Moved) {
-                    (table(&m.section, &m.rows, m.total_rows, tz))
+                (table(&c, tz))
+                @if let Some(m) = doc.table(ReportKind::Moved) {
+                    (table(&m, tz))
                     p.note { "The last row, without an expert, is the total." }
                 }
             }
         }
-        @if let Some(c) = doc.section(ReportKind::Latency) {
+        @if let Some(c) = doc.table(ReportKind::Latency) {
             section.page {
                 h2 { "Time from feedback to FAQ" }
                 p.note { "Per ISO week of the feedback: percentiles of the latency (FAQs created before their feedback and missing timestamps counted apart), and the share within the SLA." }
-                (table(&c.section, &c.rows, c.total_rows, tz))
+                (table(&c, tz))
             }
         }
     }
@@ -696,6 +667,11 @@ fn later_sections(doc: &Document, tz: Tz) -> Markup {
 /// right-to-left text in it cannot reorder its neighbours.
 fn text(cell: Option<&Cell>) -> String {
     cell.and_then(|c| escape::cell(c, '.')).map(escape::Visible::into_string).unwrap_or_default()
+}
+
+/// Text of a typed field for the page, as [`text`] shows it (`None`: empty).
+fn visible(t: Option<&str>) -> String {
+    t.map(|t| escape::Visible::text(t).into_string()).unwrap_or_default()
 }
 
 /// A table cell's class: `num` (right-aligned), `id` (one id), `ids` (a list of ids) or
@@ -715,12 +691,12 @@ fn cell_class(c: &Column, v: &Cell) -> Option<&'static str> {
 }
 
 /// A listing with its first rows and a count of the rest.
-fn listing(c: &Collected, title: &str, what: &str, tz: Tz) -> Markup {
+fn listing(c: &Table, title: &str, what: &str, tz: Tz) -> Markup {
     html! {
         section.page {
             h2 { (title) }
             p.note { (what) " " (c.total_rows) " rows in all." }
-            (table(&c.section, &c.rows, c.total_rows, tz))
+            (table(c, tz))
         }
     }
 }
@@ -731,8 +707,8 @@ fn listing(c: &Collected, title: &str, what: &str, tz: Tz) -> Markup {
 /// table but the weekly one shows each row as a card of `name: value` lines; the weekly table
 /// scrolls inside its own box when wider than the screen. The page itself never scrolls
 /// sideways.
-fn table(section: &Section, rows: &[Vec<Cell>], total: u64, tz: Tz) -> Markup {
-    let rest = total.saturating_sub(rows.len() as u64);
+fn table(t: &Table, tz: Tz) -> Markup {
+    let (section, rows, rest) = (&t.section, &t.rows, t.rest());
     let weekly = section.kind == ReportKind::Weekly;
     html! {
         @if rows.is_empty() {
@@ -744,8 +720,8 @@ fn table(section: &Section, rows: &[Vec<Cell>], total: u64, tz: Tz) -> Markup {
                     th.num[c.numeric] title=(c.name) { (zoned_title(c.title, tz)) }
                 } } }
                 tbody {
-                    @for r in rows {
-                        @let class = match weekly.then(|| week_status(section, r)) {
+                    @for (r, status) in rows.iter().zip(t.week_status.iter().copied().map(Some).chain(std::iter::repeat(None))) {
+                        @let class = match status {
                             Some(WeekStatus::Partial) => Some("partial"),
                             Some(WeekStatus::NoDataYet) => Some("nodata"),
                             _ => None,
@@ -757,7 +733,7 @@ fn table(section: &Section, rows: &[Vec<Cell>], total: u64, tz: Tz) -> Markup {
                                         Cell::Bool(true) => "yes",
                                         Cell::Bool(false) => "no",
                                         Cell::Timestamp(Some(t)) => (local_time(*t, tz)),
-                                        other if c.name == "status" => @match WeekStatus::of_cell(Some(other)) {
+                                        other if c.name == "status" => @match status {
                                             Some(WeekStatus::Partial) => span.tag { "partial" },
                                             Some(WeekStatus::NoDataYet) => span.tag.nodata { "no data yet" },
                                             _ => (text(Some(other))),
@@ -783,49 +759,30 @@ mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
 
-    /// Partial weeks (`complete` = false) are marked in the chart and the table, by words
-    /// and style, not by colour alone; the rest of the page needs no other section.
+    /// Partial weeks are marked in the chart and the table, by words and style, not by colour
+    /// alone; the rest of the page needs no other section.
     #[test]
     fn partial_weeks_are_marked() {
-        use crate::reports::{weekly, Column};
-        static COLUMNS: std::sync::OnceLock<Vec<Column>> = std::sync::OnceLock::new();
-        let columns = COLUMNS.get_or_init(|| {
-            let mut c: Vec<Column> = weekly::SECTION.columns.iter().filter(|c| c.name != "complete").copied().collect();
-            c.push(Column { name: "complete", title: "Complete", numeric: false });
-            c
-        });
-        let section = Section { columns: columns.as_slice(), ..weekly::SECTION };
-        let week = |d: u32, n: i64, complete: bool| {
-            let mut row: Vec<Cell> = section
-                .columns
-                .iter()
-                .map(|c| match c.name {
-                    "week_start" => Cell::Date(chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap()),
-                    "iso_week" => Cell::Text(Some(format!("2026-W{}", 45 + (d - 2) / 7))),
-                    "conversion_rate_pct" => Cell::Pct(Pct::of(n / 2, n)),
-                    _ => Cell::Int(Some(n)),
-                })
-                .collect();
-            *row.last_mut().unwrap() = Cell::Bool(complete);
-            row
+        use crate::reports::counters::WeekCounters;
+        use crate::reports::weekly;
+        let week = |d: u32, n: i64, complete: bool| WeekRow {
+            week_start: chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap(),
+            counters: WeekCounters { feedback_total: n, correct_feedback: n, faqs_generated: n / 2, orphaned_links: n },
+            previous: None,
+            complete,
+            before_data: false,
         };
         let tz: chrono_tz::Tz = "Europe/Rome".parse().unwrap();
-        let doc = Document {
-            info: super::super::document::RunInfo {
-                window: Window::all(tz),
-                generated_at: Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
-                version: "test",
-                backend: Backend::Sqlite,
-                weekly_window: None,
-            },
-            sections: vec![Collected {
-                section,
-                rows: vec![week(2, 300, true), week(9, 310, true), week(16, 120, false)],
-                total_rows: 3,
-            }],
-            previous_totals: None,
-            expectations: Vec::new(),
-        };
+        let mut doc = Document::new(super::super::document::RunInfo {
+            window: Window::all(tz),
+            generated_at: Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
+            version: "test",
+            backend: super::super::Engine::Sqlite,
+            weekly_window: None,
+        });
+        doc.sections.push(weekly::SECTION);
+        let rows = vec![week(2, 300, true), week(9, 310, true), week(16, 120, false)];
+        doc.weeks = Some(Listing { rows, total_rows: 3 });
         let html = page(&doc).unwrap().into_string();
         assert_eq!(html.matches("<tr class=\"partial\">").count(), 1, "one partial row");
         assert_eq!(html.matches(">\npartial\n</text>").count(), 2, "both charts (wide, narrow) label the partial bar");

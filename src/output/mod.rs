@@ -10,10 +10,12 @@ pub mod csv;
 pub mod dir;
 pub mod document;
 pub mod escape;
+pub(crate) mod facts;
 pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod openmetrics;
+pub mod request;
 pub mod table;
 pub mod target;
 pub mod xlsx;
@@ -22,8 +24,9 @@ use chrono::SecondsFormat;
 
 pub use atomic::Output;
 pub use dir::OutputDir;
+pub use document::Engine;
+pub use request::{CsvOptions, Format, Request, Target};
 
-use crate::config::{Format, ReportConfig, Target};
 use crate::error::Result;
 use crate::reports::ReportKind;
 use crate::reports::{Cell, Sink};
@@ -40,13 +43,13 @@ pub fn colour_allowed_by(no_color: Option<&std::ffi::OsStr>, term: Option<&std::
     no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb")
 }
 
-/// Builds the sink for a report run described by `info`.
+/// Builds the sink `config` asks for, for the run described by `info`.
 #[allow(
     clippy::default_constructed_unit_structs,
     reason = "the document renderers may carry settings; `default()` builds either shape"
 )]
-pub fn sink(config: &ReportConfig, info: RunInfo) -> Result<Box<dyn Sink>> {
-    let open = || match &config.target {
+pub fn sink(config: &Request<'_>, info: RunInfo) -> Result<Box<dyn Sink>> {
+    let open = || match config.target {
         Target::File(p) => Output::file(p),
         // A whole-document format writes its one file into the folder.
         Target::Dir(dir) => match config.format.document_file_name() {
@@ -57,7 +60,7 @@ pub fn sink(config: &ReportConfig, info: RunInfo) -> Result<Box<dyn Sink>> {
     };
     // JSON carries the previous period's totals where the totals are shown.
     let with_previous = config.kinds.contains(&ReportKind::Totals);
-    Ok(match (&config.target, config.format) {
+    Ok(match (config.target, config.format) {
         (Target::Dir(dir), Format::Csv) => Box::new(csv::DirSink::new(OutputDir::create(dir)?, config.csv)),
         (_, Format::Csv) => Box::new(
             csv::CsvSink::new(open()?, config.csv)?

@@ -13,13 +13,12 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use super::document::{Document, DocumentFormat};
-use super::html::{cell, int, iso_week, pct};
+use super::document::{Document, DocumentFormat, Listing};
 use super::Output;
-use crate::db::Backend;
 use crate::error::Result;
-use crate::reports::ReportKind;
-use crate::reports::{Cell, Pct};
+use crate::reports::experts::ExpertRow;
+use crate::reports::totals::TotalsRow;
+use crate::reports::{Pct, ReportKind};
 
 /// Experts with series of their own; the rest are summed under `expert="other"`.
 pub const MAX_EXPERTS: usize = 20;
@@ -85,11 +84,8 @@ pub fn exposition(doc: &Document) -> String {
     let mut text = String::new();
     let mut f = Family { out: &mut text };
     let info = &doc.info;
-    let backend = match info.backend {
-        Backend::Postgres => "postgresql",
-        Backend::Sqlite => "sqlite",
-    };
-    let week = iso_week(&info.window).unwrap_or_default();
+    let backend = info.backend.name();
+    let week = info.iso_week().unwrap_or_default();
     f.head("faqlink_report_info", "The report's period and provenance (always 1).").sample(
         "faqlink_report_info",
         &[("tz", info.window.tz.name()), ("iso_week", &week), ("backend", backend), ("version", info.version)],
@@ -109,68 +105,65 @@ pub fn exposition(doc: &Document) -> String {
             .sample("faqlink_report_window_end_timestamp_seconds", &[], t.timestamp());
     }
 
-    if let Some((c, row)) = doc.section(ReportKind::Totals).and_then(|c| c.rows.first().map(|r| (c, r))) {
-        let get = |name| int(cell(&c.section, row, name));
-        f.head("faqlink_funnel", "Feedback in the window that reached each step, from feedback to a live FAQ.");
-        for (step, name) in [
-            ("feedback", "feedback_total"),
-            ("correct", "correct_feedback"),
-            ("workflow_ran", "workflow_attempted"),
-            ("published", "faq_published"),
-            ("linked", "faqs_generated"),
-            ("live", "faqs_live"),
-        ] {
-            if let Some(v) = get(name) {
-                f.sample("faqlink_funnel", &[("step", step)], v);
-            }
-        }
-        f.head("faqlink_feedback", "Feedback in the window by the expert's verdict.");
-        for (verdict, name) in [
-            ("correct", "correct_feedback"),
-            ("incomplete", "incomplete_feedback"),
-            ("incorrect", "incorrect_feedback"),
-        ] {
-            if let Some(v) = get(name) {
-                f.sample("faqlink_feedback", &[("verdict", verdict)], v);
-            }
-        }
-        f.head(
-            "faqlink_broken_links",
-            "Correct feedback whose FAQ link is missing (orphaned) or points at no FAQ (dangling).",
-        );
-        for (state, name) in [("orphaned", "orphaned_links"), ("dangling", "dangling_links")] {
-            if let Some(v) = get(name) {
-                f.sample("faqlink_broken_links", &[("state", state)], v);
-            }
-        }
-        // Undefined (no feedback): no sample, rather than a made-up 0.
-        if let Some(p) = pct(cell(&c.section, row, "conversion_rate_pct")) {
-            f.head("faqlink_conversion_ratio", "FAQs linked per feedback in the window (0-1).").sample(
-                "faqlink_conversion_ratio",
-                &[],
-                ratio(p),
-            );
-        }
+    if let Some(t) = &doc.totals {
+        totals(&mut f, t);
     }
-    if let Some(c) = doc.section(ReportKind::Orphans) {
+    if let Some(c) = &doc.orphans {
         f.head("faqlink_orphan_rows", "Rows of the orphans report (orphaned and dangling links).").sample(
             "faqlink_orphan_rows",
             &[],
             c.total_rows,
         );
     }
-    if let Some(c) = doc.section(ReportKind::Duplicates) {
+    if let Some(c) = &doc.duplicates {
         f.head("faqlink_duplicate_queries", "Queries that produced more than one FAQ.").sample(
             "faqlink_duplicate_queries",
             &[],
             c.total_rows,
         );
     }
-    if let Some(c) = doc.section(ReportKind::Experts) {
+    if let Some(c) = &doc.experts {
         experts(&mut f, c);
     }
     expectations(&mut f, &doc.expectations);
     text
+}
+
+/// The funnel, the feedback by verdict, the broken links and the conversion of `t`.
+fn totals(f: &mut Family<'_>, t: &TotalsRow) {
+    let c = &t.counters;
+    f.head("faqlink_funnel", "Feedback in the window that reached each step, from feedback to a live FAQ.");
+    for (step, v) in [
+        ("feedback", c.feedback_total),
+        ("correct", c.correct_feedback),
+        ("workflow_ran", c.workflow_attempted),
+        ("published", c.faq_published),
+        ("linked", c.faqs_generated),
+        ("live", t.faqs_live),
+    ] {
+        f.sample("faqlink_funnel", &[("step", step)], v);
+    }
+    f.head("faqlink_feedback", "Feedback in the window by the expert's verdict.");
+    for (verdict, v) in
+        [("correct", c.correct_feedback), ("incomplete", c.incomplete_feedback), ("incorrect", c.incorrect_feedback)]
+    {
+        f.sample("faqlink_feedback", &[("verdict", verdict)], v);
+    }
+    f.head(
+        "faqlink_broken_links",
+        "Correct feedback whose FAQ link is missing (orphaned) or points at no FAQ (dangling).",
+    );
+    for (state, v) in [("orphaned", c.orphaned_links), ("dangling", t.dangling_links)] {
+        f.sample("faqlink_broken_links", &[("state", state)], v);
+    }
+    // Undefined (no feedback): no sample, rather than a made-up 0.
+    if let Some(p) = t.conversion_rate_pct() {
+        f.head("faqlink_conversion_ratio", "FAQs linked per feedback in the window (0-1).").sample(
+            "faqlink_conversion_ratio",
+            &[],
+            ratio(p),
+        );
+    }
 }
 
 /// `faqlink_expectation_passed{expectation="…",level="expect|warn"}`: 1 for PASS (and SKIP,
@@ -194,19 +187,15 @@ fn expectations(f: &mut Family<'_>, results: &[crate::expect::Evaluated]) {
 }
 
 /// The leaderboard's first [`MAX_EXPERTS`] experts, and the rest as `expert="other"`.
-fn experts(f: &mut Family<'_>, c: &super::document::Collected) {
-    let s = &c.section;
+fn experts(f: &mut Family<'_>, c: &Listing<ExpertRow>) {
     let mut series: Vec<(String, String, i64, i64)> = Vec::new();
     let (mut other_fb, mut other_faqs, mut others) = (0, 0, 0);
     for (i, r) in c.rows.iter().enumerate() {
-        let fb = int(cell(s, r, "total_feedback")).unwrap_or(0);
-        let faqs = int(cell(s, r, "faqs_generated")).unwrap_or(0);
+        let (fb, faqs) = (r.total_feedback, r.faqs_generated);
         if i < MAX_EXPERTS {
-            let text = |name| match cell(s, r, name) {
-                Some(Cell::Text(t)) => t.clone().unwrap_or_default(),
-                _ => String::new(),
-            };
-            series.push((text("professional_registration_number"), text("expert_id"), fb, faqs));
+            // An expert without a registration number: an empty label value.
+            let reg = r.professional_registration_number.clone().unwrap_or_default();
+            series.push((reg, r.expert_id.clone(), fb, faqs));
         } else {
             other_fb += fb;
             other_faqs += faqs;

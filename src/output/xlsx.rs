@@ -19,13 +19,13 @@ use rust_xlsxwriter::{
 };
 
 use super::document::period_words;
-use super::document::{Collected, Document, DocumentFormat};
-use super::html::{backend_name, cell, iso_week};
+use super::document::{Document, DocumentFormat, Table};
+use super::facts::{self, Change, Figure};
 use super::table::zoned_title;
 use super::{plain, Output};
 use crate::error::{Error, Result};
-use crate::reports::ReportKind;
-use crate::reports::{totals, Cell};
+use crate::reports::weekly::WeekStatus;
+use crate::reports::{Cell, ReportKind, Row};
 
 /// Excel's rows per sheet.
 pub const EXCEL_ROWS: usize = 1_048_576;
@@ -112,8 +112,8 @@ pub fn workbook(doc: &Document) -> std::result::Result<Vec<u8>, XlsxError> {
     let f = Formats::new();
     let mut wb = Workbook::new();
     wb.push_worksheet(summary(doc, &f)?);
-    for c in &doc.sections {
-        wb.push_worksheet(section_sheet(c, &f, doc.info.window.tz)?);
+    for c in doc.tables() {
+        wb.push_worksheet(section_sheet(&c, &f, doc.info.window.tz)?);
     }
     if !doc.expectations.is_empty() {
         wb.push_worksheet(expectations_sheet(&doc.expectations)?);
@@ -213,7 +213,7 @@ fn shown_len(v: &Cell) -> usize {
 /// One section: the columns' human titles as the header (a time column naming `tz`, in
 /// which its times are written), its rows below, and a note when rows were left out (Excel's
 /// row limit).
-fn section_sheet(c: &Collected, f: &Formats, tz: Tz) -> std::result::Result<Worksheet, XlsxError> {
+fn section_sheet(c: &Table, f: &Formats, tz: Tz) -> std::result::Result<Worksheet, XlsxError> {
     let mut ws = Worksheet::new();
     ws.set_name(sheet_name(c.section.kind))?;
     let cols = c.section.columns;
@@ -224,20 +224,63 @@ fn section_sheet(c: &Collected, f: &Formats, tz: Tz) -> std::result::Result<Work
         ws.set_column_width(j as u16, w)?;
     }
     for (i, r) in c.rows.iter().enumerate() {
-        let partial = matches!(cell(&c.section, r, "complete"), Some(Cell::Bool(false)));
+        // A week that is not complete: partial, or before the data.
+        let partial = c.week_status.get(i).is_some_and(|s| *s != WeekStatus::Complete);
         for (j, v) in r.iter().enumerate() {
             write_cell(&mut ws, i as u32 + 1, j as u16, v, f, partial, tz)?;
         }
     }
     ws.set_freeze_panes(1, 0)?;
     ws.autofilter(0, 0, c.rows.len() as u32, cols.len().saturating_sub(1) as u16)?;
-    let rest = c.total_rows.saturating_sub(c.rows.len() as u64);
+    let rest = c.rest();
     if rest > 0 {
         let note =
             format!("… {rest} more rows not shown: Excel holds {EXCEL_ROWS} rows a sheet (use --format csv for all)");
         ws.write_string_with_format(c.rows.len() as u32 + 1, 0, note, &f.note)?;
     }
     Ok(ws)
+}
+
+/// The Summary sheet's table of every `totals` column (from row `r`): this period, the
+/// previous one and the change ([`facts::change`]); returns the next free row.
+fn totals_block(
+    ws: &mut Worksheet,
+    mut r: u32,
+    t: &crate::reports::totals::TotalsRow,
+    doc: &Document,
+    f: &Formats,
+) -> std::result::Result<u32, XlsxError> {
+    let tz = doc.info.window.tz;
+    for (j, h) in ["Metric", "This period", "Previous period", "Change"].iter().enumerate() {
+        ws.write_string_with_format(r, j as u16, *h, &f.header)?;
+    }
+    r += 1;
+    // The cells of both rows, laid out by the section's columns.
+    let now = Row::Totals(t).cells();
+    let previous = doc.previous_totals.as_ref().map(|(_, p)| Row::Totals(p).cells());
+    for (j, col) in crate::reports::totals::SECTION.columns.iter().enumerate() {
+        let now = now.get(j);
+        let before = previous.as_ref().and_then(|p| p.get(j));
+        ws.write_string(r, 0, col.title)?;
+        if let Some(v) = now {
+            write_cell(ws, r, 1, v, f, false, tz)?;
+        }
+        if let Some(v) = before {
+            write_cell(ws, r, 2, v, f, false, tz)?;
+        }
+        let figures = now.and_then(Figure::of_cell).zip(before.and_then(Figure::of_cell));
+        match figures.and_then(|(a, b)| facts::change(a, b)) {
+            Some(Change::Count { delta, .. }) => {
+                ws.write_number(r, 3, delta as f64)?;
+            }
+            Some(Change::Points { delta, .. }) => {
+                ws.write_number_with_format(r, 3, delta.as_f64(), &f.pct)?;
+            }
+            None => {}
+        }
+        r += 1;
+    }
+    Ok(r + 1)
 }
 
 /// The Summary sheet: period, headline numbers with the previous period, the weekly chart.
@@ -262,10 +305,10 @@ fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxEr
         line(&mut ws, "Weekly trend", &period_words(w))?;
     }
     line(&mut ws, "Time zone", info.window.tz.name())?;
-    if let Some(w) = iso_week(&info.window) {
+    if let Some(w) = info.iso_week() {
         line(&mut ws, "ISO week", &w)?;
     }
-    line(&mut ws, "Backend", backend_name(info.backend))?;
+    line(&mut ws, "Backend", info.backend.title())?;
     line(&mut ws, "faqlink version", info.version)?;
     let tz = info.window.tz;
     ws.write_string_with_format(r, 0, format!("Data read at ({})", tz.name()), &f.bold)?;
@@ -277,39 +320,11 @@ fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxEr
         r += 1;
     }
     r += 1;
-    if let Some(c) = doc.section(ReportKind::Totals) {
-        if let Some(row) = c.rows.first() {
-            for (j, h) in ["Metric", "This period", "Previous period", "Change"].iter().enumerate() {
-                ws.write_string_with_format(r, j as u16, *h, &f.header)?;
-            }
-            r += 1;
-            let previous = doc.previous_totals.as_ref().map(|(_, p)| p.as_slice());
-            for col in c.section.columns {
-                let now = cell(&c.section, row, col.name);
-                let before = previous.and_then(|p| cell(&totals::SECTION, p, col.name));
-                ws.write_string(r, 0, col.title)?;
-                if let Some(v) = now {
-                    write_cell(&mut ws, r, 1, v, f, false, tz)?;
-                }
-                if let Some(v) = before {
-                    write_cell(&mut ws, r, 2, v, f, false, tz)?;
-                }
-                match (now, before) {
-                    (Some(Cell::Int(Some(a))), Some(Cell::Int(Some(b)))) => {
-                        ws.write_number(r, 3, (a - b) as f64)?;
-                    }
-                    (Some(Cell::Pct(Some(a))), Some(Cell::Pct(Some(b)))) => {
-                        ws.write_number_with_format(r, 3, crate::reports::Pct(a.0 - b.0).as_f64(), &f.pct)?;
-                    }
-                    _ => {}
-                }
-                r += 1;
-            }
-            r += 1;
-        }
+    if let Some(t) = &doc.totals {
+        r = totals_block(&mut ws, r, t, doc, f)?;
     }
-    for c in &doc.sections {
-        let rest = c.total_rows.saturating_sub(c.rows.len() as u64);
+    for c in doc.tables() {
+        let rest = c.rest();
         if rest > 0 {
             let note = format!(
                 "Sheet {}: {} of {} rows (Excel's row limit)",
@@ -321,7 +336,8 @@ fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxEr
             r += 1;
         }
     }
-    if let Some(c) = doc.section(ReportKind::Weekly).filter(|c| !c.rows.is_empty()) {
+    if let Some(c) = doc.table(ReportKind::Weekly).filter(|c| !c.rows.is_empty()) {
+        // Where the Weekly sheet holds the chart's series: the columns of its section.
         let pos = |name: &str| c.section.columns.iter().position(|col| col.name == name);
         if let (Some(label), Some(volume), Some(rate)) =
             (pos("iso_week"), pos("feedback_total"), pos("conversion_rate_pct"))

@@ -20,7 +20,7 @@ use faqlink::output::openmetrics::{OpenMetrics, MAX_EXPERTS};
 use faqlink::output::xlsx::{sheet_name, Xlsx};
 use faqlink::output::{plain, Output};
 use faqlink::reports::period::local_midnight;
-use faqlink::reports::{self, Cell};
+use faqlink::reports::{self, Cell, Row};
 use faqlink::reports::{ReportKind, Window};
 
 use crate::harness::{on_both, TestDb};
@@ -104,7 +104,7 @@ fn info(window: &Window, backend: Backend) -> RunInfo {
         window: window.clone(),
         generated_at: Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
         version: env!("CARGO_PKG_VERSION"),
-        backend,
+        backend: backend.into(),
         weekly_window: None,
     }
 }
@@ -133,7 +133,7 @@ fn render<F: DocumentFormat + Clone + 'static>(db: &TestDb, format: F, window: &
             );
             reports::run(&mut conn, &[ReportKind::Totals], &previous, &mut sink).unwrap();
             let before = before.borrow_mut().take().unwrap();
-            doc.previous_totals = Some((previous, before.sections[0].rows[0].clone()));
+            doc.previous_totals = Some((previous, before.totals.expect("the previous period's totals")));
             let mut out = Output::file(path).unwrap();
             format.render(&doc, &mut out).unwrap();
             out.commit().unwrap();
@@ -155,14 +155,10 @@ fn previous_period(w: &Window) -> Option<Window> {
     Some(Window { since: Some(start), until: Some(since), tz: w.tz })
 }
 
-fn totals_row(doc: &Document) -> (&'static [faqlink::reports::Column], &[Cell]) {
-    let t = doc.section(ReportKind::Totals).expect("totals");
-    (t.section.columns, &t.rows[0])
-}
-
+/// The totals column `name` as the run's cells give it ([`Row::cells`] of the typed row).
 fn total(doc: &Document, name: &str) -> Cell {
-    let (cols, row) = totals_row(doc);
-    row[cols.iter().position(|c| c.name == name).unwrap()].clone()
+    let t = doc.table(ReportKind::Totals).expect("totals");
+    t.rows[0][t.section.columns.iter().position(|c| c.name == name).unwrap()].clone()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -289,12 +285,12 @@ fn html_in_chromium_on_both_backends() {
         assert!(matches!(total(&doc, "feedback_total"), Cell::Int(Some(n)) if n > 1000), "a real data set");
 
         // Partial weeks (complete = false, where the weekly report gives the flag) are marked.
-        let weekly = doc.section(ReportKind::Weekly).unwrap();
+        let weekly = doc.table(ReportKind::Weekly).unwrap();
         let partial = weekly.rows.iter().filter(|r| r.last() == Some(&Cell::Text(Some("partial".into())))).count();
         assert_eq!(html.matches("<tr class=\"partial\">").count(), partial);
 
         // The listings show 100 rows and count the rest.
-        let orphans = doc.section(ReportKind::Orphans).unwrap();
+        let orphans = doc.table(ReportKind::Orphans).unwrap();
         assert!(orphans.total_rows > 100, "the seed makes more than 100 orphans: {}", orphans.total_rows);
         assert_eq!(orphans.rows.len(), 100);
         assert!(html.contains(&format!("data-rest=\"{}\"", orphans.total_rows - 100)));
@@ -465,7 +461,7 @@ fn html_fits_a_phone_and_a_desktop() {
     let doc = render(&db, Html, &window, &page);
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains(&long), "the long registration number is on the page");
-    let weekly = doc.section(ReportKind::Weekly).unwrap();
+    let weekly = doc.table(ReportKind::Weekly).unwrap();
     let status = |r: &Vec<Cell>| r.last().and_then(|c| plain(c, '.')).unwrap_or_default();
     assert!(weekly.rows.iter().filter(|r| status(r) == "no data yet").count() >= 3, "weeks before the data");
     assert!(weekly.rows.iter().any(|r| status(r) == "partial"), "a partial week");
@@ -539,7 +535,7 @@ fn xlsx_read_back_by_calamine_on_both_backends() {
         let mut wb: calamine::Xlsx<_> = open_workbook(&path).unwrap();
         assert_eq!(wb.sheet_names(), ["Summary", "Experts", "Totals", "Orphans", "Duplicates", "Weekly"]);
         let mut saw_formula_text = false;
-        for c in &doc.sections {
+        for c in &doc.tables() {
             let name = sheet_name(c.section.kind);
             let range = wb.worksheet_range(name).unwrap();
             assert_eq!(range.start(), Some((0, 0)), "{name}");
@@ -577,7 +573,7 @@ fn xlsx_read_back_by_calamine_on_both_backends() {
         assert_eq!(find("Time zone").unwrap()[1], Data::String("Europe/Rome".into()));
         let feedback = find("Feedback").unwrap();
         assert_cell("Summary", (0, 1), &feedback[1], &total(&doc, "feedback_total"), rome());
-        let (_, previous) = doc.previous_totals.as_ref().unwrap();
+        let previous = Row::Totals(&doc.previous_totals.as_ref().unwrap().1).cells();
         assert_cell("Summary", (0, 2), &feedback[2], &previous[0], rome());
         let conversion = find("Conversion %").unwrap();
         assert_cell("Summary", (0, 1), &conversion[1], &total(&doc, "conversion_rate_pct"), rome());
@@ -645,7 +641,7 @@ fn openmetrics_pass_promtool_on_both_backends() {
         assert!((ratio * 100.0 - p.as_f64()).abs() < 1e-9);
 
         // Bounded cardinality: at most MAX_EXPERTS experts plus "other", which adds up the rest.
-        let experts = doc.section(ReportKind::Experts).unwrap();
+        let experts = doc.table(ReportKind::Experts).unwrap();
         assert!(experts.rows.len() > MAX_EXPERTS, "the seed has more experts than the cap");
         let series: Vec<&str> = text.lines().filter(|l| l.starts_with("faqlink_expert_correct_feedback{")).collect();
         assert_eq!(series.len(), MAX_EXPERTS + 1);
