@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The bundle benchmark: `faqlink report all` against the plain client running the three plain
 # queries of bench/sql/plain_bundle.<backend>.sql (per-expert report, funnel, orphan listing)
-# in one session, and `report all --last-week` against the plain client's one windowed
-# per-expert query over the same seven days. PostgreSQL is measured on the production-shaped
+# in one session, and `report all --last-week` against the same three over the same seven
+# days (f, g, h), then the floor: one plain scan of expert_feedback's heap. PostgreSQL is measured on the production-shaped
 # schema: faqlink's optional indexes are dropped for the run and recreated afterwards (also
 # when interrupted). SQLite keeps them: there the sqlite3 CLI reads the same file. Not part
 # of CI.
@@ -51,6 +51,10 @@ compare() { # LABEL FAQLINK_COMMAND CLIENT_COMMAND
   a=$(median 0) b=$(median 1)
   printf '| %s | %s | %s | %.3f s | %.3f s | %.2f | %s |\n' "$size" "$backend" "$1" "$a" "$b" "$(echo "$a / $b" | bc -l)" "$(rss "$2")"
 }
+floor() { # CLIENT_COMMAND: one plain scan of expert_feedback's heap (the plain client alone)
+  hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$out/r.json" "$1" >/dev/null 2>&1 || die "hyperfine failed: floor"
+  printf '| %s | %s | floor: one plain scan of the heap (plain client) | – | %.3f s | – | – |\n' "$size" "$backend" "$(median 0)"
+}
 # Each section alone (faqlink only), whole history and last week.
 sections() { # URL
   local kind args
@@ -75,18 +79,26 @@ for size in $sizes; do
         settle postgres "$url"
         three=(psql -X -q -d "$url")
         for q in a_expert_report b_funnel c_orphans; do three+=(-c "COPY ($(query postgres $q)) TO STDOUT WITH CSV HEADER"); done
-        week=$(query postgres f_expert_report_7d | sed -e "s/:'since'/'$SINCE'/" -e "s/:'until'/'$UNTIL'/")
+        weekly3=(psql -X -q -d "$url")
+        for q in f_expert_report_7d g_funnel_7d h_orphans_7d; do
+          weekly3+=(-c "COPY ($(query postgres $q | sed -e "s/:'since'/'$SINCE'/g" -e "s/:'until'/'$UNTIL'/g")) TO STDOUT WITH CSV HEADER")
+        done
         compare "report all vs psql's three plain queries" "$fl" "$(printf '%q ' "${three[@]}")"
-        compare "report all --last-week vs psql's windowed per-expert query" "$fl --last-week" \
-          "$(printf '%q ' psql -X -q -d "$url" -c "COPY ($week) TO STDOUT WITH CSV HEADER")"
+        compare "report all --last-week vs psql's three plain queries over the week" "$fl --last-week" \
+          "$(printf '%q ' "${weekly3[@]}")"
+        floor "$(printf '%q ' psql -X -q -d "$url" -c "$(query postgres floor)")"
         if [ "${BENCH_SECTIONS:-}" = 1 ]; then sections "$url"; fi
         ;;
       sqlite)
         three="$(query sqlite a_expert_report); $(query sqlite b_funnel); $(query sqlite c_orphans);"
-        week=$(query sqlite f_expert_report_7d | sed -e "s/:since/'$SQLITE_SINCE'/" -e "s/:until/'$SQLITE_UNTIL'/")
+        week=""
+        for q in f_expert_report_7d g_funnel_7d h_orphans_7d; do
+          week+="$(query sqlite $q | sed -e "s/:since/'$SQLITE_SINCE'/g" -e "s/:until/'$SQLITE_UNTIL'/g"); "
+        done
         compare "report all vs sqlite3's three plain queries" "$fl" "$(printf '%q ' sqlite3 -csv -header "$url" "$three")"
-        compare "report all --last-week vs sqlite3's windowed per-expert query" "$fl --last-week" \
-          "$(printf '%q ' sqlite3 -csv -header "$url" "$week;")"
+        compare "report all --last-week vs sqlite3's three plain queries over the week" "$fl --last-week" \
+          "$(printf '%q ' sqlite3 -csv -header "$url" "$week")"
+        floor "$(printf '%q ' sqlite3 "$url" "$(query sqlite floor);")"
         if [ "${BENCH_SECTIONS:-}" = 1 ]; then sections "$url"; fi
         ;;
     esac

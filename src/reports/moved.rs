@@ -310,12 +310,21 @@ pub(crate) fn statement(db: &Database, [b0, b1, a0, a1]: [DateTime<Utc>; 4]) -> 
     between(&mut sql, a0, a1);
     sql.push(") AS correct_after, COUNT(ef.generated_faq_id) FILTER (WHERE ");
     between(&mut sql, a0, a1);
-    sql.push(") AS linked_after FROM expert_feedback ef WHERE ef.feedback_type = 'correct' AND ((");
-    between(&mut sql, b0, b1);
-    sql.push(") OR (");
-    between(&mut sql, a0, a1);
+    sql.push(") AS linked_after FROM expert_feedback ef WHERE ef.feedback_type = 'correct'");
+    if b1 == a0 {
+        // Adjacent periods (always, from `Window::previous`): one range, which the timestamp
+        // index reads (an OR of two ranges made SQLite read every `correct` row).
+        let both = Window { since: Some(b0), until: Some(a1), tz: chrono_tz::UTC };
+        super::push_window(&mut sql, "ef.feedback_timestamp", &both);
+    } else {
+        sql.push(" AND ((");
+        between(&mut sql, b0, b1);
+        sql.push(") OR (");
+        between(&mut sql, a0, a1);
+        sql.push("))");
+    }
     sql.push(
-        ")) GROUP BY ef.expert_id) s \
+        " GROUP BY ef.expert_id) s \
          LEFT JOIN expert_profiles ep ON ep.id = s.expert_id",
     );
     sql

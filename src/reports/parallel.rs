@@ -12,6 +12,8 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::Scope;
 
 use super::duplicates::{self, DuplicateRow};
+use super::latency::Latency;
+use super::moved::Moved;
 use super::orphans::{self, Branches, OrphanRow};
 use super::plan::{Connection, Plan, Work};
 use super::totals::{self, Dangling};
@@ -68,6 +70,10 @@ pub struct Background {
     pub orphans: Option<Incoming<OrphanRow>>,
     /// The duplicates section's rows.
     pub duplicates: Option<Incoming<DuplicateRow>>,
+    /// The latency report, computed whole (a row per week).
+    pub latency: Option<Receiver<Result<Latency>>>,
+    /// The moved report, computed whole.
+    pub moved: Option<Receiver<Result<Moved>>>,
 }
 
 impl Background {
@@ -76,7 +82,7 @@ impl Background {
     pub fn start<'scope>(
         scope: &'scope Scope<'scope, '_>,
         readers: &'scope mut [Database],
-        plan: &Plan,
+        plan: &'scope Plan,
         window: &'scope Window,
     ) -> Background {
         let mut background = Background::default();
@@ -100,6 +106,22 @@ impl Background {
                     });
                     background.duplicates = Some(Incoming { what: "the duplicates report's thread", rx });
                 }
+                Work::Latency => {
+                    let (tx, rx) = sync_channel(1);
+                    let (sla, overall) = (plan.options.sla_seconds, plan.options.latency_overall);
+                    scope.spawn(move || {
+                        let _ = tx.send(super::latency::compute(db, window, sla, overall));
+                    });
+                    background.latency = Some(rx);
+                }
+                Work::Moved => {
+                    let (tx, rx) = sync_channel(1);
+                    scope.spawn(move || {
+                        let before = window.previous().expect("the plan checked that the window is bounded");
+                        let _ = tx.send(super::moved::compute(db, &before, window));
+                    });
+                    background.moved = Some(rx);
+                }
                 ref other => unreachable!("the plan puts only orphans and duplicates on readers, not {other:?}"),
             }
         }
@@ -117,7 +139,22 @@ impl Background {
 
     /// How many sections run on other threads.
     pub fn sections(&self) -> usize {
-        usize::from(self.orphans.is_some()) + usize::from(self.duplicates.is_some())
+        [self.orphans.is_some(), self.duplicates.is_some(), self.latency.is_some(), self.moved.is_some()]
+            .iter()
+            .filter(|on| **on)
+            .count()
+    }
+
+    /// The latency report from its thread, waiting for it.
+    pub fn wait_latency(&mut self) -> Result<Latency> {
+        let rx = self.latency.take().ok_or_else(|| stopped("the latency report's thread"))?;
+        rx.recv().map_err(|_| stopped("the latency report's thread"))?
+    }
+
+    /// The moved report from its thread, waiting for it.
+    pub fn wait_moved(&mut self) -> Result<Moved> {
+        let rx = self.moved.take().ok_or_else(|| stopped("the moved report's thread"))?;
+        rx.recv().map_err(|_| stopped("the moved report's thread"))?
     }
 
     /// Whether the orphans thread counts the dangling links (and this run has not taken them).

@@ -38,7 +38,8 @@ const WINDOW_PASS_SECTIONS: [ReportKind; 5] =
 const COUNTED: [ReportKind; 3] = [ReportKind::Experts, ReportKind::Totals, ReportKind::Weekly];
 
 /// The sections that may run on a reader of their own (PostgreSQL).
-const BACKGROUND: [ReportKind; 2] = [ReportKind::Orphans, ReportKind::Duplicates];
+const BACKGROUND: [ReportKind; 4] =
+    [ReportKind::Orphans, ReportKind::Duplicates, ReportKind::Latency, ReportKind::Moved];
 
 /// A connection of the run: its own, or one of the readers opened on its snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +68,10 @@ pub enum Work {
     Orphans,
     /// On a reader: the duplicates rows.
     Duplicates,
+    /// On a reader: the latency report, computed whole while the run's connection works.
+    Latency,
+    /// On a reader: the moved report, computed whole while the run's connection works.
+    Moved,
     /// The latency over the whole window, for `--expect` (when no latency section gives it).
     LatencyOverall,
 }
@@ -91,6 +96,8 @@ impl Job {
             Work::Alone(kind) | Work::Split(kind) => vec![*kind],
             Work::Orphans => vec![ReportKind::Orphans],
             Work::Duplicates => vec![ReportKind::Duplicates],
+            Work::Latency => vec![ReportKind::Latency],
+            Work::Moved => vec![ReportKind::MovedSummary, ReportKind::Moved],
         }
     }
 }
@@ -154,9 +161,19 @@ pub fn plan(backend: Backend, max_readers: usize, request: Request<'_>) -> Resul
     };
     let five = kinds.len() >= 5 && kinds[..5] == WINDOW_PASS_SECTIONS;
     let readers = if backend == Backend::Postgres && five && short && weekly_window.is_none() {
+        // The sections after the five (latency, moved) on readers of their own meanwhile.
+        let rest = &kinds[5..];
+        let readers = rest.len().min(max_readers);
+        for (n, &k) in rest.iter().enumerate() {
+            let on = if n < readers { Connection::Reader(n) } else { Connection::Main };
+            let work = match on {
+                Connection::Reader(_) => background_work(k),
+                Connection::Main => Work::Alone(k),
+            };
+            jobs.push(Job { work, on });
+        }
         jobs.push(Job { work: Work::WindowPass, on: Connection::Main });
-        jobs.extend(kinds[5..].iter().map(|&k| Job { work: Work::Alone(k), on: Connection::Main }));
-        0
+        readers
     } else {
         match backend {
             Backend::Sqlite => sqlite_jobs(kinds, window, max_readers, &mut jobs),
@@ -205,8 +222,7 @@ fn postgres_jobs(kinds: &[ReportKind], max_readers: usize, one_window: bool, job
     let readers = background.min(kinds.len().saturating_sub(1)).min(max_readers);
     let mut on_readers = Vec::new();
     for (n, &k) in kinds.iter().rev().filter(|k| BACKGROUND.contains(k)).take(readers).enumerate() {
-        let work = if k == ReportKind::Orphans { Work::Orphans } else { Work::Duplicates };
-        on_readers.push(Job { work, on: Connection::Reader(n) });
+        on_readers.push(Job { work: background_work(k), on: Connection::Reader(n) });
     }
     jobs.extend(on_readers.iter().cloned());
     let shared = one_window && COUNTED.iter().all(|k| kinds.contains(k));
@@ -220,6 +236,17 @@ fn postgres_jobs(kinds: &[ReportKind], max_readers: usize, one_window: bool, job
         }
     }
     readers
+}
+
+/// The job that computes `kind` on a reader.
+fn background_work(kind: ReportKind) -> Work {
+    match kind {
+        ReportKind::Orphans => Work::Orphans,
+        ReportKind::Duplicates => Work::Duplicates,
+        ReportKind::Latency => Work::Latency,
+        ReportKind::Moved => Work::Moved,
+        other => unreachable!("{other:?} does not run on a reader"),
+    }
 }
 
 impl Plan {
@@ -286,6 +313,8 @@ impl Plan {
             Work::Split(_) => "one section, its scan split at a rowid pivot with reader 1",
             Work::Orphans => "the dangling links counted (for totals), then the orphans rows",
             Work::Duplicates => "the duplicates rows",
+            Work::Latency => "the latency report, while the run's connection works",
+            Work::Moved => "the moved report, while the run's connection works",
             Work::LatencyOverall => "the latency over the whole window (for --expect)",
         }
     }
@@ -317,6 +346,8 @@ impl Plan {
                 vec![("duplicates", super::duplicates::statement(db, window)?)]
             }
             Work::Alone(kind) | Work::Split(kind) => self.section_statements(db, *kind)?,
+            Work::Latency => self.section_statements(db, ReportKind::Latency)?,
+            Work::Moved => self.section_statements(db, ReportKind::Moved)?,
             Work::LatencyOverall => self.latency_statements(db, false)?,
         })
     }
@@ -444,10 +475,18 @@ mod tests {
         let p = plan(Backend::Postgres, usize::MAX, request(&kinds, &week(), &options)).unwrap();
         assert_eq!(p.readers, 0);
         assert_eq!(p.jobs, vec![Job { work: Work::WindowPass, on: Connection::Main }]);
+        let bundle = ReportKind::bundle(&week());
+        let p = plan(Backend::Postgres, usize::MAX, request(&bundle, &week(), &options)).unwrap();
+        assert_eq!(p.readers, 2, "latency and moved on readers while the window pass runs");
+        assert!(p.has(&Work::WindowPass) && p.has(&Work::Latency) && p.has(&Work::Moved));
         let whole = plan(Backend::Postgres, usize::MAX, request(&kinds, &Window::all(chrono_tz::UTC), &options));
         let whole = whole.unwrap();
         assert!(whole.has(&Work::SharedPass) && whole.has(&Work::Orphans) && whole.has(&Work::Duplicates));
         assert_eq!(whole.readers, 2);
+        assert_eq!(ReportKind::bundle(&Window::all(chrono_tz::UTC)), kinds, "the five over the whole history");
+        let with_latency = [&kinds[..], &[ReportKind::Latency]].concat();
+        let whole = plan(Backend::Postgres, usize::MAX, request(&with_latency, &Window::all(chrono_tz::UTC), &options));
+        assert!(whole.unwrap().has(&Work::Latency), "latency on a reader of its own");
         let sqlite = plan(Backend::Sqlite, usize::MAX, request(&kinds, &Window::all(chrono_tz::UTC), &options));
         let sqlite = sqlite.unwrap();
         assert_eq!(sqlite.readers, 1);

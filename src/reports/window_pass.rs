@@ -23,11 +23,43 @@ use crate::db::types::PortableTimestamptz;
 use crate::db::{Database, Sql, Timestamp};
 use crate::error::Result;
 
-/// The parts of the statement's result, in output order.
-const DANGLING: i32 = 0;
-const GROUPS: i32 = 1;
-const ORPHANS: i32 = 2;
-const DUPLICATES: i32 = 3;
+/// The parts of the statement's result, in output order (the number is the `part` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+    /// One row: the dangling-link counts.
+    Dangling = 0,
+    /// The counters per (expert, week).
+    Groups = 1,
+    /// The orphaned, then the dangling rows, in the orphans report's order.
+    Orphans = 2,
+    /// The candidate duplicates' linked rows, by query.
+    Duplicates = 3,
+}
+
+impl Part {
+    /// Every part, in order.
+    const ALL: [Part; 4] = [Part::Dangling, Part::Groups, Part::Orphans, Part::Duplicates];
+
+    /// The part numbered `n` in the result.
+    fn numbered(n: i32) -> Result<Part> {
+        usize::try_from(n).ok().and_then(|i| Part::ALL.get(i)).copied().ok_or_else(|| {
+            crate::error::Error::Refused(format!("the one-pass statement returned a row of unknown part {n}"))
+        })
+    }
+
+    /// The part's number, as the statement writes it.
+    fn sql(self) -> String {
+        (self as i32).to_string()
+    }
+}
+
+/// One row of the pass, decoded by its part.
+enum Item {
+    Dangling(Dangling),
+    Group { expert: String, has_profile: bool, registration: Option<String>, week: Option<i32>, counters: Counters },
+    Orphan(OrphanRow),
+    Link { query_id: String, feedback_id: String, faq_id: String },
+}
 
 /// One row of any part; the columns a part does not use are NULL (counters 0).
 #[derive(QueryableByName)]
@@ -65,6 +97,40 @@ struct PassRow {
     faq_id: Option<String>,
 }
 
+impl PassRow {
+    /// The row as what its part means (the columns other parts use are ignored).
+    fn decode(self) -> Result<(Part, Item)> {
+        let part = Part::numbered(self.part)?;
+        let item = match part {
+            Part::Dangling => Item::Dangling(Dangling {
+                dangling_links: self.dangling_links,
+                dangling_correct: self.dangling_correct,
+            }),
+            Part::Groups => Item::Group {
+                expert: self.key.unwrap_or_default(),
+                has_profile: self.has_profile,
+                registration: self.professional_registration_number,
+                week: self.week,
+                counters: self.counters,
+            },
+            Part::Orphans => Item::Orphan(OrphanRow {
+                feedback_id: self.feedback_id.unwrap_or_default(),
+                expert_id: self.key.unwrap_or_default(),
+                professional_registration_number: self.professional_registration_number,
+                feedback_timestamp: self.feedback_timestamp,
+                kind: self.kind.unwrap_or_default(),
+                generated_faq_id: self.faq_id,
+            }),
+            Part::Duplicates => Item::Link {
+                query_id: self.key.unwrap_or_default(),
+                feedback_id: self.feedback_id.unwrap_or_default(),
+                faq_id: self.faq_id.unwrap_or_default(),
+            },
+        };
+        Ok((part, item))
+    }
+}
+
 /// The statement (binds: the window's bounds, the week boundaries).
 pub(crate) fn statement(db: &Database, window: &Window, bounds: Option<&[DateTime<Utc>]>) -> Sql {
     let mut sql = db.sql();
@@ -90,10 +156,11 @@ pub(crate) fn statement(db: &Database, window: &Window, bounds: Option<&[DateTim
          FROM (",
     );
     let zeros = counters::zeros();
-    // DANGLING: one row of counts.
-    sql.push(
-        "SELECT 0 AS part, CAST(NULL AS UUID) AS expert, CAST(NULL AS UUID) AS key_uuid, CAST(NULL AS TEXT) AS key, ",
-    )
+    // Dangling: one row of counts.
+    sql.push(&format!(
+        "SELECT {} AS part, CAST(NULL AS UUID) AS expert, CAST(NULL AS UUID) AS key_uuid, CAST(NULL AS TEXT) AS key, ",
+        Part::Dangling.sql()
+    ))
     .push("CAST(NULL AS INTEGER) AS week, ")
     .push(&zeros)
     .push(
@@ -101,28 +168,34 @@ pub(crate) fn statement(db: &Database, window: &Window, bounds: Option<&[DateTim
              CAST(NULL AS UUID) AS feedback_id, CAST(NULL AS TIMESTAMPTZ) AS feedback_timestamp, \
              CAST(NULL AS TEXT) AS kind, CAST(NULL AS VARCHAR) AS faq_id FROM d",
     );
-    // GROUPS: the counters per (expert, week), as in the shared pass.
-    sql.push(" UNION ALL SELECT 1, g.expert_id, CAST(NULL AS UUID), CAST(g.expert_id AS TEXT), g.week, ")
-        .push(&counters::columns("g"))
-        .push(
-            ", 0, 0, CAST(NULL AS UUID), CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TEXT), CAST(NULL AS VARCHAR) \
+    // Groups: the counters per (expert, week), as in the shared pass.
+    sql.push(&format!(
+        " UNION ALL SELECT {}, g.expert_id, CAST(NULL AS UUID), CAST(g.expert_id AS TEXT), g.week, ",
+        Part::Groups.sql()
+    ))
+    .push(&counters::columns("g"))
+    .push(
+        ", 0, 0, CAST(NULL AS UUID), CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TEXT), CAST(NULL AS VARCHAR) \
          FROM (SELECT ef.expert_id AS expert_id, ",
-        );
+    );
     shared::push_week(&mut sql, bounds);
     sql.push(" AS week, ").push(&counters::SQL).push(" FROM w ef GROUP BY 1, 2) g");
-    // ORPHANS: the orphaned rows, then the dangling ones (order below).
-    sql.push(" UNION ALL SELECT 2, w.expert_id, w.id, CAST(w.expert_id AS TEXT), NULL, ")
+    // Orphans: the orphaned rows, then the dangling ones (order below).
+    let orphans = Part::Orphans.sql();
+    sql.push(&format!(" UNION ALL SELECT {orphans}, w.expert_id, w.id, CAST(w.expert_id AS TEXT), NULL, "))
         .push(&zeros)
-        .push(
+        .push(&format!(
             ", 0, 0, w.id, w.feedback_timestamp, 'orphaned', CAST(NULL AS VARCHAR) FROM w \
              WHERE w.feedback_type = 'correct' AND w.task_creation_success IS TRUE AND w.generated_faq_id IS NULL \
-             UNION ALL SELECT 2, d.expert_id, d.id, CAST(d.expert_id AS TEXT), NULL, ",
-        )
+             UNION ALL SELECT {orphans}, d.expert_id, d.id, CAST(d.expert_id AS TEXT), NULL, ",
+        ))
         .push(&zeros)
         .push(", 0, 0, d.id, d.feedback_timestamp, 'dangling', d.generated_faq_id FROM d");
-    // DUPLICATES: the linked correct rows of queries with more than one (the client keeps
+    // Duplicates: the linked correct rows of queries with more than one (the client keeps
     // the queries with more than one distinct FAQ, as `report duplicates` does).
-    sql.push(" UNION ALL SELECT 3, NULL, c.query_id, CAST(c.query_id AS TEXT), NULL, ").push(&zeros).push(
+    let duplicates = Part::Duplicates.sql();
+    sql.push(&format!(" UNION ALL SELECT {duplicates}, NULL, c.query_id, CAST(c.query_id AS TEXT), NULL, "));
+    sql.push(&zeros).push(
         ", 0, 0, c.id, NULL, NULL, c.generated_faq_id \
              FROM (SELECT w.query_id, w.id, w.generated_faq_id, COUNT(*) OVER (PARTITION BY w.query_id) AS linked_rows \
                    FROM w WHERE w.feedback_type = 'correct' AND w.generated_faq_id IS NOT NULL) c \
@@ -149,7 +222,7 @@ pub fn run(
     let sql = statement(db, window, span.as_ref().map(|w| w.bounds.as_slice()));
     let mut state = State {
         sink,
-        part: DANGLING,
+        next: 0,
         dangling: Dangling { dangling_links: 0, dangling_correct: 0 },
         sums: Some(Sums::new(span.as_ref(), window, now)),
         weeks: Vec::new(),
@@ -157,7 +230,7 @@ pub fn run(
         orphan_rows: 0,
     };
     db.for_each("the report (one pass over the window)", &sql, |row: PassRow| state.row(row))?;
-    state.advance(DUPLICATES + 1)?;
+    state.advance(Part::ALL.len())?;
     outcome.orphan_rows = state.orphan_rows;
     emit(state.sink, &weekly::SECTION, state.weeks.iter().map(super::Row::Week))
 }
@@ -165,8 +238,8 @@ pub fn run(
 /// Where the stream of parts is, and what it has gathered.
 struct State<'a> {
     sink: &'a mut dyn Sink,
-    /// The part being read.
-    part: i32,
+    /// The first part whose rows may still come (an index of [`Part::ALL`]).
+    next: usize,
     dangling: Dangling,
     /// The groups' sums, until the sections they make are written.
     sums: Option<Sums>,
@@ -178,74 +251,53 @@ struct State<'a> {
 
 impl State<'_> {
     fn row(&mut self, row: PassRow) -> Result<()> {
-        self.advance(row.part)?;
-        match row.part {
-            DANGLING => {
-                self.dangling = Dangling { dangling_links: row.dangling_links, dangling_correct: row.dangling_correct }
-            }
-            GROUPS => {
+        let (part, item) = row.decode()?;
+        self.advance(part as usize)?;
+        match item {
+            Item::Dangling(d) => self.dangling = d,
+            Item::Group { expert, has_profile, registration, week, counters } => {
                 let sums = self.sums.as_mut().expect("groups come before the sections they make");
-                let expert = row.key.unwrap_or_default();
-                sums.add(
-                    &expert,
-                    row.has_profile,
-                    row.professional_registration_number.as_ref(),
-                    row.week,
-                    row.counters,
-                );
+                sums.add(&expert, has_profile, registration.as_ref(), week, counters);
             }
-            ORPHANS => {
+            Item::Orphan(orphan) => {
                 self.orphan_rows += 1;
-                let orphan = OrphanRow {
-                    feedback_id: row.feedback_id.unwrap_or_default(),
-                    expert_id: row.key.unwrap_or_default(),
-                    professional_registration_number: row.professional_registration_number,
-                    feedback_timestamp: row.feedback_timestamp,
-                    kind: row.kind.unwrap_or_default(),
-                    generated_faq_id: row.faq_id,
-                };
                 self.sink.row(super::Row::Orphan(&orphan))?;
             }
-            _ => {
-                // DUPLICATES.
+            Item::Link { query_id, feedback_id, faq_id } => {
                 let sink = &mut *self.sink;
-                self.duplicates.add(
-                    row.key.unwrap_or_default(),
-                    row.feedback_id.unwrap_or_default(),
-                    row.faq_id.unwrap_or_default(),
-                    &mut |d: DuplicateRow| sink.row(super::Row::Duplicate(&d)),
-                )?;
+                self.duplicates
+                    .add(query_id, feedback_id, faq_id, &mut |d: DuplicateRow| sink.row(super::Row::Duplicate(&d)))?;
             }
         }
         Ok(())
     }
 
-    /// Writes what the parts before `part` complete: experts and totals (and the orphans
-    /// section's start) once the groups are in, the switch from orphans to duplicates, and
-    /// the end of duplicates.
-    fn advance(&mut self, part: i32) -> Result<()> {
-        while self.part < part {
-            match self.part {
-                GROUPS => {
+    /// Writes what the parts before `Part::ALL[until]` complete (`until` = 4: all of them):
+    /// experts and totals (and the orphans section's start) once the groups are in, the
+    /// switch from orphans to duplicates, and the end of duplicates.
+    fn advance(&mut self, until: usize) -> Result<()> {
+        while self.next < until {
+            match Part::ALL[self.next] {
+                Part::Dangling => {}
+                Part::Groups => {
                     let done = self.sums.take().expect("the groups are summed once").finish(self.dangling);
                     emit(self.sink, &experts::SECTION, done.experts.iter().map(super::Row::Expert))?;
                     emit(self.sink, &totals::SECTION, std::iter::once(super::Row::Totals(&done.totals)))?;
                     self.weeks = done.weeks;
                     self.sink.begin(&orphans::SECTION)?;
                 }
-                ORPHANS => {
+                Part::Orphans => {
                     self.sink.end()?;
                     self.sink.begin(&duplicates::SECTION)?;
                 }
-                DUPLICATES => {
+                Part::Duplicates => {
                     let sink = &mut *self.sink;
                     std::mem::take(&mut self.duplicates)
                         .finish(&mut |d: DuplicateRow| sink.row(super::Row::Duplicate(&d)))?;
                     self.sink.end()?;
                 }
-                _ => {}
             }
-            self.part += 1;
+            self.next += 1;
         }
         Ok(())
     }

@@ -102,10 +102,16 @@ fn report_all_shows_its_path_and_writes_no_output() {
             Backend::Postgres => {
                 assert!(plan.contains("the window's rows read once, five sections from them"), "{plan}");
                 assert!(plan.contains("WITH w AS MATERIALIZED"), "{plan}");
+                // Latency and moved on readers of their own while the window pass runs.
+                assert!(plan.contains("connections: the run's own and 2 reader(s)"), "{plan}");
+                assert!(plan.contains("on reader 1: the latency report"), "{plan}");
+                assert!(plan.contains("on reader 2: the moved report"), "{plan}");
             }
             Backend::Sqlite => assert_eq!(plan.matches(": one section -> ").count(), 7, "{plan}"),
         }
         let whole = explain(db, &["all"]);
+        // Over the whole history `report all` keeps its five sections.
+        assert!(whole.contains("sections, in output order: experts, totals, orphans, duplicates, weekly\n"), "{whole}");
         match db.backend() {
             Backend::Postgres => {
                 assert!(whole.contains("connections: the run's own and 2 reader(s)"), "{whole}");

@@ -45,8 +45,7 @@ fn seeded_sqlite() -> TestDb {
     db
 }
 
-/// `report all --format csv --output-dir` over the whole history (sorted).
-const SET: [&str; 6] = ["duplicates.csv", "experts.csv", "latency.csv", "orphans.csv", "totals.csv", "weekly.csv"];
+const SET: [&str; 5] = ["duplicates.csv", "experts.csv", "orphans.csv", "totals.csv", "weekly.csv"];
 
 #[test]
 fn new_files_get_the_umask_mode_and_existing_files_keep_theirs() {

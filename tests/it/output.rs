@@ -43,26 +43,15 @@ const WEEKLY: &[&str] = &[
     "orphaned_links",
 ];
 
-const LATENCY: &[&str] = &[
-    "week",
-    "linked_faqs",
-    "p50_seconds",
-    "p90_seconds",
-    "p99_seconds",
-    "within_sla_pct",
-    "negative_latency",
-    "missing_timestamp",
-];
-
 /// The sections of `report all` over the whole history, in order, with their fixed columns
-/// and whether more columns may follow (`moved` needs a window bounded on both sides).
-const SECTIONS: [(&str, &[&str], bool); 6] = [
+/// and whether more columns may follow (latency and moved join windows bounded on both
+/// sides).
+const SECTIONS: [(&str, &[&str], bool); 5] = [
     ("experts", EXPERTS, false),
     ("totals", TOTALS, false),
     ("orphans", ORPHANS, false),
     ("duplicates", DUPLICATES, false),
     ("weekly", WEEKLY, true),
-    ("latency", LATENCY, false),
 ];
 
 /// Columns that hold numbers (never neutralised, decimals follow the dialect).
@@ -436,8 +425,7 @@ fn json_types_nulls_and_section_order() {
             "totals",
             "orphans",
             "duplicates",
-            "weekly",
-            "latency"
+            "weekly"
         ]
     );
     assert_eq!(obj["window"], serde_json::json!({"since": null, "until": null, "tz": "UTC", "iso_week": null}));
