@@ -61,18 +61,12 @@ impl DocumentFormat for Xlsx {
     }
 }
 
-/// The sheet name of a section.
-pub fn sheet_name(kind: ReportKind) -> &'static str {
-    match kind {
-        ReportKind::Experts => "Experts",
-        ReportKind::Totals => "Totals",
-        ReportKind::Orphans => "Orphans",
-        ReportKind::Duplicates => "Duplicates",
-        ReportKind::Weekly => "Weekly",
-        ReportKind::Latency => "Latency",
-        ReportKind::Moved => "Moved",
-        ReportKind::MovedSummary => "Moved summary",
-    }
+/// The sheet name of a section: its report's name, capitalised, `_` as a space (`Experts`,
+/// `Moved summary`), so a new report needs no entry here.
+pub fn sheet_name(kind: ReportKind) -> String {
+    let name = kind.name().replace('_', " ");
+    let mut chars = name.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 struct Formats {
@@ -342,7 +336,7 @@ fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxEr
         if let (Some(label), Some(volume), Some(rate)) =
             (pos("iso_week"), pos("feedback_total"), pos("conversion_rate_pct"))
         {
-            let (sheet, last) = (sheet_name(ReportKind::Weekly), c.rows.len() as u32);
+            let (sheet, last) = (&*sheet_name(ReportKind::Weekly), c.rows.len() as u32);
             let mut bars = Chart::new(ChartType::Column);
             bars.add_series()
                 .set_name("Feedback")

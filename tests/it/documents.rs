@@ -536,7 +536,7 @@ fn xlsx_read_back_by_calamine_on_both_backends() {
         assert_eq!(wb.sheet_names(), ["Summary", "Experts", "Totals", "Orphans", "Duplicates", "Weekly"]);
         let mut saw_formula_text = false;
         for c in &doc.tables() {
-            let name = sheet_name(c.section.kind);
+            let name = &*sheet_name(c.section.kind);
             let range = wb.worksheet_range(name).unwrap();
             assert_eq!(range.start(), Some((0, 0)), "{name}");
             let header: Vec<String> = (0..c.section.columns.len())
