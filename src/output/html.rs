@@ -659,7 +659,31 @@ fn later_sections(doc: &Document, tz: Tz) -> Markup {
                 (table(&c, tz))
             }
         }
+        // Any other section (a report added later) as a table under its title, so that no
+        // section of the run is missing from the page.
+        @for c in doc.tables().iter().filter(|c| !has_own_view(c.section.kind)) {
+            section.page {
+                h2 { (c.section.title) }
+                (table(c, tz))
+            }
+        }
     }
+}
+
+/// Whether the page shows `kind` in a view of its own (above); any other section is shown as
+/// a table under its title.
+fn has_own_view(kind: ReportKind) -> bool {
+    matches!(
+        kind,
+        ReportKind::Experts
+            | ReportKind::Totals
+            | ReportKind::Orphans
+            | ReportKind::Duplicates
+            | ReportKind::Weekly
+            | ReportKind::Latency
+            | ReportKind::MovedSummary
+            | ReportKind::Moved
+    )
 }
 
 /// A cell's text for the page: control, bidi and invisible characters shown escaped
