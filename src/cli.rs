@@ -185,38 +185,8 @@ pub enum FailOnArg {
     Warn,
 }
 
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    /// Terminal tables.
-    Table,
-    /// RFC 4180 CSV.
-    Csv,
-    /// JSON.
-    Json,
-    /// Markdown tables.
-    Markdown,
-    /// One self-contained HTML page with charts (no network, no JavaScript).
-    Html,
-    /// One Excel workbook: a sheet per report and a summary (binary: needs --output,
-    /// --output-dir or a redirect).
-    Xlsx,
-    /// OpenMetrics text for node_exporter's textfile collector (write it into its folder
-    /// with --output-dir: faqlink.prom).
-    Openmetrics,
-}
-
-impl FormatArg {
-    /// True when the format is read by a person (its text cells are escaped by
-    /// `output::escape`), false for a data format (exact bytes). No wildcard: a new format is
-    /// placed here before it compiles.
-    pub fn for_humans(self) -> bool {
-        match self {
-            FormatArg::Table | FormatArg::Markdown | FormatArg::Html => true,
-            FormatArg::Csv | FormatArg::Json | FormatArg::Xlsx | FormatArg::Openmetrics => false,
-        }
-    }
-}
+/// Output formats: `--format`'s values are [`crate::output::Format`]'s, defined once.
+pub use crate::output::Format as FormatArg;
 
 /// Arguments of `faqlink report`.
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 
-use crate::cli::{FormatArg, ReportArgs, ReportKindArg};
+use crate::cli::{ReportArgs, ReportKindArg};
 use crate::error::{typed, Error, Result};
 pub use crate::output::{CsvOptions, Format, Target};
 use crate::reports::period::{earliest_instant, latest_instant, local_midnight, now, week_start, Window};
@@ -107,20 +107,6 @@ pub fn window_at(args: &ReportArgs, now: DateTime<Utc>) -> Result<Window> {
     Ok(Window { since, until, tz })
 }
 
-impl From<FormatArg> for Format {
-    fn from(f: FormatArg) -> Self {
-        match f {
-            FormatArg::Table => Format::Table,
-            FormatArg::Csv => Format::Csv,
-            FormatArg::Json => Format::Json,
-            FormatArg::Markdown => Format::Markdown,
-            FormatArg::Html => Format::Html,
-            FormatArg::Xlsx => Format::Xlsx,
-            FormatArg::Openmetrics => Format::OpenMetrics,
-        }
-    }
-}
-
 fn output_name(args: &ReportArgs) -> String {
     args.output.as_deref().map(|p| p.display().to_string()).unwrap_or_default()
 }
@@ -131,11 +117,11 @@ fn output_name(args: &ReportArgs) -> String {
 pub fn output_format(args: &ReportArgs) -> Result<Format> {
     let named =
         args.output.as_deref().and_then(|p| p.extension()).and_then(|e| e.to_str()).and_then(Format::from_extension);
-    if let Some(f) = args.format.map(Format::from).filter(|f| args.excel && !matches!(f, Format::Table | Format::Csv)) {
+    if let Some(f) = args.format.filter(|f| args.excel && !matches!(f, Format::Table | Format::Csv)) {
         return Err(Error::Usage(format!("--excel writes CSV; it cannot be combined with --format {}", f.name())));
     }
     let excel = args.excel.then_some(Format::Csv);
-    match (args.format.map(Format::from).or(excel), named) {
+    match (args.format.or(excel), named) {
         (Some(given), Some(named)) if given != named => Err(Error::Usage(format!(
             "--{} contradicts --output {} (a .{} file is {}): drop {}, or name the file .{}",
             if args.format.is_some() { format!("format {}", given.name()) } else { "excel".into() },
@@ -145,7 +131,7 @@ pub fn output_format(args: &ReportArgs) -> Result<Format> {
             if args.format.is_some() { "--format" } else { "--excel" },
             given.extension(),
         ))),
-        (Some(_), _) => Ok(args.format.map_or(Format::Table, Format::from)),
+        (Some(_), _) => Ok(args.format.unwrap_or(Format::Table)),
         (None, Some(named)) => Ok(named),
         (None, None) => Ok(Format::Table),
     }

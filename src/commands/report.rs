@@ -78,16 +78,10 @@ fn explain(config: &ReportConfig, global: &Global) -> Result<()> {
     })
 }
 
-/// Whether the run's sink will ask for the previous period's totals: HTML and the workbook
-/// show each headline's change, JSON carries them with `totals`, and `wow_…` expectations
-/// read them (the sinks' own `wants_previous_totals`).
+/// Whether the run's sink will ask for the previous period's totals: its format's
+/// ([`crate::output::Format::shows_previous_totals`]), or `wow_…` expectations.
 fn previous_totals_wanted(config: &ReportConfig) -> bool {
-    let format = match config.format {
-        config::Format::Html | config::Format::Xlsx => true,
-        config::Format::Json => config.kinds.contains(&reports::ReportKind::Totals),
-        config::Format::Table | config::Format::Csv | config::Format::Markdown | config::Format::OpenMetrics => false,
-    };
-    format || config.expectations.iter().any(|e| e.needs().previous)
+    config.format.shows_previous_totals(&config.kinds) || config.expectations.iter().any(|e| e.needs().previous)
 }
 
 /// One line for a window that begins after "now" (`--week 2026-W50` asked on a Tuesday of

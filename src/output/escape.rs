@@ -8,7 +8,7 @@
 //! The human-facing outputs (terminal table, Markdown, HTML, one-line error messages) show
 //! such characters visibly escaped, as `git` and `ls -b` do; the data formats (CSV, JSON,
 //! XLSX, OpenMetrics) keep the exact bytes. Which format is which is decided once, by an
-//! exhaustive `match` (`FormatArg::for_humans` in cli.rs): a new format does not compile until
+//! exhaustive `match` (`Format::for_humans` in output/request.rs): a new format does not compile until
 //! it is placed, and the tests run every human-facing format over hostile cells.
 //!
 //! The escaped form is a type, [`Visible`]: it can only be built by escaping, so a renderer

@@ -59,7 +59,7 @@ pub fn sink(config: &Request<'_>, info: RunInfo) -> Result<Box<dyn Sink>> {
         Target::Stdout => Ok(Output::stdout()),
     };
     // JSON carries the previous period's totals where the totals are shown.
-    let with_previous = config.kinds.contains(&ReportKind::Totals);
+    let with_previous = Format::Json.shows_previous_totals(config.kinds);
     Ok(match (config.target, config.format) {
         (Target::Dir(dir), Format::Csv) => Box::new(csv::DirSink::new(OutputDir::create(dir)?, config.csv)),
         (_, Format::Csv) => Box::new(

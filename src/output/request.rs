@@ -8,26 +8,51 @@ use std::path::PathBuf;
 
 use crate::reports::ReportKind;
 
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Output formats (also `--format`'s values: the doc comments are its help). A new format is
+/// a variant here, its names below, its sink in `output::sink` and its module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Terminal tables.
     Table,
-    /// CSV.
+    /// RFC 4180 CSV.
     Csv,
     /// JSON.
     Json,
-    /// Markdown.
+    /// Markdown tables.
     Markdown,
-    /// One self-contained HTML page (a whole-document format).
+    /// One self-contained HTML page with charts (no network, no JavaScript).
     Html,
-    /// One Excel workbook (a whole-document format; binary).
+    /// One Excel workbook: a sheet per report and a summary (binary: needs --output,
+    /// --output-dir or a redirect).
     Xlsx,
-    /// OpenMetrics text for node_exporter's textfile collector (a whole-document format).
+    /// OpenMetrics text for node_exporter's textfile collector (write it into its folder
+    /// with --output-dir: faqlink.prom).
+    #[value(name = "openmetrics")]
     OpenMetrics,
 }
 
 impl Format {
+    /// True when the format is read by a person (its text cells are escaped by
+    /// `output::escape`), false for a data format (exact bytes). No wildcard: a new format is
+    /// placed here before it compiles.
+    pub fn for_humans(self) -> bool {
+        match self {
+            Format::Table | Format::Markdown | Format::Html => true,
+            Format::Csv | Format::Json | Format::Xlsx | Format::OpenMetrics => false,
+        }
+    }
+
+    /// Whether a run of `kinds` in this format shows the previous period's totals (its sink's
+    /// `wants_previous_totals`): HTML and the workbook show each headline's change, JSON
+    /// carries them beside `totals`.
+    pub fn shows_previous_totals(self, kinds: &[ReportKind]) -> bool {
+        match self {
+            Format::Html | Format::Xlsx => true,
+            Format::Json => kinds.contains(&ReportKind::Totals),
+            Format::Table | Format::Csv | Format::Markdown | Format::OpenMetrics => false,
+        }
+    }
+
     /// True for the formats that render the whole run at once (HTML, XLSX, OpenMetrics):
     /// they write one file, also into `--output-dir`.
     pub fn is_document(self) -> bool {

@@ -256,7 +256,7 @@ fn every_format_over_hostile_cells(db: &TestDb) {
                     }
                     out
                 }
-                FormatArg::Openmetrics => {
+                FormatArg::OpenMetrics => {
                     // Label values, escaped as the exposition format requires.
                     let text = String::from_utf8(bytes.clone()).unwrap();
                     cells
