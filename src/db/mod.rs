@@ -990,17 +990,25 @@ impl Sql {
     pub fn explained(&self) -> String {
         let mut out = self.text.clone();
         for (i, b) in self.binds.iter().enumerate() {
-            let value = match b {
-                Param::Text(v) | Param::OptText(Some(v)) => format!("'{}'", v.replace('\'', "''")),
-                Param::OptText(None) => "NULL".into(),
-                Param::Bool(v) => v.to_string(),
-                Param::Double(v) => v.to_string(),
-                Param::Uuid(v) => format!("'{v}'"),
+            // The value, then its SQL type on PostgreSQL (where a literal put in its place needs
+            // the cast, e.g. inside ARRAY[…]); on SQLite every bind is the text shown.
+            let (value, pg_type) = match b {
+                Param::Text(v) | Param::OptText(Some(v)) => (format!("'{}'", v.replace('\'', "''")), "text"),
+                Param::OptText(None) => ("NULL".into(), "text"),
+                Param::Bool(v) => (v.to_string(), "boolean"),
+                Param::Double(v) => (v.to_string(), "double precision"),
+                Param::Uuid(v) => (format!("'{v}'"), "uuid"),
                 Param::Ts(t) => match self.backend {
-                    Backend::Postgres => format!("'{}'", t.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+                    Backend::Postgres => {
+                        (format!("'{}'", t.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)), "timestamptz")
+                    }
                     // The text the bind sends (stored timestamps compare as text).
-                    Backend::Sqlite => format!("'{}'", types::canonical_timestamp(&t.0)),
+                    Backend::Sqlite => (format!("'{}'", types::canonical_timestamp(&t.0)), "text"),
                 },
+            };
+            let value = match self.backend {
+                Backend::Postgres => format!("{value}::{pg_type}"),
+                Backend::Sqlite => value,
             };
             let mark = match self.backend {
                 Backend::Postgres => format!("${}", i + 1),

@@ -127,3 +127,34 @@ fn report_all_shows_its_path_and_writes_no_output() {
         assert_eq!(moved.status.code(), Some(2), "{}", String::from_utf8_lossy(&moved.stderr));
     });
 }
+
+/// The sum of column `name` over a CSV text's rows.
+fn column_sum(csv: &str, name: &str) -> i64 {
+    let mut lines = csv.lines();
+    let i = lines.next().unwrap().split(',').position(|c| c == name).unwrap_or_else(|| panic!("no {name} in {csv}"));
+    lines.map(|l| l.split(',').nth(i).unwrap().parse::<i64>().unwrap()).sum()
+}
+
+#[test]
+fn the_latency_statement_explain_shows_runs_in_the_client_with_its_typed_parameters() {
+    on_both(|db| {
+        db.seed(3000);
+        let plan = explain(db, &["latency", "--last-week"]);
+        // PostgreSQL's week boundaries are an ARRAY of timestamptz parameters: written in as
+        // typed literals (`'…'::timestamptz`), the statement runs as is.
+        let label = match db.backend() {
+            Backend::Postgres => "latency per week",
+            Backend::Sqlite => "latency counts per bucket",
+        };
+        let by_client = db.cli_csv(&statement(db, &plan, label));
+        let report = faqlink()
+            .env("FAQLINK_NOW", NOW)
+            .args(["--database-url", &db.url(), "report", "latency", "--last-week", "--format", "csv"])
+            .output()
+            .unwrap();
+        let by_faqlink = String::from_utf8(report.stdout).unwrap();
+        let linked = column_sum(&by_faqlink, "linked_faqs");
+        assert!(linked > 0, "the seeded week has linked FAQs");
+        assert_eq!(column_sum(&by_client, "linked_faqs"), linked, "{:?}", db.backend());
+    });
+}
