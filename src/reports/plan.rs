@@ -37,7 +37,12 @@ const WINDOW_PASS_SECTIONS: [ReportKind; 5] =
 /// The sections the shared pass and the SQLite split compute.
 const COUNTED: [ReportKind; 3] = [ReportKind::Experts, ReportKind::Totals, ReportKind::Weekly];
 
-/// The sections that may run on a reader of their own (PostgreSQL).
+/// The most readers a run opens besides its own connection (PostgreSQL): a run needs one
+/// connection slot and uses at most three.
+pub(crate) const MAX_READERS: usize = 2;
+
+/// The sections that may run on a reader of their own (PostgreSQL), those that gain most
+/// first.
 const BACKGROUND: [ReportKind; 4] =
     [ReportKind::Orphans, ReportKind::Duplicates, ReportKind::Latency, ReportKind::Moved];
 
@@ -163,7 +168,7 @@ pub fn plan(backend: Backend, max_readers: usize, request: Request<'_>) -> Resul
     let readers = if backend == Backend::Postgres && five && short && weekly_window.is_none() {
         // The sections after the five (latency, moved) on readers of their own meanwhile.
         let rest = &kinds[5..];
-        let readers = rest.len().min(max_readers);
+        let readers = rest.len().min(max_readers).min(MAX_READERS);
         for (n, &k) in rest.iter().enumerate() {
             let on = if n < readers { Connection::Reader(n) } else { Connection::Main };
             let work = match on {
@@ -219,9 +224,11 @@ fn sqlite_jobs(kinds: &[ReportKind], window: &Window, max_readers: usize, jobs: 
 /// all three are asked for over one window.
 fn postgres_jobs(kinds: &[ReportKind], max_readers: usize, one_window: bool, jobs: &mut Vec<Job>) -> usize {
     let background = kinds.iter().filter(|k| BACKGROUND.contains(k)).count();
-    let readers = background.min(kinds.len().saturating_sub(1)).min(max_readers);
+    let readers = background.min(kinds.len().saturating_sub(1)).min(max_readers).min(MAX_READERS);
+    // Which sections get the readers: the first of BACKGROUND's order that the run has.
+    let chosen: Vec<ReportKind> = BACKGROUND.iter().filter(|k| kinds.contains(k)).take(readers).copied().collect();
     let mut on_readers = Vec::new();
-    for (n, &k) in kinds.iter().rev().filter(|k| BACKGROUND.contains(k)).take(readers).enumerate() {
+    for (n, &k) in kinds.iter().rev().filter(|k| chosen.contains(k)).enumerate() {
         on_readers.push(Job { work: background_work(k), on: Connection::Reader(n) });
     }
     jobs.extend(on_readers.iter().cloned());
@@ -455,7 +462,7 @@ mod tests {
                         }
                         let yielded: usize = plan.jobs.iter().map(|j| j.yields().len()).sum();
                         assert_eq!(yielded, plan.order.len(), "{backend:?} {kinds:?}: {:?}", plan.jobs);
-                        assert!(plan.readers <= max_readers);
+                        assert!(plan.readers <= max_readers.min(MAX_READERS));
                         for job in &plan.jobs {
                             if let Connection::Reader(n) = job.on {
                                 assert!(n < plan.readers, "{:?}", plan);
@@ -486,7 +493,14 @@ mod tests {
         assert_eq!(ReportKind::bundle(&Window::all(chrono_tz::UTC)), kinds, "the five over the whole history");
         let with_latency = [&kinds[..], &[ReportKind::Latency]].concat();
         let whole = plan(Backend::Postgres, usize::MAX, request(&with_latency, &Window::all(chrono_tz::UTC), &options));
-        assert!(whole.unwrap().has(&Work::Latency), "latency on a reader of its own");
+        let whole = whole.unwrap();
+        assert_eq!(whole.readers, MAX_READERS, "at most three connections");
+        assert!(
+            whole.has(&Work::Orphans) && whole.has(&Work::Duplicates) && whole.has(&Work::Alone(ReportKind::Latency))
+        );
+        let two = [ReportKind::Totals, ReportKind::Latency];
+        let two = plan(Backend::Postgres, usize::MAX, request(&two, &Window::all(chrono_tz::UTC), &options)).unwrap();
+        assert!(two.has(&Work::Latency), "latency on a reader while totals runs");
         let sqlite = plan(Backend::Sqlite, usize::MAX, request(&kinds, &Window::all(chrono_tz::UTC), &options));
         let sqlite = sqlite.unwrap();
         assert_eq!(sqlite.readers, 1);
