@@ -317,7 +317,7 @@ pub struct ManualSection {
 }
 
 /// The exit statuses of every command.
-pub const EXIT_STATUS: ManualSection = ManualSection {
+pub(crate) const EXIT_STATUS: ManualSection = ManualSection {
     heading: "EXIT STATUS",
     entries: &[
         ("0", "success (also when a reader of standard output such as `head` stops early)"),
@@ -328,7 +328,7 @@ pub const EXIT_STATUS: ManualSection = ManualSection {
 };
 
 /// The environment faqlink reads.
-pub const ENVIRONMENT: ManualSection = ManualSection {
+pub(crate) const ENVIRONMENT: ManualSection = ManualSection {
     heading: "ENVIRONMENT",
     entries: &[
         ("DATABASE_URL", "the database when --database-url is not given (also read from ./.env)"),
@@ -354,7 +354,7 @@ pub const FILES: ManualSection = ManualSection {
 
 /// Example command lines of the page of `path` (`[]` for faqlink itself), with what each
 /// does. Each is a complete command line that parses (a test checks every one).
-pub fn examples(path: &[&str]) -> &'static [(&'static str, &'static str)] {
+pub(crate) fn examples(path: &[&str]) -> &'static [(&'static str, &'static str)] {
     match path {
         [] => &[
             ("faqlink demo", "the tour: faqlink.db, sample data, every report, an HTML page and a workbook"),
@@ -405,12 +405,12 @@ pub fn examples(path: &[&str]) -> &'static [(&'static str, &'static str)] {
 }
 
 /// The manual sections of the page of `path`, in man-page order.
-pub fn manual_sections(path: &[&str]) -> [ManualSection; 4] {
+pub(crate) fn manual_sections(path: &[&str]) -> [ManualSection; 4] {
     [ManualSection { heading: "EXAMPLES", entries: examples(path) }, EXIT_STATUS, ENVIRONMENT, FILES]
 }
 
 /// `--help`'s text after the options: [`manual_sections`] as plain text.
-pub fn after_long_help(path: &[&str]) -> String {
+pub(crate) fn after_long_help(path: &[&str]) -> String {
     let mut text = String::new();
     for section in manual_sections(path).iter().filter(|s| !s.entries.is_empty()) {
         let heading = section.heading[..1].to_string() + &section.heading[1..].to_lowercase();

@@ -16,7 +16,7 @@ use crate::reports::ReportKind;
 
 /// Checks that `t`, the value of `flag`, lies in the range both backends represent
 /// ([`earliest_instant`] to [`latest_instant`], in UTC): a usage error otherwise.
-pub fn in_range(flag: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>> {
+pub(crate) fn in_range(flag: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>> {
     if t < earliest_instant() || t > latest_instant() {
         return Err(Error::Usage(format!(
             "{flag}: {} is outside the range faqlink handles on both backends \
@@ -64,13 +64,9 @@ pub fn parse_iso_week(s: &str) -> Result<NaiveDate> {
         .ok_or_else(|| Error::Usage(format!("--week: {year} has no ISO week {week:02}")))
 }
 
-/// Builds the window from `--since/--until/--week/--last-week/--tz`.
-pub fn window(args: &ReportArgs) -> Result<Window> {
-    window_at(args, now()?)
-}
-
-/// [`window`] with "now" given (for `--last-week`).
-pub fn window_at(args: &ReportArgs, now: DateTime<Utc>) -> Result<Window> {
+/// Builds the window from `--since/--until/--week/--last-week/--tz` with "now" given (for
+/// `--last-week`).
+pub(crate) fn window_at(args: &ReportArgs, now: DateTime<Utc>) -> Result<Window> {
     let tz = parse_tz(&args.tz)?;
     if let Some(week) = &args.week {
         let monday = parse_iso_week(week)?;
@@ -114,7 +110,7 @@ fn output_name(args: &ReportArgs) -> String {
 /// The format of a run: `--format`, else the one `--output`'s extension names, else the
 /// table. A `--format` that contradicts a known extension is a usage error, so a file is
 /// never written in a format its name denies (an `.xlsx` holding a text table).
-pub fn output_format(args: &ReportArgs) -> Result<Format> {
+pub(crate) fn output_format(args: &ReportArgs) -> Result<Format> {
     let named =
         args.output.as_deref().and_then(|p| p.extension()).and_then(|e| e.to_str()).and_then(Format::from_extension);
     if let Some(f) = args.format.filter(|f| args.excel && !matches!(f, Format::Table | Format::Csv)) {
@@ -172,7 +168,7 @@ pub struct ReportConfig {
 
 impl ReportConfig {
     /// What the output is asked for: the plain data [`crate::output::sink`] builds its sink from.
-    pub fn output(&self) -> crate::output::Request<'_> {
+    pub(crate) fn output(&self) -> crate::output::Request<'_> {
         crate::output::Request {
             kinds: &self.kinds,
             all: self.all,
@@ -392,14 +388,14 @@ mod tests {
                 _ => unreachable!(),
             }
         };
-        assert!(window(&args("0001-01-01T00:00:00Z", Some("9999-12-31T23:59:59.999999Z"))).is_ok());
+        assert!(window_at(&args("0001-01-01T00:00:00Z", Some("9999-12-31T23:59:59.999999Z")), now().unwrap()).is_ok());
         for (since, until) in [
             ("9999-12-31T23:59:59-23:59", None),
             ("0001-01-01T00:00:00+00:01", None),
             ("0001-01-01T00:00:00Z", Some("0001-01-01T00:30:00+01:00")),
             ("2026-01-01", Some("9999-12-31T23:00:00-01:00")),
         ] {
-            let e = window(&args(since, until)).unwrap_err();
+            let e = window_at(&args(since, until), now().unwrap()).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{since} {until:?}");
             assert!(e.to_string().contains("outside the range"), "{e}");
         }

@@ -127,7 +127,7 @@ impl Error {
     }
 
     /// True when running the whole read again may succeed (a hot standby's recovery conflict).
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         matches!(self, Error::Query { class, .. } if class.is_retryable())
     }
 
@@ -137,12 +137,12 @@ impl Error {
     }
 
     /// An I/O error on the file or folder `path`.
-    pub fn io(what: &'static str, path: &std::path::Path, source: std::io::Error) -> Self {
+    pub(crate) fn io(what: &'static str, path: &std::path::Path, source: std::io::Error) -> Self {
         Error::Io { what, target: IoTarget::Path(path.to_path_buf()), source }
     }
 
     /// Shorthand for an I/O error on standard output.
-    pub fn stdout(source: std::io::Error) -> Self {
+    pub(crate) fn stdout(source: std::io::Error) -> Self {
         Error::Io { what: "cannot write to", target: IoTarget::StandardOutput, source }
     }
 }
@@ -179,7 +179,7 @@ pub enum QueryClass {
 
 impl QueryClass {
     /// Classifies a Diesel error.
-    pub fn of(e: &diesel::result::Error) -> QueryClass {
+    pub(crate) fn of(e: &diesel::result::Error) -> QueryClass {
         use diesel::result::{DatabaseErrorKind, Error as D};
         match e {
             D::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => QueryClass::SerializationFailure,
@@ -194,7 +194,7 @@ impl QueryClass {
     }
 
     /// The SQLSTATE, where it is known exactly.
-    pub fn sqlstate(self) -> Option<&'static str> {
+    pub(crate) fn sqlstate(self) -> Option<&'static str> {
         match self {
             QueryClass::SerializationFailure => Some("40001"),
             QueryClass::Deadlock => Some("40P01"),
@@ -207,7 +207,7 @@ impl QueryClass {
     }
 
     /// True when running the whole read again may succeed.
-    pub fn is_retryable(self) -> bool {
+    pub(crate) fn is_retryable(self) -> bool {
         matches!(
             self,
             QueryClass::SerializationFailure
@@ -221,7 +221,7 @@ impl QueryClass {
 /// A path or other text for a one-line message: as is, or quoted with escapes (`"a\nb"`,
 /// `"\u{1b}[31m"`, `"\u{202e}"`) when it holds a control, bidi or invisible character
 /// ([`crate::output::escape::quoted`], the same escaping as the terminal table).
-pub fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     crate::output::escape::quoted(text)
 }
 
@@ -232,7 +232,7 @@ pub fn quoted(text: &str) -> String {
 /// described, not shown. A connection string typed into the wrong option (`--since
 /// postgres://u:pw@h/db`, `--tz 'password=…'`) always holds a character outside that set, so
 /// its password is never echoed (docs/RELIABILITY.md, "Secrets").
-pub fn typed(value: &str) -> String {
+pub(crate) fn typed(value: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || " -_/:.+".contains(c);
     if value.chars().count() <= 3 || value.chars().all(plain) {
         format!("{value:?}")

@@ -35,7 +35,7 @@ pub enum Level {
 
 impl Level {
     /// `expect` or `warn`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Level::Expect => "expect",
             Level::Warn => "warn",
@@ -90,7 +90,7 @@ pub enum Term {
 }
 
 /// The latency metrics an expectation may read.
-pub const LATENCY_METRICS: [&str; 3] = ["within_sla_pct", "p50_seconds", "p90_seconds"];
+pub(crate) const LATENCY_METRICS: [&str; 3] = ["within_sla_pct", "p50_seconds", "p90_seconds"];
 
 /// One parsed expectation.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,7 +111,7 @@ pub struct Expectation {
 
 impl Expectation {
     /// Whether evaluating it needs the totals, the previous totals, the experts, the latency.
-    pub fn needs(&self) -> Needs {
+    pub(crate) fn needs(&self) -> Needs {
         let mut n = Needs::default();
         for t in std::iter::once(&self.term).chain(self.guard.as_ref().map(|g| &g.0)) {
             match t {
@@ -130,7 +130,7 @@ impl Expectation {
 
 /// What a set of expectations reads.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Needs {
+pub(crate) struct Needs {
     /// The `totals` section.
     pub totals: bool,
     /// The previous period's totals.
@@ -162,7 +162,7 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 /// The known name nearest to `word`.
-pub fn nearest<'a>(word: &str, known: &[&'a str]) -> &'a str {
+pub(crate) fn nearest<'a>(word: &str, known: &[&'a str]) -> &'a str {
     known.iter().copied().min_by_key(|k| distance(word, k)).unwrap_or("")
 }
 
@@ -349,7 +349,7 @@ impl<'a> Parser<'a> {
 }
 
 /// Reads `--expect-file`: one expectation a line; `#` starts a comment; blank lines skipped.
-pub fn read_file(path: &Path) -> Result<Vec<Expectation>> {
+pub(crate) fn read_file(path: &Path) -> Result<Vec<Expectation>> {
     let text =
         std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("--expect-file {}: {e}", path.display())))?;
     let mut out = Vec::new();
@@ -381,7 +381,7 @@ pub enum Status {
 
 impl Status {
     /// `pass`, `warn`, `fail`, `skip`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Status::Pass => "pass",
             Status::Warn => "warn",
@@ -411,7 +411,7 @@ impl Evaluated {
 }
 
 /// Two decimals for fractions, none for whole numbers.
-pub fn format_observed(v: f64) -> String {
+pub(crate) fn format_observed(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{v:.0}")
     } else {
@@ -421,7 +421,7 @@ pub fn format_observed(v: f64) -> String {
 
 /// What a run showed, for the expectations.
 #[derive(Debug, Default, Clone)]
-pub struct Observed {
+pub(crate) struct Observed {
     /// The totals row.
     pub totals: Option<TotalsRow>,
     /// The previous period's totals row.
@@ -481,7 +481,7 @@ impl Observed {
     }
 
     /// Evaluates every expectation.
-    pub fn evaluate(&self, expectations: &[Expectation]) -> Vec<Evaluated> {
+    pub(crate) fn evaluate(&self, expectations: &[Expectation]) -> Vec<Evaluated> {
         expectations
             .iter()
             .map(|e| {
@@ -505,11 +505,11 @@ impl Observed {
 }
 
 /// The results shared between the [`Observer`] and the command after the run.
-pub type Shared = Rc<RefCell<Vec<Evaluated>>>;
+pub(crate) type Shared = Rc<RefCell<Vec<Evaluated>>>;
 
 /// A sink in front of the output's: notes what the expectations read, evaluates them before
 /// the output is finished, and hands the results to the output ([`Sink::expectations`]).
-pub struct Observer {
+pub(crate) struct Observer {
     inner: Box<dyn Sink>,
     expectations: Vec<Expectation>,
     wants_previous: bool,
@@ -568,7 +568,7 @@ fn xml(text: &str) -> String {
 
 /// The JUnit XML report: one testcase per expectation, a `<failure>` for each FAIL, a
 /// `<skipped>` for each SKIP; a WARN passes with its line in `<system-out>`.
-pub fn junit(results: &[Evaluated]) -> String {
+pub(crate) fn junit(results: &[Evaluated]) -> String {
     let failures = results.iter().filter(|r| r.status == Status::Fail).count();
     let skipped = results.iter().filter(|r| r.status == Status::Skip).count();
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

@@ -173,7 +173,7 @@ pub fn findings(db: &mut Database) -> Result<Vec<Finding>> {
 
 /// [`findings`], with the data pass when `data` is set (after the schema checks, and only
 /// when the tables and columns the reports read are all there).
-pub fn findings_with(db: &mut Database, data: bool) -> Result<Vec<Finding>> {
+pub(crate) fn findings_with(db: &mut Database, data: bool) -> Result<Vec<Finding>> {
     db.read_snapshot(|db| {
         let mut out = Vec::new();
         out.push(management_finding(db)?);
@@ -355,7 +355,7 @@ fn index_finding(db: &mut Database) -> Result<Finding> {
 /// An optional index faqlink recommends (and its own databases carry, from the faqlink-only
 /// migrations after the production chain): never required, reported as `info` when missing.
 #[derive(Debug, Clone, Copy)]
-pub struct Recommended {
+pub(crate) struct Recommended {
     /// What the finding is called.
     pub what: &'static str,
     /// The columns an existing index must start with to count (key columns, then INCLUDE).
@@ -414,7 +414,7 @@ const REPORTING_SQLITE: Recommended = Recommended {
 };
 
 /// The indexes `check` recommends on `backend`, in the order it reports them.
-pub fn recommended_indexes(backend: Backend) -> &'static [Recommended] {
+pub(crate) fn recommended_indexes(backend: Backend) -> &'static [Recommended] {
     match backend {
         Backend::Postgres => &[REPORTING_POSTGRES, EXPERTS_POSTGRES, ORPHANED_POSTGRES],
         Backend::Sqlite => &[REPORTING_SQLITE],

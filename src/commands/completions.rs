@@ -23,7 +23,7 @@ pub fn run(args: &CompletionsArgs) -> Result<()> {
 }
 
 /// The completion script for `shell`, for the binary name `faqlink`.
-pub fn script(shell: clap_complete::Shell) -> Vec<u8> {
+pub(crate) fn script(shell: clap_complete::Shell) -> Vec<u8> {
     let mut cmd = completion_command();
     let mut buf = Vec::new();
     // Generated into memory: clap_complete panics on a failed write, and stdout may be closed.
@@ -33,7 +33,7 @@ pub fn script(shell: clap_complete::Shell) -> Vec<u8> {
 
 /// faqlink's clap command as the completion scripts see it: `--tz` (wherever it occurs) lists
 /// every zone name as a possible value. Used only to generate scripts, never to parse.
-pub fn completion_command() -> clap::Command {
+pub(crate) fn completion_command() -> clap::Command {
     with_zone_names(Cli::command())
 }
 

@@ -15,7 +15,7 @@ use crate::output::Output;
 
 /// One rendered manual page.
 #[derive(Debug, Clone)]
-pub struct Page {
+pub(crate) struct Page {
     /// The command path after `faqlink`, e.g. `["migrate", "revert"]`; empty for faqlink(1).
     pub path: Vec<String>,
     /// The file name, e.g. `faqlink-migrate-revert.1`.
@@ -45,7 +45,7 @@ pub fn run(args: &ManArgs) -> Result<()> {
 }
 
 /// Every page: faqlink(1) first, then each command's page, depth first.
-pub fn pages() -> Result<Vec<Page>> {
+pub(crate) fn pages() -> Result<Vec<Page>> {
     let mut cmd = Cli::command().disable_help_subcommand(true);
     cmd.build();
     let mut pages = Vec::new();

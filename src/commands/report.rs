@@ -15,10 +15,10 @@ use crate::output::{self, document::RunInfo};
 use crate::reports::{self, Section, Sink};
 
 /// How many times a run is attempted in all when recovery conflicts cancel it.
-pub const ATTEMPTS: u32 = 4;
+pub(crate) const ATTEMPTS: u32 = 4;
 /// The wait before the second attempt; it doubles before each further one (0.5 s, 1 s, 2 s),
 /// giving the standby time to replay what the conflict held up.
-pub const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 
 /// Runs `faqlink report`.
 pub fn run(args: &ReportArgs, global: &Global) -> Result<()> {
@@ -86,7 +86,7 @@ fn previous_totals_wanted(config: &ReportConfig) -> bool {
 
 /// One line for a window that begins after "now" (`--week 2026-W50` asked on a Tuesday of
 /// W49): the report runs and is empty, and the user is told why. `None` otherwise.
-pub fn not_started(config: &ReportConfig) -> Option<String> {
+pub(crate) fn not_started(config: &ReportConfig) -> Option<String> {
     let since = config.window.since.filter(|s| *s > config.now)?;
     let tz = config.window.tz;
     Some(format!(
@@ -142,7 +142,7 @@ fn attempt(config: &ReportConfig, global: &Global) -> Result<RunOutcome> {
 /// Runs `attempt` until it succeeds, fails with an error that is not a recovery conflict, or
 /// has been tried [`ATTEMPTS`] times; each retry is announced on stderr. Each attempt must
 /// start from scratch (its own connection, snapshot and output).
-pub fn with_retries<T>(attempt: impl FnMut() -> Result<T>) -> Result<T> {
+pub(crate) fn with_retries<T>(attempt: impl FnMut() -> Result<T>) -> Result<T> {
     retry_with_backoff(FIRST_BACKOFF, attempt)
 }
 

@@ -12,13 +12,13 @@ use crate::cli::VersionArgs;
 use crate::error::{Error, Result};
 
 /// pq-src's package version, e.g. `0.3.14+libpq-18.6` (empty when build.rs could not tell).
-pub const PQ_SRC_VERSION: &str = match option_env!("FAQLINK_PQ_SRC_VERSION") {
+pub(crate) const PQ_SRC_VERSION: &str = match option_env!("FAQLINK_PQ_SRC_VERSION") {
     Some(v) => v,
     None => "",
 };
 
 /// The target triple the binary was built for (empty when build.rs did not say).
-pub const TARGET: &str = match option_env!("FAQLINK_TARGET") {
+pub(crate) const TARGET: &str = match option_env!("FAQLINK_TARGET") {
     Some(v) => v,
     None => "",
 };
@@ -46,12 +46,12 @@ pub fn report() -> Result<String> {
 }
 
 /// The libpq release in a pq-src package version: `0.3.14+libpq-18.6` → `18.6`.
-pub fn libpq_version(pq_src: &str) -> Option<&str> {
+pub(crate) fn libpq_version(pq_src: &str) -> Option<&str> {
     pq_src.split_once('+')?.1.strip_prefix("libpq-").filter(|v| !v.is_empty())
 }
 
 /// The version of the SQLite library linked into this binary ([`crate::db::catalog`]).
-pub fn sqlite_version() -> Result<String> {
+pub(crate) fn sqlite_version() -> Result<String> {
     crate::db::catalog::sqlite_library_version()
 }
 

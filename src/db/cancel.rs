@@ -17,7 +17,7 @@ use diesel::{Connection, PgConnection};
 
 /// How long the signal thread waits for the cancel requests before the process ends anyway
 /// (an unreachable server must not hold Ctrl-C up).
-pub const CANCEL_WAIT: Duration = Duration::from_secs(2);
+pub(crate) const CANCEL_WAIT: Duration = Duration::from_secs(2);
 
 /// A live PostgreSQL session of this process: its registration number, the connection
 /// string it was opened with (never printed) and its server process id.
@@ -37,7 +37,7 @@ fn sessions() -> MutexGuard<'static, Vec<Session>> {
 
 /// A recorded session; dropping it (when its connection closes) forgets it.
 #[derive(Debug)]
-pub struct Registration(u64);
+pub(crate) struct Registration(u64);
 
 impl Drop for Registration {
     fn drop(&mut self) {
@@ -46,7 +46,7 @@ impl Drop for Registration {
 }
 
 /// Records the session `pid` opened with `conninfo`, installing the signal hook on first use.
-pub fn register(conninfo: &str, pid: i32) -> Registration {
+pub(crate) fn register(conninfo: &str, pid: i32) -> Registration {
     // Installed once and kept for the life of the process.
     static HOOK: OnceLock<crate::output::cleanup::SignalHook> = OnceLock::new();
     HOOK.get_or_init(|| crate::output::cleanup::on_signal(cancel_all));
@@ -58,14 +58,14 @@ pub fn register(conninfo: &str, pid: i32) -> Registration {
 /// True once a signal has started cancelling this process's queries: the process is about
 /// to end of that signal, so an error a cancelled query returns must not be reported (the
 /// caller waits instead, see [`wait_if_interrupted`]).
-pub fn interrupted() -> bool {
+pub(crate) fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
 /// When a signal is cancelling this process's queries, waits for the signal thread to end
 /// the process (it does within [`CANCEL_WAIT`] and a little more), so that the query error
 /// the cancel causes is never printed nor turned into exit status 1.
-pub fn wait_if_interrupted() {
+pub(crate) fn wait_if_interrupted() {
     if interrupted() {
         loop {
             std::thread::park();

@@ -11,7 +11,7 @@ use crate::error::Result;
 
 /// One column of the tables faqlink reads.
 #[derive(QueryableByName, Debug, Clone)]
-pub struct ColumnInfo {
+pub(crate) struct ColumnInfo {
     /// Its table.
     #[diesel(sql_type = Text)]
     pub table_name: String,
@@ -27,7 +27,7 @@ pub struct ColumnInfo {
 }
 
 /// The columns of `faq_entries`, `expert_profiles` and `expert_feedback`.
-pub fn report_columns(db: &mut Database) -> Result<Vec<ColumnInfo>> {
+pub(crate) fn report_columns(db: &mut Database) -> Result<Vec<ColumnInfo>> {
     let mut sql = db.sql();
     match db.backend() {
         Backend::Postgres => sql.push(
@@ -48,7 +48,7 @@ pub fn report_columns(db: &mut Database) -> Result<Vec<ColumnInfo>> {
 
 /// A foreign key on `expert_feedback.generated_faq_id`.
 #[derive(QueryableByName, Debug, Clone)]
-pub struct ForeignKey {
+pub(crate) struct ForeignKey {
     /// The constraint's name (on SQLite as written in the table's statement, or a description
     /// of an unnamed constraint).
     #[diesel(sql_type = Text)]
@@ -62,7 +62,7 @@ pub struct ForeignKey {
 }
 
 /// The single-column foreign keys on `expert_feedback.generated_faq_id`.
-pub fn generated_faq_id_foreign_keys(db: &mut Database) -> Result<Vec<ForeignKey>> {
+pub(crate) fn generated_faq_id_foreign_keys(db: &mut Database) -> Result<Vec<ForeignKey>> {
     let mut sql = db.sql();
     match db.backend() {
         Backend::Postgres => sql.push(
@@ -97,7 +97,7 @@ pub fn generated_faq_id_foreign_keys(db: &mut Database) -> Result<Vec<ForeignKey
 /// The name of the constraint on `column` referencing `ref_table` in a SQLite `CREATE TABLE`
 /// statement, as written (`CONSTRAINT name` before the column's `REFERENCES`, or before a
 /// table constraint `FOREIGN KEY (column) REFERENCES`); `None` when it has none.
-pub fn sqlite_constraint_name(create: &str, column: &str, ref_table: &str) -> Option<String> {
+pub(crate) fn sqlite_constraint_name(create: &str, column: &str, ref_table: &str) -> Option<String> {
     // Words, with brackets and commas as words of their own; quotes dropped.
     let spaced = create.replace('(', " ( ").replace(')', " ) ").replace(',', " , ");
     let words: Vec<String> =
@@ -180,7 +180,7 @@ struct IndexColumn {
 
 /// The columns of faqlink's covering `ix_faqlink_reporting` on PostgreSQL, key then INCLUDE
 /// (migrations/postgres/2025-11-25-000000_faqlink_reporting_index).
-pub const REPORTING_COLUMNS_POSTGRES: &[&str] = &[
+pub(crate) const REPORTING_COLUMNS_POSTGRES: &[&str] = &[
     "feedback_timestamp",
     "feedback_type",
     "expert_id",
@@ -194,7 +194,7 @@ pub const REPORTING_COLUMNS_POSTGRES: &[&str] = &[
 /// Whether `expert_feedback` has an index holding the columns of faqlink's covering reporting
 /// index ([`REPORTING_COLUMNS_POSTGRES`], under any name): a report can then read every row's
 /// reporting columns from the index alone. PostgreSQL only (false on SQLite).
-pub fn has_covering_reporting_index(db: &mut Database) -> Result<bool> {
+pub(crate) fn has_covering_reporting_index(db: &mut Database) -> Result<bool> {
     if db.backend() != Backend::Postgres {
         return Ok(false);
     }
@@ -203,7 +203,7 @@ pub fn has_covering_reporting_index(db: &mut Database) -> Result<bool> {
 
 /// Names of the indexes on `expert_feedback` whose columns (key columns, then INCLUDE) begin
 /// with `leading`, in name order.
-pub fn feedback_indexes_leading_with(db: &mut Database, leading: &[&str]) -> Result<Vec<String>> {
+pub(crate) fn feedback_indexes_leading_with(db: &mut Database, leading: &[&str]) -> Result<Vec<String>> {
     let mut sql = db.sql();
     match db.backend() {
         Backend::Postgres => sql.push(
@@ -233,7 +233,7 @@ pub fn feedback_indexes_leading_with(db: &mut Database, leading: &[&str]) -> Res
 }
 
 /// Whether this SQLite connection enforces foreign keys (`PRAGMA foreign_keys`).
-pub fn sqlite_foreign_keys_on(db: &mut Database) -> Result<bool> {
+pub(crate) fn sqlite_foreign_keys_on(db: &mut Database) -> Result<bool> {
     let mut sql = db.sql();
     sql.push("SELECT foreign_keys AS n FROM pragma_foreign_keys");
     let on: Vec<Count> = db.load("reading PRAGMA foreign_keys", &sql)?;
@@ -242,7 +242,7 @@ pub fn sqlite_foreign_keys_on(db: &mut Database) -> Result<bool> {
 
 /// PostgreSQL's statistics for one index.
 #[derive(QueryableByName, Debug, Clone, Copy)]
-pub struct IndexUsage {
+pub(crate) struct IndexUsage {
     /// Scans started on it.
     #[diesel(sql_type = BigInt)]
     pub idx_scan: i64,
@@ -258,7 +258,7 @@ pub struct IndexUsage {
 }
 
 /// `pg_stat_user_indexes` for the index `name` of the current schema (PostgreSQL only).
-pub fn index_usage(db: &mut Database, name: &str) -> Result<Option<IndexUsage>> {
+pub(crate) fn index_usage(db: &mut Database, name: &str) -> Result<Option<IndexUsage>> {
     let mut sql = db.sql();
     sql.push(
         "SELECT s.idx_scan AS idx_scan, s.idx_tup_read AS idx_tup_read, s.idx_tup_fetch AS idx_tup_fetch, \
@@ -272,7 +272,7 @@ pub fn index_usage(db: &mut Database, name: &str) -> Result<Option<IndexUsage>> 
 
 /// An index or constraint of a table, with the statement text that recreates it.
 #[derive(QueryableByName, Debug, Clone)]
-pub struct Definition {
+pub(crate) struct Definition {
     /// Its name.
     #[diesel(sql_type = Text)]
     pub name: String,
@@ -286,7 +286,7 @@ pub struct Definition {
 
 /// The secondary indexes of `table` and, on PostgreSQL, its primary and foreign keys.
 /// `table` is one of faqlink's own table names (a constant, never user input).
-pub fn definitions(db: &mut Database, table: &'static str) -> Result<Vec<Definition>> {
+pub(crate) fn definitions(db: &mut Database, table: &'static str) -> Result<Vec<Definition>> {
     let mut sql = db.sql();
     match db.backend() {
         Backend::Postgres => sql.push(&format!(
@@ -307,7 +307,7 @@ pub fn definitions(db: &mut Database, table: &'static str) -> Result<Vec<Definit
 
 /// Which of `tables` exist, read in one statement (one snapshot): several separate lookups
 /// could straddle another process's commit and see half of its schema.
-pub fn tables_present(db: &mut Database, tables: &[&str]) -> Result<std::collections::BTreeSet<String>> {
+pub(crate) fn tables_present(db: &mut Database, tables: &[&str]) -> Result<std::collections::BTreeSet<String>> {
     #[derive(diesel::QueryableByName)]
     struct Name {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -333,7 +333,7 @@ pub fn tables_present(db: &mut Database, tables: &[&str]) -> Result<std::collect
 }
 
 /// Whether `table` exists (in the current schema on PostgreSQL).
-pub fn table_exists(db: &mut Database, table: &str) -> Result<bool> {
+pub(crate) fn table_exists(db: &mut Database, table: &str) -> Result<bool> {
     let mut sql = db.sql();
     match db.backend() {
         Backend::Postgres => sql.push(
@@ -348,7 +348,7 @@ pub fn table_exists(db: &mut Database, table: &str) -> Result<bool> {
 }
 
 /// Whether the PostgreSQL server is in recovery (a hot standby).
-pub fn in_recovery(db: &mut Database) -> Result<bool> {
+pub(crate) fn in_recovery(db: &mut Database) -> Result<bool> {
     #[derive(diesel::QueryableByName)]
     struct Recovery {
         #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -361,7 +361,7 @@ pub fn in_recovery(db: &mut Database) -> Result<bool> {
 
 /// The version of the SQLite library linked into this binary (asked of an in-memory
 /// database).
-pub fn sqlite_library_version() -> Result<String> {
+pub(crate) fn sqlite_library_version() -> Result<String> {
     use diesel::{Connection, RunQueryDsl};
     #[derive(diesel::QueryableByName)]
     struct VersionRow {

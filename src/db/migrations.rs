@@ -16,19 +16,19 @@ use super::{Backend, Conn, Count, Database};
 use crate::error::{Error, Result};
 
 /// PostgreSQL migrations (`migrations/postgres`).
-pub const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub(crate) const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 /// SQLite migrations (`migrations/sqlite`), same versions as [`POSTGRES`].
-pub const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub(crate) const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
 /// Diesel's bookkeeping table.
-pub const DIESEL_TABLE: &str = "__diesel_schema_migrations";
+pub(crate) const DIESEL_TABLE: &str = "__diesel_schema_migrations";
 
 /// The version of the migration that adds `expert_feedback.generated_faq_id`.
-pub const GENERATED_FAQ_ID_VERSION: &str = "20251124000001";
+pub(crate) const GENERATED_FAQ_ID_VERSION: &str = "20251124000001";
 
 /// One embedded migration and whether the database has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MigrationState {
+pub(crate) struct MigrationState {
     /// Diesel version, e.g. `20251124000001`.
     pub version: String,
     /// Folder name, e.g. `2025-11-24-000001_add_generated_faq_id`.
@@ -39,7 +39,7 @@ pub struct MigrationState {
 
 /// How a database's schema is managed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Management {
+pub(crate) enum Management {
     /// Nothing there yet: no Diesel table and no `expert_feedback`.
     Empty,
     /// faqlink's embedded migrations (a Diesel migrations table exists).
@@ -78,7 +78,7 @@ struct VersionRow {
 }
 
 /// The versions recorded in `__diesel_schema_migrations` (empty when the table is absent).
-pub fn applied_versions(db: &mut Database) -> Result<Vec<String>> {
+pub(crate) fn applied_versions(db: &mut Database) -> Result<Vec<String>> {
     if !db.table_exists(DIESEL_TABLE)? {
         return Ok(Vec::new());
     }
@@ -89,7 +89,7 @@ pub fn applied_versions(db: &mut Database) -> Result<Vec<String>> {
 }
 
 /// Every embedded migration with its applied flag. Writes nothing.
-pub fn status(db: &mut Database) -> Result<Vec<MigrationState>> {
+pub(crate) fn status(db: &mut Database) -> Result<Vec<MigrationState>> {
     let applied = applied_versions(db)?;
     Ok(embedded(db.backend())
         .into_iter()
@@ -106,7 +106,7 @@ struct RevisionRow {
 /// Says how the schema is managed. Writes nothing. The tables are looked up in one statement:
 /// separate lookups could fall either side of a concurrent `migrate`'s commit and see
 /// faqlink's tables without the Diesel table that the same commit created.
-pub fn management(db: &mut Database) -> Result<Management> {
+pub(crate) fn management(db: &mut Database) -> Result<Management> {
     let present =
         super::catalog::tables_present(db, &[DIESEL_TABLE, "expert_feedback", "faq_entries", "alembic_version"])?;
     if present.contains(DIESEL_TABLE) {
@@ -127,7 +127,7 @@ pub fn management(db: &mut Database) -> Result<Management> {
 }
 
 /// Refuses to run migrations on a database whose schema someone else manages.
-pub fn ensure_managed(db: &mut Database, command: &str) -> Result<()> {
+pub(crate) fn ensure_managed(db: &mut Database, command: &str) -> Result<()> {
     if let Management::External { alembic_revision } = management(db)? {
         let by = alembic_revision.map_or("another tool".to_string(), |r| format!("Alembic (revision {r})"));
         return Err(Error::Refused(format!(
@@ -146,7 +146,7 @@ fn harness_error(db: &Database, what: &str, e: impl std::fmt::Display) -> Error 
 }
 
 /// The PostgreSQL advisory lock faqlink's writers take (migrations, `seed`): "faqlink" in ASCII.
-pub const WRITERS_LOCK: i64 = 0x6661_716c_696e_6b00;
+pub(crate) const WRITERS_LOCK: i64 = 0x6661_716c_696e_6b00;
 
 /// Runs `f` holding the database's write lock, so that faqlink's migration runs happen one
 /// after the other: a run that waited finds, when `f` reads what is applied, what the other
@@ -231,7 +231,7 @@ fn with_harness<R>(
 }
 
 /// Rows `PRAGMA foreign_key_check` reports (SQLite).
-pub fn fk_violations(db: &mut Database) -> Result<i64> {
+pub(crate) fn fk_violations(db: &mut Database) -> Result<i64> {
     let mut sql = db.sql();
     sql.push("SELECT COUNT(*) AS n FROM pragma_foreign_key_check");
     let rows: Vec<Count> = db.load("PRAGMA foreign_key_check", &sql)?;
@@ -260,7 +260,7 @@ pub fn run_pending(db: &mut Database) -> Result<Vec<String>> {
 }
 
 /// Reverts the most recent migration; returns its version, or `None` when none is applied.
-pub fn revert_last(db: &mut Database) -> Result<Option<String>> {
+pub(crate) fn revert_last(db: &mut Database) -> Result<Option<String>> {
     ensure_managed(db, "migrate revert")?;
     serialised(db, "reverting a migration", |db| {
         let Some(last) = applied_versions(db)?.pop() else {
@@ -280,7 +280,7 @@ pub fn revert_last(db: &mut Database) -> Result<Option<String>> {
 }
 
 /// Applies the next pending migration (used by `redo`).
-pub fn run_next(db: &mut Database) -> Result<String> {
+pub(crate) fn run_next(db: &mut Database) -> Result<String> {
     serialised(db, "applying a migration", |db| {
         with_harness(db, "applying a migration", |conn| {
             let v = match conn {

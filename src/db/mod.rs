@@ -166,7 +166,7 @@ impl Database {
     /// signal or a failure, with its `-journal`) and moved into place by
     /// [`Database::writing`] only once the command's work succeeded, so the name never holds
     /// a partial database.
-    pub fn open_to_write(url: &DatabaseUrl) -> Result<Self> {
+    pub(crate) fn open_to_write(url: &DatabaseUrl) -> Result<Self> {
         let Some(path) = url.sqlite_path() else { return Self::open(url, Access::Write) };
         if std::fs::symlink_metadata(path).is_ok() {
             return Self::open_as(url, SqliteMode::Write);
@@ -223,7 +223,7 @@ impl Database {
     /// (or on read-only media), and reading it creates no file. While another connection has
     /// the file open the switch is impossible: after a few short retries the file stays in WAL
     /// mode and a warning says so (the data is written either way). Nothing on PostgreSQL.
-    pub fn finish_writes(&mut self) -> Result<()> {
+    pub(crate) fn finish_writes(&mut self) -> Result<()> {
         match self.leave_wal() {
             Ok(()) => Ok(()),
             Err(Leave::Held(last)) => {
@@ -286,7 +286,7 @@ impl Database {
     ///   closed, and the error is `f`'s alone;
     /// - otherwise [`Database::finish_writes`] when `f` succeeded, and a quiet attempt at the
     ///   same switch when it failed (`f`'s error is the one line said).
-    pub fn writing<R>(&mut self, mut f: impl FnMut(&mut Database) -> Result<R>) -> Result<R> {
+    pub(crate) fn writing<R>(&mut self, mut f: impl FnMut(&mut Database) -> Result<R>) -> Result<R> {
         let result = f(self);
         let Some(mut new) = self.new_file.take() else {
             return match result {
@@ -333,7 +333,7 @@ impl Database {
 
     /// Whether this connection may not write: PostgreSQL in a read-only transaction by default
     /// (a hot standby, or `default_transaction_read_only = on`). Always false on SQLite.
-    pub fn is_read_only(&mut self) -> Result<bool> {
+    pub(crate) fn is_read_only(&mut self) -> Result<bool> {
         if self.backend() != Backend::Postgres {
             return Ok(false);
         }
@@ -343,7 +343,7 @@ impl Database {
     }
 
     /// The backend of this connection.
-    pub fn backend(&self) -> Backend {
+    pub(crate) fn backend(&self) -> Backend {
         match self.conn {
             Conn::Pg(_) => Backend::Postgres,
             Conn::Sqlite(_) => Backend::Sqlite,
@@ -356,14 +356,14 @@ impl Database {
     }
 
     /// Wraps a Diesel error with what was being done and where.
-    pub fn error(&self, what: &str, e: diesel::result::Error) -> Error {
+    pub(crate) fn error(&self, what: &str, e: diesel::result::Error) -> Error {
         query_error(&self.url, what, e)
     }
 
     /// Writes `rows` with Diesel's own statements (a bulk `COPY`, multi-row `INSERT`s of
     /// `Insertable`s) on this connection: `pg` on PostgreSQL, `lite` on SQLite. `what` names
     /// the work in errors.
-    pub fn write_with<T>(
+    pub(crate) fn write_with<T>(
         &mut self,
         what: &str,
         rows: T,
@@ -387,7 +387,7 @@ impl Database {
     }
 
     /// Runs a statement and returns the number of affected rows.
-    pub fn execute(&mut self, what: &str, sql: &Sql) -> Result<usize> {
+    pub(crate) fn execute(&mut self, what: &str, sql: &Sql) -> Result<usize> {
         let r = match &mut self.conn {
             Conn::Pg(c) => sql.boxed_pg().execute(c),
             Conn::Sqlite(c) => sql.boxed_sqlite().execute(c),
@@ -409,7 +409,7 @@ impl Database {
 
     /// Runs a query and hands each row to `f` as it arrives, without collecting the result
     /// (PostgreSQL rows are fetched one by one, so memory stays flat on any size).
-    pub fn for_each<T, F>(&mut self, what: &str, sql: &Sql, mut f: F) -> Result<()>
+    pub(crate) fn for_each<T, F>(&mut self, what: &str, sql: &Sql, mut f: F) -> Result<()>
     where
         T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
         F: FnMut(T) -> Result<()>,
@@ -575,7 +575,7 @@ impl Database {
     }
 
     /// Whether a table exists (in PostgreSQL's current schema).
-    pub fn table_exists(&mut self, table: &str) -> Result<bool> {
+    pub(crate) fn table_exists(&mut self, table: &str) -> Result<bool> {
         catalog::table_exists(self, table)
     }
 }
@@ -890,7 +890,7 @@ fn uri_escape(path: &str) -> String {
 
 /// A value bound to a placeholder of a [`Sql`] statement.
 #[derive(Debug, Clone)]
-pub enum Param {
+pub(crate) enum Param {
     /// TEXT / VARCHAR.
     Text(String),
     /// Nullable TEXT.
@@ -942,12 +942,12 @@ impl Sql {
     }
 
     /// The backend this statement is written for.
-    pub fn backend(&self) -> Backend {
+    pub(crate) fn backend(&self) -> Backend {
         self.backend
     }
 
     /// How this statement reads `feedback_timestamp` ([`TimestampReading`]).
-    pub fn timestamps(&self) -> TimestampReading {
+    pub(crate) fn timestamps(&self) -> TimestampReading {
         self.timestamps
     }
 
@@ -955,7 +955,7 @@ impl Sql {
     /// in this statement: the column itself, or on SQLite with [`TimestampReading::Normalised`]
     /// its canonical text ([`types::sqlite_timestamp_key`]). Every comparison, bucket and
     /// order on a timestamp goes through it.
-    pub fn ts(&self, column: &str) -> String {
+    pub(crate) fn ts(&self, column: &str) -> String {
         match (self.backend, self.timestamps) {
             (Backend::Sqlite, TimestampReading::Normalised) => types::sqlite_timestamp_key(column),
             _ => column.to_string(),
@@ -969,7 +969,7 @@ impl Sql {
     }
 
     /// Appends a placeholder bound to `value`.
-    pub fn bind(&mut self, value: Param) -> &mut Self {
+    pub(crate) fn bind(&mut self, value: Param) -> &mut Self {
         self.binds.push(value);
         match self.backend {
             Backend::Postgres => {
@@ -987,7 +987,7 @@ impl Sql {
     }
 
     /// The text as sent, then one `-- $n = value` line per bind (`--explain`).
-    pub fn explained(&self) -> String {
+    pub(crate) fn explained(&self) -> String {
         let mut out = self.text.clone();
         for (i, b) in self.binds.iter().enumerate() {
             // The value, then its SQL type on PostgreSQL (where a literal put in its place needs

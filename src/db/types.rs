@@ -48,7 +48,7 @@ pub struct Uuid(pub String);
 
 impl Uuid {
     /// Builds the canonical text form from 16 bytes.
-    pub fn from_bytes(b: [u8; 16]) -> Self {
+    pub(crate) fn from_bytes(b: [u8; 16]) -> Self {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut s = String::with_capacity(36);
         for (i, byte) in b.iter().enumerate() {
@@ -62,7 +62,7 @@ impl Uuid {
     }
 
     /// The 16 bytes of this UUID, if its text is a valid UUID (hyphens anywhere are ignored).
-    pub fn to_bytes(&self) -> Option<[u8; 16]> {
+    pub(crate) fn to_bytes(&self) -> Option<[u8; 16]> {
         let mut out = [0u8; 16];
         let mut nibbles = 0usize;
         for c in self.0.bytes().filter(|&c| c != b'-') {
@@ -115,18 +115,18 @@ impl FromSql<PortableUuid, Sqlite> for Uuid {
 pub struct Timestamp(pub DateTime<Utc>);
 
 /// The one text form faqlink writes SQLite timestamps in: `2026-11-23T09:15:00.000000Z`.
-pub fn canonical_timestamp(t: &DateTime<Utc>) -> String {
+pub(crate) fn canonical_timestamp(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 /// The earliest instant faqlink reads or writes: 0001-01-01T00:00:00Z (PostgreSQL has no
 /// year 0, and SQLite text sorts as time only with four-digit years).
-pub fn earliest_instant() -> DateTime<Utc> {
+pub(crate) fn earliest_instant() -> DateTime<Utc> {
     NaiveDate::from_ymd_opt(1, 1, 1).expect("a valid date").and_time(NaiveTime::MIN).and_utc()
 }
 
 /// The latest instant faqlink reads or writes: 9999-12-31T23:59:59.999999Z.
-pub fn latest_instant() -> DateTime<Utc> {
+pub(crate) fn latest_instant() -> DateTime<Utc> {
     NaiveDate::from_ymd_opt(9999, 12, 31)
         .expect("a valid date")
         .and_hms_micro_opt(23, 59, 59, 999_999)
@@ -149,7 +149,7 @@ pub enum TimestampReading {
 
 /// What a stored timestamp text is, read by faqlink's one grammar ([`read_timestamp_text`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimestampText {
+pub(crate) enum TimestampText {
     /// Canonical (`2026-11-23T09:15:00.000000Z`) and in range: text order is time order.
     Canonical(DateTime<Utc>),
     /// Readable and in range, in another accepted form (an offset, a space, fewer or more
@@ -167,7 +167,7 @@ pub enum TimestampText {
 /// (digits after the sixth are dropped: faqlink reads microseconds), then `Z`, an offset
 /// `+HH:MM` / `-HH:MM` (hours 00-23, minutes 00-59) or nothing (UTC). The same reading is
 /// written in SQL by [`sqlite_timestamp_key`]; a test holds the two equal on generated text.
-pub fn read_timestamp_text(s: &str) -> TimestampText {
+pub(crate) fn read_timestamp_text(s: &str) -> TimestampText {
     match parse_any(s) {
         None => TimestampText::Unreadable,
         Some(t) if t < earliest_instant() || t > latest_instant() => TimestampText::OutOfRange,
@@ -177,7 +177,7 @@ pub fn read_timestamp_text(s: &str) -> TimestampText {
 }
 
 /// Parses SQLite timestamp text ([`read_timestamp_text`]'s grammar) to an instant in range.
-pub fn parse_timestamp_text(s: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_timestamp_text(s: &str) -> Option<DateTime<Utc>> {
     match read_timestamp_text(s) {
         TimestampText::Canonical(t) | TimestampText::Other(t) => Some(t),
         TimestampText::OutOfRange | TimestampText::Unreadable => None,
@@ -233,7 +233,7 @@ fn parse_any(s: &str) -> Option<DateTime<Utc>> {
 /// are cut out of the text, and only a value with an offset goes through SQLite's date
 /// arithmetic (`'+N minutes'`, once); the range is one `max` against a text below
 /// `0001-01-01` that sorts above every year-0 or negative result.
-pub fn sqlite_timestamp_key(x: &str) -> String {
+pub(crate) fn sqlite_timestamp_key(x: &str) -> String {
     let local = sqlite_local(x);
     let offset = format!("substr({x}, -6, 1) IN ('+', '-')");
     let utc = format!(
@@ -249,7 +249,7 @@ pub fn sqlite_timestamp_key(x: &str) -> String {
 /// SQLite: whether `x` is readable by [`read_timestamp_text`]'s grammar (in range or not).
 /// Patterns, cuts and integer arithmetic only (no date function: the run asks it of every
 /// value that is not canonical).
-pub fn sqlite_timestamp_readable(x: &str) -> String {
+pub(crate) fn sqlite_timestamp_readable(x: &str) -> String {
     let zone = format!(
         "(CASE WHEN substr({x}, -1) = 'Z' THEN 1 \
            WHEN substr({x}, -6, 1) IN ('+', '-') AND substr({x}, -3, 1) = ':' \
@@ -289,7 +289,7 @@ fn sqlite_local(x: &str) -> String {
 /// order). Cheap: patterns, cuts and integer arithmetic. The partial index
 /// `ix_faqlink_unusual_timestamps` (migration 2026-12-06-000000) holds the rows for which it is
 /// not true (`NOT` this, with `feedback_timestamp` for `x`), so finding them is one lookup.
-pub fn sqlite_timestamp_canonical(x: &str) -> String {
+pub(crate) fn sqlite_timestamp_canonical(x: &str) -> String {
     let date_time = sqlite_date_time_exists(x);
     format!(
         "({x} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]Z' \
@@ -337,7 +337,7 @@ pub enum FeedbackType {
 
 impl FeedbackType {
     /// The enum label stored in the database.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             FeedbackType::Correct => "correct",
             FeedbackType::Incomplete => "incomplete",
@@ -384,7 +384,7 @@ impl FromSql<FeedbackTypeSql, Sqlite> for FeedbackType {
 /// A feedback category label (`expert_feedback.category`), as written by `seed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression)]
 #[diesel(sql_type = FeedbackCategorySql)]
-pub struct FeedbackCategory(pub &'static str);
+pub(crate) struct FeedbackCategory(pub &'static str);
 
 impl ToSql<FeedbackCategorySql, Pg> for FeedbackCategory {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {

@@ -22,13 +22,13 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// The file the embedded SQLite default lives in (relative to the current directory).
-pub const DEFAULT_SQLITE_FILE: &str = "faqlink.db";
+pub(crate) const DEFAULT_SQLITE_FILE: &str = "faqlink.db";
 
 /// Seconds libpq waits for a server before giving up, unless the URL says otherwise.
-pub const DEFAULT_CONNECT_TIMEOUT_SECS: u32 = 10;
+pub(crate) const DEFAULT_CONNECT_TIMEOUT_SECS: u32 = 10;
 
 /// The largest `.env` faqlink reads (bytes).
-pub const DOTENV_MAX_BYTES: u64 = 1 << 20;
+pub(crate) const DOTENV_MAX_BYTES: u64 = 1 << 20;
 
 /// Every keyword the bundled libpq (18) accepts in a connection string.
 const LIBPQ_KEYWORDS: &[&str] = &[
@@ -252,7 +252,7 @@ impl DatabaseUrl {
     }
 
     /// The form safe to print: the allow-listed form of the connection, or the SQLite path.
-    pub fn redacted(&self) -> String {
+    pub(crate) fn redacted(&self) -> String {
         match self {
             DatabaseUrl::Postgres { target, .. } => target.printed(),
             DatabaseUrl::Sqlite { path } => visible(&path.display().to_string()),
@@ -270,7 +270,7 @@ impl DatabaseUrl {
     /// Makes a driver or server message one line. Query errors come from the server, which
     /// never sees the connection string; connection errors go through
     /// [`DatabaseUrl::connect_failure`].
-    pub fn scrub(&self, message: &str) -> String {
+    pub(crate) fn scrub(&self, message: &str) -> String {
         one_line(message)
     }
 
@@ -291,16 +291,11 @@ impl DatabaseUrl {
     }
 
     /// The SQLite path, if this is SQLite.
-    pub fn sqlite_path(&self) -> Option<&Path> {
+    pub(crate) fn sqlite_path(&self) -> Option<&Path> {
         match self {
             DatabaseUrl::Sqlite { path } => Some(path),
             DatabaseUrl::Postgres { .. } => None,
         }
-    }
-
-    /// True for PostgreSQL.
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, DatabaseUrl::Postgres { .. })
     }
 }
 
@@ -347,7 +342,7 @@ impl Target {
 
     /// The printed form, in the form the user wrote (URL or keyword string): only allow-listed
     /// values ([`shown`]); every other value is `***`.
-    pub fn printed(&self) -> String {
+    pub(crate) fn printed(&self) -> String {
         fn value(p: &Param) -> Option<&str> {
             shown(p.key, &p.value).then_some(p.value.as_str())
         }
@@ -920,8 +915,6 @@ mod tests {
 
     #[test]
     fn picks_backend_by_scheme() {
-        assert!(DatabaseUrl::parse(Some("postgres://u@h/db")).unwrap().is_postgres());
-        assert!(DatabaseUrl::parse(Some("postgresql://u@h/db")).unwrap().is_postgres());
         for (raw, path) in [
             ("sqlite://x.db", "x.db"),
             ("sqlite:///tmp/x.db", "/tmp/x.db"),

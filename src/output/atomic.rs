@@ -70,7 +70,7 @@ const BUFFER: usize = 64 * 1024;
 
 impl Output {
     /// Standard output, through a spool.
-    pub fn stdout() -> Self {
+    pub(crate) fn stdout() -> Self {
         Output::Stdout(None)
     }
 
@@ -82,7 +82,7 @@ impl Output {
     /// Starts writing the file `name` in the folder `dir`, which is created with its missing
     /// parents (as `mkdir -p`); folders created for it are removed again when the output is
     /// dropped without a commit.
-    pub fn file_in(dir: &Path, name: &str) -> Result<Self> {
+    pub(crate) fn file_in(dir: &Path, name: &str) -> Result<Self> {
         let folder = target::resolve(dir, "cannot write into")?;
         if let Some(on) = first_existing(&folder.path) {
             if let Some(fs_name) = target::pseudo_file_system(&on) {
@@ -218,7 +218,7 @@ impl Output {
 
     /// True when this is standard output attached to a terminal (the real standard output,
     /// not the spool).
-    pub fn is_terminal(&self) -> bool {
+    pub(crate) fn is_terminal(&self) -> bool {
         matches!(self, Output::Stdout(_)) && io::stdout().is_terminal()
     }
 

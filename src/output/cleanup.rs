@@ -24,21 +24,21 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime};
 
 /// Every temporary name starts with this.
-pub const PREFIX: &str = ".faqlink-";
+pub(crate) const PREFIX: &str = ".faqlink-";
 /// Every temporary name ends with this.
-pub const SUFFIX: &str = ".tmp";
+pub(crate) const SUFFIX: &str = ".tmp";
 /// Random characters between the target's name and [`SUFFIX`].
-pub const RANDOM_LEN: usize = 6;
+pub(crate) const RANDOM_LEN: usize = 6;
 /// Bytes of the target's name kept in a temporary name: `NAME_MAX` (255) minus the prefix,
 /// the dot before the random part, the random part and the suffix.
-pub const MAX_NAME_IN_TEMP: usize = 255 - PREFIX.len() - 1 - RANDOM_LEN - SUFFIX.len();
+pub(crate) const MAX_NAME_IN_TEMP: usize = 255 - PREFIX.len() - 1 - RANDOM_LEN - SUFFIX.len();
 /// A temporary file or folder of the same target older than this is left from a run that
 /// was killed outright, and the next run removes it. No report run lasts this long.
-pub const STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+pub(crate) const STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The part of a temporary name before the random characters: `.faqlink-NAME.`, with `NAME`
 /// cut to [`MAX_NAME_IN_TEMP`] bytes (at a character boundary when it is UTF-8).
-pub fn temp_prefix(target_name: &OsStr) -> OsString {
+pub(crate) fn temp_prefix(target_name: &OsStr) -> OsString {
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
     let bytes = target_name.as_bytes();
     let mut cut = bytes.len().min(MAX_NAME_IN_TEMP);
@@ -55,7 +55,7 @@ pub fn temp_prefix(target_name: &OsStr) -> OsString {
 
 /// A fresh temporary name for the target `target_name`: [`temp_prefix`], [`RANDOM_LEN`]
 /// random letters and digits, [`SUFFIX`].
-pub fn temp_name(target_name: &OsStr) -> OsString {
+pub(crate) fn temp_name(target_name: &OsStr) -> OsString {
     use rand::Rng;
     let mut name = temp_prefix(target_name);
     let random: String =
@@ -68,7 +68,7 @@ pub fn temp_name(target_name: &OsStr) -> OsString {
 /// Removes this target's temporary files or folders in `dir` that are older than
 /// [`STALE_AFTER`] (a run killed outright leaves them). Best effort: what cannot be removed
 /// is left, silently (it may belong to another user).
-pub fn remove_stale(dir: &Path, target_name: &OsStr) {
+pub(crate) fn remove_stale(dir: &Path, target_name: &OsStr) {
     use std::os::unix::ffi::OsStrExt;
     let prefix = temp_prefix(target_name);
     let Ok(entries) = fs::read_dir(dir) else { return };
@@ -93,7 +93,7 @@ pub fn remove_stale(dir: &Path, target_name: &OsStr) {
 
 /// What a registered path is, which says how a signal removes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A file: unlinked.
     File,
     /// A folder faqlink filled itself: removed with everything in it.
@@ -121,12 +121,12 @@ fn live() -> MutexGuard<'static, Vec<(PathBuf, Kind, u64)>> {
 /// A temporary path that a signal removes until this is dropped (dropping only unregisters:
 /// the owner removes or renames the path itself).
 #[derive(Debug)]
-pub struct Registered(u64);
+pub(crate) struct Registered(u64);
 
 /// Creates a temporary path with `make`, registered before it exists: the registry is held
 /// while `make` runs, so a signal cannot end the process between the creation and the
 /// registration. On failure nothing stays registered.
-pub fn create<T>(path: &Path, kind: Kind, make: impl FnOnce() -> io::Result<T>) -> io::Result<(T, Registered)> {
+pub(crate) fn create<T>(path: &Path, kind: Kind, make: impl FnOnce() -> io::Result<T>) -> io::Result<(T, Registered)> {
     install();
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let mut live = live();
@@ -148,7 +148,7 @@ pub(crate) fn registered_paths() -> Vec<PathBuf> {
 
 /// Runs `f` with the registry held, so that a signal arriving meanwhile waits until `f` is
 /// done (used to give a temporary its name and rename it into place as one step).
-pub fn held<T>(f: impl FnOnce() -> T) -> T {
+pub(crate) fn held<T>(f: impl FnOnce() -> T) -> T {
     let _live = live();
     f()
 }
@@ -169,7 +169,7 @@ impl Registered {
     /// Runs `rename` (which moves the path into place or away) with the registry held, so
     /// that a signal arriving meanwhile waits until it is done; the path is no longer live
     /// afterwards, whatever `rename` returned.
-    pub fn settle<T>(self, rename: impl FnOnce() -> T) -> T {
+    pub(crate) fn settle<T>(self, rename: impl FnOnce() -> T) -> T {
         let mut live = live();
         let out = rename();
         unregister(&mut live, self.0);
@@ -180,7 +180,7 @@ impl Registered {
     /// Runs `f` with the registry held, like [`Registered::settle`], but the path stays live:
     /// for a rename that leaves something else at the registered path (an exchange leaves the
     /// old set there), which a signal must still remove until its owner has.
-    pub fn hold<T>(&self, f: impl FnOnce() -> T) -> T {
+    pub(crate) fn hold<T>(&self, f: impl FnOnce() -> T) -> T {
         let _live = live();
         f()
     }
@@ -188,7 +188,7 @@ impl Registered {
 
 /// The signals that remove faqlink's temporary paths, run the [`on_signal`] callbacks, then
 /// end the process by the same signal.
-pub const SIGNALS: [i32; 4] = [
+pub(crate) const SIGNALS: [i32; 4] = [
     signal_hook::consts::SIGTERM,
     signal_hook::consts::SIGINT,
     signal_hook::consts::SIGHUP,
@@ -200,12 +200,12 @@ static HOOKS: Mutex<Vec<(u64, Hook)>> = Mutex::new(Vec::new());
 
 /// A callback run when one of [`SIGNALS`] ends the run, until this is dropped.
 #[must_use = "the callback is removed when this is dropped"]
-pub struct SignalHook(u64);
+pub(crate) struct SignalHook(u64);
 
 /// Registers `hook`, run by the signal thread when one of [`SIGNALS`] arrives, after the
 /// temporary paths are removed and before the process ends (for example: ask a server to
 /// cancel the running query). It runs on another thread than the one it was registered from.
-pub fn on_signal(hook: impl Fn() + Send + Sync + 'static) -> SignalHook {
+pub(crate) fn on_signal(hook: impl Fn() + Send + Sync + 'static) -> SignalHook {
     install();
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     HOOKS.lock().unwrap_or_else(|p| p.into_inner()).push((id, Box::new(hook)));
@@ -262,12 +262,12 @@ pub fn install() {
 /// [`Kind::EmptyFolder`]: dropped without [`CreatedFolders::keep`], those still empty are
 /// removed again (newest first), so a failed run leaves no empty folder behind.
 #[derive(Debug, Default)]
-pub struct CreatedFolders(Vec<(PathBuf, Registered)>);
+pub(crate) struct CreatedFolders(Vec<(PathBuf, Registered)>);
 
 impl CreatedFolders {
     /// Creates `dir` and its missing parents, with mode `0777` (the kernel applies the umask,
     /// a default ACL and a setgid parent's group). A `dir` that exists is left alone.
-    pub fn make(dir: &Path) -> io::Result<Self> {
+    pub(crate) fn make(dir: &Path) -> io::Result<Self> {
         let mut missing = Vec::new();
         let mut at = dir;
         loop {
@@ -302,7 +302,7 @@ impl CreatedFolders {
     }
 
     /// Keeps the folders (the run succeeded).
-    pub fn keep(mut self) {
+    pub(crate) fn keep(mut self) {
         self.0.clear();
     }
 }
@@ -316,24 +316,8 @@ impl Drop for CreatedFolders {
     }
 }
 
-/// The process umask, read once (`/proc/self/status`, else set and restored at once).
-pub fn umask() -> u32 {
-    static UMASK: OnceLock<u32> = OnceLock::new();
-    *UMASK.get_or_init(|| {
-        let from_proc = fs::read_to_string("/proc/self/status").ok().and_then(|s| {
-            s.lines().find_map(|l| l.strip_prefix("Umask:")).and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
-        });
-        from_proc.unwrap_or_else(|| {
-            use rustix::fs::Mode;
-            let old = rustix::process::umask(Mode::from_bits_truncate(0o077));
-            rustix::process::umask(old);
-            old.bits()
-        })
-    })
-}
-
 /// Syncs a folder, so that a rename in it is durable.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
 

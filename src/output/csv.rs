@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::reports::{Cell, Section, Sink};
 
 /// Prefixes `'` to text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR).
-pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
     match text.as_bytes().first() {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{text}").into(),
         _ => text.into(),
@@ -15,7 +15,7 @@ pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The CSV field for a cell: text neutralised, numbers untouched, NULL empty.
-pub fn field(cell: &Cell, options: &CsvOptions) -> String {
+pub(crate) fn field(cell: &Cell, options: &CsvOptions) -> String {
     let decimal = if options.decimal_comma { ',' } else { '.' };
     match (cell, plain(cell, decimal)) {
         (Cell::Text(_), Some(t)) => neutralise(&t).into_owned(),
@@ -51,7 +51,7 @@ fn csv_error(w: &mut csv::Writer<Output>, e: csv::Error) -> Error {
 /// readers skip the names with their comment option, e.g. pandas `comment="#"`; no first
 /// column of any report can start with `#`); `--output-dir` gives one plain file per report
 /// instead. A single report is plain RFC 4180 with no comment line.
-pub struct CsvSink {
+pub(crate) struct CsvSink {
     w: Option<csv::Writer<Output>>,
     options: CsvOptions,
     sections: usize,
@@ -69,7 +69,7 @@ impl CsvSink {
     }
 
     /// Starts each section with a `# <report>` line (for `report all` into one output).
-    pub fn named_sections(mut self, named: bool) -> Self {
+    pub(crate) fn named_sections(mut self, named: bool) -> Self {
         self.named = named;
         self
     }
@@ -114,7 +114,7 @@ impl Sink for CsvSink {
 /// `report all --format csv --output-dir DIR`: one file per report, replaced as a set
 /// ([`OutputDir`]): each file is written into the new set as its section ends, and the set
 /// replaces the folder's files only when every report succeeded.
-pub struct DirSink {
+pub(crate) struct DirSink {
     dir: Option<OutputDir>,
     options: CsvOptions,
     current: Option<CsvSink>,

@@ -155,11 +155,6 @@ impl OutputDir {
         })
     }
 
-    /// The folder this set replaces.
-    pub fn path(&self) -> &Path {
-        &self.target
-    }
-
     /// A file of the new set, named `name` (a plain file name); commit it before
     /// [`OutputDir::commit`].
     pub fn file(&mut self, name: &str) -> Result<Output> {

@@ -35,7 +35,7 @@ pub enum Engine {
 impl Engine {
     /// The name machine-read outputs give (JSON, OpenMetrics) and the text ones show:
     /// `postgresql` or `sqlite`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Engine::Postgres => "postgresql",
             Engine::Sqlite => "sqlite",
@@ -43,7 +43,7 @@ impl Engine {
     }
 
     /// The name as people write it (HTML, XLSX): `PostgreSQL` or `SQLite`.
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Engine::Postgres => "PostgreSQL",
             Engine::Sqlite => "SQLite",
@@ -79,41 +79,35 @@ impl RunInfo {
     }
 
     /// The same run with the weekly section over `weekly_window` (`--trend-weeks`).
-    pub fn with_weekly_window(mut self, weekly_window: Option<Window>) -> Self {
+    pub(crate) fn with_weekly_window(mut self, weekly_window: Option<Window>) -> Self {
         self.weekly_window = weekly_window.filter(|w| *w != self.window);
         self
     }
 
     /// `Weekly trend: <its window in words>` when the weekly section has its own window.
-    pub fn weekly_line(&self) -> Option<String> {
+    pub(crate) fn weekly_line(&self) -> Option<String> {
         self.weekly_window.as_ref().map(|w| format!("Weekly trend: {}", period_words(w)))
     }
 
     /// The backend's name as outputs show it: `postgresql` or `sqlite`.
-    pub fn backend_name(&self) -> &'static str {
+    pub(crate) fn backend_name(&self) -> &'static str {
         self.backend.name()
     }
 
     /// The `YYYY-Www` label when the window is exactly one ISO week.
-    pub fn iso_week(&self) -> Option<String> {
+    pub(crate) fn iso_week(&self) -> Option<String> {
         self.window.iso_week().map(iso_week_label)
     }
 
     /// When the data was read, RFC 3339 UTC (`2026-11-25T10:00:00Z`).
-    pub fn generated_at_text(&self) -> String {
+    pub(crate) fn generated_at_text(&self) -> String {
         self.generated_at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
     }
 
     /// The window in words, e.g. `2026-W47 · 2026-11-16 to 2026-11-22 (whole days) · Europe/Rome`
     /// or `all history`; see [`period_words`].
-    pub fn period(&self) -> String {
+    pub(crate) fn period(&self) -> String {
         period_words(&self.window)
-    }
-
-    /// The period line of table and Markdown output: the window in words and when the data
-    /// was read.
-    pub fn period_line(&self) -> String {
-        format!("{} · data read {}", self.period(), self.generated_at_text())
     }
 }
 
@@ -121,7 +115,7 @@ impl RunInfo {
 /// (`2026-11-16 to 2026-11-22`, both days whole); any other end as the first instant left
 /// out (`until 2026-11-23 09:30:00 (excluded)`). Local times are in the window's zone, which
 /// is named last. No bound: `all history` (rows without a timestamp included).
-pub fn period_words(window: &Window) -> String {
+pub(crate) fn period_words(window: &Window) -> String {
     let tz = window.tz;
     let at_midnight = |t: DateTime<Utc>| t.with_timezone(&tz).time() == NaiveTime::MIN;
     let local = |t: DateTime<Utc>| {
@@ -177,11 +171,6 @@ impl<T> Listing<T> {
         if limit.is_none_or(|n| self.rows.len() < n) {
             self.rows.push(row);
         }
-    }
-
-    /// The rows counted but not kept.
-    pub fn rest(&self) -> u64 {
-        self.total_rows.saturating_sub(self.rows.len() as u64)
     }
 }
 
@@ -248,7 +237,7 @@ impl Table {
     }
 
     /// The rows counted but not kept.
-    pub fn rest(&self) -> u64 {
+    pub(crate) fn rest(&self) -> u64 {
         self.total_rows.saturating_sub(self.rows.len() as u64)
     }
 }

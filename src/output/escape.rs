@@ -48,11 +48,6 @@ pub fn is_hidden(c: char) -> bool {
     )
 }
 
-/// True for a bidi control (embedding, override, isolate or mark).
-pub fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
 /// How line breaks are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Breaks {
@@ -125,14 +120,14 @@ impl fmt::Display for Visible {
 
 /// A cell as a human-facing output shows it (`None` for NULL): its plain text
 /// ([`super::plain`], `decimal` as separator) with hidden characters escaped.
-pub fn cell(cell: &Cell, decimal: char) -> Option<Visible> {
+pub(crate) fn cell(cell: &Cell, decimal: char) -> Option<Visible> {
     super::plain(cell, decimal).map(|t| Visible::text(&t))
 }
 
 /// A value for a one-line message: as is, or between double quotes with hidden characters,
 /// `"` and `\` escaped (`"a\nb"`, `"x\u{1b}[31m"`) when it holds a hidden character, so the
 /// message stays one line and nothing in it reaches the terminal as a control.
-pub fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     if !text.chars().any(is_hidden) {
         return text.to_string();
     }

@@ -26,7 +26,7 @@ impl Figure {
     }
 
     /// The figure in words: the count, the rate with two decimals, or `n/a`.
-    pub(crate) fn text(self) -> String {
+    pub fn text(self) -> String {
         match self {
             Figure::Count(n) => n.to_string(),
             Figure::Rate(Some(p)) => p.format('.'),

@@ -29,16 +29,16 @@ use crate::reports::{Cell, Column, Pct};
 use crate::reports::{ReportKind, Window};
 
 /// Rows of the orphans and duplicates listings shown on the page (the rest are counted).
-pub const LISTING_ROWS: usize = 100;
+pub(crate) const LISTING_ROWS: usize = 100;
 
 /// The Okabe-Ito palette: told apart by readers with any common colour-vision deficiency.
 mod palette {
     use plotters::style::RGBColor;
-    pub const BLUE: RGBColor = RGBColor(0, 114, 178);
-    pub const VERMILLION: RGBColor = RGBColor(213, 94, 0);
-    pub const SKY: RGBColor = RGBColor(86, 180, 233);
-    pub const GREY: RGBColor = RGBColor(90, 90, 90);
-    pub const LIGHT: RGBColor = RGBColor(225, 225, 225);
+    pub(crate) const BLUE: RGBColor = RGBColor(0, 114, 178);
+    pub(crate) const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+    pub(crate) const SKY: RGBColor = RGBColor(86, 180, 233);
+    pub(crate) const GREY: RGBColor = RGBColor(90, 90, 90);
+    pub(crate) const LIGHT: RGBColor = RGBColor(225, 225, 225);
 }
 
 /// The HTML report.

@@ -14,7 +14,7 @@ use crate::reports::Window;
 use crate::reports::{totals, Cell, Section, Sink};
 
 /// The JSON value of a cell.
-pub fn value(cell: &Cell) -> Value {
+pub(crate) fn value(cell: &Cell) -> Value {
     match cell {
         Cell::Int(Some(i)) => Value::from(*i),
         Cell::Pct(Some(p)) => serde_json::Number::from_f64(p.as_f64()).map_or(Value::Null, Value::Number),
@@ -26,13 +26,13 @@ pub fn value(cell: &Cell) -> Value {
 }
 
 /// A row as an object keyed by the section's column names.
-pub fn object(section: &Section, cells: &[Cell]) -> Map<String, Value> {
+pub(crate) fn object(section: &Section, cells: &[Cell]) -> Map<String, Value> {
     section.columns.iter().zip(cells).map(|(c, v)| (c.name.to_string(), value(v))).collect()
 }
 
 /// The `window` object: `since`/`until` (RFC 3339 UTC, null when open), `tz`, and `iso_week`
 /// (`2026-W47` when the window is exactly one ISO week, else null).
-pub fn window_value(window: &Window) -> Value {
+pub(crate) fn window_value(window: &Window) -> Value {
     let ts = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map_or(Value::Null, |t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)))
     };
@@ -45,7 +45,7 @@ pub fn window_value(window: &Window) -> Value {
 }
 
 /// JSON to one output.
-pub struct JsonSink {
+pub(crate) struct JsonSink {
     out: Option<Output>,
     info: RunInfo,
     with_previous: bool,

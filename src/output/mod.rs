@@ -34,12 +34,12 @@ use document::{DocumentSink, RunInfo};
 
 /// True when colour and other styling are allowed: `NO_COLOR` unset or empty, and `TERM` is
 /// not `dumb` (a terminal that understands no escape sequence).
-pub fn colour_allowed() -> bool {
+pub(crate) fn colour_allowed() -> bool {
     colour_allowed_by(std::env::var_os("NO_COLOR").as_deref(), std::env::var_os("TERM").as_deref())
 }
 
 /// [`colour_allowed`] for the values of `NO_COLOR` and `TERM`.
-pub fn colour_allowed_by(no_color: Option<&std::ffi::OsStr>, term: Option<&std::ffi::OsStr>) -> bool {
+pub(crate) fn colour_allowed_by(no_color: Option<&std::ffi::OsStr>, term: Option<&std::ffi::OsStr>) -> bool {
     no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb")
 }
 
@@ -48,7 +48,7 @@ pub fn colour_allowed_by(no_color: Option<&std::ffi::OsStr>, term: Option<&std::
     clippy::default_constructed_unit_structs,
     reason = "the document renderers may carry settings; `default()` builds either shape"
 )]
-pub fn sink(config: &Request<'_>, info: RunInfo) -> Result<Box<dyn Sink>> {
+pub(crate) fn sink(config: &Request<'_>, info: RunInfo) -> Result<Box<dyn Sink>> {
     let open = || match config.target {
         Target::File(p) => Output::file(p),
         // A whole-document format writes its one file into the folder.

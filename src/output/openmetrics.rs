@@ -80,7 +80,7 @@ impl Family<'_> {
 }
 
 /// The exposition text of a run.
-pub fn exposition(doc: &Document) -> String {
+pub(crate) fn exposition(doc: &Document) -> String {
     let mut text = String::new();
     let mut f = Family { out: &mut text };
     let info = &doc.info;

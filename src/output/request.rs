@@ -45,7 +45,7 @@ impl Format {
     /// Whether a run of `kinds` in this format shows the previous period's totals (its sink's
     /// `wants_previous_totals`): HTML and the workbook show each headline's change, JSON
     /// carries them beside `totals`.
-    pub fn shows_previous_totals(self, kinds: &[ReportKind]) -> bool {
+    pub(crate) fn shows_previous_totals(self, kinds: &[ReportKind]) -> bool {
         match self {
             Format::Html | Format::Xlsx => true,
             Format::Json => kinds.contains(&ReportKind::Totals),
@@ -55,12 +55,12 @@ impl Format {
 
     /// True for the formats that render the whole run at once (HTML, XLSX, OpenMetrics):
     /// they write one file, also into `--output-dir`.
-    pub fn is_document(self) -> bool {
+    pub(crate) fn is_document(self) -> bool {
         matches!(self, Format::Html | Format::Xlsx | Format::OpenMetrics)
     }
 
     /// The file `--output-dir` writes for a whole-document format.
-    pub fn document_file_name(self) -> Option<&'static str> {
+    pub(crate) fn document_file_name(self) -> Option<&'static str> {
         match self {
             Format::Html => Some("faqlink-report.html"),
             Format::Xlsx => Some("faqlink-report.xlsx"),
@@ -77,7 +77,7 @@ impl Format {
         [Format::Table, Format::Csv, Format::Json, Format::Markdown, Format::Html, Format::Xlsx, Format::OpenMetrics];
 
     /// The name `--format` takes.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Format::Table => "table",
             Format::Csv => "csv",
@@ -91,7 +91,7 @@ impl Format {
 
     /// The file extension (without the dot) that names this format; `--output FILE` with it
     /// and no `--format` selects the format. The table has none: it is the default.
-    pub fn extension(self) -> &'static str {
+    pub(crate) fn extension(self) -> &'static str {
         match self {
             Format::Table => "txt",
             Format::Csv => "csv",
@@ -105,7 +105,7 @@ impl Format {
 
     /// The format a file extension names (case-insensitive), if any: `.csv`, `.json`,
     /// `.md`, `.html`, `.xlsx`, `.prom`. Any other extension names none.
-    pub fn from_extension(ext: &str) -> Option<Format> {
+    pub(crate) fn from_extension(ext: &str) -> Option<Format> {
         let ext = ext.to_ascii_lowercase();
         Format::ALL.into_iter().filter(|f| *f != Format::Table).find(|f| f.extension() == ext)
     }

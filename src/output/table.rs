@@ -35,7 +35,7 @@ use crate::reports::ReportKind;
 use crate::reports::{Cell, Section, Sink};
 
 /// Fewest characters of a shortened id.
-pub const MIN_ID_PREFIX: usize = 7;
+pub(crate) const MIN_ID_PREFIX: usize = 7;
 
 /// Longest word of free text kept whole when room is short (longer words may split).
 const MAX_TEXT_WORD: usize = 16;
@@ -43,7 +43,7 @@ const MAX_TEXT_WORD: usize = 16;
 /// How a cell is shown in a table: NULL as empty text, an undefined percentage as `–`, text
 /// with its control, bidi and invisible characters escaped ([`escape::cell`]). Every value
 /// the table shows comes through here.
-pub fn shown(cell: &Cell) -> String {
+pub(crate) fn shown(cell: &Cell) -> String {
     match (cell, escape::cell(cell, '.')) {
         (Cell::Pct(_), None) | (Cell::Int(_), None) | (Cell::Seconds(_), None) => "–".into(),
         (Cell::Seconds(Some(s)), _) => crate::reports::latency::human(*s),
@@ -55,13 +55,13 @@ pub fn shown(cell: &Cell) -> String {
 
 /// A timestamp as people read it in the human formats (table, HTML): to the minute, in `tz`
 /// (the column's title names the zone: [`zoned_title`]). CSV and JSON keep RFC 3339 UTC.
-pub fn local_time(t: DateTime<Utc>, tz: Tz) -> String {
+pub(crate) fn local_time(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// A column title for a human format: a title that says `(UTC)` names `tz` instead, as its
 /// times are shown in it (`When (UTC)` → `When (Europe/Rome)`).
-pub fn zoned_title(title: &str, tz: Tz) -> String {
+pub(crate) fn zoned_title(title: &str, tz: Tz) -> String {
     match title.strip_suffix(" (UTC)") {
         Some(base) => format!("{base} ({})", tz.name()),
         None => title.to_string(),
@@ -69,7 +69,7 @@ pub fn zoned_title(title: &str, tz: Tz) -> String {
 }
 
 /// True for the canonical text of a UUID (`8-4-4-4-12` hex digits).
-pub fn is_uuid(text: &str) -> bool {
+pub(crate) fn is_uuid(text: &str) -> bool {
     let b = text.as_bytes();
     b.len() == 36
         && b.iter().enumerate().all(|(i, c)| match i {
@@ -81,7 +81,7 @@ pub fn is_uuid(text: &str) -> bool {
 /// Each id's shortest prefix (at least [`MIN_ID_PREFIX`] characters) that no other id of
 /// `ids` shares, as git abbreviates hashes.
 #[derive(Debug, Default)]
-pub struct ShortIds(HashMap<String, usize>);
+pub(crate) struct ShortIds(HashMap<String, usize>);
 
 impl ShortIds {
     /// The prefixes for `ids` (duplicates allowed).
@@ -99,7 +99,7 @@ impl ShortIds {
     }
 
     /// `text` shortened when it is one of the ids, else unchanged.
-    pub fn short(&self, text: &str) -> String {
+    pub(crate) fn short(&self, text: &str) -> String {
         match self.0.get(text) {
             Some(&n) => text[..n].to_string(),
             None => text.to_string(),
@@ -187,7 +187,7 @@ fn fit(columns: &[Shown], width: usize) -> Option<Vec<usize>> {
 }
 
 /// One section of a run with its rows.
-pub type Rows = (Section, Vec<Vec<Cell>>);
+pub(crate) type Rows = (Section, Vec<Vec<Cell>>);
 
 /// Renders a whole run as text: the period line, then each section under its title. `width`
 /// is the terminal's (`None`: nothing wraps); `styled` adds bold headers and colour-free
@@ -251,10 +251,10 @@ pub fn render(info: &RunInfo, sections: &[Rows], width: Option<u16>, styled: boo
 }
 
 /// The footnote under a weekly table with a partial week.
-pub const PARTIAL_NOTE: &str = "* partial week (not over, or cut by the window or the data): no changes shown";
+pub(crate) const PARTIAL_NOTE: &str = "* partial week (not over, or cut by the window or the data): no changes shown";
 
 /// The footnote under a weekly table with weeks before the first feedback.
-pub const NO_DATA_NOTE: &str = "° no data yet: the week ends before the first feedback; its zeros mean nothing";
+pub(crate) const NO_DATA_NOTE: &str = "° no data yet: the week ends before the first feedback; its zeros mean nothing";
 
 /// A weekly row's status (`complete` when the section gives none).
 fn week_status(section: &Section, row: &[Cell]) -> WeekStatus {
@@ -477,7 +477,7 @@ fn table(columns: &[Shown], widths: Option<Vec<usize>>, width: Option<usize>, st
 }
 
 /// Table output: the run is held until it ends, then rendered at the terminal's width.
-pub struct TableSink {
+pub(crate) struct TableSink {
     out: Option<Output>,
     info: RunInfo,
     styled: bool,
@@ -496,7 +496,7 @@ impl TableSink {
     }
 
     /// A sink rendering at `width` columns (`None`: no wrapping).
-    pub fn with_width(out: Output, info: RunInfo, width: Option<u16>, styled: bool) -> Self {
+    pub(crate) fn with_width(out: Output, info: RunInfo, width: Option<u16>, styled: bool) -> Self {
         TableSink { out: Some(out), info, styled, width, sections: Vec::new() }
     }
 }

@@ -23,7 +23,7 @@ use crate::error::{quoted, Error, Result};
 
 /// A resolved output path.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     /// The path with every symbolic link resolved (absolute); its last components may not
     /// exist yet.
     pub path: PathBuf,
@@ -41,7 +41,7 @@ fn show(p: &Path) -> String {
 
 /// Resolves `path` for writing (see the module's rules); `what` is the option's name for
 /// messages. Errors name `path` (and the link at fault).
-pub fn resolve(path: &Path, what: &'static str) -> Result<Resolved> {
+pub(crate) fn resolve(path: &Path, what: &'static str) -> Result<Resolved> {
     let fail = |source: io::Error| Error::io(what, path, source);
     let mut rest: Vec<OsString> = Vec::new();
     push_components(&mut rest, path);
@@ -140,14 +140,14 @@ fn is_descriptor_folder(folder: &Path) -> bool {
 }
 
 /// True when `path` is the file standard output is open on (same device and inode).
-pub fn is_standard_output(path: &Path) -> bool {
+pub(crate) fn is_standard_output(path: &Path) -> bool {
     let Ok(out) = rustix::fs::fstat(std::io::stdout()) else { return false };
     fs::metadata(path).is_ok_and(|m| m.dev() == out.st_dev && m.ino() == out.st_ino)
 }
 
 /// The name of the kernel file system `dir` is on when that holds no ordinary files (`proc`,
 /// `sysfs`, …), else `None`.
-pub fn pseudo_file_system(dir: &Path) -> Option<&'static str> {
+pub(crate) fn pseudo_file_system(dir: &Path) -> Option<&'static str> {
     const KERNEL: [(rustix::fs::FsWord, &str); 16] = [
         (0x9fa0, "proc"),
         (0x6265_6572, "sysfs"),
@@ -171,7 +171,7 @@ pub fn pseudo_file_system(dir: &Path) -> Option<&'static str> {
 }
 
 /// The error for a target in a folder on a kernel file system.
-pub fn pseudo_file_system_error(what: &'static str, path: &Path, dir: &Path, fs_name: &str) -> Error {
+pub(crate) fn pseudo_file_system_error(what: &'static str, path: &Path, dir: &Path, fs_name: &str) -> Error {
     Error::io(
         what,
         path,

@@ -28,10 +28,10 @@ use crate::reports::weekly::WeekStatus;
 use crate::reports::{Cell, ReportKind, Row};
 
 /// Excel's rows per sheet.
-pub const EXCEL_ROWS: usize = 1_048_576;
+pub(crate) const EXCEL_ROWS: usize = 1_048_576;
 
 /// Data rows kept per sheet: Excel's limit less the header and a last row noting the rest.
-pub const SHEET_ROWS: usize = EXCEL_ROWS - 2;
+pub(crate) const SHEET_ROWS: usize = EXCEL_ROWS - 2;
 
 /// Excel's longest cell text.
 const MAX_TEXT: usize = 32_767;
@@ -102,7 +102,7 @@ impl Formats {
 }
 
 /// The whole workbook as bytes.
-pub fn workbook(doc: &Document) -> std::result::Result<Vec<u8>, XlsxError> {
+pub(crate) fn workbook(doc: &Document) -> std::result::Result<Vec<u8>, XlsxError> {
     let f = Formats::new();
     let mut wb = Workbook::new();
     wb.push_worksheet(summary(doc, &f)?);

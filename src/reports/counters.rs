@@ -28,7 +28,7 @@ macro_rules! counters {
         }
 
         /// Every counter's name, in declaration order (each is also its column alias).
-        pub const NAMES: &[&str] = &[$(stringify!($name)),+];
+        pub(crate) const NAMES: &[&str] = &[$(stringify!($name)),+];
 
         /// Each counter's aggregate over feedback rows `ef`, by name.
         const AGGREGATES: &[(&str, &str)] = &[$((stringify!($name), $agg)),+];
@@ -72,20 +72,20 @@ fn select(names: &[&str]) -> String {
 
 /// The select list computing every [`Counters`] field over feedback rows `ef` (aggregates:
 /// the statement's GROUP BY decides the grouping).
-pub static SQL: LazyLock<String> = LazyLock::new(|| select(NAMES));
+pub(crate) static SQL: LazyLock<String> = LazyLock::new(|| select(NAMES));
 
 /// `alias.name AS name, …` for every counter: the counters of a subquery `alias`.
-pub fn select_as(alias: &str) -> String {
+pub(crate) fn select_as(alias: &str) -> String {
     NAMES.iter().map(|n| format!("{alias}.{n} AS {n}")).collect::<Vec<_>>().join(", ")
 }
 
 /// `alias.name, …` for every counter (a later branch of a UNION takes the first's aliases).
-pub fn columns(alias: &str) -> String {
+pub(crate) fn columns(alias: &str) -> String {
     NAMES.iter().map(|n| format!("{alias}.{n}")).collect::<Vec<_>>().join(", ")
 }
 
 /// `0 AS name, …` for every counter (the parts of a result that are not counted).
-pub fn zeros() -> String {
+pub(crate) fn zeros() -> String {
     NAMES.iter().map(|n| format!("0 AS {n}")).collect::<Vec<_>>().join(", ")
 }
 
@@ -109,7 +109,7 @@ pub struct WeekCounters {
 }
 
 /// The select list computing every [`WeekCounters`] field (the same aggregates as [`SQL`]).
-pub static WEEK_SQL: LazyLock<String> =
+pub(crate) static WEEK_SQL: LazyLock<String> =
     LazyLock::new(|| select(&["feedback_total", "correct_feedback", "faqs_generated", "orphaned_links"]));
 
 impl From<Counters> for WeekCounters {

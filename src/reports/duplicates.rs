@@ -59,7 +59,7 @@ struct Link {
 
 /// Streams the duplicates, ordered by query_id, into `f`; returns how many there were.
 /// Rows arrive grouped by query, so only one query's ids are held at a time.
-pub fn stream(db: &mut Database, window: &Window, mut f: impl FnMut(DuplicateRow) -> Result<()>) -> Result<u64> {
+pub(crate) fn stream(db: &mut Database, window: &Window, mut f: impl FnMut(DuplicateRow) -> Result<()>) -> Result<u64> {
     let sql = statement(db, window)?;
     let mut grouper = Grouper::default();
     db.for_each("the duplicates report", &sql, |link: Link| {
@@ -70,7 +70,7 @@ pub fn stream(db: &mut Database, window: &Window, mut f: impl FnMut(DuplicateRow
 
 /// The statement of [`stream`] (which one depends on the backend, the window and, on
 /// PostgreSQL, whether faqlink's covering index exists: a catalog read).
-pub(crate) fn statement(db: &mut Database, window: &Window) -> Result<Sql> {
+pub fn statement(db: &mut Database, window: &Window) -> Result<Sql> {
     let mut sql = db.sql();
     let linked = "ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL";
     // Only a query with two linked rows in the window can have two FAQs; whether a query's
@@ -135,14 +135,14 @@ pub(crate) fn statement(db: &mut Database, window: &Window) -> Result<Sql> {
 /// Gathers linked rows that arrive grouped by query into [`DuplicateRow`]s, one query at a
 /// time, and hands on the queries with more than one distinct FAQ.
 #[derive(Default)]
-pub struct Grouper {
+pub(crate) struct Grouper {
     current: Option<DuplicateRow>,
     rows: u64,
 }
 
 impl Grouper {
     /// One linked row of `query_id` (rows of one query arrive together).
-    pub fn add(
+    pub(crate) fn add(
         &mut self,
         query_id: String,
         feedback_id: String,
@@ -164,7 +164,7 @@ impl Grouper {
     }
 
     /// Hands on the last query, if it qualifies; returns how many rows were handed on.
-    pub fn finish(mut self, f: &mut dyn FnMut(DuplicateRow) -> Result<()>) -> Result<u64> {
+    pub(crate) fn finish(mut self, f: &mut dyn FnMut(DuplicateRow) -> Result<()>) -> Result<u64> {
         if let Some(last) = self.current.take() {
             self.flush(last, f)?;
         }

@@ -43,7 +43,7 @@ pub struct ExpertRow {
 
 impl ExpertRow {
     /// faqs_generated / total_feedback as a percentage.
-    pub fn faq_rate_pct(&self) -> Option<Pct> {
+    pub(crate) fn faq_rate_pct(&self) -> Option<Pct> {
         Pct::of(self.faqs_generated, self.total_feedback)
     }
 

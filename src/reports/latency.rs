@@ -35,10 +35,10 @@ use crate::db::{Backend, Database, Sql};
 use crate::error::Result;
 
 /// The default SLA: 48 hours.
-pub const DEFAULT_SLA_SECONDS: i64 = 48 * 3600;
+pub(crate) const DEFAULT_SLA_SECONDS: i64 = 48 * 3600;
 
 /// The percentiles shown, as fractions (the same doubles as PostgreSQL's literals).
-pub const FRACTIONS: [f64; 3] = [0.5, 0.9, 0.99];
+pub(crate) const FRACTIONS: [f64; 3] = [0.5, 0.9, 0.99];
 
 /// Column layout (docs/CLI.md).
 pub const SECTION: Section = Section {
@@ -113,7 +113,7 @@ impl LatencyRow {
 
 /// The report: one row per week, and the window as a whole when asked for.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Latency {
+pub(crate) struct Latency {
     /// One row per ISO week of the window (empty weeks included), then the rows without a
     /// week, if any.
     pub weeks: Vec<LatencyRow>,
@@ -121,8 +121,10 @@ pub struct Latency {
     pub overall: Option<LatencyRow>,
 }
 
-/// PostgreSQL's `percentile_cont(fraction)` over `sorted` (ascending), in double precision.
-pub fn percentile_cont(sorted: &[f64], fraction: f64) -> Option<f64> {
+/// PostgreSQL's `percentile_cont(fraction)` over `sorted` (ascending), in double precision
+/// (the tests' oracle for the streamed picks).
+#[cfg(test)]
+pub(crate) fn percentile_cont(sorted: &[f64], fraction: f64) -> Option<f64> {
     let n = sorted.len();
     if n == 0 {
         return None;
@@ -148,13 +150,13 @@ fn lerp(lo: f64, hi: f64, proportion: f64) -> f64 {
 }
 
 /// Seconds from integer microseconds, as PostgreSQL's `numeric` → `float8` cast gives them.
-pub fn seconds(micros: i64) -> f64 {
+pub(crate) fn seconds(micros: i64) -> f64 {
     micros as f64 / 1e6
 }
 
 /// A duration for people: the two largest units, truncated (`1d 4h`, `3h 12m`, `5m 0s`,
 /// `42s`); under one second, `0s`. Negative values keep their sign.
-pub fn human(seconds: f64) -> String {
+pub(crate) fn human(seconds: f64) -> String {
     if !seconds.is_finite() {
         return seconds.to_string();
     }
@@ -174,7 +176,7 @@ pub fn human(seconds: f64) -> String {
 
 /// Parses an SLA such as `48h`, `2d`, `90m`, `1d12h` or `3600s` (units w, d, h, m, s; at
 /// least one second) into seconds; the message names what is wrong.
-pub fn parse_sla(text: &str) -> std::result::Result<i64, String> {
+pub(crate) fn parse_sla(text: &str) -> std::result::Result<i64, String> {
     let t = text.trim();
     let mut total: i64 = 0;
     let mut digits = String::new();
@@ -292,7 +294,7 @@ fn push_counts(sql: &mut Sql, sla_seconds: i64) {
 
 /// Computes the report over `window` with an SLA of `sla_seconds`; with `overall`, also the
 /// window as a whole.
-pub fn compute(db: &mut Database, window: &Window, sla_seconds: i64, overall: bool) -> Result<Latency> {
+pub(crate) fn compute(db: &mut Database, window: &Window, sla_seconds: i64, overall: bool) -> Result<Latency> {
     let span = weekly::bounds(db, window)?;
     match db.backend() {
         Backend::Postgres => postgres(db, window, span.as_ref(), sla_seconds, overall),

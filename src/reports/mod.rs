@@ -65,7 +65,7 @@ impl ReportKind {
     }
 
     /// The report's name (also its file name stem and JSON key).
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ReportKind::Experts => "experts",
             ReportKind::Totals => "totals",
@@ -86,7 +86,7 @@ pub struct Pct(pub i64);
 impl Pct {
     /// `ROUND(part * 100 / whole, 2)` with exact decimal arithmetic and halves away from
     /// zero (PostgreSQL `numeric` semantics); `None` when `whole` is 0.
-    pub fn of(part: i64, whole: i64) -> Option<Pct> {
+    pub(crate) fn of(part: i64, whole: i64) -> Option<Pct> {
         if whole == 0 {
             return None;
         }
@@ -99,7 +99,7 @@ impl Pct {
     }
 
     /// Text with two decimals and the given decimal separator, e.g. `12.50` or `-3,05`.
-    pub fn format(self, decimal: char) -> String {
+    pub(crate) fn format(self, decimal: char) -> String {
         let sign = if self.0 < 0 { "-" } else { "" };
         let a = self.0.unsigned_abs();
         format!("{sign}{}{decimal}{:02}", a / 100, a % 100)
@@ -157,7 +157,7 @@ pub enum Row<'a> {
 
 impl Row<'_> {
     /// The report this row belongs to.
-    pub fn kind(&self) -> ReportKind {
+    pub(crate) fn kind(&self) -> ReportKind {
         match self {
             Row::Expert(_) => ReportKind::Experts,
             Row::Totals(_) => ReportKind::Totals,
@@ -325,7 +325,12 @@ pub fn run_with_options(
 
 /// Runs `plan` into `sink`, all in one read-only snapshot (its readers on the same one), and
 /// commits the sink only when every section is complete. Branches on the plan's jobs only.
-pub fn execute(db: &mut Database, plan: &plan::Plan, now: DateTime<Utc>, sink: &mut dyn Sink) -> Result<Outcome> {
+pub(crate) fn execute(
+    db: &mut Database,
+    plan: &plan::Plan,
+    now: DateTime<Utc>,
+    sink: &mut dyn Sink,
+) -> Result<Outcome> {
     let outcome = db.read_snapshot_with_readers(plan.readers, |db, readers| {
         // One reading of the timestamps for the whole snapshot, on every connection.
         let reading = values::timestamps(db)?;
@@ -351,7 +356,7 @@ pub fn execute(db: &mut Database, plan: &plan::Plan, now: DateTime<Utc>, sink: &
 
 /// `plan`'s SQL and jobs in words ([`plan::Plan::explain`]), read in a snapshot as the run
 /// would be: no report statement runs and nothing is written.
-pub fn explain(db: &mut Database, plan: &plan::Plan) -> Result<String> {
+pub(crate) fn explain(db: &mut Database, plan: &plan::Plan) -> Result<String> {
     db.read_snapshot_with_readers(0, |db, _| {
         values::timestamps(db)?;
         plan.explain(db)
@@ -567,7 +572,7 @@ fn emit<'r>(sink: &mut dyn Sink, section: &Section, rows: impl Iterator<Item = R
 /// NULL as unknown, so a bounded window leaves NULL timestamps out. When the snapshot holds
 /// values outside the representable range ([`TimestampReading::Normalised`]), they are left
 /// out too, window or not (docs/METRICS.md): every report calls this for every row source.
-pub fn push_window(sql: &mut Sql, column: &str, window: &Window) {
+pub(crate) fn push_window(sql: &mut Sql, column: &str, window: &Window) {
     let read = sql.ts(column);
     if sql.timestamps() == TimestampReading::Normalised {
         match sql.backend() {
@@ -616,7 +621,7 @@ pub fn push_window(sql: &mut Sql, column: &str, window: &Window) {
 /// every linked row to faq_entries cost a lookup per row on SQLite (1M rows: `report totals`
 /// 0.63 s -> 0.35 s) and made PostgreSQL read the wide reporting index for the anti-join
 /// (10M rows: `report orphans` 3.9 s -> 1.9 s).
-pub fn push_dangling(sql: &mut Sql, window: &Window) {
+pub(crate) fn push_dangling(sql: &mut Sql, window: &Window) {
     sql.push(
         " AND ef.generated_faq_id IN (SELECT d.generated_faq_id FROM expert_feedback d \
            WHERE d.generated_faq_id IS NOT NULL \

@@ -32,7 +32,7 @@ use crate::db::{Database, Param, Sql, Timestamp};
 use crate::error::Result;
 
 /// The headline: the two periods and the change, split into mix and rate.
-pub const SUMMARY: Section = Section {
+pub(crate) const SUMMARY: Section = Section {
     kind: ReportKind::MovedSummary,
     title: "What moved conversion",
     columns: &[
@@ -105,7 +105,7 @@ pub struct MovedRow {
 
 impl MovedRow {
     /// mixᵢ + rateᵢ.
-    pub fn total(&self) -> Option<BigRational> {
+    pub(crate) fn total(&self) -> Option<BigRational> {
         Some(self.mix.clone()? + self.rate.clone()?)
     }
 }
@@ -124,7 +124,7 @@ pub struct Moved {
 }
 
 /// A fraction in hundredths of a point (`fraction × 10 000`), halves away from zero.
-pub fn points(fraction: &BigRational) -> Pct {
+pub(crate) fn points(fraction: &BigRational) -> Pct {
     let hundredths = (fraction * BigRational::from_integer(Big::from(10_000))).round();
     Pct(hundredths.to_integer().to_i64().unwrap_or(if fraction.is_negative() { i64::MIN } else { i64::MAX }))
 }
@@ -135,34 +135,34 @@ fn ratio(n: i64, d: i64) -> Option<BigRational> {
 
 impl Moved {
     /// R0, the rate before (`None` without correct feedback).
-    pub fn rate_before(&self) -> Option<BigRational> {
+    pub(crate) fn rate_before(&self) -> Option<BigRational> {
         ratio(self.sums[1], self.sums[0])
     }
 
     /// R1, the rate after.
-    pub fn rate_after(&self) -> Option<BigRational> {
+    pub(crate) fn rate_after(&self) -> Option<BigRational> {
         ratio(self.sums[3], self.sums[2])
     }
 
     /// R1 − R0.
-    pub fn change(&self) -> Option<BigRational> {
+    pub(crate) fn change(&self) -> Option<BigRational> {
         Some(self.rate_after()? - self.rate_before()?)
     }
 
     /// Σ mixᵢ (`None` when the change is undefined).
-    pub fn mix(&self) -> Option<BigRational> {
+    pub(crate) fn mix(&self) -> Option<BigRational> {
         self.change()?;
         self.rows.iter().map(|r| r.mix.clone()).sum()
     }
 
     /// Σ rateᵢ (`None` when the change is undefined).
-    pub fn rate(&self) -> Option<BigRational> {
+    pub(crate) fn rate(&self) -> Option<BigRational> {
         self.change()?;
         self.rows.iter().map(|r| r.rate.clone()).sum()
     }
 
     /// The summary row.
-    pub fn summary_cells(&self) -> Vec<Cell> {
+    pub(crate) fn summary_cells(&self) -> Vec<Cell> {
         let pp = |x: Option<BigRational>| Cell::Pct(x.map(|x| points(&x)));
         vec![
             Cell::Timestamp(self.before.since),
@@ -180,18 +180,19 @@ impl Moved {
     }
 
     /// The experts' rows, then the total row (empty expert_id and registration number).
-    pub fn rows_cells(&self) -> Vec<Vec<Cell>> {
+    #[cfg(test)]
+    pub(crate) fn rows_cells(&self) -> Vec<Vec<Cell>> {
         self.lines().map(|line| self.line_cells(line)).collect()
     }
 
     /// The section's lines: each expert's row (`Some`), then the total row (`None`).
-    pub fn lines(&self) -> impl Iterator<Item = Option<&MovedRow>> {
+    pub(crate) fn lines(&self) -> impl Iterator<Item = Option<&MovedRow>> {
         self.rows.iter().map(Some).chain(std::iter::once(None))
     }
 
     /// One line of the section as cells: an expert's row, or the total row (`None`: empty
     /// expert_id and registration number, the headline's mix, rate and change).
-    pub fn line_cells(&self, line: Option<&MovedRow>) -> Vec<Cell> {
+    pub(crate) fn line_cells(&self, line: Option<&MovedRow>) -> Vec<Cell> {
         let pp = |x: Option<BigRational>| Cell::Pct(x.map(|x| points(&x)));
         let [c0, f0, c1, f1] = self.sums;
         match line {
@@ -226,7 +227,7 @@ impl Moved {
 
 /// The decomposition of per-expert counts (any order); `before` and `after` are carried to
 /// the output.
-pub fn decompose(counts: Vec<ExpertCounts>, before: Window, after: Window) -> Moved {
+pub(crate) fn decompose(counts: Vec<ExpertCounts>, before: Window, after: Window) -> Moved {
     let sums = counts.iter().fold([0i64; 4], |s, c| {
         [s[0] + c.correct_before, s[1] + c.linked_before, s[2] + c.correct_after, s[3] + c.linked_after]
     });
@@ -274,7 +275,7 @@ pub fn decompose(counts: Vec<ExpertCounts>, before: Window, after: Window) -> Mo
 
 /// Computes the report for `after` (bounded on both sides) against `before` (by default
 /// [`Window::previous`]): one statement over both periods, grouped by expert.
-pub fn compute(db: &mut Database, before: &Window, after: &Window) -> Result<Moved> {
+pub(crate) fn compute(db: &mut Database, before: &Window, after: &Window) -> Result<Moved> {
     let (Some(b0), Some(b1), Some(a0), Some(a1)) = (before.since, before.until, after.since, after.until) else {
         return Err(crate::error::Error::Usage(
             "report moved needs a window bounded on both sides: --week, --last-week, or --since with --until".into(),
@@ -287,7 +288,7 @@ pub fn compute(db: &mut Database, before: &Window, after: &Window) -> Result<Mov
 
 /// The statement of [`compute`]: per expert, the correct and linked rows in
 /// `[b0, b1)` (before) and `[a0, a1)` (after).
-pub(crate) fn statement(db: &Database, [b0, b1, a0, a1]: [DateTime<Utc>; 4]) -> Sql {
+pub fn statement(db: &Database, [b0, b1, a0, a1]: [DateTime<Utc>; 4]) -> Sql {
     let ts = |t: DateTime<Utc>| Param::Ts(Timestamp(t));
     let mut sql = db.sql();
     // The feedback timestamp as the run reads it (`Sql::ts`: on SQLite every accepted stored

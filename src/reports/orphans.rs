@@ -79,14 +79,14 @@ impl Branches {
     pub const ALL: Branches = Branches { orphaned: true, dangling: true };
 
     /// The branches that hold rows, by their counts.
-    pub fn counted(orphaned: i64, dangling: i64) -> Branches {
+    pub(crate) fn counted(orphaned: i64, dangling: i64) -> Branches {
         Branches { orphaned: orphaned > 0, dangling: dangling > 0 }
     }
 }
 
 /// Streams the rows of `branches`, ordered by feedback_timestamp (NULLs last) then
 /// feedback_id, into `f`; returns how many there were.
-pub fn stream(
+pub(crate) fn stream(
     db: &mut Database,
     window: &Window,
     branches: Branches,
@@ -104,7 +104,7 @@ pub fn stream(
 }
 
 /// The statement of [`stream`] (`None` when neither branch is read).
-pub(crate) fn statement(db: &Database, window: &Window, branches: Branches) -> Option<Sql> {
+pub fn statement(db: &Database, window: &Window, branches: Branches) -> Option<Sql> {
     let Branches { orphaned, dangling } = branches;
     if !orphaned && !dangling {
         return None;

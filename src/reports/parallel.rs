@@ -33,7 +33,7 @@ enum Message<T> {
 }
 
 /// The receiving end of a section computed by another thread.
-pub struct Incoming<T> {
+pub(crate) struct Incoming<T> {
     what: &'static str,
     rx: Receiver<Result<Message<T>>>,
 }
@@ -41,7 +41,7 @@ pub struct Incoming<T> {
 impl<T> Incoming<T> {
     /// Hands each row to `f` as it arrives; returns how many there were. A thread that ends
     /// without saying its section is complete is an error, never a short section.
-    pub fn drain(self, mut f: impl FnMut(T) -> Result<()>) -> Result<u64> {
+    pub(crate) fn drain(self, mut f: impl FnMut(T) -> Result<()>) -> Result<u64> {
         let mut n = 0u64;
         loop {
             match self.rx.recv() {
@@ -63,7 +63,7 @@ fn stopped(what: &str) -> Error {
 
 /// The sections running on other threads, as far as this run has not yet taken them.
 #[derive(Default)]
-pub struct Background {
+pub(crate) struct Background {
     /// The dangling-link counts, sent by the orphans thread before its rows.
     dangling: Option<Receiver<Result<Dangling>>>,
     /// The orphans section's rows.
@@ -79,7 +79,7 @@ pub struct Background {
 impl Background {
     /// Starts the plan's jobs that run on readers (connections on the run's snapshot), each
     /// on a thread of its own.
-    pub fn start<'scope>(
+    pub(crate) fn start<'scope>(
         scope: &'scope Scope<'scope, '_>,
         readers: &'scope mut [Database],
         plan: &'scope Plan,
@@ -130,7 +130,7 @@ impl Background {
 
     /// The dangling-link counts of the window: from the orphans thread when there is one
     /// (waiting for it), else counted on `db`.
-    pub fn dangling(&mut self, db: &mut Database, window: &Window) -> Result<Dangling> {
+    pub(crate) fn dangling(&mut self, db: &mut Database, window: &Window) -> Result<Dangling> {
         match self.counts_dangling() {
             true => self.wait_dangling(),
             false => totals::dangling(db, window),
@@ -138,7 +138,7 @@ impl Background {
     }
 
     /// How many sections run on other threads.
-    pub fn sections(&self) -> usize {
+    pub(crate) fn sections(&self) -> usize {
         [self.orphans.is_some(), self.duplicates.is_some(), self.latency.is_some(), self.moved.is_some()]
             .iter()
             .filter(|on| **on)
@@ -146,24 +146,24 @@ impl Background {
     }
 
     /// The latency report from its thread, waiting for it.
-    pub fn wait_latency(&mut self) -> Result<Latency> {
+    pub(crate) fn wait_latency(&mut self) -> Result<Latency> {
         let rx = self.latency.take().ok_or_else(|| stopped("the latency report's thread"))?;
         rx.recv().map_err(|_| stopped("the latency report's thread"))?
     }
 
     /// The moved report from its thread, waiting for it.
-    pub fn wait_moved(&mut self) -> Result<Moved> {
+    pub(crate) fn wait_moved(&mut self) -> Result<Moved> {
         let rx = self.moved.take().ok_or_else(|| stopped("the moved report's thread"))?;
         rx.recv().map_err(|_| stopped("the moved report's thread"))?
     }
 
     /// Whether the orphans thread counts the dangling links (and this run has not taken them).
-    pub fn counts_dangling(&self) -> bool {
+    pub(crate) fn counts_dangling(&self) -> bool {
         self.dangling.is_some()
     }
 
     /// The dangling-link counts from the orphans thread, waiting for them.
-    pub fn wait_dangling(&mut self) -> Result<Dangling> {
+    pub(crate) fn wait_dangling(&mut self) -> Result<Dangling> {
         let rx = self.dangling.take().ok_or_else(|| stopped("the orphans report's thread"))?;
         rx.recv().map_err(|_| stopped("the orphans report's thread"))?
     }

@@ -11,13 +11,13 @@ use crate::error::{Error, Result};
 /// The earliest instant a window bound or a seeded timestamp may be: 0001-01-01T00:00:00Z.
 /// PostgreSQL has no year 0, and SQLite compares timestamps as RFC 3339 text, which orders
 /// correctly only with four-digit years.
-pub fn earliest_instant() -> DateTime<Utc> {
+pub(crate) fn earliest_instant() -> DateTime<Utc> {
     NaiveDate::from_ymd_opt(1, 1, 1).expect("a valid date").and_time(NaiveTime::MIN).and_utc()
 }
 
 /// The latest instant a window bound or a seeded timestamp may be: 9999-12-31T23:59:59.999999Z
 /// (see [`earliest_instant`]).
-pub fn latest_instant() -> DateTime<Utc> {
+pub(crate) fn latest_instant() -> DateTime<Utc> {
     NaiveDate::from_ymd_opt(10_000, 1, 1).expect("a valid date").and_time(NaiveTime::MIN).and_utc()
         - Duration::microseconds(1)
 }
@@ -40,13 +40,13 @@ impl Window {
     }
 
     /// True when a bound is set (rows with a NULL timestamp are then out).
-    pub fn is_bounded(&self) -> bool {
+    pub(crate) fn is_bounded(&self) -> bool {
         self.since.is_some() || self.until.is_some()
     }
 
     /// The Monday of the ISO week this window is exactly (Monday 00:00 to the next Monday
     /// 00:00 in its zone), if it is one.
-    pub fn iso_week(&self) -> Option<NaiveDate> {
+    pub(crate) fn iso_week(&self) -> Option<NaiveDate> {
         let (since, until) = (self.since?, self.until?);
         let monday = since.with_timezone(&self.tz).date_naive();
         let is_week = monday.weekday() == Weekday::Mon
@@ -96,7 +96,7 @@ impl Window {
 }
 
 /// The start (Monday 00:00 local, as a UTC instant) of the ISO week containing `t` in `tz`.
-pub fn week_start(t: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+pub(crate) fn week_start(t: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
     let local = t.with_timezone(&tz).date_naive();
     let monday = local - Duration::days(local.weekday().num_days_from_monday() as i64);
     local_midnight(monday, tz)
@@ -125,10 +125,10 @@ pub fn iso_week_label(date: NaiveDate) -> String {
 }
 
 /// Environment variable that fixes "now" (RFC 3339), for reproducible `--last-week` runs and tests.
-pub const NOW_ENV: &str = "FAQLINK_NOW";
+pub(crate) const NOW_ENV: &str = "FAQLINK_NOW";
 
 /// "Now": `$FAQLINK_NOW` when set (RFC 3339), else the clock.
-pub fn now() -> Result<DateTime<Utc>> {
+pub(crate) fn now() -> Result<DateTime<Utc>> {
     match std::env::var(NOW_ENV) {
         Ok(v) => DateTime::parse_from_rfc3339(&v)
             .map(|t| t.with_timezone(&Utc))

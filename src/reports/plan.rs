@@ -92,7 +92,7 @@ pub struct Job {
 
 impl Job {
     /// The sections this job yields.
-    pub fn yields(&self) -> Vec<ReportKind> {
+    pub(crate) fn yields(&self) -> Vec<ReportKind> {
         match &self.work {
             Work::PreviousTotals(_) | Work::LatencyOverall => Vec::new(),
             Work::WindowPass => WINDOW_PASS_SECTIONS.to_vec(),
@@ -259,7 +259,7 @@ fn background_work(kind: ReportKind) -> Work {
 impl Plan {
     /// The same run planned again for the readers that could be opened, when fewer than
     /// planned (a role's connection limit, a server out of slots).
-    pub fn with_readers(&self, available: usize) -> Plan {
+    pub(crate) fn with_readers(&self, available: usize) -> Plan {
         if available >= self.readers {
             return self.clone();
         }
@@ -274,7 +274,7 @@ impl Plan {
     }
 
     /// The job that yields `kind`.
-    pub fn producer(&self, kind: ReportKind) -> Option<&Job> {
+    pub(crate) fn producer(&self, kind: ReportKind) -> Option<&Job> {
         self.jobs.iter().find(|j| j.yields().contains(&kind))
     }
 
@@ -286,7 +286,7 @@ impl Plan {
     /// The plan in words, with each job's SQL as it would be sent on `db` (inside the run's
     /// snapshot: reading the catalog, how timestamps are stored and, for the weekly
     /// boundaries, the window's first and last timestamps; no report statement runs).
-    pub fn explain(&self, db: &mut Database) -> Result<String> {
+    pub(crate) fn explain(&self, db: &mut Database) -> Result<String> {
         let mut out = String::new();
         let backend = match self.backend {
             Backend::Postgres => "PostgreSQL",

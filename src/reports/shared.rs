@@ -22,7 +22,7 @@ use crate::error::Result;
 
 /// The experts, totals and weekly sections, computed together.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Shared {
+pub(crate) struct Shared {
     /// The experts section, in report order.
     pub experts: Vec<ExpertRow>,
     /// The totals section.
@@ -50,7 +50,7 @@ struct Group {
 /// Reads the counters per (expert, week) in one statement and sums them into the three
 /// sections; the dangling links (totals) are counted apart, as `report totals` does, by
 /// `dangling` after the pass (in a parallel run, another connection counts them meanwhile).
-pub fn compute(
+pub(crate) fn compute(
     db: &mut Database,
     window: &Window,
     now: DateTime<Utc>,
@@ -67,7 +67,7 @@ pub fn compute(
 }
 
 /// The statement of [`compute`], over the week boundaries `bounds` (`None`: no weeks).
-pub(crate) fn statement(db: &Database, window: &Window, bounds: Option<&[DateTime<Utc>]>) -> Sql {
+pub fn statement(db: &Database, window: &Window, bounds: Option<&[DateTime<Utc>]>) -> Sql {
     let mut sql = db.sql();
     sql.push(
         "SELECT CAST(s.expert_id AS TEXT) AS expert_id, ep.id IS NOT NULL AS has_profile, \

@@ -40,14 +40,14 @@ impl Part<'_> {
     /// and a pivot sampled from them ([`Sample::Correct`]). SQLite reads it as a range of
     /// `ix_faqlink_reporting` after `feedback_type = 'correct'` (with the row-value form of
     /// [`Part::push_key`] its planner walks the expert_id index instead).
-    pub fn push_expert(&self, sql: &mut Sql) {
+    pub(crate) fn push_expert(&self, sql: &mut Sql) {
         let (op, pivot) = self.op_and_pivot();
         sql.push(" AND ef.expert_id ").push(op).push(" ").bind(Param::Uuid(pivot.expert_id.clone()));
     }
 
     /// Appends ` AND (ef.feedback_type, ef.expert_id) < (?, ?)` (or `>=`): one range of
     /// `ix_faqlink_reporting`, for a statement over every row.
-    pub fn push_key(&self, sql: &mut Sql) {
+    pub(crate) fn push_key(&self, sql: &mut Sql) {
         let (op, pivot) = self.op_and_pivot();
         sql.push(" AND (ef.feedback_type, ef.expert_id) ").push(op).push(" (");
         sql.bind(Param::Text(pivot.feedback_type.clone())).push(", ").bind(Param::Uuid(pivot.expert_id.clone()));

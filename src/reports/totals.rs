@@ -56,7 +56,7 @@ impl TotalsRow {
     }
 
     /// faqs_generated / correct_feedback.
-    pub fn conversion_rate_pct(&self) -> Option<Pct> {
+    pub(crate) fn conversion_rate_pct(&self) -> Option<Pct> {
         Pct::of(self.counters.faqs_generated, self.counters.correct_feedback)
     }
 
@@ -97,13 +97,13 @@ impl TotalsRow {
 /// table's counters are taken in two parts at once ([`split::split_point`] over every row),
 /// the dangling links alongside the lower part, and added up (1M rows: 0.34 s -> 0.29 s;
 /// the dangling count keeps the lower part longer).
-pub fn row(db: &mut Database, reader: Option<&mut Database>, window: &Window) -> Result<TotalsRow> {
+pub(crate) fn row(db: &mut Database, reader: Option<&mut Database>, window: &Window) -> Result<TotalsRow> {
     row_with(db, reader, window, None)
 }
 
 /// [`row`] with the dangling links counted elsewhere (a parallel run's orphans connection,
 /// [`super::parallel`]) and handed over by `dangling`, which is called after the counters.
-pub fn row_with(
+pub(crate) fn row_with(
     db: &mut Database,
     reader: Option<&mut Database>,
     window: &Window,
@@ -184,7 +184,7 @@ fn push_dangling_counts(sql: &mut Sql, window: &Window) {
 }
 
 /// Counts the dangling links alone (for a run that has the other counters already).
-pub fn dangling(db: &mut Database, window: &Window) -> Result<Dangling> {
+pub(crate) fn dangling(db: &mut Database, window: &Window) -> Result<Dangling> {
     let sql = dangling_statement(db, window);
     let rows: Vec<Dangling> = db.load("counting dangling links", &sql)?;
     Ok(rows.into_iter().next().expect("an aggregate without GROUP BY returns one row"))

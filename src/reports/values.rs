@@ -16,7 +16,7 @@ use crate::db::{Backend, Database, Param, Timestamp, TimestampReading};
 use crate::error::{BadValue, Error, Result};
 
 /// How many row ids [`data_pass`] lists per kind of value.
-pub const EXAMPLES: usize = 3;
+pub(crate) const EXAMPLES: usize = 3;
 
 #[derive(QueryableByName)]
 struct Unusual {
@@ -35,7 +35,7 @@ struct Flag {
 /// A primary key or value as shown in messages: quoted, with control characters escaped
 /// (and, for bytes that are not UTF-8, every byte outside printable ASCII as `\xNN`), so a
 /// message stays one line and shows what is stored.
-pub fn shown(bytes: &[u8]) -> String {
+pub(crate) fn shown(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(text) => format!("{text:?}"),
         Err(_) => format!("\"{}\"", bytes.escape_ascii()),
@@ -47,7 +47,7 @@ pub fn shown(bytes: &[u8]) -> String {
 /// not canonical (the partial index `ix_faqlink_unusual_timestamps` holds exactly those rows;
 /// without it, one scan); a value in no accepted form fails the run, named with its row.
 /// PostgreSQL: whether any value lies outside the range (two seeks in the timestamp index).
-pub fn timestamps(db: &mut Database) -> Result<TimestampReading> {
+pub(crate) fn timestamps(db: &mut Database) -> Result<TimestampReading> {
     // A database the reports cannot read at all (a table or column missing) is left to the
     // reports, whose own error names what they could not read: the question is asked in a
     // savepoint on PostgreSQL (a failed statement would abort the transaction), and its
@@ -174,7 +174,7 @@ fn not_ascii(column: &str) -> String {
 /// When a report failed on a value it could not decode, the first stored value that explains
 /// it, as an error naming its table, column and row; `None` when none does (the original
 /// error then stands). SQLite only: PostgreSQL checks text encoding on input.
-pub fn explain(db: &mut Database, what: &str) -> Result<Option<Error>> {
+pub(crate) fn explain(db: &mut Database, what: &str) -> Result<Option<Error>> {
     if db.backend() != Backend::Sqlite {
         return Ok(None);
     }
@@ -210,7 +210,7 @@ pub fn explain(db: &mut Database, what: &str) -> Result<Option<Error>> {
 
 /// How much a kind of value matters to the reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
+pub(crate) enum Severity {
     /// A report would fail or count it wrongly: `check` exits 1.
     Fails,
     /// Read right, but worth knowing (slower reads, links the reports list).
@@ -219,7 +219,7 @@ pub enum Severity {
 
 /// One kind of value found by [`data_pass`] in one column.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DataCount {
+pub(crate) struct DataCount {
     /// `table.column`.
     pub column: String,
     /// What is wrong with the values, and what the reports do with them.
@@ -301,7 +301,7 @@ struct KeyOnly {
 /// judged in SQL, UTF-8 here), the small tables, and the dangling links' anti-join. On
 /// PostgreSQL, whose types rule out the rest: the timestamps outside the range and the
 /// dangling links.
-pub fn data_pass(db: &mut Database) -> Result<Vec<DataCount>> {
+pub(crate) fn data_pass(db: &mut Database) -> Result<Vec<DataCount>> {
     let mut tally = Tally::default();
     match db.backend() {
         Backend::Sqlite => {

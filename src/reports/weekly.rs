@@ -64,7 +64,7 @@ impl WeekStatus {
     pub const ALL: [WeekStatus; 3] = [WeekStatus::Complete, WeekStatus::Partial, WeekStatus::NoDataYet];
 
     /// The words every format shows (`status` column of CSV and JSON included).
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             WeekStatus::Complete => "complete",
             WeekStatus::Partial => "partial",
@@ -73,7 +73,7 @@ impl WeekStatus {
     }
 
     /// The status a `status` cell names.
-    pub fn of_cell(cell: Option<&Cell>) -> Option<WeekStatus> {
+    pub(crate) fn of_cell(cell: Option<&Cell>) -> Option<WeekStatus> {
         match cell {
             Some(Cell::Text(Some(t))) => WeekStatus::ALL.into_iter().find(|s| s.label() == t),
             _ => None,
@@ -99,12 +99,12 @@ pub struct WeekRow {
 
 impl WeekRow {
     /// faqs_generated / correct_feedback.
-    pub fn conversion_rate_pct(&self) -> Option<Pct> {
+    pub(crate) fn conversion_rate_pct(&self) -> Option<Pct> {
         Pct::of(self.counters.faqs_generated, self.counters.correct_feedback)
     }
 
     /// The week's [`WeekStatus`].
-    pub fn status(&self) -> WeekStatus {
+    pub(crate) fn status(&self) -> WeekStatus {
         match (self.complete, self.before_data) {
             (true, _) => WeekStatus::Complete,
             (false, true) => WeekStatus::NoDataYet,
@@ -165,7 +165,7 @@ struct Bucket {
 }
 
 /// The week starts (UTC instants) covering `[lower, upper]`, plus the end of the last week.
-pub fn boundaries(lower: DateTime<Utc>, upper: DateTime<Utc>, window: &Window) -> Vec<DateTime<Utc>> {
+pub(crate) fn boundaries(lower: DateTime<Utc>, upper: DateTime<Utc>, window: &Window) -> Vec<DateTime<Utc>> {
     let mut out = vec![week_start(lower, window.tz)];
     loop {
         let last = *out.last().expect("non-empty");
@@ -227,7 +227,7 @@ pub struct Weeks {
 }
 
 /// The weeks of the report; `None` when there is no week to show.
-pub fn bounds(db: &mut Database, window: &Window) -> Result<Option<Weeks>> {
+pub(crate) fn bounds(db: &mut Database, window: &Window) -> Result<Option<Weeks>> {
     // The span of weeks: the window's bounds, or the data's first/last timestamp.
     let (lower, upper) = match (window.since, window.until) {
         (Some(s), Some(u)) => (Some(s), Some(u - Duration::microseconds(1))),
@@ -277,7 +277,7 @@ fn first_feedback(db: &mut Database, window: &Window) -> Result<Option<DateTime<
 }
 
 /// One row of zeros per week, each marked complete or partial (see the module's rule).
-pub fn empty_weeks(weeks: &Weeks, window: &Window, now: DateTime<Utc>) -> Vec<WeekRow> {
+pub(crate) fn empty_weeks(weeks: &Weeks, window: &Window, now: DateTime<Utc>) -> Vec<WeekRow> {
     weeks
         .bounds
         .windows(2)
@@ -295,7 +295,7 @@ pub fn empty_weeks(weeks: &Weeks, window: &Window, now: DateTime<Utc>) -> Vec<We
 
 /// Fills in each week's previous week, for the change columns: only between two complete
 /// weeks.
-pub fn link_previous(weeks: &mut [WeekRow]) {
+pub(crate) fn link_previous(weeks: &mut [WeekRow]) {
     for i in 1..weeks.len() {
         let p = &weeks[i - 1];
         let prev = (p.counters.feedback_total, p.counters.faqs_generated, p.conversion_rate_pct());
@@ -356,7 +356,7 @@ fn count_weeks(
 }
 
 /// The statement counting the rows (of one part, when given) per bucket of `weeks`.
-pub(crate) fn statement(db: &Database, window: &Window, weeks: &Weeks, part: Option<Part<'_>>) -> Sql {
+pub fn statement(db: &Database, window: &Window, weeks: &Weeks, part: Option<Part<'_>>) -> Sql {
     let g = bucket_seconds(&weeks.bounds);
     let (bucket_select, bucket_key) = bucket_sql(db.backend(), &db.sql().ts("ef.feedback_timestamp"), g);
     // Only the window's own bounds filter: with an open side the weeks were taken from the

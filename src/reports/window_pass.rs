@@ -132,7 +132,7 @@ impl PassRow {
 }
 
 /// The statement (binds: the window's bounds, the week boundaries).
-pub(crate) fn statement(db: &Database, window: &Window, bounds: Option<&[DateTime<Utc>]>) -> Sql {
+pub fn statement(db: &Database, window: &Window, bounds: Option<&[DateTime<Utc>]>) -> Sql {
     let mut sql = db.sql();
     // w: the window's rows, read once. d: those whose link names no faq_entries row.
     sql.push(

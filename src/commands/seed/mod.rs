@@ -166,7 +166,7 @@ pub fn prepare(db: &mut Database, allow_external: bool) -> Result<()> {
 }
 
 /// Rows of feedback already present.
-pub fn feedback_count(db: &mut Database) -> Result<i64> {
+pub(crate) fn feedback_count(db: &mut Database) -> Result<i64> {
     row_count(db, "expert_feedback")
 }
 
@@ -197,7 +197,7 @@ pub fn seed(db: &mut Database, plan: &Plan, append: bool) -> Result<Seeded> {
 
 /// Inserts the plan's rows in one transaction when the database holds no feedback yet (as
 /// counted under the write lock); `None` when it does.
-pub fn seed_if_empty(db: &mut Database, plan: &Plan) -> Result<Option<Seeded>> {
+pub(crate) fn seed_if_empty(db: &mut Database, plan: &Plan) -> Result<Option<Seeded>> {
     seed_with(db, plan, WhenNotEmpty::Skip)
 }
 
