@@ -456,7 +456,7 @@ pub(crate) fn sqlite_statements(
     let created = crate::db::types::sqlite_timestamp_key("fe.created_at");
     let (bucket_select, bucket_key) = weekly::bucket_sql(Backend::Sqlite, &feedback, weekly::bucket_seconds(bounds));
     let latency = latency_us_sql(Backend::Sqlite, &feedback, &created);
-    let inner = |sql: &mut Sql| {
+    let inner = |sql: &mut Sql, tail: &str| {
         sql.push(" FROM (SELECT ")
             .push(&bucket_select)
             .push(" AS bucket, ")
@@ -465,16 +465,19 @@ pub(crate) fn sqlite_statements(
             .push(&latency)
             .push(" AS l");
         push_from(sql, window);
-        sql.push(") x");
+        sql.push(tail).push(") x");
     };
     let mut counts = db.sql();
     counts.push("SELECT MIN(x.bucket) AS bucket, ");
     push_counts(&mut counts, sla_seconds);
-    inner(&mut counts);
+    // `LIMIT -1` (no limit) keeps SQLite from flattening the subquery into the aggregate,
+    // which computed each row's latency once per use of `x.l` (four): 1M rows, the whole
+    // history's counts 8.7 s -> 3.2 s in sqlite3, the same rows.
+    inner(&mut counts, " LIMIT -1");
     counts.push(" GROUP BY x.k");
     let mut latencies = db.sql();
     latencies.push("SELECT x.bucket AS bucket, x.l AS l");
-    inner(&mut latencies);
+    inner(&mut latencies, "");
     latencies.push(" WHERE x.l >= 0 AND x.bucket IS NOT NULL ORDER BY x.l");
     [counts, latencies]
 }
