@@ -472,14 +472,10 @@ impl Run<'_> {
                     section.emit(kind, sink, outcome, &mut known_orphans)?;
                 }
                 (Work::Latency, _) => {
-                    let report = background.wait_latency()?;
-                    emit(sink, &latency::SECTION, report.weeks.iter().map(Row::Latency))?;
-                    outcome.latency_overall = report.overall.filter(|_| plan.options.latency_overall);
+                    emit_latency(sink, background.wait_latency()?, plan.options.latency_overall, outcome)?;
                 }
                 (Work::Moved, ReportKind::Moved) => {
-                    let report = background.wait_moved()?;
-                    emit(sink, &moved::SUMMARY, std::iter::once(Row::MovedSummary(&report)))?;
-                    emit(sink, &moved::SECTION, report.lines().map(|line| Row::Moved(&report, line)))?;
+                    emit_moved(sink, &background.wait_moved()?)?;
                 }
                 // Written with `moved`, which the plan puts right after it.
                 (Work::Moved, _) => {}
@@ -543,20 +539,29 @@ impl Section1<'_> {
             ReportKind::Latency => {
                 let overall = self.plan.options.latency_overall;
                 let report = latency::compute(db, window, self.plan.options.sla_seconds, overall)?;
-                emit(sink, &latency::SECTION, report.weeks.iter().map(Row::Latency))?;
-                outcome.latency_overall = report.overall.filter(|_| overall);
-                Ok(())
+                emit_latency(sink, report, overall, outcome)
             }
             // Written with `moved`, which the plan puts right after it.
             ReportKind::MovedSummary => Ok(()),
             ReportKind::Moved => {
                 let before = window.previous().expect("the plan checked that the window is bounded");
-                let report = moved::compute(db, &before, window)?;
-                emit(sink, &moved::SUMMARY, std::iter::once(Row::MovedSummary(&report)))?;
-                emit(sink, &moved::SECTION, report.lines().map(|line| Row::Moved(&report, line)))
+                emit_moved(sink, &moved::compute(db, &before, window)?)
             }
         }
     }
+}
+
+/// Writes the latency section, keeping the window's overall row when `overall` asked for it.
+fn emit_latency(sink: &mut dyn Sink, report: latency::Latency, overall: bool, outcome: &mut Outcome) -> Result<()> {
+    emit(sink, &latency::SECTION, report.weeks.iter().map(Row::Latency))?;
+    outcome.latency_overall = report.overall.filter(|_| overall);
+    Ok(())
+}
+
+/// Writes moved's two sections: its summary, then its lines.
+fn emit_moved(sink: &mut dyn Sink, report: &moved::Moved) -> Result<()> {
+    emit(sink, &moved::SUMMARY, std::iter::once(Row::MovedSummary(report)))?;
+    emit(sink, &moved::SECTION, report.lines().map(|line| Row::Moved(report, line)))
 }
 
 fn emit<'r>(sink: &mut dyn Sink, section: &Section, rows: impl Iterator<Item = Row<'r>>) -> Result<()> {
