@@ -244,10 +244,19 @@ fn push_from(sql: &mut Sql, window: &Window) {
     super::push_window(sql, "ef.feedback_timestamp", window);
 }
 
+/// One group of PostgreSQL's latency aggregates: a week's, or the whole window's.
 #[derive(QueryableByName)]
 struct PgGroup {
     #[diesel(sql_type = Nullable<BigInt>)]
     week: Option<i64>,
+    #[diesel(embed)]
+    aggregates: Aggregates,
+}
+
+/// PostgreSQL's latency aggregates of a group ([`push_aggregates`]): the counts and the
+/// percentiles.
+#[derive(Debug, Default, Clone, Copy, QueryableByName)]
+pub(crate) struct Aggregates {
     #[diesel(embed)]
     counts: Counts,
     #[diesel(sql_type = Nullable<Double>)]
@@ -258,9 +267,71 @@ struct PgGroup {
     p99: Option<f64>,
 }
 
+impl Aggregates {
+    fn add_to(self, row: &mut LatencyRow) {
+        self.counts.add_to(row);
+        row.percentiles = [self.p50, self.p90, self.p99];
+    }
+}
+
+/// The empty aggregates' select list, for the parts of a statement that carry none.
+pub(crate) const NO_AGGREGATES: &str = "CAST(0 AS BIGINT) AS linked_faqs, CAST(0 AS BIGINT) AS within_sla, \
+     CAST(0 AS BIGINT) AS negative_latency, CAST(0 AS BIGINT) AS missing_timestamp, CAST(NULL AS DOUBLE PRECISION) AS p50, CAST(NULL AS DOUBLE PRECISION) AS p90, \
+     CAST(NULL AS DOUBLE PRECISION) AS p99";
+
+/// PostgreSQL: the aggregates' select list over `x.l`, the latency in microseconds (the
+/// counts, then `percentile_cont` of the measured ones).
+pub(crate) fn push_aggregates(sql: &mut Sql, sla_seconds: i64) {
+    push_counts(sql, sla_seconds);
+    for (name, f) in ["p50", "p90", "p99"].iter().zip(FRACTIONS) {
+        sql.push(&format!(
+            ", percentile_cont({f:?}) WITHIN GROUP (ORDER BY CAST(x.l AS DOUBLE PRECISION) / 1000000) \
+               FILTER (WHERE x.l >= 0) AS {name}"
+        ));
+    }
+}
+
+/// PostgreSQL: the latency of the joined row `ef` (feedback) and its FAQ's `created` column.
+pub(crate) fn pg_latency_us(feedback: &str, created: &str) -> String {
+    latency_us_sql(Backend::Postgres, feedback, created)
+}
+
+/// The report's rows as PostgreSQL's groups arrive (any order): a week's, the rows without
+/// a week, and the window's as a whole.
+pub(crate) struct PgWeeks {
+    weeks: Vec<LatencyRow>,
+    no_week: LatencyRow,
+    overall: Option<LatencyRow>,
+}
+
+impl PgWeeks {
+    /// No groups yet, over the weeks of `span`.
+    pub(crate) fn new(span: Option<&Weeks>, window: &Window) -> PgWeeks {
+        PgWeeks { weeks: week_rows(span, window), no_week: LatencyRow::empty(None), overall: None }
+    }
+
+    /// Adds the group of the 1-based `week` between the boundaries (`None`: no week).
+    pub(crate) fn add(&mut self, week: Option<i64>, aggregates: Aggregates) {
+        let slot = week.and_then(|w| usize::try_from(w).ok()?.checked_sub(1)).and_then(|w| self.weeks.get_mut(w));
+        aggregates.add_to(slot.unwrap_or(&mut self.no_week));
+    }
+
+    /// Sets the window's group as a whole.
+    pub(crate) fn add_overall(&mut self, aggregates: Aggregates) {
+        let mut all = LatencyRow::empty(None);
+        aggregates.add_to(&mut all);
+        self.overall = Some(all);
+    }
+
+    /// The report.
+    pub(crate) fn finish(self) -> Latency {
+        Latency { weeks: finish(self.weeks, self.no_week), overall: self.overall }
+    }
+}
+
 /// The additive counts of a group.
 #[derive(Debug, Default, Clone, Copy, QueryableByName)]
-struct Counts {
+pub(crate) struct Counts {
     #[diesel(sql_type = BigInt)]
     linked_faqs: i64,
     #[diesel(sql_type = BigInt)]
@@ -330,13 +401,7 @@ pub(crate) fn pg_statement(
     let mut sql = Sql::new(backend);
     sql.push("SELECT ");
     sql.push(if grouped { "x.week AS week, " } else { "CAST(NULL AS BIGINT) AS week, " });
-    push_counts(&mut sql, sla_seconds);
-    for (name, f) in ["p50", "p90", "p99"].iter().zip(FRACTIONS) {
-        sql.push(&format!(
-            ", percentile_cont({f:?}) WITHIN GROUP (ORDER BY CAST(x.l AS DOUBLE PRECISION) / 1000000) \
-               FILTER (WHERE x.l >= 0) AS {name}"
-        ));
-    }
+    push_aggregates(&mut sql, sla_seconds);
     sql.push(" FROM (SELECT ");
     if grouped {
         sql.push("CAST(");
@@ -362,34 +427,18 @@ fn postgres(
 ) -> Result<Latency> {
     let backend = db.backend();
     let statement = |grouped: bool| pg_statement(backend, window, span, sla_seconds, grouped);
-    let mut weeks = week_rows(span, window);
-    let mut no_week = LatencyRow::empty(None);
-    let sql = statement(true);
-    db.for_each("the latency report", &sql, |g: PgGroup| {
-        // 1-based between the boundaries; NULL for a NULL timestamp.
-        let slot = g.week.and_then(|w| usize::try_from(w).ok()?.checked_sub(1)).and_then(|w| weeks.get_mut(w));
-        let row = match slot {
-            Some(row) => row,
-            None => &mut no_week,
-        };
-        g.counts.add_to(row);
-        row.percentiles = [g.p50, g.p90, g.p99];
+    let mut rows = PgWeeks::new(span, window);
+    db.for_each("the latency report", &statement(true), |g: PgGroup| {
+        rows.add(g.week, g.aggregates);
         Ok(())
     })?;
-    let overall = match overall {
-        false => None,
-        true => {
-            let sql = statement(false);
-            let mut all = LatencyRow::empty(None);
-            db.for_each("the latency over the window", &sql, |g: PgGroup| {
-                g.counts.add_to(&mut all);
-                all.percentiles = [g.p50, g.p90, g.p99];
-                Ok(())
-            })?;
-            Some(all)
-        }
-    };
-    Ok(Latency { weeks: finish(weeks, no_week), overall })
+    if overall {
+        db.for_each("the latency over the window", &statement(false), |g: PgGroup| {
+            rows.add_overall(g.aggregates);
+            Ok(())
+        })?;
+    }
+    Ok(rows.finish())
 }
 
 #[derive(QueryableByName)]

@@ -390,8 +390,13 @@ fn execute_in_snapshot(
         // The jobs on readers start first and run while this connection works.
         let mut background = parallel::Background::start(scope, readers, plan, window);
         outcome.parallel_sections = background.sections();
-        if plan.has(&Work::WindowPass) {
-            window_pass::run(db, window, now, sink, &mut outcome)?;
+        if let Some(extras) = plan.window_pass() {
+            let ask = window_pass::LatencyAsk {
+                sla_seconds: plan.options.sla_seconds,
+                overall: plan.options.latency_overall,
+            };
+            let before = |db: &mut Database| background.moved_before(db, window);
+            window_pass::run(db, window, now, extras, ask, sink, &mut outcome, before)?;
             outcome.one_pass = true;
         }
         let run = Run { db: &mut *db, reader, plan, now };
@@ -437,7 +442,7 @@ impl Run<'_> {
             let Some(job) = plan.producer(kind) else { continue };
             match (&job.work, kind) {
                 // Written by the window pass, already.
-                (Work::WindowPass, _) => {}
+                (Work::WindowPass(_), _) => {}
                 (Work::SharedPass, ReportKind::Experts) => {
                     let rows = shared.as_mut().map(|s| std::mem::take(&mut s.experts)).unwrap_or_default();
                     emit(sink, &experts::SECTION, rows.iter().map(Row::Expert))?
@@ -479,7 +484,7 @@ impl Run<'_> {
                 }
                 // Written with `moved`, which the plan puts right after it.
                 (Work::Moved, _) => {}
-                (Work::PreviousTotals(_) | Work::LatencyOverall, _) => {}
+                (Work::PreviousTotals(_) | Work::LatencyOverall | Work::MovedBefore(_), _) => {}
             }
         }
         Ok(())

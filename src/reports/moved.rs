@@ -331,6 +331,79 @@ pub fn statement(db: &Database, [b0, b1, a0, a1]: [DateTime<Utc>; 4]) -> Sql {
     sql
 }
 
+/// The statement of [`before_counts`]: per expert, the correct and linked rows in `[b0, b1)`
+/// as the period before (the period after's counts 0).
+pub(crate) fn before_statement(db: &Database, b0: DateTime<Utc>, b1: DateTime<Utc>) -> Sql {
+    let mut sql = db.sql();
+    sql.push(
+        "SELECT CAST(s.expert_id AS TEXT) AS expert_id, \
+                ep.professional_registration_number AS professional_registration_number, \
+                s.correct_before AS correct_before, s.linked_before AS linked_before, \
+                CAST(0 AS BIGINT) AS correct_after, CAST(0 AS BIGINT) AS linked_after \
+         FROM (SELECT ef.expert_id AS expert_id, COUNT(*) AS correct_before, \
+                      COUNT(ef.generated_faq_id) AS linked_before \
+               FROM expert_feedback ef WHERE ef.feedback_type = 'correct'",
+    );
+    let period = Window { since: Some(b0), until: Some(b1), tz: chrono_tz::UTC };
+    super::push_window(&mut sql, "ef.feedback_timestamp", &period);
+    sql.push(" GROUP BY ef.expert_id) s LEFT JOIN expert_profiles ep ON ep.id = s.expert_id");
+    sql
+}
+
+/// The period before's counts per expert (`before` bounded on both sides), for a run that
+/// counts the period after itself ([`super::window_pass`]).
+pub(crate) fn before_counts(db: &mut Database, before: &Window) -> Result<Vec<ExpertCounts>> {
+    let (Some(b0), Some(b1)) = (before.since, before.until) else {
+        return Err(crate::error::Error::Usage("the period before must be bounded on both sides".into()));
+    };
+    db.load("the moved report (the period before)", &before_statement(db, b0, b1))
+}
+
+/// The period after's counts per expert, gathered from groups of rows (any order, an expert
+/// in several), then joined to the period before's.
+#[derive(Debug, Default)]
+pub(crate) struct AfterCounts {
+    index: std::collections::HashMap<String, usize>,
+    experts: Vec<ExpertCounts>,
+}
+
+impl AfterCounts {
+    /// Adds a group of `expert`'s rows: `correct` of them correct, `linked` of those linked.
+    pub(crate) fn add(&mut self, expert: &str, registration: Option<&String>, correct: i64, linked: i64) {
+        if correct == 0 {
+            return;
+        }
+        let experts = &mut self.experts;
+        let i = *self.index.entry(expert.to_string()).or_insert_with(|| {
+            experts.push(ExpertCounts {
+                expert_id: expert.to_string(),
+                professional_registration_number: registration.cloned(),
+                correct_before: 0,
+                linked_before: 0,
+                correct_after: 0,
+                linked_after: 0,
+            });
+            experts.len() - 1
+        });
+        experts[i].correct_after += correct;
+        experts[i].linked_after += linked;
+    }
+
+    /// Both periods' counts per expert, `before` being [`before_counts`]'s.
+    pub(crate) fn join(mut self, before: Vec<ExpertCounts>) -> Vec<ExpertCounts> {
+        for b in before {
+            match self.index.get(&b.expert_id) {
+                Some(&i) => {
+                    self.experts[i].correct_before += b.correct_before;
+                    self.experts[i].linked_before += b.linked_before;
+                }
+                None => self.experts.push(b),
+            }
+        }
+        self.experts
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,8 @@
 //!
 //! The paths, and why each exists (docs/PERFORMANCE.md has the measurements):
 //! - [`Work::WindowPass`]: `report all` over at most a month on PostgreSQL reads the window's
-//!   rows once ([`super::window_pass`]);
+//!   rows once ([`super::window_pass`]), latency and moved included; moved's period before is
+//!   read meanwhile on a reader ([`Work::MovedBefore`]);
 //! - [`Work::SharedPass`]: experts, totals and weekly from one grouping per (expert, week) on
 //!   PostgreSQL ([`super::shared`]);
 //! - [`Work::Orphans`] and [`Work::Duplicates`] on readers of their own, at once, on
@@ -20,6 +21,7 @@ use std::fmt::Write as _;
 
 use chrono::Duration;
 
+use super::window_pass::Extras;
 use super::{latency, moved, Options, ReportKind, Window};
 use crate::db::{Backend, Database, Sql};
 use crate::error::{Error, Result};
@@ -61,8 +63,11 @@ pub enum Work {
     /// The totals of the previous period of the same length, for the formats that show each
     /// headline's change (handed to the sink before the first section).
     PreviousTotals(Window),
-    /// `report all` over a short window on PostgreSQL: one statement, the five sections.
-    WindowPass,
+    /// `report all` over a short window on PostgreSQL: one statement, the five sections (and
+    /// latency and moved, as `Extras` says).
+    WindowPass(Extras),
+    /// Moved's period before, counted per expert for a window pass that counts the window.
+    MovedBefore(Window),
     /// Experts, totals and weekly from one grouping per (expert, week).
     SharedPass,
     /// One section alone, on its connection.
@@ -94,8 +99,17 @@ impl Job {
     /// The sections this job yields.
     pub(crate) fn yields(&self) -> Vec<ReportKind> {
         match &self.work {
-            Work::PreviousTotals(_) | Work::LatencyOverall => Vec::new(),
-            Work::WindowPass => WINDOW_PASS_SECTIONS.to_vec(),
+            Work::PreviousTotals(_) | Work::LatencyOverall | Work::MovedBefore(_) => Vec::new(),
+            Work::WindowPass(extras) => {
+                let mut kinds = WINDOW_PASS_SECTIONS.to_vec();
+                if extras.latency {
+                    kinds.push(ReportKind::Latency);
+                }
+                if extras.moved {
+                    kinds.extend([ReportKind::MovedSummary, ReportKind::Moved]);
+                }
+                kinds
+            }
             Work::SharedPass => COUNTED.to_vec(),
             Work::Alone(ReportKind::Moved) => vec![ReportKind::MovedSummary, ReportKind::Moved],
             Work::Alone(kind) | Work::Split(kind) => vec![*kind],
@@ -165,19 +179,17 @@ pub fn plan(backend: Backend, max_readers: usize, request: Request<'_>) -> Resul
         _ => false,
     };
     let five = kinds.len() >= 5 && kinds[..5] == WINDOW_PASS_SECTIONS;
-    let readers = if backend == Backend::Postgres && five && short && weekly_window.is_none() {
-        // The sections after the five (latency, moved) on readers of their own meanwhile.
-        let rest = &kinds[5..];
-        let readers = rest.len().min(max_readers).min(MAX_READERS);
-        for (n, &k) in rest.iter().enumerate() {
-            let on = if n < readers { Connection::Reader(n) } else { Connection::Main };
-            let work = match on {
-                Connection::Reader(_) => background_work(k),
-                Connection::Main => Work::Alone(k),
-            };
-            jobs.push(Job { work, on });
+    let rest = kinds.get(5..).unwrap_or_default();
+    let extras = Extras { latency: rest.contains(&ReportKind::Latency), moved: rest.contains(&ReportKind::Moved) };
+    let only_extras = rest.len() == usize::from(extras.latency) + usize::from(extras.moved);
+    let readers = if backend == Backend::Postgres && five && only_extras && short && weekly_window.is_none() {
+        // Latency and moved from the same pass; moved's period before on a reader meanwhile.
+        let readers = usize::from(extras.moved).min(max_readers);
+        if let Some(before) = window.previous().filter(|_| extras.moved) {
+            let on = if readers == 1 { Connection::Reader(0) } else { Connection::Main };
+            jobs.push(Job { work: Work::MovedBefore(before), on });
         }
-        jobs.push(Job { work: Work::WindowPass, on: Connection::Main });
+        jobs.push(Job { work: Work::WindowPass(extras), on: Connection::Main });
         readers
     } else {
         match backend {
@@ -278,6 +290,14 @@ impl Plan {
         self.jobs.iter().find(|j| j.yields().contains(&kind))
     }
 
+    /// What the window pass yields besides the five sections, when the plan has one.
+    pub fn window_pass(&self) -> Option<Extras> {
+        self.jobs.iter().find_map(|j| match j.work {
+            Work::WindowPass(extras) => Some(extras),
+            _ => None,
+        })
+    }
+
     /// Whether a job does `work`.
     pub fn has(&self, work: &Work) -> bool {
         self.jobs.iter().any(|j| &j.work == work)
@@ -314,7 +334,11 @@ impl Plan {
     fn describe(&self, work: &Work) -> &'static str {
         match work {
             Work::PreviousTotals(_) => "totals of the previous period of the same length",
-            Work::WindowPass => "the window's rows read once, five sections from them",
+            Work::WindowPass(Extras { latency: false, moved: false }) => {
+                "the window's rows read once, five sections from them"
+            }
+            Work::WindowPass(_) => "the window's rows read once, the sections from them (moved's period before apart)",
+            Work::MovedBefore(_) => "moved's period before, counted per expert while the run's connection works",
             Work::SharedPass => "experts, totals and weekly from one grouping per (expert, week)",
             Work::Alone(_) => "one section",
             Work::Split(_) => "one section, its scan split at a rowid pivot with reader 1",
@@ -334,9 +358,18 @@ impl Plan {
         };
         Ok(match work {
             Work::PreviousTotals(previous) => vec![("totals", super::totals::statement(db.sql(), previous))],
-            Work::WindowPass => {
+            Work::WindowPass(extras) => {
                 let bounds = weeks(db, window)?;
-                vec![("five sections", super::window_pass::statement(db, window, Some(&bounds)))]
+                let ask = super::window_pass::LatencyAsk {
+                    sla_seconds: self.options.sla_seconds,
+                    overall: self.options.latency_overall,
+                };
+                let ask = extras.latency.then_some(ask);
+                vec![("the sections", super::window_pass::statement(db, window, Some(&bounds), ask))]
+            }
+            Work::MovedBefore(before) => {
+                let (b0, b1) = (before.since.expect("bounded"), before.until.expect("bounded"));
+                vec![("moved, the period before", moved::before_statement(db, b0, b1))]
             }
             Work::SharedPass => {
                 let bounds = weeks(db, window)?;
@@ -481,11 +514,21 @@ mod tests {
         let kinds = ReportKind::ALL;
         let p = plan(Backend::Postgres, usize::MAX, request(&kinds, &week(), &options)).unwrap();
         assert_eq!(p.readers, 0);
-        assert_eq!(p.jobs, vec![Job { work: Work::WindowPass, on: Connection::Main }]);
+        assert_eq!(p.jobs, vec![Job { work: Work::WindowPass(Extras::default()), on: Connection::Main }]);
         let bundle = ReportKind::bundle(&week());
         let p = plan(Backend::Postgres, usize::MAX, request(&bundle, &week(), &options)).unwrap();
-        assert_eq!(p.readers, 2, "latency and moved on readers while the window pass runs");
-        assert!(p.has(&Work::WindowPass) && p.has(&Work::Latency) && p.has(&Work::Moved));
+        assert_eq!(p.readers, 1, "moved's period before on a reader while the window pass runs");
+        let both = Extras { latency: true, moved: true };
+        assert_eq!(
+            p.jobs,
+            vec![
+                Job { work: Work::MovedBefore(week().previous().unwrap()), on: Connection::Reader(0) },
+                Job { work: Work::WindowPass(both), on: Connection::Main },
+            ]
+        );
+        let p = plan(Backend::Postgres, 0, request(&bundle, &week(), &options)).unwrap();
+        assert_eq!(p.readers, 0);
+        assert_eq!(p.jobs[0], Job { work: Work::MovedBefore(week().previous().unwrap()), on: Connection::Main });
         let whole = plan(Backend::Postgres, usize::MAX, request(&kinds, &Window::all(chrono_tz::UTC), &options));
         let whole = whole.unwrap();
         assert!(whole.has(&Work::SharedPass) && whole.has(&Work::Orphans) && whole.has(&Work::Duplicates));

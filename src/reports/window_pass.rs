@@ -5,6 +5,13 @@
 //! duplicates. The parts arrive in output order (part, then each section's own order), so
 //! every section streams into the sink as it would run alone, byte for byte.
 //!
+//! When the run also writes `latency` and `moved` (`report all` over a bounded window), the
+//! same pass yields them ([`Extras`]): the FAQ of every linked row is looked up once, for the
+//! dangling check and for its `created_at` (latency's percentiles per week, in SQL), and each
+//! expert's `correct` and linked rows of the window come from the groups. Only moved's
+//! period before is read apart, on a reader while the pass runs
+//! ([`super::plan::Work::MovedBefore`]).
+//!
 //! The sections run one by one read the window's rows five times, each time from the heap
 //! through the timestamp index (the production index covers no other column); at 10M rows a
 //! week is ~96,000 rows on as many pages (docs/PERFORMANCE.md, "report all --last-week").
@@ -15,6 +22,8 @@ use diesel::QueryableByName;
 
 use super::counters::{self, Counters};
 use super::duplicates::{self, DuplicateRow};
+use super::latency::{self, Aggregates, PgWeeks};
+use super::moved::{self, AfterCounts, ExpertCounts};
 use super::orphans::{self, OrphanRow};
 use super::shared::{self, Sums};
 use super::totals::{self, Dangling};
@@ -34,11 +43,30 @@ enum Part {
     Orphans = 2,
     /// The candidate duplicates' linked rows, by query.
     Duplicates = 3,
+    /// Latency's aggregates per week (and over the window), when asked for.
+    Latency = 4,
+}
+
+/// What the pass yields besides the five sections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// The latency section (its SLA and, with `overall`, the window as a whole are the run's
+    /// options).
+    pub latency: bool,
+    /// The moved sections (the window's counts per expert; the period before is read apart).
+    pub moved: bool,
+}
+
+/// Latency in the pass: the SLA, and whether the window as a whole is wanted too.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LatencyAsk {
+    pub sla_seconds: i64,
+    pub overall: bool,
 }
 
 impl Part {
     /// Every part, in order.
-    const ALL: [Part; 4] = [Part::Dangling, Part::Groups, Part::Orphans, Part::Duplicates];
+    const ALL: [Part; 5] = [Part::Dangling, Part::Groups, Part::Orphans, Part::Duplicates, Part::Latency];
 
     /// The part numbered `n` in the result.
     fn numbered(n: i32) -> Result<Part> {
@@ -59,6 +87,7 @@ enum Item {
     Group { expert: String, has_profile: bool, registration: Option<String>, week: Option<i32>, counters: Counters },
     Orphan(OrphanRow),
     Link { query_id: String, feedback_id: String, faq_id: String },
+    Latency { week: Option<i32>, whole: bool, aggregates: Aggregates },
 }
 
 /// One row of any part; the columns a part does not use are NULL (counters 0).
@@ -95,6 +124,11 @@ struct PassRow {
     /// ORPHANS: the missing FAQ; DUPLICATES: the linked FAQ.
     #[diesel(sql_type = Nullable<Text>)]
     faq_id: Option<String>,
+    /// LATENCY: the aggregates of the week (or of the window, `whole`).
+    #[diesel(embed)]
+    latency: Aggregates,
+    #[diesel(sql_type = Bool)]
+    whole: bool,
 }
 
 impl PassRow {
@@ -126,13 +160,20 @@ impl PassRow {
                 feedback_id: self.feedback_id.unwrap_or_default(),
                 faq_id: self.faq_id.unwrap_or_default(),
             },
+            Part::Latency => Item::Latency { week: self.week, whole: self.whole, aggregates: self.latency },
         };
         Ok((part, item))
     }
 }
 
-/// The statement (binds: the window's bounds, the week boundaries).
-pub fn statement(db: &Database, window: &Window, bounds: Option<&[DateTime<Utc>]>) -> Sql {
+/// The statement (binds: the window's bounds, the week boundaries); with `latency`, it also
+/// yields latency's part.
+pub(crate) fn statement(
+    db: &Database,
+    window: &Window,
+    bounds: Option<&[DateTime<Utc>]>,
+    latency: Option<LatencyAsk>,
+) -> Sql {
     let mut sql = db.sql();
     // w: the window's rows, read once. d: those whose link names no faq_entries row.
     sql.push(
@@ -141,18 +182,32 @@ pub fn statement(db: &Database, window: &Window, bounds: Option<&[DateTime<Utc>]
               FROM expert_feedback ef WHERE 1 = 1",
     );
     super::push_window(&mut sql, "ef.feedback_timestamp", window);
-    sql.push(
-        "), d AS MATERIALIZED (SELECT w.id, w.expert_id, w.feedback_type, w.generated_faq_id, w.feedback_timestamp \
+    sql.push(match latency {
+        None => {
+            "), d AS MATERIALIZED (SELECT w.id, w.expert_id, w.feedback_type, w.generated_faq_id, w.feedback_timestamp \
               FROM w WHERE w.generated_faq_id IS NOT NULL \
-                AND NOT EXISTS (SELECT 1 FROM faq_entries fe WHERE fe.id = w.generated_faq_id)) \
-         SELECT p.part AS part, p.key AS key, ep.id IS NOT NULL AS has_profile, \
+                AND NOT EXISTS (SELECT 1 FROM faq_entries fe WHERE fe.id = w.generated_faq_id)) "
+        }
+        // j: the linked rows and their FAQ, looked up once (for d and for latency).
+        Some(_) => {
+            "), j AS MATERIALIZED (SELECT w.id, w.expert_id, w.feedback_type, w.generated_faq_id, w.feedback_timestamp, \
+                    fe.id IS NULL AS missing, fe.created_at AS created_at \
+              FROM w LEFT JOIN faq_entries fe ON fe.id = w.generated_faq_id WHERE w.generated_faq_id IS NOT NULL), \
+            d AS MATERIALIZED (SELECT j.id, j.expert_id, j.feedback_type, j.generated_faq_id, j.feedback_timestamp \
+              FROM j WHERE j.missing) "
+        }
+    });
+    sql.push(
+        "SELECT p.part AS part, p.key AS key, ep.id IS NOT NULL AS has_profile, \
                 ep.professional_registration_number AS professional_registration_number, p.week AS week, ",
     )
     .push(&counters::select_as("p"))
     .push(
         ", p.dangling_links AS dangling_links, p.dangling_correct AS dangling_correct, \
                 CAST(p.feedback_id AS TEXT) AS feedback_id, p.feedback_timestamp AS feedback_timestamp, \
-                p.kind AS kind, p.faq_id AS faq_id \
+                p.kind AS kind, p.faq_id AS faq_id, p.linked_faqs AS linked_faqs, p.within_sla AS within_sla, \
+                p.negative_latency AS negative_latency, p.missing_timestamp AS missing_timestamp, \
+                p.p50 AS p50, p.p90 AS p90, p.p99 AS p99, p.whole AS whole \
          FROM (",
     );
     let zeros = counters::zeros();
@@ -166,18 +221,19 @@ pub fn statement(db: &Database, window: &Window, bounds: Option<&[DateTime<Utc>]
     .push(
         ", COUNT(*) AS dangling_links, COUNT(*) FILTER (WHERE d.feedback_type = 'correct') AS dangling_correct, \
              CAST(NULL AS UUID) AS feedback_id, CAST(NULL AS TIMESTAMPTZ) AS feedback_timestamp, \
-             CAST(NULL AS TEXT) AS kind, CAST(NULL AS VARCHAR) AS faq_id FROM d",
-    );
+             CAST(NULL AS TEXT) AS kind, CAST(NULL AS VARCHAR) AS faq_id, ",
+    )
+    .push(latency::NO_AGGREGATES)
+    .push(", FALSE AS whole FROM d");
     // Groups: the counters per (expert, week), as in the shared pass.
     sql.push(&format!(
         " UNION ALL SELECT {}, g.expert_id, CAST(NULL AS UUID), CAST(g.expert_id AS TEXT), g.week, ",
         Part::Groups.sql()
     ))
     .push(&counters::columns("g"))
-    .push(
-        ", 0, 0, CAST(NULL AS UUID), CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TEXT), CAST(NULL AS VARCHAR) \
-         FROM (SELECT ef.expert_id AS expert_id, ",
-    );
+    .push(", 0, 0, CAST(NULL AS UUID), CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TEXT), CAST(NULL AS VARCHAR), ")
+    .push(NO_LATENCY)
+    .push(" FROM (SELECT ef.expert_id AS expert_id, ");
     shared::push_week(&mut sql, bounds);
     sql.push(" AS week, ").push(&counters::SQL).push(" FROM w ef GROUP BY 1, 2) g");
     // Orphans: the orphaned rows, then the dangling ones (order below).
@@ -185,22 +241,25 @@ pub fn statement(db: &Database, window: &Window, bounds: Option<&[DateTime<Utc>]
     sql.push(&format!(" UNION ALL SELECT {orphans}, w.expert_id, w.id, CAST(w.expert_id AS TEXT), NULL, "))
         .push(&zeros)
         .push(&format!(
-            ", 0, 0, w.id, w.feedback_timestamp, 'orphaned', CAST(NULL AS VARCHAR) FROM w \
+            ", 0, 0, w.id, w.feedback_timestamp, 'orphaned', CAST(NULL AS VARCHAR), {NO_LATENCY} FROM w \
              WHERE w.feedback_type = 'correct' AND w.task_creation_success IS TRUE AND w.generated_faq_id IS NULL \
              UNION ALL SELECT {orphans}, d.expert_id, d.id, CAST(d.expert_id AS TEXT), NULL, ",
         ))
         .push(&zeros)
-        .push(", 0, 0, d.id, d.feedback_timestamp, 'dangling', d.generated_faq_id FROM d");
+        .push(&format!(", 0, 0, d.id, d.feedback_timestamp, 'dangling', d.generated_faq_id, {NO_LATENCY} FROM d"));
     // Duplicates: the linked correct rows of queries with more than one (the client keeps
     // the queries with more than one distinct FAQ, as `report duplicates` does).
     let duplicates = Part::Duplicates.sql();
     sql.push(&format!(" UNION ALL SELECT {duplicates}, NULL, c.query_id, CAST(c.query_id AS TEXT), NULL, "));
-    sql.push(&zeros).push(
-        ", 0, 0, c.id, NULL, NULL, c.generated_faq_id \
+    sql.push(&zeros).push(&format!(
+        ", 0, 0, c.id, NULL, NULL, c.generated_faq_id, {NO_LATENCY} \
              FROM (SELECT w.query_id, w.id, w.generated_faq_id, COUNT(*) OVER (PARTITION BY w.query_id) AS linked_rows \
                    FROM w WHERE w.feedback_type = 'correct' AND w.generated_faq_id IS NOT NULL) c \
              WHERE c.linked_rows > 1",
-    );
+    ));
+    if let Some(ask) = latency {
+        push_latency(&mut sql, &zeros, bounds, ask);
+    }
     // Each section's own order: orphans by time (NULLs last) then id, duplicates by query.
     sql.push(
         ") p LEFT JOIN expert_profiles ep ON ep.id = p.expert \
@@ -209,17 +268,46 @@ pub fn statement(db: &Database, window: &Window, bounds: Option<&[DateTime<Utc>]
     sql
 }
 
+/// The latency columns of a part that carries none (after the first part, which names them).
+const NO_LATENCY: &str = "0, 0, 0, 0, CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS DOUBLE PRECISION), \
+     CAST(NULL AS DOUBLE PRECISION), FALSE";
+
+/// Latency's part: the aggregates of the linked `correct` rows whose FAQ exists, per week
+/// (and, with `overall`, over the window: `whole`), as `report latency` computes them.
+fn push_latency(sql: &mut Sql, zeros: &str, bounds: Option<&[DateTime<Utc>]>, ask: LatencyAsk) {
+    sql.push(&format!(
+        " UNION ALL SELECT {}, CAST(NULL AS UUID), CAST(NULL AS UUID), CAST(NULL AS TEXT), x.week, ",
+        Part::Latency.sql()
+    ))
+    .push(zeros)
+    .push(", 0, 0, CAST(NULL AS UUID), CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TEXT), CAST(NULL AS VARCHAR), ");
+    latency::push_aggregates(sql, ask.sla_seconds);
+    sql.push(", GROUPING(x.week) = 1 FROM (SELECT ");
+    shared::push_week(sql, bounds);
+    sql.push(" AS week, ")
+        .push(&latency::pg_latency_us("ef.feedback_timestamp", "ef.created_at"))
+        .push(" AS l FROM j ef WHERE NOT ef.missing AND ef.feedback_type = 'correct') x");
+    sql.push(if ask.overall { " GROUP BY GROUPING SETS ((x.week), ())" } else { " GROUP BY x.week" });
+}
+
 /// Runs `report all` over `window` into `sink` (the caller has handed over the previous
-/// period's totals, and commits the sink).
-pub fn run(
+/// period's totals, and commits the sink), with the sections of `extras` after the five;
+/// moved's period before comes from `before` (called once the pass is read, with the run's
+/// connection).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run(
     db: &mut Database,
     window: &Window,
     now: DateTime<Utc>,
+    extras: Extras,
+    latency: LatencyAsk,
     sink: &mut dyn Sink,
     outcome: &mut Outcome,
+    before: impl FnOnce(&mut Database) -> Result<Vec<ExpertCounts>>,
 ) -> Result<()> {
     let span = weekly::bounds(db, window)?;
-    let sql = statement(db, window, span.as_ref().map(|w| w.bounds.as_slice()));
+    let ask = extras.latency.then_some(latency);
+    let sql = statement(db, window, span.as_ref().map(|w| w.bounds.as_slice()), ask);
     let mut state = State {
         sink,
         next: 0,
@@ -228,11 +316,22 @@ pub fn run(
         weeks: Vec::new(),
         duplicates: duplicates::Grouper::default(),
         orphan_rows: 0,
+        latency: extras.latency.then(|| PgWeeks::new(span.as_ref(), window)),
+        after: extras.moved.then(AfterCounts::default),
     };
     db.for_each("the report (one pass over the window)", &sql, |row: PassRow| state.row(row))?;
     state.advance(Part::ALL.len())?;
     outcome.orphan_rows = state.orphan_rows;
-    emit(state.sink, &weekly::SECTION, state.weeks.iter().map(super::Row::Week))
+    emit(state.sink, &weekly::SECTION, state.weeks.iter().map(super::Row::Week))?;
+    if let Some(rows) = state.latency {
+        super::emit_latency(state.sink, rows.finish(), latency.overall, outcome)?;
+    }
+    if let Some(after) = state.after {
+        let previous = window.previous().expect("moved's window is bounded");
+        let report = moved::decompose(after.join(before(db)?), previous, window.clone());
+        super::emit_moved(state.sink, &report)?;
+    }
+    Ok(())
 }
 
 /// Where the stream of parts is, and what it has gathered.
@@ -247,6 +346,10 @@ struct State<'a> {
     weeks: Vec<super::weekly::WeekRow>,
     duplicates: duplicates::Grouper,
     orphan_rows: u64,
+    /// Latency's rows, when the pass computes them.
+    latency: Option<PgWeeks>,
+    /// Each expert's counts in the window, for moved.
+    after: Option<AfterCounts>,
 }
 
 impl State<'_> {
@@ -256,6 +359,9 @@ impl State<'_> {
         match item {
             Item::Dangling(d) => self.dangling = d,
             Item::Group { expert, has_profile, registration, week, counters } => {
+                if let Some(after) = self.after.as_mut() {
+                    after.add(&expert, registration.as_ref(), counters.correct_feedback, counters.faqs_generated);
+                }
                 let sums = self.sums.as_mut().expect("groups come before the sections they make");
                 sums.add(&expert, has_profile, registration.as_ref(), week, counters);
             }
@@ -268,11 +374,20 @@ impl State<'_> {
                 self.duplicates
                     .add(query_id, feedback_id, faq_id, &mut |d: DuplicateRow| sink.row(super::Row::Duplicate(&d)))?;
             }
+            Item::Latency { week, whole, aggregates } => {
+                let rows = self.latency.as_mut().ok_or_else(|| {
+                    crate::error::Error::Refused("the one-pass statement returned latency rows not asked for".into())
+                })?;
+                match whole {
+                    true => rows.add_overall(aggregates),
+                    false => rows.add(week.map(i64::from), aggregates),
+                }
+            }
         }
         Ok(())
     }
 
-    /// Writes what the parts before `Part::ALL[until]` complete (`until` = 4: all of them):
+    /// Writes what the parts before `Part::ALL[until]` complete (`Part::ALL.len()`: all of them):
     /// experts and totals (and the orphans section's start) once the groups are in, the
     /// switch from orphans to duplicates, and the end of duplicates.
     fn advance(&mut self, until: usize) -> Result<()> {
@@ -296,6 +411,7 @@ impl State<'_> {
                         .finish(&mut |d: DuplicateRow| sink.row(super::Row::Duplicate(&d)))?;
                     self.sink.end()?;
                 }
+                Part::Latency => {}
             }
             self.next += 1;
         }

@@ -87,7 +87,7 @@ fn parallel_sections_equal_the_serial_run_and_the_sections_alone() {
         &[ReportKind::Experts, ReportKind::Duplicates, ReportKind::Weekly],
         &[ReportKind::Duplicates, ReportKind::Totals],
     ];
-    let (mut runs, mut dangling_runs, mut orphan_rows, mut one_pass) = (0, 0, 0, 0);
+    let (mut runs, mut dangling_runs, mut orphan_rows, mut one_pass, mut bundled) = (0, 0, 0, 0, 0);
     for seed in 0..12 {
         let ds = data::generate(seed);
         data::clear(&db);
@@ -107,8 +107,15 @@ fn parallel_sections_equal_the_serial_run_and_the_sections_alone() {
         for window in &windows {
             // `--trend-weeks`: the weekly section over a window of its own.
             let trend = window.trend(3).ok();
-            for kinds in combinations {
+            // `report all` with latency and moved (a window bounded on both sides): the window
+            // pass yields them too, moved's period before on a reader or, serially, after it.
+            let bundle = ReportKind::bundle(window);
+            let with_bundle = (window.previous().is_some()).then_some(bundle.as_slice());
+            for kinds in combinations.into_iter().chain(with_bundle) {
                 for weekly_window in [None, trend.as_ref()] {
+                    if kinds.len() > ReportKind::ALL.len() && weekly_window.is_some() {
+                        continue;
+                    }
                     let (serial, none) = run(&db, Parallel::Never, kinds, window, weekly_window, now);
                     let (parallel, used) = run(&db, Parallel::Auto, kinds, window, weekly_window, now);
                     let background = kinds.iter().filter(|k| matches!(k, ReportKind::Orphans | ReportKind::Duplicates));
@@ -117,10 +124,12 @@ fn parallel_sections_equal_the_serial_run_and_the_sections_alone() {
                         plan::Request { kinds, window, weekly_window, options: &options, previous_totals: false };
                     if plan::plan(Backend::Postgres, Parallel::Auto.max_readers(), request)
                         .unwrap()
-                        .has(&plan::Work::WindowPass)
+                        .window_pass()
+                        .is_some()
                     {
                         assert_eq!((none, used), (usize::MAX, usize::MAX), "{kinds:?}, {window:?}");
                         one_pass += 1;
+                        bundled += usize::from(kinds.len() > ReportKind::ALL.len());
                     } else {
                         assert_eq!(none, 0);
                         assert_eq!(used, background.count().min(kinds.len() - 1), "{kinds:?}");
@@ -154,6 +163,7 @@ fn parallel_sections_equal_the_serial_run_and_the_sections_alone() {
     }
     assert!(runs > 150, "{runs} runs compared");
     assert!(one_pass > 5, "one pass over the window in {one_pass} runs");
+    assert!(bundled > 5, "latency and moved from the window pass in {bundled} runs");
     assert!(dangling_runs > 3 && orphan_rows > 50, "dangling in {dangling_runs} runs, {orphan_rows} orphan rows");
 }
 
