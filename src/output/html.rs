@@ -112,7 +112,10 @@ figure svg { display: block; width: 100%; height: auto; max-width: 100%; }
 table { border-collapse: collapse; width: 100%; font-size: 12px; margin: 8px 0; }
 th, td { border-bottom: 1px solid var(--rule); padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+table.vertical { width: auto; min-width: 50%; }
+table.vertical th { background: none; font-weight: normal; color: var(--muted); }
 td.when { white-space: nowrap; }
 td.id, td.ids { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 11px; }
 td.id { white-space: nowrap; }
@@ -645,7 +648,7 @@ fn later_sections(doc: &Document, tz: Tz) -> Markup {
             section.page {
                 h2 { "What moved conversion" }
                 p.note { "The change in conversion against the previous period of the same length, split into mix (experts' shares of the correct feedback) and rate (their own rates); the terms add up to the change." }
-                (table(&c, tz))
+                (vertical(&c, tz))
                 @if let Some(m) = doc.table(ReportKind::Moved) {
                     (table(&m, tz))
                     p.note { "The last row, without an expert, is the total." }
@@ -698,8 +701,9 @@ fn visible(t: Option<&str>) -> String {
     t.map(|t| escape::Visible::text(t).into_string()).unwrap_or_default()
 }
 
-/// A table cell's class: `num` (right-aligned), `id` (one id), `ids` (a list of ids) or
-/// `when` (a date, time or ISO week, never split); `None` for plain text.
+/// A table cell's class: `num` (right-aligned), `id` (one id), `ids` (a list of ids), `reg`
+/// (a registration number, one line unless long) or `when` (a date, time or ISO week, never
+/// split); `None` for plain text.
 fn cell_class(c: &Column, v: &Cell) -> Option<&'static str> {
     if c.numeric {
         Some("num")
@@ -707,6 +711,10 @@ fn cell_class(c: &Column, v: &Cell) -> Option<&'static str> {
         Some("id")
     } else if c.name.ends_with("_ids") {
         Some("ids")
+    } else if c.name == "professional_registration_number" {
+        // One line, as in the leaderboard, unless it is too long for one.
+        let long = matches!(v, Cell::Text(Some(t)) if t.chars().count() > REG_NOWRAP);
+        Some(if long { "reg long" } else { "reg" })
     } else if matches!(v, Cell::Date(_) | Cell::Timestamp(_)) || c.name == "iso_week" {
         Some("when")
     } else {
@@ -753,18 +761,7 @@ fn table(t: &Table, tz: Tz) -> Markup {
                         tr class=[class] {
                             @for (c, v) in section.columns.iter().zip(r) {
                                 td class=[cell_class(c, v)] data-label=(zoned_title(c.title, tz)) {
-                                    @match v {
-                                        Cell::Bool(true) => "yes",
-                                        Cell::Bool(false) => "no",
-                                        Cell::Timestamp(Some(t)) => (local_time(*t, tz)),
-                                        other if c.name == "status" => @match status {
-                                            Some(WeekStatus::Partial) => span.tag { "partial" },
-                                            Some(WeekStatus::NoDataYet) => span.tag.nodata { "no data yet" },
-                                            _ => (text(Some(other))),
-                                        },
-                                        Cell::Seconds(Some(s)) => span title=(format!("{s} s")) { (crate::reports::latency::human(*s)) },
-                                        other => bdi { (text(Some(other))) },
-                                    }
+                                    (cell(c, v, status, tz))
                                 }
                             }
                         }
@@ -774,6 +771,41 @@ fn table(t: &Table, tz: Tz) -> Markup {
             @if rest > 0 {
                 p.note.rest data-rest=(rest) { "… and " (rest) " more rows not shown (the CSV or XLSX output has them all)." }
             }
+        }
+    }
+}
+
+/// One cell's content: booleans in words, times in `tz`, a week's status as a tag, seconds
+/// for people (exact in the tooltip), any other text escaped and isolated.
+fn cell(c: &Column, v: &Cell, status: Option<WeekStatus>, tz: Tz) -> Markup {
+    html! {
+        @match v {
+            Cell::Bool(true) => "yes",
+            Cell::Bool(false) => "no",
+            Cell::Timestamp(Some(t)) => (local_time(*t, tz)),
+            other if c.name == "status" => @match status {
+                Some(WeekStatus::Partial) => span.tag { "partial" },
+                Some(WeekStatus::NoDataYet) => span.tag.nodata { "no data yet" },
+                _ => (text(Some(other))),
+            },
+            Cell::Seconds(Some(s)) => span title=(format!("{s} s")) { (crate::reports::latency::human(*s)) },
+            other => bdi { (text(Some(other))) },
+        }
+    }
+}
+
+/// A one-row section as a column of `name: value` lines (its many columns would not fit
+/// side by side on a desktop screen).
+fn vertical(t: &Table, tz: Tz) -> Markup {
+    html! {
+        @if let Some(row) = t.rows.first() {
+            table.vertical data-section=(t.section.kind.name()) { tbody {
+                @for (c, v) in t.section.columns.iter().zip(row) {
+                    tr { th title=(c.name) { (zoned_title(c.title, tz)) } td class=[cell_class(c, v)] { (cell(c, v, None, tz)) } }
+                }
+            } }
+        } @else {
+            p.note { "No rows." }
         }
     }
 }

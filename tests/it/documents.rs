@@ -115,11 +115,22 @@ fn info(window: &Window, backend: Backend) -> RunInfo {
 /// (the period line's branch); where it does not yet, they are computed here with the real
 /// totals report on the previous period and the document is rendered again with them.
 fn render<F: DocumentFormat + Clone + 'static>(db: &TestDb, format: F, window: &Window, path: &Path) -> Document {
+    render_kinds(db, format, window, path, &ReportKind::ALL)
+}
+
+/// [`render`] of the sections `kinds`.
+fn render_kinds<F: DocumentFormat + Clone + 'static>(
+    db: &TestDb,
+    format: F,
+    window: &Window,
+    path: &Path,
+    kinds: &[ReportKind],
+) -> Document {
     let doc = Rc::new(RefCell::new(None));
     let capture = Capture { format: format.clone(), doc: doc.clone() };
     let mut sink = DocumentSink::new(capture, Output::file(path).unwrap(), info(window, db.backend()));
     let mut conn = db.open_read_only();
-    reports::run(&mut conn, &ReportKind::ALL, window, &mut sink).unwrap();
+    reports::run(&mut conn, kinds, window, &mut sink).unwrap();
     let mut doc = doc.borrow_mut().take().expect("the format rendered");
     if doc.previous_totals.is_none() && format.wants_previous_totals() {
         if let Some(previous) = previous_period(window) {
@@ -458,9 +469,11 @@ fn html_fits_a_phone_and_a_desktop() {
         until: Some(local_midnight(day(2026, 11, 30), rome())),
         tz: rome(),
     };
-    let doc = render(&db, Html, &window, &page);
+    // `report all` over a bounded window: latency and moved too.
+    let doc = render_kinds(&db, Html, &window, &page, &ReportKind::bundle(&window));
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains(&long), "the long registration number is on the page");
+    assert!(html.contains("data-section=\"moved\"") && html.contains("data-section=\"moved_summary\""));
     let weekly = doc.table(ReportKind::Weekly).unwrap();
     let status = |r: &Vec<Cell>| r.last().and_then(|c| plain(c, '.')).unwrap_or_default();
     assert!(weekly.rows.iter().filter(|r| status(r) == "no data yet").count() >= 3, "weeks before the data");
@@ -482,6 +495,9 @@ fn html_fits_a_phone_and_a_desktop() {
         if width >= 1280 {
             // The 90-character registration number wraps: the leaderboard fits a desktop.
             assert!(!m.scrolled.iter().any(|s| s == "experts"), "{width} px: {m:?}");
+            // Moved (its headline a column of lines) and latency fit a desktop too.
+            let later = ["moved_summary", "moved", "latency"];
+            assert!(!m.scrolled.iter().any(|s| later.contains(&s.as_str())), "{width} px: {m:?}");
         }
         eprintln!(
             "{width} px: scrollWidth {} of {} px, smallest chart text {:.1} px ({:?})",
