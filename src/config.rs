@@ -183,63 +183,9 @@ impl ReportConfig {
 pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
     let now = now()?;
     let window = window_at(args, now)?;
-    let (kinds, all) = match args.kind {
-        ReportKindArg::Experts => (vec![ReportKind::Experts], false),
-        ReportKindArg::Totals => (vec![ReportKind::Totals], false),
-        ReportKindArg::Orphans => (vec![ReportKind::Orphans], false),
-        ReportKindArg::Duplicates => (vec![ReportKind::Duplicates], false),
-        ReportKindArg::Weekly => (vec![ReportKind::Weekly], false),
-        ReportKindArg::Latency => (vec![ReportKind::Latency], false),
-        ReportKindArg::Moved => {
-            if window.previous().is_none() {
-                return Err(Error::Usage(
-                    "report moved compares the window with the period before it: give a window bounded on both sides \
-                     (--week, --last-week, or --since with --until)"
-                        .into(),
-                ));
-            }
-            (vec![ReportKind::Moved], false)
-        }
-        ReportKindArg::All => (ReportKind::bundle(&window), true),
-    };
-    let mut format = output_format(args)?;
-    let mut csv = CsvOptions::default();
-    if args.excel {
-        format = Format::Csv;
-        csv = CsvOptions { delimiter: b';', bom: true, decimal_comma: true };
-    }
-    if let Some(d) = &args.delimiter {
-        csv.delimiter = parse_delimiter(d)?;
-    }
-    csv.bom |= args.bom;
-    csv.decimal_comma |= args.decimal_comma;
-    if format != Format::Csv && (args.delimiter.is_some() || args.bom || args.decimal_comma) {
-        return Err(Error::Usage("--delimiter, --bom and --decimal-comma apply to CSV: add --format csv".into()));
-    }
-    if csv.decimal_comma && csv.delimiter == b',' {
-        return Err(Error::Usage(
-            "--decimal-comma with the ',' delimiter would make every decimal a quoted field: use --delimiter ';' (or --excel)".into(),
-        ));
-    }
-    let target = match (&args.output, &args.output_dir) {
-        (Some(f), None) => {
-            if f.as_os_str().is_empty() {
-                return Err(Error::Usage("--output: empty file name".into()));
-            }
-            Target::File(f.clone())
-        }
-        (None, Some(d)) => {
-            if !((all && format == Format::Csv) || format.is_document()) {
-                return Err(Error::Usage(
-                    "--output-dir writes one CSV file per report (`report all --format csv`) or one \
-                     html, xlsx or openmetrics file"
-                        .into(),
-                ));
-            }
-            Target::Dir(d.clone())
-        }
-        _ => Target::Stdout,
-    };
+    let (kinds, all) = kinds(args, &window)?;
+    let (format, csv) = format_and_csv(args)?;
+    let target = target(args, all, format)?;
     if format == Format::Xlsx && target == Target::Stdout && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         return Err(Error::Usage(
             "--format xlsx writes a binary workbook: add --output FILE or --output-dir DIR, or redirect standard output"
@@ -275,6 +221,77 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
         fail_on_any: args.fail_on_any,
         statement_timeout: args.statement_timeout,
         weekly_window,
+    })
+}
+
+/// The sections asked for, and whether that is `report all`.
+fn kinds(args: &ReportArgs, window: &Window) -> Result<(Vec<ReportKind>, bool)> {
+    Ok(match args.kind {
+        ReportKindArg::Experts => (vec![ReportKind::Experts], false),
+        ReportKindArg::Totals => (vec![ReportKind::Totals], false),
+        ReportKindArg::Orphans => (vec![ReportKind::Orphans], false),
+        ReportKindArg::Duplicates => (vec![ReportKind::Duplicates], false),
+        ReportKindArg::Weekly => (vec![ReportKind::Weekly], false),
+        ReportKindArg::Latency => (vec![ReportKind::Latency], false),
+        ReportKindArg::Moved => {
+            if window.previous().is_none() {
+                return Err(Error::Usage(
+                    "report moved compares the window with the period before it: give a window bounded on both sides \
+                     (--week, --last-week, or --since with --until)"
+                        .into(),
+                ));
+            }
+            (vec![ReportKind::Moved], false)
+        }
+        ReportKindArg::All => (ReportKind::bundle(window), true),
+    })
+}
+
+/// The format and the CSV options (`--excel` is CSV with `;`, a BOM and decimal commas).
+fn format_and_csv(args: &ReportArgs) -> Result<(Format, CsvOptions)> {
+    let mut format = output_format(args)?;
+    let mut csv = CsvOptions::default();
+    if args.excel {
+        format = Format::Csv;
+        csv = CsvOptions { delimiter: b';', bom: true, decimal_comma: true };
+    }
+    if let Some(d) = &args.delimiter {
+        csv.delimiter = parse_delimiter(d)?;
+    }
+    csv.bom |= args.bom;
+    csv.decimal_comma |= args.decimal_comma;
+    if format != Format::Csv && (args.delimiter.is_some() || args.bom || args.decimal_comma) {
+        return Err(Error::Usage("--delimiter, --bom and --decimal-comma apply to CSV: add --format csv".into()));
+    }
+    if csv.decimal_comma && csv.delimiter == b',' {
+        return Err(Error::Usage(
+            "--decimal-comma with the ',' delimiter would make every decimal a quoted field: use --delimiter ';' (or --excel)".into(),
+        ));
+    }
+    Ok((format, csv))
+}
+
+/// Where the output goes: `--output`, `--output-dir` (one CSV per section of `report all`,
+/// or one document) or standard output.
+fn target(args: &ReportArgs, all: bool, format: Format) -> Result<Target> {
+    Ok(match (&args.output, &args.output_dir) {
+        (Some(f), None) => {
+            if f.as_os_str().is_empty() {
+                return Err(Error::Usage("--output: empty file name".into()));
+            }
+            Target::File(f.clone())
+        }
+        (None, Some(d)) => {
+            if !((all && format == Format::Csv) || format.is_document()) {
+                return Err(Error::Usage(
+                    "--output-dir writes one CSV file per report (`report all --format csv`) or one \
+                     html, xlsx or openmetrics file"
+                        .into(),
+                ));
+            }
+            Target::Dir(d.clone())
+        }
+        _ => Target::Stdout,
     })
 }
 

@@ -175,78 +175,71 @@ pub fn findings(db: &mut Database) -> Result<Vec<Finding>> {
 /// when the tables and columns the reports read are all there).
 pub(crate) fn findings_with(db: &mut Database, data: bool) -> Result<Vec<Finding>> {
     db.read_snapshot(|db| {
-        let mut out = Vec::new();
-        out.push(management_finding(db)?);
+        let mut out = vec![management_finding(db)?];
         let columns = catalog::report_columns(db)?;
-        for table in TABLES {
-            if columns.iter().any(|c| c.table_name == table) {
-                out.push(finding(format!("table {table}"), Status::Ok, "present"));
-            } else {
-                out.push(finding(
-                    format!("table {table}"),
-                    Status::Fail,
-                    "missing: run `faqlink migrate` on a faqlink database, or the production migrations (alembic upgrade head)",
-                ));
-            }
-        }
-        let backend = db.backend();
-        for req in REQUIRED {
-            if !columns.iter().any(|c| c.table_name == req.table) {
-                continue;
-            }
-            let what = format!("column {}.{}", req.table, req.column);
-            match columns.iter().find(|c| c.table_name == req.table && c.column_name == req.column) {
-                None => out.push(finding(
-                    what,
-                    Status::Fail,
-                    format!("missing: apply migration {}", req.migration),
-                )),
-                Some(c) => {
-                    let shown = match c.max_length {
-                        Some(n) => format!("{}({n})", c.type_name),
-                        None => c.type_name.clone(),
-                    };
-                    let ok = match backend {
-                        Backend::Postgres => req.pg.contains(&c.type_name.as_str()),
-                        Backend::Sqlite => {
-                            let t = c.type_name.to_ascii_uppercase();
-                            req.sqlite.iter().any(|w| t.contains(w))
-                        }
-                    };
-                    if ok {
-                        out.push(finding(what, Status::Ok, shown));
-                    } else {
-                        out.push(finding(
-                            what,
-                            Status::Fail,
-                            format!("type {shown}, expected {}", req.pg.join(" or ")),
-                        ));
-                    }
-                }
-            }
-        }
+        out.extend(table_findings(&columns));
+        out.extend(column_findings(&columns, db.backend()));
         let has_link = columns.iter().any(|c| c.table_name == "expert_feedback" && c.column_name == "generated_faq_id");
         if has_link {
             out.push(foreign_key_finding(db)?);
             out.push(index_finding(db)?);
             out.extend(recommended_index_findings(db)?);
         }
-        match backend {
+        match db.backend() {
             Backend::Sqlite => out.push(sqlite_enforcement(db)?),
-            Backend::Postgres => {
-                if let Some(f) = index_usage(db)? {
-                    out.push(f);
-                }
-            }
+            Backend::Postgres => out.extend(index_usage(db)?),
         }
-        let readable = REQUIRED
-            .iter()
-            .all(|r| columns.iter().any(|c| c.table_name == r.table && c.column_name == r.column));
+        let readable =
+            REQUIRED.iter().all(|r| columns.iter().any(|c| c.table_name == r.table && c.column_name == r.column));
         if data && readable {
             out.extend(data_findings(db)?);
         }
         Ok(out)
     })
+}
+
+/// One finding per table the reports read: present or missing.
+fn table_findings(columns: &[catalog::ColumnInfo]) -> Vec<Finding> {
+    TABLES
+        .iter()
+        .map(|table| match columns.iter().any(|c| c.table_name == *table) {
+            true => finding(format!("table {table}"), Status::Ok, "present"),
+            false => finding(
+                format!("table {table}"),
+                Status::Fail,
+                "missing: run `faqlink migrate` on a faqlink database, or the production migrations (alembic upgrade head)",
+            ),
+        })
+        .collect()
+}
+
+/// One finding per column the reports read, in the tables present: missing, or its type
+/// (the expected types named as this backend spells them).
+fn column_findings(columns: &[catalog::ColumnInfo], backend: Backend) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for req in REQUIRED.iter().filter(|r| columns.iter().any(|c| c.table_name == r.table)) {
+        let what = format!("column {}.{}", req.table, req.column);
+        let Some(c) = columns.iter().find(|c| c.table_name == req.table && c.column_name == req.column) else {
+            out.push(finding(what, Status::Fail, format!("missing: apply migration {}", req.migration)));
+            continue;
+        };
+        let shown = match c.max_length {
+            Some(n) => format!("{}({n})", c.type_name),
+            None => c.type_name.clone(),
+        };
+        let (ok, expected) = match backend {
+            Backend::Postgres => (req.pg.contains(&c.type_name.as_str()), req.pg),
+            Backend::Sqlite => {
+                let t = c.type_name.to_ascii_uppercase();
+                (req.sqlite.iter().any(|w| t.contains(w)), req.sqlite)
+            }
+        };
+        out.push(match ok {
+            true => finding(what, Status::Ok, shown),
+            false => finding(what, Status::Fail, format!("type {shown}, expected {}", expected.join(" or "))),
+        });
+    }
+    out
 }
 
 /// The data pass ([`values::data_pass`]): one finding per kind of value found, or one `ok`.

@@ -71,65 +71,73 @@ pub(crate) fn stream(db: &mut Database, window: &Window, mut f: impl FnMut(Dupli
 /// The statement of [`stream`] (which one depends on the backend, the window and, on
 /// PostgreSQL, whether faqlink's covering index exists: a catalog read).
 pub fn statement(db: &mut Database, window: &Window) -> Result<Sql> {
-    let mut sql = db.sql();
-    let linked = "ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL";
     // Only a query with two linked rows in the window can have two FAQs; whether a query's
-    // linked rows carry two distinct FAQs is decided below, as its rows stream by. uuid order
-    // on PostgreSQL equals the byte order of their lowercase text on SQLite.
+    // linked rows carry two distinct FAQs is decided as its rows stream by ([`Grouper`]).
+    // uuid order on PostgreSQL equals the byte order of their lowercase text on SQLite.
     // Every linked row is cheap to read from a covering index (faqlink's ix_faqlink_reporting):
-    // then the statement for a window below reads them all from it (1M rows: 0.50 s against
-    // 0.60 s for finding the repeated queries first).
+    // then the windowed statement reads them all from it (1M rows: 0.50 s against 0.60 s for
+    // finding the repeated queries first).
     let index_finds_queries =
         db.backend() == Backend::Postgres && !window.is_bounded() && !catalog::has_covering_reporting_index(db)?;
+    let mut sql = db.sql();
     match db.backend() {
-        // PostgreSQL over the whole history without a covering index: the queries asked more than once are found in
-        // the query_id index alone (an index-only scan, already in query order; most queries
-        // are asked once), and only their rows are read, each through the same index. At 1M
-        // rows on the production schema: 0.60-0.80 s, against 1.15-1.37 s for the windowed
-        // statement below, which reads every linked row through a bitmap of the whole table
-        // and sorts them (docs/PERFORMANCE.md). OFFSET 0 keeps the lookup per query and its
-        // only condition the query id, so it can only use the query_id index: without
-        // statistics (a table never analyzed) the planner ANDed it with a bitmap of every
-        // `correct` row for each query (150k rows: 15 s instead of 0.2 s).
-        Backend::Postgres if index_finds_queries => {
-            sql.push(
-                "SELECT CAST(q.query_id AS TEXT) AS query_id, CAST(ef.id AS TEXT) AS feedback_id, \
-                        ef.generated_faq_id AS faq_id \
-                 FROM (SELECT r.query_id FROM expert_feedback r GROUP BY r.query_id HAVING COUNT(*) > 1) q \
-                 CROSS JOIN LATERAL (SELECT ef.id, ef.feedback_type, ef.generated_faq_id FROM expert_feedback ef \
-                   WHERE ef.query_id = q.query_id OFFSET 0) ef \
-                 WHERE ",
-            )
-            .push(linked)
-            .push(" ORDER BY q.query_id");
-        }
-        // PostgreSQL in a window (a few rows through the timestamp index), or with the covering
-        // index: the linked rows are sorted by query once and counted per query on the way
-        // (measured at 1M rows: 0.43 s, against 0.92 s for an IN (GROUP BY … HAVING) over the
-        // whole query_id index, which parallel workers each rebuild).
-        Backend::Postgres => {
-            sql.push(
-                "SELECT CAST(d.query_id AS TEXT) AS query_id, CAST(d.id AS TEXT) AS feedback_id, \
-                 d.generated_faq_id AS faq_id FROM (SELECT ef.query_id, ef.id, ef.generated_faq_id, \
-                 COUNT(*) OVER (PARTITION BY ef.query_id) AS linked_rows FROM expert_feedback ef WHERE ",
-            )
-            .push(linked);
-            super::push_window(&mut sql, "ef.feedback_timestamp", window);
-            sql.push(") d WHERE d.linked_rows > 1 ORDER BY d.query_id");
-        }
-        // SQLite: the query_id index finds the queries asked more than once cheaply (most
-        // queries are unique), and only their rows are read.
-        Backend::Sqlite => {
-            sql.push("SELECT ef.query_id AS query_id, ef.id AS feedback_id, ")
-                .push("ef.generated_faq_id AS faq_id FROM expert_feedback ef WHERE ")
-                .push(linked);
-            super::push_window(&mut sql, "ef.feedback_timestamp", window);
-            sql.push(" AND ef.query_id IN (SELECT r.query_id FROM expert_feedback r WHERE 1 = 1");
-            super::push_window(&mut sql, "r.feedback_timestamp", window);
-            sql.push(" GROUP BY r.query_id HAVING COUNT(*) > 1) ORDER BY ef.query_id");
-        }
+        Backend::Postgres if index_finds_queries => pg_by_query_index(&mut sql),
+        Backend::Postgres => pg_sorted(&mut sql, window),
+        Backend::Sqlite => sqlite(&mut sql, window),
     }
     Ok(sql)
+}
+
+/// The linked rows (`correct` with an FAQ).
+const LINKED: &str = "ef.feedback_type = 'correct' AND ef.generated_faq_id IS NOT NULL";
+
+/// PostgreSQL over the whole history without a covering index: the queries asked more than
+/// once are found in the query_id index alone (an index-only scan, already in query order;
+/// most queries are asked once), and only their rows are read, each through the same index.
+/// At 1M rows on the production schema: 0.60-0.80 s, against 1.15-1.37 s for [`pg_sorted`],
+/// which reads every linked row through a bitmap of the whole table and sorts them
+/// (docs/PERFORMANCE.md). OFFSET 0 keeps the lookup per query and its only condition the
+/// query id, so it can only use the query_id index: without statistics (a table never
+/// analyzed) the planner ANDed it with a bitmap of every `correct` row for each query (150k
+/// rows: 15 s instead of 0.2 s).
+fn pg_by_query_index(sql: &mut Sql) {
+    sql.push(
+        "SELECT CAST(q.query_id AS TEXT) AS query_id, CAST(ef.id AS TEXT) AS feedback_id, \
+                ef.generated_faq_id AS faq_id \
+         FROM (SELECT r.query_id FROM expert_feedback r GROUP BY r.query_id HAVING COUNT(*) > 1) q \
+         CROSS JOIN LATERAL (SELECT ef.id, ef.feedback_type, ef.generated_faq_id FROM expert_feedback ef \
+           WHERE ef.query_id = q.query_id OFFSET 0) ef \
+         WHERE ",
+    )
+    .push(LINKED)
+    .push(" ORDER BY q.query_id");
+}
+
+/// PostgreSQL in a window (a few rows through the timestamp index), or with the covering
+/// index: the linked rows are sorted by query once and counted per query on the way
+/// (measured at 1M rows: 0.43 s, against 0.92 s for an IN (GROUP BY … HAVING) over the whole
+/// query_id index, which parallel workers each rebuild).
+fn pg_sorted(sql: &mut Sql, window: &Window) {
+    sql.push(
+        "SELECT CAST(d.query_id AS TEXT) AS query_id, CAST(d.id AS TEXT) AS feedback_id, \
+         d.generated_faq_id AS faq_id FROM (SELECT ef.query_id, ef.id, ef.generated_faq_id, \
+         COUNT(*) OVER (PARTITION BY ef.query_id) AS linked_rows FROM expert_feedback ef WHERE ",
+    )
+    .push(LINKED);
+    super::push_window(sql, "ef.feedback_timestamp", window);
+    sql.push(") d WHERE d.linked_rows > 1 ORDER BY d.query_id");
+}
+
+/// SQLite: the query_id index finds the queries asked more than once cheaply (most queries
+/// are unique), and only their rows are read.
+fn sqlite(sql: &mut Sql, window: &Window) {
+    sql.push("SELECT ef.query_id AS query_id, ef.id AS feedback_id, ")
+        .push("ef.generated_faq_id AS faq_id FROM expert_feedback ef WHERE ")
+        .push(LINKED);
+    super::push_window(sql, "ef.feedback_timestamp", window);
+    sql.push(" AND ef.query_id IN (SELECT r.query_id FROM expert_feedback r WHERE 1 = 1");
+    super::push_window(sql, "r.feedback_timestamp", window);
+    sql.push(" GROUP BY r.query_id HAVING COUNT(*) > 1) ORDER BY ef.query_id");
 }
 
 /// Gathers linked rows that arrive grouped by query into [`DuplicateRow`]s, one query at a

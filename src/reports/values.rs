@@ -305,90 +305,113 @@ pub(crate) fn data_pass(db: &mut Database) -> Result<Vec<DataCount>> {
     let mut tally = Tally::default();
     match db.backend() {
         Backend::Sqlite => {
-            // The timestamps that are not canonical: one lookup in the partial index
-            // ix_faqlink_unusual_timestamps (its WHERE is this one), judged by the reader.
-            let mut sql = db.sql();
-            sql.push(
-                "SELECT CAST(ef.id AS BLOB) AS id, CAST(ef.feedback_timestamp AS BLOB) AS value \
-                      FROM expert_feedback ef WHERE NOT ",
-            )
-            .push(&types::sqlite_timestamp_canonical("ef.feedback_timestamp"));
-            db.for_each("checking the stored timestamps", &sql, |r: KeyValue| {
-                let kind = std::str::from_utf8(&r.value).map_or(TimestampText::Unreadable, types::read_timestamp_text);
-                let (problem, severity) = match kind {
-                    TimestampText::Canonical(_) | TimestampText::Other(_) => (TS_OTHER, Severity::Notice),
-                    TimestampText::OutOfRange => (TS_RANGE, Severity::Fails),
-                    TimestampText::Unreadable => (TS_BAD, Severity::Fails),
-                };
-                tally.add("expert_feedback.feedback_timestamp", problem, severity, &r.id);
-                Ok(())
-            })?;
-            // Every other column, in one scan of the columns the reports read (the covering
-            // ix_faqlink_reporting holds them all): types and booleans judged in SQL, text
-            // checked for UTF-8 here (SQLite has no test for it that does not miss a
-            // Latin-1 byte such as 0xE9 followed by ASCII).
-            let bad_type = "(ef.feedback_type NOT IN ('correct', 'incomplete', 'incorrect'))";
-            let bad_bool = |c: &str| format!("({c} IS NOT NULL AND (typeof({c}) <> 'integer' OR {c} NOT IN (0, 1)))");
-            let (att, suc) = (bad_bool("ef.task_creation_attempted"), bad_bool("ef.task_creation_success"));
-            let mut sql = db.sql();
-            sql.push(&format!(
-                "SELECT CAST(ef.id AS BLOB) AS id, IFNULL({bad_type}, 1) AS bad_type, {att} AS bad_attempted, \
-                        {suc} AS bad_success, CAST(ef.expert_id AS BLOB) AS expert_id, \
-                        CAST(ef.query_id AS BLOB) AS query_id, CAST(ef.generated_faq_id AS BLOB) AS generated_faq_id \
-                 FROM expert_feedback ef"
-            ));
-            db.for_each("checking the stored values of expert_feedback", &sql, |r: FeedbackFlags| {
-                if r.bad_type != 0 {
-                    tally.add("expert_feedback.feedback_type", TYPE_BAD, Severity::Fails, &r.id);
-                }
-                if r.bad_attempted != 0 {
-                    tally.add("expert_feedback.task_creation_attempted", BOOL_BAD, Severity::Fails, &r.id);
-                }
-                if r.bad_success != 0 {
-                    tally.add("expert_feedback.task_creation_success", BOOL_BAD, Severity::Fails, &r.id);
-                }
-                for (column, value) in [
-                    ("expert_feedback.id", Some(&r.id)),
-                    ("expert_feedback.expert_id", r.expert_id.as_ref()),
-                    ("expert_feedback.query_id", r.query_id.as_ref()),
-                    ("expert_feedback.generated_faq_id", r.generated_faq_id.as_ref()),
-                ] {
-                    if value.is_some_and(|v| std::str::from_utf8(v).is_err()) {
-                        tally.add(column, UTF8_BAD, Severity::Fails, &r.id);
-                    }
-                }
-                Ok(())
-            })?;
-            for c in TEXT_COLUMNS.iter().filter(|c| c.table != "expert_feedback") {
-                let mut sql = db.sql();
-                sql.push(&format!(
-                    "SELECT CAST({key} AS BLOB) AS id, CAST({col} AS BLOB) AS value FROM {table} WHERE {cond}",
-                    key = c.key,
-                    col = c.column,
-                    table = c.table,
-                    cond = not_ascii(c.column)
-                ));
-                let column = format!("{}.{}", c.table, c.column);
-                db.for_each("checking the stored text", &sql, |r: KeyValue| {
-                    if std::str::from_utf8(&r.value).is_err() {
-                        tally.add(&column, UTF8_BAD, Severity::Fails, &r.id);
-                    }
-                    Ok(())
-                })?;
+            sqlite_timestamps(db, &mut tally)?;
+            sqlite_feedback_values(db, &mut tally)?;
+            sqlite_other_text(db, &mut tally)?;
+        }
+        Backend::Postgres => postgres_timestamps(db, &mut tally)?,
+    }
+    dangling_links(db, &mut tally)?;
+    Ok(tally.counts)
+}
+
+/// SQLite: the timestamps that are not canonical, found by one lookup in the partial index
+/// ix_faqlink_unusual_timestamps (its WHERE is this one), judged by the reader.
+fn sqlite_timestamps(db: &mut Database, tally: &mut Tally) -> Result<()> {
+    let mut sql = db.sql();
+    sql.push(
+        "SELECT CAST(ef.id AS BLOB) AS id, CAST(ef.feedback_timestamp AS BLOB) AS value \
+              FROM expert_feedback ef WHERE NOT ",
+    )
+    .push(&types::sqlite_timestamp_canonical("ef.feedback_timestamp"));
+    db.for_each("checking the stored timestamps", &sql, |r: KeyValue| {
+        let kind = std::str::from_utf8(&r.value).map_or(TimestampText::Unreadable, types::read_timestamp_text);
+        let (problem, severity) = match kind {
+            TimestampText::Canonical(_) | TimestampText::Other(_) => (TS_OTHER, Severity::Notice),
+            TimestampText::OutOfRange => (TS_RANGE, Severity::Fails),
+            TimestampText::Unreadable => (TS_BAD, Severity::Fails),
+        };
+        tally.add("expert_feedback.feedback_timestamp", problem, severity, &r.id);
+        Ok(())
+    })
+}
+
+/// SQLite: every other column of expert_feedback, in one scan of the columns the reports read
+/// (the covering ix_faqlink_reporting holds them all): types and booleans judged in SQL, text
+/// checked for UTF-8 here (SQLite has no test for it that does not miss a Latin-1 byte such
+/// as 0xE9 followed by ASCII).
+fn sqlite_feedback_values(db: &mut Database, tally: &mut Tally) -> Result<()> {
+    let bad_type = "(ef.feedback_type NOT IN ('correct', 'incomplete', 'incorrect'))";
+    let bad_bool = |c: &str| format!("({c} IS NOT NULL AND (typeof({c}) <> 'integer' OR {c} NOT IN (0, 1)))");
+    let (att, suc) = (bad_bool("ef.task_creation_attempted"), bad_bool("ef.task_creation_success"));
+    let mut sql = db.sql();
+    sql.push(&format!(
+        "SELECT CAST(ef.id AS BLOB) AS id, IFNULL({bad_type}, 1) AS bad_type, {att} AS bad_attempted, \
+                {suc} AS bad_success, CAST(ef.expert_id AS BLOB) AS expert_id, \
+                CAST(ef.query_id AS BLOB) AS query_id, CAST(ef.generated_faq_id AS BLOB) AS generated_faq_id \
+         FROM expert_feedback ef"
+    ));
+    db.for_each("checking the stored values of expert_feedback", &sql, |r: FeedbackFlags| {
+        for (bad, column, problem) in [
+            (r.bad_type, "expert_feedback.feedback_type", TYPE_BAD),
+            (r.bad_attempted, "expert_feedback.task_creation_attempted", BOOL_BAD),
+            (r.bad_success, "expert_feedback.task_creation_success", BOOL_BAD),
+        ] {
+            if bad != 0 {
+                tally.add(column, problem, Severity::Fails, &r.id);
             }
         }
-        Backend::Postgres => {
-            let mut sql = db.sql();
-            sql.push("SELECT CAST(CAST(ef.id AS TEXT) AS BYTEA) AS id FROM expert_feedback ef WHERE ef.feedback_timestamp < ")
-                .bind(Param::Ts(Timestamp(earliest_instant())))
-                .push(" OR ef.feedback_timestamp > ")
-                .bind(Param::Ts(Timestamp(latest_instant())));
-            db.for_each("checking the stored timestamps", &sql, |r: KeyOnly| {
-                tally.add("expert_feedback.feedback_timestamp", TS_RANGE, Severity::Fails, &r.id);
-                Ok(())
-            })?;
+        for (column, value) in [
+            ("expert_feedback.id", Some(&r.id)),
+            ("expert_feedback.expert_id", r.expert_id.as_ref()),
+            ("expert_feedback.query_id", r.query_id.as_ref()),
+            ("expert_feedback.generated_faq_id", r.generated_faq_id.as_ref()),
+        ] {
+            if value.is_some_and(|v| std::str::from_utf8(v).is_err()) {
+                tally.add(column, UTF8_BAD, Severity::Fails, &r.id);
+            }
         }
+        Ok(())
+    })
+}
+
+/// SQLite: the text columns of the other tables the reports read, checked for UTF-8.
+fn sqlite_other_text(db: &mut Database, tally: &mut Tally) -> Result<()> {
+    for c in TEXT_COLUMNS.iter().filter(|c| c.table != "expert_feedback") {
+        let mut sql = db.sql();
+        sql.push(&format!(
+            "SELECT CAST({key} AS BLOB) AS id, CAST({col} AS BLOB) AS value FROM {table} WHERE {cond}",
+            key = c.key,
+            col = c.column,
+            table = c.table,
+            cond = not_ascii(c.column)
+        ));
+        let column = format!("{}.{}", c.table, c.column);
+        db.for_each("checking the stored text", &sql, |r: KeyValue| {
+            if std::str::from_utf8(&r.value).is_err() {
+                tally.add(&column, UTF8_BAD, Severity::Fails, &r.id);
+            }
+            Ok(())
+        })?;
     }
+    Ok(())
+}
+
+/// PostgreSQL: the timestamps outside the representable range (its types hold the rest).
+fn postgres_timestamps(db: &mut Database, tally: &mut Tally) -> Result<()> {
+    let mut sql = db.sql();
+    sql.push("SELECT CAST(CAST(ef.id AS TEXT) AS BYTEA) AS id FROM expert_feedback ef WHERE ef.feedback_timestamp < ")
+        .bind(Param::Ts(Timestamp(earliest_instant())))
+        .push(" OR ef.feedback_timestamp > ")
+        .bind(Param::Ts(Timestamp(latest_instant())));
+    db.for_each("checking the stored timestamps", &sql, |r: KeyOnly| {
+        tally.add("expert_feedback.feedback_timestamp", TS_RANGE, Severity::Fails, &r.id);
+        Ok(())
+    })
+}
+
+/// Both backends: the links that name no FAQ.
+fn dangling_links(db: &mut Database, tally: &mut Tally) -> Result<()> {
     let mut sql = db.sql();
     sql.push(match db.backend() {
         Backend::Sqlite => "SELECT CAST(ef.id AS BLOB) AS id",
@@ -399,6 +422,5 @@ pub(crate) fn data_pass(db: &mut Database) -> Result<Vec<DataCount>> {
     db.for_each("checking the FAQ links", &sql, |r: KeyOnly| {
         tally.add("expert_feedback.generated_faq_id", DANGLING, Severity::Notice, &r.id);
         Ok(())
-    })?;
-    Ok(tally.counts)
+    })
 }

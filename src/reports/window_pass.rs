@@ -175,28 +175,7 @@ pub(crate) fn statement(
     latency: Option<LatencyAsk>,
 ) -> Sql {
     let mut sql = db.sql();
-    // w: the window's rows, read once. d: those whose link names no faq_entries row.
-    sql.push(
-        "WITH w AS MATERIALIZED (SELECT ef.id, ef.expert_id, ef.query_id, ef.feedback_type, \
-                ef.task_creation_attempted, ef.task_creation_success, ef.generated_faq_id, ef.feedback_timestamp \
-              FROM expert_feedback ef WHERE 1 = 1",
-    );
-    super::push_window(&mut sql, "ef.feedback_timestamp", window);
-    sql.push(match latency {
-        None => {
-            "), d AS MATERIALIZED (SELECT w.id, w.expert_id, w.feedback_type, w.generated_faq_id, w.feedback_timestamp \
-              FROM w WHERE w.generated_faq_id IS NOT NULL \
-                AND NOT EXISTS (SELECT 1 FROM faq_entries fe WHERE fe.id = w.generated_faq_id)) "
-        }
-        // j: the linked rows and their FAQ, looked up once (for d and for latency).
-        Some(_) => {
-            "), j AS MATERIALIZED (SELECT w.id, w.expert_id, w.feedback_type, w.generated_faq_id, w.feedback_timestamp, \
-                    fe.id IS NULL AS missing, fe.created_at AS created_at \
-              FROM w LEFT JOIN faq_entries fe ON fe.id = w.generated_faq_id WHERE w.generated_faq_id IS NOT NULL), \
-            d AS MATERIALIZED (SELECT j.id, j.expert_id, j.feedback_type, j.generated_faq_id, j.feedback_timestamp \
-              FROM j WHERE j.missing) "
-        }
-    });
+    push_rows(&mut sql, window, latency.is_some());
     sql.push(
         "SELECT p.part AS part, p.key AS key, ep.id IS NOT NULL AS has_profile, \
                 ep.professional_registration_number AS professional_registration_number, p.week AS week, ",
@@ -211,52 +190,8 @@ pub(crate) fn statement(
          FROM (",
     );
     let zeros = counters::zeros();
-    // Dangling: one row of counts.
-    sql.push(&format!(
-        "SELECT {} AS part, CAST(NULL AS UUID) AS expert, CAST(NULL AS UUID) AS key_uuid, CAST(NULL AS TEXT) AS key, ",
-        Part::Dangling.sql()
-    ))
-    .push("CAST(NULL AS INTEGER) AS week, ")
-    .push(&zeros)
-    .push(
-        ", COUNT(*) AS dangling_links, COUNT(*) FILTER (WHERE d.feedback_type = 'correct') AS dangling_correct, \
-             CAST(NULL AS UUID) AS feedback_id, CAST(NULL AS TIMESTAMPTZ) AS feedback_timestamp, \
-             CAST(NULL AS TEXT) AS kind, CAST(NULL AS VARCHAR) AS faq_id, ",
-    )
-    .push(latency::NO_AGGREGATES)
-    .push(", FALSE AS whole FROM d");
-    // Groups: the counters per (expert, week), as in the shared pass.
-    sql.push(&format!(
-        " UNION ALL SELECT {}, g.expert_id, CAST(NULL AS UUID), CAST(g.expert_id AS TEXT), g.week, ",
-        Part::Groups.sql()
-    ))
-    .push(&counters::columns("g"))
-    .push(", 0, 0, CAST(NULL AS UUID), CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TEXT), CAST(NULL AS VARCHAR), ")
-    .push(NO_LATENCY)
-    .push(" FROM (SELECT ef.expert_id AS expert_id, ");
-    shared::push_week(&mut sql, bounds);
-    sql.push(" AS week, ").push(&counters::SQL).push(" FROM w ef GROUP BY 1, 2) g");
-    // Orphans: the orphaned rows, then the dangling ones (order below).
-    let orphans = Part::Orphans.sql();
-    sql.push(&format!(" UNION ALL SELECT {orphans}, w.expert_id, w.id, CAST(w.expert_id AS TEXT), NULL, "))
-        .push(&zeros)
-        .push(&format!(
-            ", 0, 0, w.id, w.feedback_timestamp, 'orphaned', CAST(NULL AS VARCHAR), {NO_LATENCY} FROM w \
-             WHERE w.feedback_type = 'correct' AND w.task_creation_success IS TRUE AND w.generated_faq_id IS NULL \
-             UNION ALL SELECT {orphans}, d.expert_id, d.id, CAST(d.expert_id AS TEXT), NULL, ",
-        ))
-        .push(&zeros)
-        .push(&format!(", 0, 0, d.id, d.feedback_timestamp, 'dangling', d.generated_faq_id, {NO_LATENCY} FROM d"));
-    // Duplicates: the linked correct rows of queries with more than one (the client keeps
-    // the queries with more than one distinct FAQ, as `report duplicates` does).
-    let duplicates = Part::Duplicates.sql();
-    sql.push(&format!(" UNION ALL SELECT {duplicates}, NULL, c.query_id, CAST(c.query_id AS TEXT), NULL, "));
-    sql.push(&zeros).push(&format!(
-        ", 0, 0, c.id, NULL, NULL, c.generated_faq_id, {NO_LATENCY} \
-             FROM (SELECT w.query_id, w.id, w.generated_faq_id, COUNT(*) OVER (PARTITION BY w.query_id) AS linked_rows \
-                   FROM w WHERE w.feedback_type = 'correct' AND w.generated_faq_id IS NOT NULL) c \
-             WHERE c.linked_rows > 1",
-    ));
+    push_dangling_and_groups(&mut sql, &zeros, bounds);
+    push_orphans_and_duplicates(&mut sql, &zeros);
     if let Some(ask) = latency {
         push_latency(&mut sql, &zeros, bounds, ask);
     }
@@ -266,6 +201,84 @@ pub(crate) fn statement(
          ORDER BY p.part, p.feedback_timestamp ASC NULLS LAST, p.key_uuid ASC",
     );
     sql
+}
+
+/// The rows the parts read: `w`, the window's rows, read once; `d`, those whose link names
+/// no faq_entries row; with `lookup` (latency), `j`, the linked rows and their FAQ, looked
+/// up once for `d` and for latency.
+fn push_rows(sql: &mut Sql, window: &Window, lookup: bool) {
+    sql.push(
+        "WITH w AS MATERIALIZED (SELECT ef.id, ef.expert_id, ef.query_id, ef.feedback_type, \
+                ef.task_creation_attempted, ef.task_creation_success, ef.generated_faq_id, ef.feedback_timestamp \
+              FROM expert_feedback ef WHERE 1 = 1",
+    );
+    super::push_window(sql, "ef.feedback_timestamp", window);
+    sql.push(match lookup {
+        false => {
+            "), d AS MATERIALIZED (SELECT w.id, w.expert_id, w.feedback_type, w.generated_faq_id, w.feedback_timestamp \
+              FROM w WHERE w.generated_faq_id IS NOT NULL \
+                AND NOT EXISTS (SELECT 1 FROM faq_entries fe WHERE fe.id = w.generated_faq_id)) "
+        }
+        true => {
+            "), j AS MATERIALIZED (SELECT w.id, w.expert_id, w.feedback_type, w.generated_faq_id, w.feedback_timestamp, \
+                    fe.id IS NULL AS missing, fe.created_at AS created_at \
+              FROM w LEFT JOIN faq_entries fe ON fe.id = w.generated_faq_id WHERE w.generated_faq_id IS NOT NULL), \
+            d AS MATERIALIZED (SELECT j.id, j.expert_id, j.feedback_type, j.generated_faq_id, j.feedback_timestamp \
+              FROM j WHERE j.missing) "
+        }
+    });
+}
+
+/// The first parts: the dangling-link counts (one row, which names the columns), then the
+/// counters per (expert, week), as in the shared pass.
+fn push_dangling_and_groups(sql: &mut Sql, zeros: &str, bounds: Option<&[DateTime<Utc>]>) {
+    sql.push(&format!(
+        "SELECT {} AS part, CAST(NULL AS UUID) AS expert, CAST(NULL AS UUID) AS key_uuid, CAST(NULL AS TEXT) AS key, ",
+        Part::Dangling.sql()
+    ))
+    .push("CAST(NULL AS INTEGER) AS week, ")
+    .push(zeros)
+    .push(
+        ", COUNT(*) AS dangling_links, COUNT(*) FILTER (WHERE d.feedback_type = 'correct') AS dangling_correct, \
+             CAST(NULL AS UUID) AS feedback_id, CAST(NULL AS TIMESTAMPTZ) AS feedback_timestamp, \
+             CAST(NULL AS TEXT) AS kind, CAST(NULL AS VARCHAR) AS faq_id, ",
+    )
+    .push(latency::NO_AGGREGATES)
+    .push(", FALSE AS whole FROM d");
+    sql.push(&format!(
+        " UNION ALL SELECT {}, g.expert_id, CAST(NULL AS UUID), CAST(g.expert_id AS TEXT), g.week, ",
+        Part::Groups.sql()
+    ))
+    .push(&counters::columns("g"))
+    .push(", 0, 0, CAST(NULL AS UUID), CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TEXT), CAST(NULL AS VARCHAR), ")
+    .push(NO_LATENCY)
+    .push(" FROM (SELECT ef.expert_id AS expert_id, ");
+    shared::push_week(sql, bounds);
+    sql.push(" AS week, ").push(&counters::SQL).push(" FROM w ef GROUP BY 1, 2) g");
+}
+
+/// The orphaned rows, then the dangling ones (ordered by the statement); then the linked
+/// correct rows of queries with more than one (the client keeps the queries with more than
+/// one distinct FAQ, as `report duplicates` does).
+fn push_orphans_and_duplicates(sql: &mut Sql, zeros: &str) {
+    let orphans = Part::Orphans.sql();
+    sql.push(&format!(" UNION ALL SELECT {orphans}, w.expert_id, w.id, CAST(w.expert_id AS TEXT), NULL, "))
+        .push(zeros)
+        .push(&format!(
+            ", 0, 0, w.id, w.feedback_timestamp, 'orphaned', CAST(NULL AS VARCHAR), {NO_LATENCY} FROM w \
+             WHERE w.feedback_type = 'correct' AND w.task_creation_success IS TRUE AND w.generated_faq_id IS NULL \
+             UNION ALL SELECT {orphans}, d.expert_id, d.id, CAST(d.expert_id AS TEXT), NULL, ",
+        ))
+        .push(zeros)
+        .push(&format!(", 0, 0, d.id, d.feedback_timestamp, 'dangling', d.generated_faq_id, {NO_LATENCY} FROM d"));
+    let duplicates = Part::Duplicates.sql();
+    sql.push(&format!(" UNION ALL SELECT {duplicates}, NULL, c.query_id, CAST(c.query_id AS TEXT), NULL, "));
+    sql.push(zeros).push(&format!(
+        ", 0, 0, c.id, NULL, NULL, c.generated_faq_id, {NO_LATENCY} \
+             FROM (SELECT w.query_id, w.id, w.generated_faq_id, COUNT(*) OVER (PARTITION BY w.query_id) AS linked_rows \
+                   FROM w WHERE w.feedback_type = 'correct' AND w.generated_faq_id IS NOT NULL) c \
+             WHERE c.linked_rows > 1",
+    ));
 }
 
 /// The latency columns of a part that carries none (after the first part, which names them).
