@@ -395,7 +395,10 @@ fn execute_in_snapshot(
                 sla_seconds: plan.options.sla_seconds,
                 overall: plan.options.latency_overall,
             };
-            let before = |db: &mut Database| background.moved_before(db, window);
+            let before = |db: &mut Database| match plan.moved_before() {
+                Some(before) => moved::before_counts(db, before),
+                None => Ok(Vec::new()),
+            };
             window_pass::run(db, window, now, extras, ask, sink, &mut outcome, before)?;
             outcome.one_pass = true;
         }

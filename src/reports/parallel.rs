@@ -13,7 +13,7 @@ use std::thread::Scope;
 
 use super::duplicates::{self, DuplicateRow};
 use super::latency::Latency;
-use super::moved::{ExpertCounts, Moved};
+use super::moved::Moved;
 use super::orphans::{self, Branches, OrphanRow};
 use super::plan::{Connection, Plan, Work};
 use super::totals::{self, Dangling};
@@ -74,8 +74,6 @@ pub(crate) struct Background {
     pub latency: Option<Receiver<Result<Latency>>>,
     /// The moved report, computed whole.
     pub moved: Option<Receiver<Result<Moved>>>,
-    /// Moved's period before, counted per expert.
-    moved_before: Option<Receiver<Result<Vec<ExpertCounts>>>>,
 }
 
 impl Background {
@@ -124,13 +122,6 @@ impl Background {
                     });
                     background.moved = Some(rx);
                 }
-                Work::MovedBefore(ref before) => {
-                    let (tx, rx) = sync_channel(1);
-                    scope.spawn(move || {
-                        let _ = tx.send(super::moved::before_counts(db, before));
-                    });
-                    background.moved_before = Some(rx);
-                }
                 ref other => unreachable!("the plan puts only orphans and duplicates on readers, not {other:?}"),
             }
         }
@@ -143,18 +134,6 @@ impl Background {
         match self.counts_dangling() {
             true => self.wait_dangling(),
             false => totals::dangling(db, window),
-        }
-    }
-
-    /// Moved's period before (`window`'s previous period): from its reader when there is one
-    /// (waiting for it), else counted on `db`.
-    pub(crate) fn moved_before(&mut self, db: &mut Database, window: &Window) -> Result<Vec<ExpertCounts>> {
-        match self.moved_before.take() {
-            Some(rx) => rx.recv().map_err(|_| stopped("the moved report's reader"))?,
-            None => {
-                let before = window.previous().ok_or_else(|| stopped("the moved report (unbounded window)"))?;
-                super::moved::before_counts(db, &before)
-            }
         }
     }
 

@@ -8,7 +8,7 @@
 //! The paths, and why each exists (docs/PERFORMANCE.md has the measurements):
 //! - [`Work::WindowPass`]: `report all` over at most a month on PostgreSQL reads the window's
 //!   rows once ([`super::window_pass`]), latency and moved included; moved's period before is
-//!   read meanwhile on a reader ([`Work::MovedBefore`]);
+//!   read after it ([`Work::MovedBefore`]);
 //! - [`Work::SharedPass`]: experts, totals and weekly from one grouping per (expert, week) on
 //!   PostgreSQL ([`super::shared`]);
 //! - [`Work::Orphans`] and [`Work::Duplicates`] on readers of their own, at once, on
@@ -183,14 +183,14 @@ pub fn plan(backend: Backend, max_readers: usize, request: Request<'_>) -> Resul
     let extras = Extras { latency: rest.contains(&ReportKind::Latency), moved: rest.contains(&ReportKind::Moved) };
     let only_extras = rest.len() == usize::from(extras.latency) + usize::from(extras.moved);
     let readers = if backend == Backend::Postgres && five && only_extras && short && weekly_window.is_none() {
-        // Latency and moved from the same pass; moved's period before on a reader meanwhile.
-        let readers = usize::from(extras.moved).min(max_readers);
-        if let Some(before) = window.previous().filter(|_| extras.moved) {
-            let on = if readers == 1 { Connection::Reader(0) } else { Connection::Main };
-            jobs.push(Job { work: Work::MovedBefore(before), on });
-        }
+        // Latency and moved from the same pass; moved's period before after it, on the same
+        // connection (a reader's connection and snapshot cost more than its 20 ms at 10M rows:
+        // docs/PERFORMANCE.md).
         jobs.push(Job { work: Work::WindowPass(extras), on: Connection::Main });
-        readers
+        if let Some(before) = window.previous().filter(|_| extras.moved) {
+            jobs.push(Job { work: Work::MovedBefore(before), on: Connection::Main });
+        }
+        0
     } else {
         match backend {
             Backend::Sqlite => sqlite_jobs(kinds, window, max_readers, &mut jobs),
@@ -290,6 +290,14 @@ impl Plan {
         self.jobs.iter().find(|j| j.yields().contains(&kind))
     }
 
+    /// Moved's period before, when a job counts it for the window pass.
+    pub(crate) fn moved_before(&self) -> Option<&Window> {
+        self.jobs.iter().find_map(|j| match &j.work {
+            Work::MovedBefore(before) => Some(before),
+            _ => None,
+        })
+    }
+
     /// What the window pass yields besides the five sections, when the plan has one.
     pub fn window_pass(&self) -> Option<Extras> {
         self.jobs.iter().find_map(|j| match j.work {
@@ -338,7 +346,7 @@ impl Plan {
                 "the window's rows read once, five sections from them"
             }
             Work::WindowPass(_) => "the window's rows read once, the sections from them (moved's period before apart)",
-            Work::MovedBefore(_) => "moved's period before, counted per expert while the run's connection works",
+            Work::MovedBefore(_) => "moved's period before, counted per expert (the window pass writes moved)",
             Work::SharedPass => "experts, totals and weekly from one grouping per (expert, week)",
             Work::Alone(_) => "one section",
             Work::Split(_) => "one section, its scan split at a rowid pivot with reader 1",
@@ -517,18 +525,15 @@ mod tests {
         assert_eq!(p.jobs, vec![Job { work: Work::WindowPass(Extras::default()), on: Connection::Main }]);
         let bundle = ReportKind::bundle(&week());
         let p = plan(Backend::Postgres, usize::MAX, request(&bundle, &week(), &options)).unwrap();
-        assert_eq!(p.readers, 1, "moved's period before on a reader while the window pass runs");
+        assert_eq!(p.readers, 0, "latency and moved from the window pass, moved's period before after it");
         let both = Extras { latency: true, moved: true };
         assert_eq!(
             p.jobs,
             vec![
-                Job { work: Work::MovedBefore(week().previous().unwrap()), on: Connection::Reader(0) },
                 Job { work: Work::WindowPass(both), on: Connection::Main },
+                Job { work: Work::MovedBefore(week().previous().unwrap()), on: Connection::Main },
             ]
         );
-        let p = plan(Backend::Postgres, 0, request(&bundle, &week(), &options)).unwrap();
-        assert_eq!(p.readers, 0);
-        assert_eq!(p.jobs[0], Job { work: Work::MovedBefore(week().previous().unwrap()), on: Connection::Main });
         let whole = plan(Backend::Postgres, usize::MAX, request(&kinds, &Window::all(chrono_tz::UTC), &options));
         let whole = whole.unwrap();
         assert!(whole.has(&Work::SharedPass) && whole.has(&Work::Orphans) && whole.has(&Work::Duplicates));

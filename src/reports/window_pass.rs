@@ -9,8 +9,8 @@
 //! same pass yields them ([`Extras`]): the FAQ of every linked row is looked up once, for the
 //! dangling check and for its `created_at` (latency's percentiles per week, in SQL), and each
 //! expert's `correct` and linked rows of the window come from the groups. Only moved's
-//! period before is read apart, on a reader while the pass runs
-//! ([`super::plan::Work::MovedBefore`]).
+//! period before is read apart, after the pass ([`super::plan::Work::MovedBefore`]): an index
+//! range of one more week.
 //!
 //! The sections run one by one read the window's rows five times, each time from the heap
 //! through the timestamp index (the production index covers no other column); at 10M rows a
@@ -219,9 +219,14 @@ fn push_rows(sql: &mut Sql, window: &Window, lookup: bool) {
               FROM w WHERE w.generated_faq_id IS NOT NULL \
                 AND NOT EXISTS (SELECT 1 FROM faq_entries fe WHERE fe.id = w.generated_faq_id)) "
         }
+        // j is kept narrow: what latency reads, and a dangling row's details only when the
+        // FAQ is missing (a handful of rows at most).
         true => {
-            "), j AS MATERIALIZED (SELECT w.id, w.expert_id, w.feedback_type, w.generated_faq_id, w.feedback_timestamp, \
-                    fe.id IS NULL AS missing, fe.created_at AS created_at \
+            "), j AS MATERIALIZED (SELECT w.feedback_timestamp, w.feedback_type = 'correct' AS correct, \
+                    fe.created_at AS created_at, fe.id IS NULL AS missing, \
+                    CASE WHEN fe.id IS NULL THEN w.id END AS id, CASE WHEN fe.id IS NULL THEN w.expert_id END AS expert_id, \
+                    CASE WHEN fe.id IS NULL THEN w.feedback_type END AS feedback_type, \
+                    CASE WHEN fe.id IS NULL THEN w.generated_faq_id END AS generated_faq_id \
               FROM w LEFT JOIN faq_entries fe ON fe.id = w.generated_faq_id WHERE w.generated_faq_id IS NOT NULL), \
             d AS MATERIALIZED (SELECT j.id, j.expert_id, j.feedback_type, j.generated_faq_id, j.feedback_timestamp \
               FROM j WHERE j.missing) "
@@ -299,7 +304,7 @@ fn push_latency(sql: &mut Sql, zeros: &str, bounds: Option<&[DateTime<Utc>]>, as
     shared::push_week(sql, bounds);
     sql.push(" AS week, ")
         .push(&latency::pg_latency_us("ef.feedback_timestamp", "ef.created_at"))
-        .push(" AS l FROM j ef WHERE NOT ef.missing AND ef.feedback_type = 'correct') x");
+        .push(" AS l FROM j ef WHERE NOT ef.missing AND ef.correct) x");
     sql.push(if ask.overall { " GROUP BY GROUPING SETS ((x.week), ())" } else { " GROUP BY x.week" });
 }
 

@@ -106,8 +106,8 @@ fn report_all_shows_its_path_and_writes_no_output() {
                 // dangling check and its creation time); moved's period before on a reader.
                 assert!(plan.contains("j AS MATERIALIZED"), "{plan}");
                 assert!(plan.contains("GROUP BY x.week"), "{plan}");
-                assert!(plan.contains("connections: the run's own and 1 reader(s)"), "{plan}");
-                assert!(plan.contains("on reader 1: moved's period before"), "{plan}");
+                assert!(plan.contains("connections: the run's own and 0 reader(s)"), "{plan}");
+                assert!(plan.contains("on the run's connection: moved's period before"), "{plan}");
             }
             Backend::Sqlite => assert_eq!(plan.matches(": one section -> ").count(), 7, "{plan}"),
         }
