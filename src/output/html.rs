@@ -11,9 +11,6 @@ use std::io::{self, Write};
 
 use chrono_tz::Tz;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
-use plotters::element::DashedPathElement;
-use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::document::{period_words, Document, DocumentFormat, Listing, Table};
 use super::escape;
@@ -22,24 +19,16 @@ use super::table::{local_time, zoned_title};
 use super::Output;
 use crate::error::Result;
 use crate::reports::experts::ExpertRow;
-use crate::reports::period::iso_week_label;
 use crate::reports::totals::TotalsRow;
 use crate::reports::weekly::{WeekRow, WeekStatus};
 use crate::reports::{Cell, Column, Pct};
 use crate::reports::{ReportKind, Window};
+use charts::{funnel_chart, trend_chart, Week, NARROW, WIDE};
+
+mod charts;
 
 /// Rows of the orphans and duplicates listings shown on the page (the rest are counted).
 pub(crate) const LISTING_ROWS: usize = 100;
-
-/// The Okabe-Ito palette: told apart by readers with any common colour-vision deficiency.
-mod palette {
-    use plotters::style::RGBColor;
-    pub(crate) const BLUE: RGBColor = RGBColor(0, 114, 178);
-    pub(crate) const VERMILLION: RGBColor = RGBColor(213, 94, 0);
-    pub(crate) const SKY: RGBColor = RGBColor(86, 180, 233);
-    pub(crate) const GREY: RGBColor = RGBColor(90, 90, 90);
-    pub(crate) const LIGHT: RGBColor = RGBColor(225, 225, 225);
-}
 
 /// The HTML report.
 #[derive(Debug, Default, Clone, Copy)]
@@ -91,72 +80,8 @@ fn funnel_steps(t: &TotalsRow) -> [(&'static str, &'static str, i64); 6] {
     ]
 }
 
-const CSS: &str = r#"
-:root { --ink:#1a1a1a; --muted:#5a5a5a; --rule:#d0d0d0; --blue:#0072b2; --orange:#e69f00; --verm:#d55e00; }
-* { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, "Segoe UI", "Helvetica Neue", Arial, sans-serif; color: var(--ink);
-  margin: 0 auto; padding: 24px; max-width: 1000px; background: #fff; }
-h1 { font-size: 24px; margin: 0 0 4px; }
-h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 2px solid var(--ink); padding-bottom: 2px; }
-p.period { font-size: 16px; margin: 0; }
-p.meta, p.note, figcaption { color: var(--muted); font-size: 12px; margin: 4px 0; }
-.cards { display: grid; grid-template-columns: repeat(3, 1fr); gap: 10px; margin: 14px 0; }
-.card { border: 1px solid var(--rule); border-radius: 6px; padding: 10px 12px; break-inside: avoid; }
-.card .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
-.card .value { font-size: 28px; font-weight: 600; font-variant-numeric: tabular-nums; }
-.card .unit { font-size: 18px; margin-left: 2px; }
-.card .change { font-size: 12px; font-variant-numeric: tabular-nums; }
-.good { color: var(--blue); } .bad { color: var(--verm); } .flat { color: var(--muted); }
-figure { margin: 8px 0; break-inside: avoid; }
-figure svg { display: block; width: 100%; height: auto; max-width: 100%; }
-table { border-collapse: collapse; width: 100%; font-size: 12px; margin: 8px 0; }
-th, td { border-bottom: 1px solid var(--rule); padding: 3px 6px; text-align: left; vertical-align: top; }
-th { background: #f2f2f2; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.num { white-space: nowrap; }
-table.vertical { width: auto; min-width: 50%; }
-table.vertical th { background: none; font-weight: normal; color: var(--muted); }
-td.when { white-space: nowrap; }
-td.id, td.ids { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 11px; }
-td.id { white-space: nowrap; }
-td.ids { overflow-wrap: anywhere; }
-tr.partial td, tr.nodata td { font-style: italic; background: #fff6e0; }
-tr.nodata td { background: #f2f2f2; color: var(--muted); }
-.tag { display: inline-block; border: 1px dashed var(--orange); border-radius: 3px; padding: 0 4px;
-  font-size: 11px; font-style: normal; white-space: nowrap; }
-.tag.nodata { border-color: var(--muted); }
-td.bar { width: 22%; min-width: 60px; }
-td.reg { white-space: nowrap; }
-td.reg.long { white-space: normal; overflow-wrap: anywhere; min-width: 10em; }
-td.bar svg { display: block; width: 100%; height: 12px; }
-.scroll { max-width: 100%; overflow-x: auto; }
-figure svg.narrow { display: none; }
-thead { display: table-header-group; }
-tr { break-inside: avoid; }
-section.page { break-before: page; }
-@page { size: A4; margin: 14mm 12mm; }
-@media print { body { padding: 0; max-width: none; font-size: 12px; } h2 { margin-top: 0; }
-  .cards { gap: 6px; } .card .value { font-size: 22px; } .scroll { overflow: visible; } }
-@media screen and (max-width: 820px) {
-  body { padding: 12px; }
-  h1 { font-size: 20px; }
-  .cards { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px; }
-  .card { padding: 8px 10px; }
-  .card .value { font-size: 22px; }
-  figure svg.wide { display: none; }
-  figure svg.narrow { display: block; }
-  /* A row per card, each value under its column's name: nothing to scroll to. */
-  table.stack thead { display: none; }
-  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
-  table.stack tr { border-bottom: 1px solid var(--rule); padding: 4px 0; }
-  table.stack td { border: 0; padding: 1px 0; text-align: left; overflow-wrap: anywhere; }
-  table.stack td::before { content: attr(data-label) ": "; color: var(--muted); font: 12px system-ui, sans-serif; }
-  table.stack td.id::before { display: block; }
-  table.stack td:empty { display: none; }
-  table.stack td.bar { width: 60%; }
-  table.stack td.bar::before { content: none; }
-}
-"#;
+/// The page's style sheet (screen, phone and print), inlined in every page.
+const CSS: &str = concat!("\n", include_str!("html/style.css"));
 
 fn page(doc: &Document) -> io::Result<Markup> {
     let info = &doc.info;
@@ -268,53 +193,6 @@ fn change(now: Figure, before: Figure, rise_is_good: bool) -> Markup {
     html! { div.change.(class) { (arrow) " " (text) } }
 }
 
-/// One week of the trend chart.
-struct Week {
-    label: String,
-    feedback: i64,
-    conversion: Option<Pct>,
-    status: WeekStatus,
-}
-
-impl Week {
-    /// The chart's view of a weekly row.
-    fn of(r: &WeekRow) -> Week {
-        Week {
-            label: iso_week_label(r.week_start),
-            feedback: r.counters.feedback_total,
-            conversion: r.conversion_rate_pct(),
-            status: r.status(),
-        }
-    }
-
-    fn complete(&self) -> bool {
-        self.status == WeekStatus::Complete
-    }
-}
-
-/// How a chart is drawn for one screen: its size in SVG units and its fonts. The page holds
-/// both layouts and CSS shows one: the wide one on screens wider than 820 CSS px and in
-/// print, the narrow one on phones and tablets. plotters draws text at 0.8 of the size
-/// asked, so each keeps its smallest text at 10 CSS px or more where it is shown (15 units
-/// in 400 drawn 336 px wide or more, a 360 px phone; 15 in 900 drawn 772 px or more).
-#[derive(Debug, Clone, Copy)]
-struct Layout {
-    /// The SVG's class, which the CSS shows or hides.
-    class: &'static str,
-    size: (u32, u32),
-    /// Tick labels, week labels and per-week words.
-    small: u32,
-    /// Axis titles and funnel text.
-    large: u32,
-    /// Most week labels under the bars.
-    max_labels: usize,
-    /// Width of the axis label areas.
-    axis: u32,
-}
-
-const WIDE: Layout = Layout { class: "wide", size: (900, 340), small: 15, large: 17, max_labels: 13, axis: 60 };
-const NARROW: Layout = Layout { class: "narrow", size: (400, 380), small: 15, large: 16, max_labels: 6, axis: 58 };
-
 /// The trend chart over `rows` and the weekly table (`table`, derived from the same rows).
 fn weekly_section(rows: &Listing<WeekRow>, table: &Table, own_window: Option<&Window>, tz: Tz) -> io::Result<Markup> {
     let weeks: Vec<Week> = rows.rows.iter().map(Week::of).collect();
@@ -355,125 +233,6 @@ fn weekly_section(rows: &Listing<WeekRow>, table: &Table, own_window: Option<&Wi
     })
 }
 
-fn draw_err<E: std::fmt::Debug>(what: &str) -> impl Fn(E) -> io::Error + '_ {
-    move |e| io::Error::other(format!("drawing the {what}: {e:?}"))
-}
-
-/// Feedback volume as bars and conversion % as a line on a second axis, in `layout`.
-fn trend_chart(weeks: &[Week], layout: Layout) -> io::Result<String> {
-    let err = draw_err("weekly trend chart");
-    let n = weeks.len();
-    let ymax = weeks.iter().map(|w| w.feedback).max().unwrap_or(0).max(1) as f64 * 1.18;
-    // Room per week in SVG units: the words "partial" and "no data yet" need about four
-    // characters' widths of it, else only the bars' style and the table below say it.
-    let slot = f64::from(layout.size.0 - 2 * layout.axis - 24) / n as f64;
-    let words = slot >= f64::from(layout.small) * 4.5;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, layout.size).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let x = -0.5f64..(n as f64 - 0.5);
-        // One to three weeks would fill the plot as walls: their bars get narrower.
-        let half = if n < 4 { 0.36 * n as f64 / 4.0 } else { 0.36 };
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(34)
-            .y_label_area_size(layout.axis)
-            .right_y_label_area_size(layout.axis)
-            .build_cartesian_2d(x.clone(), 0f64..ymax)
-            .map_err(&err)?
-            .set_secondary_coord(x, 0f64..100f64);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_desc("Feedback per week")
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .max_light_lines(1)
-            .light_line_style(palette::LIGHT.mix(0.5))
-            .label_style(("sans-serif", layout.small + 1))
-            .axis_desc_style(("sans-serif", layout.large))
-            .draw()
-            .map_err(&err)?;
-        chart
-            .configure_secondary_axes()
-            .y_desc("Conversion %")
-            .y_label_formatter(&|v| format!("{v:.0} %"))
-            .label_style(("sans-serif", layout.small + 1))
-            .axis_desc_style(("sans-serif", layout.large))
-            .draw()
-            .map_err(&err)?;
-        let label_every = n.div_ceil(layout.max_labels);
-        let small = TextStyle::from(("sans-serif", layout.small).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
-        let above = TextStyle::from(("sans-serif", layout.small).into_font())
-            .color(&palette::GREY)
-            .pos(Pos::new(HPos::Center, VPos::Bottom));
-        for (i, w) in weeks.iter().enumerate() {
-            let xi = i as f64;
-            let (l, r) = (xi - half, xi + half);
-            let v = w.feedback as f64;
-            match w.status {
-                WeekStatus::Complete => {
-                    chart.draw_series([Rectangle::new([(l, 0.0), (r, v)], palette::SKY.filled())]).map_err(&err)?;
-                }
-                WeekStatus::Partial => {
-                    chart
-                        .draw_series([Rectangle::new([(l, 0.0), (r, v)], palette::SKY.mix(0.3).filled())])
-                        .map_err(&err)?;
-                    let outline = [(l, 0.0), (l, v), (r, v), (r, 0.0)];
-                    chart
-                        .draw_series([DashedPathElement::new(outline, 5, 4, palette::BLUE.stroke_width(2))])
-                        .map_err(&err)?;
-                    if words {
-                        chart
-                            .draw_series([Text::new("partial", (xi, v + ymax * 0.015), above.clone())])
-                            .map_err(&err)?;
-                    }
-                }
-                // Nothing to draw but the words: its zeros measure nothing.
-                WeekStatus::NoDataYet if words => {
-                    chart.draw_series([Text::new("no data", (xi, ymax * 0.015), above.clone())]).map_err(&err)?;
-                    chart.draw_series([Text::new("yet", (xi, ymax * 0.085), above.clone())]).map_err(&err)?;
-                }
-                WeekStatus::NoDataYet => {}
-            }
-            // Counted back from the last week, so the last is labelled and no two crowd.
-            if (n - 1 - i) % label_every == 0 {
-                // The narrow chart names weeks without their year (W47); the table has both.
-                let label = match layout.class {
-                    "narrow" => w.label.split_once('-').map_or(w.label.as_str(), |(_, wk)| wk).to_string(),
-                    _ => w.label.clone(),
-                };
-                chart.draw_series([Text::new(label, (xi, 0.0), small.clone())]).map_err(&err)?;
-            }
-        }
-        let points: Vec<(f64, f64, bool)> = weeks
-            .iter()
-            .enumerate()
-            .filter_map(|(i, w)| w.conversion.map(|p| (i as f64, p.as_f64(), w.complete())))
-            .collect();
-        chart
-            .draw_secondary_series(LineSeries::new(
-                points.iter().map(|&(x, y, _)| (x, y)),
-                palette::VERMILLION.stroke_width(3),
-            ))
-            .map_err(&err)?;
-        for &(x, y, complete) in &points {
-            let style = if complete { palette::VERMILLION.filled() } else { WHITE.filled() };
-            chart.draw_secondary_series([Circle::new((x, y), 6, style)]).map_err(&err)?;
-            chart.draw_secondary_series([Circle::new((x, y), 6, palette::VERMILLION.stroke_width(2))]).map_err(&err)?;
-        }
-        root.present().map_err(&err)?;
-    }
-    Ok(label_svg(svg, "Weekly trend: feedback per week and conversion %; the table below has the numbers", layout))
-}
-
-/// Gives plotters' SVG an accessible role and name, and the class of its layout.
-fn label_svg(svg: String, label: &str, layout: Layout) -> String {
-    let label = html! { (label) }.into_string();
-    svg.replacen("<svg ", &format!("<svg class=\"{}\" role=\"img\" aria-label=\"{label}\" ", layout.class), 1)
-}
-
 fn funnel_section(t: &TotalsRow) -> io::Result<Markup> {
     let steps = funnel_steps(t);
     let first = steps[0].2;
@@ -508,52 +267,6 @@ fn ratio(part: i64, whole: Option<i64>) -> String {
         Some(w) => Pct::of(part, w).map(|p| format!("{} %", p.format('.'))).unwrap_or_else(|| "–".into()),
         None => "–".into(),
     }
-}
-
-/// The funnel as horizontal bars, widest first, each labelled with its count: labels left
-/// of the bars in the wide layout, above them in the narrow one.
-fn funnel_chart(steps: &[(&str, &str, i64)], layout: Layout) -> io::Result<String> {
-    let err = draw_err("funnel chart");
-    let n = steps.len();
-    let max = steps.iter().map(|s| s.2).max().unwrap_or(0).max(1) as f64;
-    let narrow = layout.class == "narrow";
-    let size = if narrow { (layout.size.0, 56 * n as u32) } else { (layout.size.0, 300) };
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .y_label_area_size(0)
-            .x_label_area_size(0)
-            .build_cartesian_2d(0f64..max * 1.45, n as f64..0f64)
-            .map_err(&err)?;
-        let label = TextStyle::from(("sans-serif", layout.large).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-        let value = TextStyle::from(("sans-serif", layout.large).into_font().style(FontStyle::Bold))
-            .pos(Pos::new(HPos::Left, VPos::Center));
-        // Where bars start, how long the widest is, and the label's and bar's rows in a step.
-        let (left, scale, label_y, bar) =
-            if narrow { (0.0, 1.45 / 1.25, 0.28, (0.5, 0.9)) } else { (max * 0.38, 0.0, 0.5, (0.15, 0.85)) };
-        let scale = if narrow { scale } else { (max * 1.45 - left) / max * 0.82 };
-        for (i, (_, name, v)) in steps.iter().enumerate() {
-            let y = i as f64;
-            let v = *v as f64;
-            let colour = if i == 0 { palette::SKY } else { palette::BLUE };
-            chart.draw_series([Text::new(name.to_string(), (0.0, y + label_y), label.clone())]).map_err(&err)?;
-            chart
-                .draw_series([Rectangle::new([(left, y + bar.0), (left + v * scale, y + bar.1)], colour.filled())])
-                .map_err(&err)?;
-            chart
-                .draw_series([Text::new(
-                    format!("{}", v as i64),
-                    (left + v * scale + max * 0.01, y + (bar.0 + bar.1) / 2.0),
-                    value.clone(),
-                )])
-                .map_err(&err)?;
-        }
-        root.present().map_err(&err)?;
-    }
-    Ok(label_svg(svg, "Funnel from feedback received to FAQs still live; the table beside it has the numbers", layout))
 }
 
 /// Longest registration number kept on one line (`ODCEC-MI-012345` is 15): a longer one

@@ -1,0 +1,274 @@
+//! The executor: runs any [`plan::Plan`] inside one read-only snapshot, the jobs on readers
+//! on threads of their own ([`parallel`]), the others in the plan's order on the run's
+//! connection, and writes each section into the sink in the plan's order.
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    duplicates, experts, latency, moved, orphans, parallel, plan, shared, totals, values, weekly, window_pass, Outcome,
+    ReportKind, Row, Section, Sink,
+};
+use crate::db::Database;
+use crate::error::Result;
+
+/// Runs `plan` into `sink`, all in one read-only snapshot (its readers on the same one), and
+/// commits the sink only when every section is complete. Branches on the plan's jobs only.
+pub(crate) fn execute(
+    db: &mut Database,
+    plan: &plan::Plan,
+    now: DateTime<Utc>,
+    sink: &mut dyn Sink,
+) -> Result<Outcome> {
+    let outcome = db.read_snapshot_with_readers(plan.readers, |db, readers| {
+        // One reading of the timestamps for the whole snapshot, on every connection.
+        let reading = values::timestamps(db)?;
+        for r in readers.iter_mut() {
+            r.timestamps = reading;
+        }
+        let plan = &plan.with_readers(readers.len());
+        let result = execute_in_snapshot(db, readers, plan, now, sink);
+        match result {
+            // A value the driver could not decode: name it with its row if it is stored text.
+            // (The search never replaces the error with one of its own.)
+            Err(e @ crate::error::Error::Query { .. }) => match values::explain(db, "the report") {
+                Ok(Some(named)) => Err(named),
+                _ => Err(e),
+            },
+            other => other,
+        }
+    })?;
+    // Only a complete run reaches the output (an atomic file is committed here).
+    sink.finish()?;
+    Ok(outcome)
+}
+
+/// `plan`'s SQL and jobs in words ([`plan::Plan::explain`]), read in a snapshot as the run
+/// would be: no report statement runs and nothing is written.
+pub(crate) fn explain(db: &mut Database, plan: &plan::Plan) -> Result<String> {
+    db.read_snapshot_with_readers(0, |db, _| {
+        values::timestamps(db)?;
+        plan.explain(db)
+    })
+}
+
+/// The jobs of a plan, inside its snapshot.
+fn execute_in_snapshot(
+    db: &mut Database,
+    readers: &mut [Database],
+    plan: &plan::Plan,
+    now: DateTime<Utc>,
+    sink: &mut dyn Sink,
+) -> Result<Outcome> {
+    use plan::Work;
+    for job in &plan.jobs {
+        if let Work::PreviousTotals(previous) = &job.work {
+            let row = totals::row(db, None, previous)?;
+            sink.previous_totals(previous, &row)?;
+        }
+    }
+    let mut outcome = Outcome::default();
+    let window = &plan.window;
+    // On SQLite the one reader splits scans; on PostgreSQL the readers carry sections.
+    let split = plan.jobs.iter().any(|j| matches!(j.work, Work::Split(_)));
+    let (reader, readers) = match split {
+        true => (readers.first_mut(), &mut [][..]),
+        false => (None, readers),
+    };
+    std::thread::scope(|scope| {
+        // The jobs on readers start first and run while this connection works.
+        let mut background = parallel::Background::start(scope, readers, plan, window);
+        outcome.parallel_sections = background.sections();
+        if let Some(extras) = plan.window_pass() {
+            let ask = window_pass::LatencyAsk {
+                sla_seconds: plan.options.sla_seconds,
+                overall: plan.options.latency_overall,
+            };
+            let before = |db: &mut Database| match plan.moved_before() {
+                Some(before) => moved::before_counts(db, before),
+                None => Ok(Vec::new()),
+            };
+            window_pass::run(db, window, now, extras, ask, sink, &mut outcome, before)?;
+            outcome.one_pass = true;
+        }
+        let run = Run { db: &mut *db, reader, plan, now };
+        run.sections(&mut background, sink, &mut outcome)
+    })?;
+    if plan.has(&Work::LatencyOverall) {
+        outcome.latency_overall = latency::compute(db, window, plan.options.sla_seconds, true)?.overall;
+    }
+    if plan.options.latency_overall {
+        if let Some(row) = &outcome.latency_overall {
+            sink.latency_overall(row)?;
+        }
+    }
+    Ok(outcome)
+}
+
+/// The sections of a run on its connection (and the SQLite second reader), in the plan's
+/// order, with the sections a reader's thread computes taken from it.
+struct Run<'a> {
+    db: &'a mut Database,
+    reader: Option<&'a mut Database>,
+    plan: &'a plan::Plan,
+    now: DateTime<Utc>,
+}
+
+impl Run<'_> {
+    fn sections(
+        mut self,
+        background: &mut parallel::Background,
+        sink: &mut dyn Sink,
+        outcome: &mut Outcome,
+    ) -> Result<()> {
+        use plan::Work;
+        let (db, plan, now) = (&mut *self.db, self.plan, self.now);
+        let window = &plan.window;
+        // What an earlier section counted in this snapshot, for a later one to reuse.
+        let mut known_orphans = None;
+        let mut shared = None;
+        if plan.has(&Work::SharedPass) {
+            shared = Some(shared::compute(db, window, now, |db| background.dangling(db, window))?);
+        }
+        for &kind in &plan.order {
+            let Some(job) = plan.producer(kind) else { continue };
+            match (&job.work, kind) {
+                // Written by the window pass, already.
+                (Work::WindowPass(_), _) => {}
+                (Work::SharedPass, ReportKind::Experts) => {
+                    let rows = shared.as_mut().map(|s| std::mem::take(&mut s.experts)).unwrap_or_default();
+                    emit(sink, &experts::SECTION, rows.iter().map(Row::Expert))?
+                }
+                (Work::SharedPass, ReportKind::Totals) => {
+                    let row = shared.as_ref().expect("the shared pass ran").totals;
+                    known_orphans = Some(orphans::Branches::counted(row.counters.orphaned_links, row.dangling_links));
+                    emit(sink, &totals::SECTION, std::iter::once(Row::Totals(&row)))?
+                }
+                (Work::SharedPass, _) => {
+                    let rows = shared.as_mut().map(|s| std::mem::take(&mut s.weeks)).unwrap_or_default();
+                    emit(sink, &weekly::SECTION, rows.iter().map(Row::Week))?
+                }
+                (Work::Orphans, _) => {
+                    sink.begin(&orphans::SECTION)?;
+                    let incoming = background.orphans.take().expect("the orphans thread started");
+                    outcome.orphan_rows = incoming.drain(|row| sink.row(Row::Orphan(&row)))?;
+                    sink.end()?;
+                }
+                (Work::Duplicates, _) => {
+                    sink.begin(&duplicates::SECTION)?;
+                    let incoming = background.duplicates.take().expect("the duplicates thread started");
+                    incoming.drain(|row| sink.row(Row::Duplicate(&row)))?;
+                    sink.end()?;
+                }
+                (Work::Alone(_) | Work::Split(_), kind) => {
+                    let reader = match job.work {
+                        Work::Split(_) => self.reader.as_deref_mut(),
+                        _ => None,
+                    };
+                    let mut section = Section1 { db: &mut *db, reader, plan, now, background: &mut *background };
+                    section.emit(kind, sink, outcome, &mut known_orphans)?;
+                }
+                (Work::Latency, _) => {
+                    emit_latency(sink, background.wait_latency()?, plan.options.latency_overall, outcome)?;
+                }
+                (Work::Moved, ReportKind::Moved) => {
+                    emit_moved(sink, &background.wait_moved()?)?;
+                }
+                // Written with `moved`, which the plan puts right after it.
+                (Work::Moved, _) => {}
+                (Work::PreviousTotals(_) | Work::LatencyOverall | Work::MovedBefore(_), _) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One section computed alone (its scan split with `reader` when given).
+struct Section1<'a> {
+    db: &'a mut Database,
+    reader: Option<&'a mut Database>,
+    plan: &'a plan::Plan,
+    now: DateTime<Utc>,
+    background: &'a mut parallel::Background,
+}
+
+impl Section1<'_> {
+    fn emit(
+        &mut self,
+        kind: ReportKind,
+        sink: &mut dyn Sink,
+        outcome: &mut Outcome,
+        known_orphans: &mut Option<orphans::Branches>,
+    ) -> Result<()> {
+        let (db, window) = (&mut *self.db, &self.plan.window);
+        match kind {
+            ReportKind::Experts => {
+                let rows = experts::rows(db, self.reader.as_deref_mut(), window)?;
+                emit(sink, &experts::SECTION, rows.iter().map(Row::Expert))
+            }
+            ReportKind::Totals => {
+                let row = if self.background.counts_dangling() {
+                    let background = &mut *self.background;
+                    let mut dangling = || background.wait_dangling();
+                    totals::row_with(db, self.reader.as_deref_mut(), window, Some(&mut dangling))?
+                } else {
+                    totals::row(db, self.reader.as_deref_mut(), window)?
+                };
+                *known_orphans = Some(orphans::Branches::counted(row.counters.orphaned_links, row.dangling_links));
+                emit(sink, &totals::SECTION, std::iter::once(Row::Totals(&row)))
+            }
+            ReportKind::Orphans => {
+                sink.begin(&orphans::SECTION)?;
+                let branches = known_orphans.unwrap_or(orphans::Branches::ALL);
+                outcome.orphan_rows = orphans::stream(db, window, branches, |row| sink.row(Row::Orphan(&row)))?;
+                sink.end()
+            }
+            ReportKind::Duplicates => {
+                sink.begin(&duplicates::SECTION)?;
+                duplicates::stream(db, window, |row| sink.row(Row::Duplicate(&row)))?;
+                sink.end()
+            }
+            ReportKind::Weekly => {
+                let weeks = self.plan.weekly_window.as_ref().unwrap_or(window);
+                let rows = weekly::rows(db, self.reader.as_deref_mut(), weeks, self.now)?;
+                emit(sink, &weekly::SECTION, rows.iter().map(Row::Week))
+            }
+            ReportKind::Latency => {
+                let overall = self.plan.options.latency_overall;
+                let report = latency::compute(db, window, self.plan.options.sla_seconds, overall)?;
+                emit_latency(sink, report, overall, outcome)
+            }
+            // Written with `moved`, which the plan puts right after it.
+            ReportKind::MovedSummary => Ok(()),
+            ReportKind::Moved => {
+                let before = window.previous().expect("the plan checked that the window is bounded");
+                emit_moved(sink, &moved::compute(db, &before, window)?)
+            }
+        }
+    }
+}
+
+/// Writes the latency section, keeping the window's overall row when `overall` asked for it.
+pub(super) fn emit_latency(
+    sink: &mut dyn Sink,
+    report: latency::Latency,
+    overall: bool,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    emit(sink, &latency::SECTION, report.weeks.iter().map(Row::Latency))?;
+    outcome.latency_overall = report.overall.filter(|_| overall);
+    Ok(())
+}
+
+/// Writes moved's two sections: its summary, then its lines.
+pub(super) fn emit_moved(sink: &mut dyn Sink, report: &moved::Moved) -> Result<()> {
+    emit(sink, &moved::SUMMARY, std::iter::once(Row::MovedSummary(report)))?;
+    emit(sink, &moved::SECTION, report.lines().map(|line| Row::Moved(report, line)))
+}
+
+pub(super) fn emit<'r>(sink: &mut dyn Sink, section: &Section, rows: impl Iterator<Item = Row<'r>>) -> Result<()> {
+    sink.begin(section)?;
+    for row in rows {
+        sink.row(row)?;
+    }
+    sink.end()
+}
