@@ -236,3 +236,35 @@ fn seeded_latencies_are_realistic() {
     let late = db.cli_csv("SELECT COUNT(*) AS n FROM faq_entries WHERE created_at >= '2026-11-23T00:00:00.000000Z'");
     assert_eq!(late.lines().nth(1), Some("0"), "{late}");
 }
+
+/// PostgreSQL's latency expression (a double below 2³¹ s, `numeric` above) equals the exact
+/// `numeric` difference in microseconds: for timestamps anywhere in 0001..9999, latencies of
+/// microseconds to millennia, both signs, and a band of ±10⁴ s around the 2³¹ s boundary
+/// where the two paths meet.
+#[test]
+fn the_fast_latency_expression_equals_the_exact_one() {
+    let Some(db) = TestDb::pg_migrated_or_skip() else { return };
+    let l = reports::latency::pg_latency_us("x.a", "x.b");
+    let sql = format!(
+        "SELECT count(*) AS n, count(*) FILTER (WHERE {l} IS DISTINCT FROM \
+                  CAST((EXTRACT(EPOCH FROM x.b) - EXTRACT(EPOCH FROM x.a)) * 1000000 AS BIGINT)) AS differ, \
+                count(*) FILTER (WHERE abs(date_part('epoch', x.b - x.a)) >= 2147483648) AS exact_path \
+         FROM (SELECT g.a, g.a + g.d AS b FROM (SELECT setseed(0.24)) s, LATERAL ( \
+               SELECT timestamptz '0001-01-02 00:00:00+00' \
+                        + CAST(random() * 315000000000 AS BIGINT) * interval '1 second' \
+                        + CAST(random() * 999999 AS INTEGER) * interval '1 microsecond' AS a, \
+                      (CASE WHEN random() < 0.5 THEN 1 ELSE -1 END) * (CASE \
+                        WHEN i % 4 = 0 THEN CAST(random() * 1e12 AS BIGINT) \
+                        WHEN i % 4 = 1 THEN CAST(random() * 1e17 AS BIGINT) \
+                        ELSE 2147483648000000 + CAST((random() - 0.5) * 2e10 AS BIGINT) END) \
+                        * interval '1 microsecond' AS d \
+               FROM generate_series(1, 200000) i) g \
+               WHERE g.a + g.d BETWEEN '0001-01-01' AND '9999-12-31') x"
+    );
+    let out = db.cli_csv(&sql);
+    let row: Vec<i64> = out.lines().nth(1).unwrap().split(',').map(|v| v.parse().unwrap()).collect();
+    let [n, differ, exact_path] = row[..] else { panic!("{out}") };
+    assert!(n > 150_000, "{out}");
+    assert_eq!(differ, 0, "{out}");
+    assert!(exact_path > 20_000 && exact_path < n - 20_000, "both paths taken: {out}");
+}
