@@ -702,7 +702,9 @@ fn setup_installs_the_build_needs_and_test_the_test_needs() {
     let (test, log_text) = run("test.sh");
     assert_eq!(test.len(), 2, "{log_text}");
     assert_eq!(test[0], ["libssl-dev", "pkg-config"], "test.sh builds too");
-    for package in ["sqlite3", "postgresql-client", "chromium", "prometheus", "postgresql-15", "man-db", "util-linux"] {
+    for package in
+        ["sqlite3", "postgresql-client", "chromium", "prometheus", "postgresql-15", "man-db", "util-linux", "acl"]
+    {
         assert!(test[1].iter().any(|p| p == package), "test.sh installs {package}: {test:?}");
     }
     assert!(log_text.ends_with(
@@ -714,6 +716,14 @@ fn setup_installs_the_build_needs_and_test_the_test_needs() {
     let block = readme.split("## Two commands").nth(1).unwrap().split("```").nth(1).unwrap();
     let commands: Vec<&str> = block.lines().skip(1).map(|l| l.split('#').next().unwrap().trim()).collect();
     assert_eq!(commands, ["./scripts/setup.sh && cargo run --release -- demo", "./scripts/test.sh"]);
+    // The README names every tool test.sh wants (`want TOOL PACKAGE`), by tool or package.
+    let script = std::fs::read_to_string(root.join("scripts/test.sh")).unwrap();
+    for want in script.lines().filter_map(|l| l.strip_prefix("want ")) {
+        let words: Vec<&str> = want.split_whitespace().take(2).collect();
+        let named = |w: &str| readme.contains(&format!("`{}`", w.rsplit('/').next().unwrap()));
+        let package_or_server = named(words[1]) || words[1].starts_with("postgresql-");
+        assert!(named(words[0]) || package_or_server, "the README lists what test.sh installs: {want}");
+    }
     let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
     assert_eq!(ci.lines().filter(|l| !l.starts_with('#') && l.contains("scripts/")).collect::<Vec<_>>(), [commands[1]]);
 }
