@@ -314,6 +314,8 @@ pub struct ManualSection {
     pub heading: &'static str,
     /// Each entry: what it is (a command line, an exit code, a variable, a path) and what it means.
     pub entries: &'static [(&'static str, &'static str)],
+    /// A paragraph after the entries (`""`: none), e.g. which exit code wins when several apply.
+    pub note: &'static str,
 }
 
 /// The exit statuses of every command.
@@ -324,7 +326,14 @@ pub(crate) const EXIT_STATUS: ManualSection = ManualSection {
         ("1", "runtime error: cannot connect, schema incompatible, I/O; or `check` found a problem"),
         ("2", "usage error: a bad option or value, a database URL or .env line faqlink cannot read"),
         ("3", "`report --fail-on-any` found orphaned or dangling links (the output is still written)"),
+        (
+            "4",
+            "`report --expect` failed, or a `--warn` condition was not met with `--fail-on warn` \
+             (the output is still written)",
+        ),
     ],
+    note: "When several apply, 4 wins over 3, and both over 0 (a broken pipe on standard output); usage and \
+           runtime errors (2, 1) end the run before any expectation is evaluated.",
 };
 
 /// The environment faqlink reads.
@@ -336,6 +345,7 @@ pub(crate) const ENVIRONMENT: ManualSection = ManualSection {
         ("NO_COLOR", "when set and not empty, terminal tables are plain (no bold headers)"),
         ("PGPASSWORD", "read by the bundled libpq, as are ~/.pgpass and the other PG* variables"),
     ],
+    note: "",
 };
 
 /// The files faqlink reads or writes by default.
@@ -350,6 +360,7 @@ pub const FILES: ManualSection = ManualSection {
         ),
         ("faqlink.prom", "written by `report --format openmetrics --output-dir DIR` for node_exporter"),
     ],
+    note: "",
 };
 
 /// Example command lines of the page of `path` (`[]` for faqlink itself), with what each
@@ -406,7 +417,28 @@ pub(crate) fn examples(path: &[&str]) -> &'static [(&'static str, &'static str)]
 
 /// The manual sections of the page of `path`, in man-page order.
 pub(crate) fn manual_sections(path: &[&str]) -> [ManualSection; 4] {
-    [ManualSection { heading: "EXAMPLES", entries: examples(path) }, EXIT_STATUS, ENVIRONMENT, FILES]
+    [ManualSection { heading: "EXAMPLES", entries: examples(path), note: "" }, EXIT_STATUS, ENVIRONMENT, FILES]
+}
+
+/// `text` as lines of at most `width` characters (a longer word has a line of its own), each
+/// after `indent` and ending in a line break.
+fn wrapped(text: &str, indent: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::from(indent);
+    for word in text.split_whitespace() {
+        if line.len() > indent.len() && line.len() + 1 + word.len() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = String::from(indent);
+        }
+        if line.len() > indent.len() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
 }
 
 /// `--help`'s text after the options: [`manual_sections`] as plain text.
@@ -417,6 +449,10 @@ pub(crate) fn after_long_help(path: &[&str]) -> String {
         text.push_str(&format!("{heading}:\n"));
         for (what, means) in section.entries {
             text.push_str(&format!("  {what}\n          {means}\n"));
+        }
+        if !section.note.is_empty() {
+            text.push('\n');
+            text.push_str(&wrapped(section.note, "  ", 100));
         }
         text.push('\n');
     }

@@ -91,6 +91,10 @@ fn render(man: &clap_mangen::Man, cmd: &clap::Command, path: &[&str], w: &mut Ve
             roff.text([bold(*what)]);
             roff.text([roman(*means)]);
         }
+        if !section.note.is_empty() {
+            roff.control("PP", []);
+            roff.text([roman(section.note)]);
+        }
     }
     roff.to_writer(w)?;
     if cmd.get_version().or_else(|| cmd.get_long_version()).is_some() {
@@ -151,6 +155,9 @@ mod tests {
                     // roff escapes `-` as `\-`.
                     assert!(roff.contains(&what.replace('-', "\\-")), "{}: {what}", page.file_name);
                 }
+                // A note follows the entries on both, word for word.
+                assert!(help.contains(&flat(section.note)), "{path:?} --help lacks the note of {}", section.heading);
+                assert!(flat(&roff).contains(&flat(&section.note.replace('-', "\\-"))), "{}", page.file_name);
             }
             for (line, _) in examples_of(&path) {
                 let words: Vec<&str> = line.split_whitespace().collect();

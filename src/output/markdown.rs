@@ -1,6 +1,8 @@
 //! Markdown: a `#` title with the run's period and when the data was read, then one pipe
 //! table per report under a `##` heading, headed by the same column titles as the terminal
-//! table (`Correct feedback`, not `total_feedback`), numbers right-aligned, full ids.
+//! table (`Correct feedback`, not `total_feedback`), numbers right-aligned, full ids. Times
+//! are shown as in the table: in `--tz`, to the minute, under a title that names the zone
+//! (`When (Europe/Rome)`, [`zoned_title`]); CSV and JSON keep RFC 3339 UTC.
 //!
 //! A text cell renders as its text and nothing else ([`escape::markdown`]): no tag, link,
 //! image, code span or emphasis can come from the data, and control, bidi and invisible
@@ -10,6 +12,7 @@ use std::io::Write;
 
 use super::document::RunInfo;
 use super::escape::{self, Visible};
+use super::table::{local_time, zoned_title};
 use super::{plain, Output};
 use crate::error::Result;
 use crate::reports::{Cell, Section, Sink};
@@ -58,7 +61,7 @@ impl Sink for MarkdownSink {
         self.sections += 1;
         text.push_str(&format!("## {}\n\n|", section.title));
         for c in section.columns {
-            text.push_str(&format!(" {} |", c.title));
+            text.push_str(&format!(" {} |", zoned_title(c.title, self.info.window.tz)));
         }
         text.push_str("\n|");
         for c in section.columns {
@@ -75,6 +78,7 @@ impl Sink for MarkdownSink {
             let shown = match (cell, plain(cell, '.')) {
                 (Cell::Pct(_) | Cell::Int(_) | Cell::Seconds(_), None) => "–".to_string(),
                 (Cell::Seconds(Some(s)), _) => crate::reports::latency::human(*s),
+                (Cell::Timestamp(Some(t)), _) => local_time(*t, self.info.window.tz),
                 (_, v) => escape::markdown(&v.unwrap_or_default()),
             };
             text.push_str(&format!(" {shown} |"));

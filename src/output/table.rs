@@ -53,8 +53,9 @@ pub(crate) fn shown(cell: &Cell) -> String {
     }
 }
 
-/// A timestamp as people read it in the human formats (table, HTML): to the minute, in `tz`
-/// (the column's title names the zone: [`zoned_title`]). CSV and JSON keep RFC 3339 UTC.
+/// A timestamp as people read it in the human formats (table, Markdown, HTML): to the
+/// minute, in `tz` (the column's title names the zone: [`zoned_title`]). CSV and JSON keep
+/// RFC 3339 UTC.
 pub(crate) fn local_time(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
 }

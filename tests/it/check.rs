@@ -229,6 +229,53 @@ fn the_data_pass_counts_what_reports_would_reject_or_misread() {
     assert!(!schema.contains("values of"), "{schema}");
 }
 
+/// On PostgreSQL the data pass looks for what its types leave possible: links to FAQs that do
+/// not exist (a warning, exit 0, with the first ids) and years out of range (exit 1).
+#[test]
+fn the_data_pass_on_postgresql_counts_dangling_links_and_years_out_of_range() {
+    use crate::harness::{ExpertRow, FeedbackRow};
+    let Some(db) = TestDb::pg_migrated_or_skip() else { return };
+    let expert = ExpertRow::numbered(1);
+    expert.insert(&db);
+    db.exec("INSERT INTO faq_entries (id, question, answer) VALUES ('faq-1', 'q?', 'a.');");
+    for n in 1..=8 {
+        FeedbackRow {
+            timestamp: Some(format!("2026-11-{:02}T09:00:00.000000Z", 10 + n)),
+            attempted: Some(true),
+            success: Some(true),
+            faq: (n == 5).then(|| "faq-1".to_string()),
+            ..FeedbackRow::numbered(n, &expert.id)
+        }
+        .insert(&db);
+    }
+    let check = || {
+        let out = faqlink().args(["--database-url", &db.url(), "check"]).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    let (code, clean) = check();
+    assert_eq!(code, Some(0), "{clean}");
+    assert!(clean.lines().any(|l| l.contains("stored values") && l.contains("ok")), "{clean}");
+    // Two links to FAQs that were never there (the foreign key bypassed, as a restore can).
+    db.exec(
+        "SET session_replication_role = replica;
+         UPDATE expert_feedback SET generated_faq_id = 'faq-gone' WHERE id::text LIKE '%6' OR id::text LIKE '%7';",
+    );
+    let (code, dangling) = check();
+    assert_eq!(code, Some(0), "a warning: {dangling}");
+    let line = dangling.lines().find(|l| l.contains("values of expert_feedback.generated_faq_id")).expect(&dangling);
+    assert!(line.contains("warn") && line.contains("dangling") && line.contains("2 row(s)"), "{line}");
+    assert!(line.contains("000000000006") && line.contains("000000000007"), "{line}");
+    assert!(!line.contains("000000000005"), "the link to faq-1 holds: {line}");
+    // A year before 1 (0000-12-31T23:00:00Z) is left out of every report: exit 1.
+    db.exec("UPDATE expert_feedback SET feedback_timestamp = '0001-01-01T00:00:00+01:00' WHERE id::text LIKE '%3';");
+    let (code, out_of_range) = check();
+    assert_eq!(code, Some(1), "{out_of_range}");
+    let line =
+        out_of_range.lines().find(|l| l.contains("values of expert_feedback.feedback_timestamp")).expect(&out_of_range);
+    assert!(line.contains("FAIL") && line.contains("1 row(s)") && line.contains("000000000003"), "{line}");
+    assert!(out_of_range.contains("values of expert_feedback.generated_faq_id"), "{out_of_range}");
+}
+
 #[test]
 fn the_timestamp_question_is_one_lookup_in_the_partial_index() {
     let db = TestDb::migrated(Backend::Sqlite);

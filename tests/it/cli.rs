@@ -579,8 +579,10 @@ fn orphan_times_are_local_in_human_formats_and_utc_in_csv_and_json() {
     let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
     let table = run("table");
     let html = run("html");
+    let markdown = run("markdown");
     assert!(table.contains("When (Europe/Rome)") && !table.contains("(UTC)"), "{table}");
     assert!(html.contains(">When (Europe/Rome)</th>") && !html.contains("When (UTC)"));
+    assert!(markdown.contains("| When (Europe/Rome) |") && !markdown.contains("(UTC)"), "{markdown}");
     let rome = chrono_tz::Europe::Rome;
     for (i, t) in times.iter().enumerate() {
         let utc = t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
@@ -593,6 +595,55 @@ fn orphan_times_are_local_in_human_formats_and_utc_in_csv_and_json() {
             "html: {local} (UTC {utc})"
         );
         assert!(!html.contains(&t.format("%Y-%m-%d %H:%M").to_string()), "html: no UTC time {utc}");
+        assert!(markdown.contains(&format!(" | {local} | ")), "markdown: {local} (UTC {utc})");
+        assert!(!markdown.contains(&t.format("%Y-%m-%d %H:%M").to_string()), "markdown: no UTC time {utc}");
+        assert!(!markdown.contains(&utc), "markdown: no RFC 3339 UTC {utc}");
+    }
+    moved_periods_are_local_in_human_formats(&url);
+}
+
+/// `report moved`'s headline: the bounds of both periods in `--tz` under titles naming the
+/// zone in the table, Markdown and HTML; CSV and JSON keep UTC. The window (October 2026 in
+/// Rome) ends in winter time, the period before it (31 days) starts in summer time.
+fn moved_periods_are_local_in_human_formats(url: &str) {
+    let run = |format: &str| {
+        let out = faqlink()
+            .args(["--database-url", url, "report", "moved", "--tz", "Europe/Rome", "--format", format])
+            .args(["--since", "2026-10-01", "--until", "2026-11-01"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // Each bound: its name, in UTC (CSV, JSON), shown in Rome (table, Markdown, HTML).
+    let bounds = [
+        ("before_since", "2026-08-30T21:00:00Z", "2026-08-30 23:00"),
+        ("before_until", "2026-09-30T22:00:00Z", "2026-10-01 00:00"),
+        ("after_since", "2026-09-30T22:00:00Z", "2026-10-01 00:00"),
+        ("after_until", "2026-10-31T23:00:00Z", "2026-11-01 00:00"),
+    ];
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let csv = run("csv");
+    let utc_row = bounds.map(|(_, utc, _)| utc).join(",");
+    assert!(csv.lines().any(|l| l.starts_with(&utc_row)), "{csv}");
+    for (name, utc, _) in bounds {
+        assert_eq!(json["moved_summary"][name], utc, "JSON keeps UTC: {}", json["moved_summary"]);
+    }
+    let (table, markdown, html) = (run("table"), run("markdown"), run("html"));
+    for title in ["Before: from", "Before: until", "After: from", "After: until"] {
+        let zoned = format!("{title} (Europe/Rome)");
+        assert!(table.contains(&zoned), "table: {zoned}\n{table}");
+        assert!(markdown.contains(&format!("| {zoned} |")), "markdown: {zoned}\n{markdown}");
+        assert!(html.contains(&format!(">{zoned}</th>")), "html: {zoned}");
+    }
+    for text in [&table, &markdown, &html] {
+        assert!(
+            !text.contains("(UTC)") && !text.contains("2026-08-30 21") && !text.contains("2026-09-30 22"),
+            "{text}"
+        );
+        for (_, _, local) in bounds {
+            assert!(text.contains(local), "{local} in\n{text}");
+        }
     }
 }
 
@@ -651,7 +702,9 @@ fn setup_installs_the_build_needs_and_test_the_test_needs() {
     let (test, log_text) = run("test.sh");
     assert_eq!(test.len(), 2, "{log_text}");
     assert_eq!(test[0], ["libssl-dev", "pkg-config"], "test.sh builds too");
-    for package in ["sqlite3", "postgresql-client", "chromium", "prometheus", "postgresql-15", "man-db", "util-linux"] {
+    for package in
+        ["sqlite3", "postgresql-client", "chromium", "prometheus", "postgresql-15", "man-db", "util-linux", "acl"]
+    {
         assert!(test[1].iter().any(|p| p == package), "test.sh installs {package}: {test:?}");
     }
     assert!(log_text.ends_with(
@@ -663,6 +716,14 @@ fn setup_installs_the_build_needs_and_test_the_test_needs() {
     let block = readme.split("## Two commands").nth(1).unwrap().split("```").nth(1).unwrap();
     let commands: Vec<&str> = block.lines().skip(1).map(|l| l.split('#').next().unwrap().trim()).collect();
     assert_eq!(commands, ["./scripts/setup.sh && cargo run --release -- demo", "./scripts/test.sh"]);
+    // The README names every tool test.sh wants (`want TOOL PACKAGE`), by tool or package.
+    let script = std::fs::read_to_string(root.join("scripts/test.sh")).unwrap();
+    for want in script.lines().filter_map(|l| l.strip_prefix("want ")) {
+        let words: Vec<&str> = want.split_whitespace().take(2).collect();
+        let named = |w: &str| readme.contains(&format!("`{}`", w.rsplit('/').next().unwrap()));
+        let package_or_server = named(words[1]) || words[1].starts_with("postgresql-");
+        assert!(named(words[0]) || package_or_server, "the README lists what test.sh installs: {want}");
+    }
     let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
     assert_eq!(ci.lines().filter(|l| !l.starts_with('#') && l.contains("scripts/")).collect::<Vec<_>>(), [commands[1]]);
 }

@@ -283,14 +283,17 @@ fn every_accepted_timestamp_form_gives_the_same_reports() {
     let pg = (!crate::harness::skip_pg()).then(|| TestDb::migrated(Backend::Postgres));
     let mut rng = ChaCha8Rng::seed_from_u64(22);
     let (mut compared, mut whole_seconds) = (0, 0);
+    // How many digits the fewest-digits forms (1, 3, 4) give the rows' fractions: 0 to 6.
+    let mut fraction_digits = std::collections::BTreeSet::new();
     for seed in 200..206 {
         let mut ds = data::generate(seed);
-        // Half of the rows on a whole second: forms without a fractional part.
+        // Half of the rows on a whole second (forms without a fractional part), the others
+        // cut to tenths, hundredths, … whole microseconds in turn (fractions of 1 to 6 digits).
         for (i, f) in ds.feedback.iter_mut().enumerate() {
-            if i % 2 == 0 {
-                f.ts = f.ts.map(|t| t - Duration::microseconds(i64::from(t.timestamp_subsec_micros())));
-                whole_seconds += usize::from(f.ts.is_some());
-            }
+            let kept_digits = if i % 2 == 0 { 0 } else { 1 + (i / 2) % 6 };
+            f.ts = f.ts.map(|t| cut_fraction(t, kept_digits));
+            whole_seconds += usize::from(kept_digits == 0 && f.ts.is_some());
+            fraction_digits.extend(f.ts.map(|t| fraction_len(&timestamp_form(t, 1))));
         }
         for db in [Some(&canonical), Some(&forms), pg.as_ref()].into_iter().flatten() {
             data::clear(db);
@@ -350,6 +353,19 @@ fn every_accepted_timestamp_form_gives_the_same_reports() {
         }
     }
     assert!(compared >= 6 * (FORMS + 1) && whole_seconds > 20, "compared {compared}, whole seconds {whole_seconds}");
+    assert_eq!(fraction_digits, (0..=6).collect(), "fractions of every length from none to 6 digits");
+}
+
+/// `t` with its fraction of a second cut to its first `digits` decimal digits (0: a whole
+/// second, 6: unchanged).
+fn cut_fraction(t: DateTime<Utc>, digits: usize) -> DateTime<Utc> {
+    let unit = 10_i64.pow(6 - digits as u32);
+    t - Duration::microseconds(i64::from(t.timestamp_subsec_micros()) % unit)
+}
+
+/// How many digits the fraction of a second of the timestamp `text` has (0: none).
+fn fraction_len(text: &str) -> usize {
+    text.split_once('.').map_or(0, |(_, rest)| rest.chars().take_while(char::is_ascii_digit).count())
 }
 
 #[test]
@@ -372,4 +388,10 @@ fn the_forms_are_the_documented_ones() {
     let whole: DateTime<Utc> = "2026-11-22T19:30:00Z".parse().unwrap();
     assert_eq!(timestamp_form(whole, 1), "2026-11-22T19:30:00Z");
     assert_eq!(timestamp_form(whole, 4), "2026-11-22 19:30:00");
+    // Cut to milliseconds and to tenths, the fewest-digits forms write 3 and 1 digits.
+    let t: DateTime<Utc> = "2026-11-22T19:30:00.123456Z".parse().unwrap();
+    assert_eq!(timestamp_form(cut_fraction(t, 3), 1), "2026-11-22T19:30:00.123Z");
+    assert_eq!(timestamp_form(cut_fraction(t, 1), 4), "2026-11-22 19:30:00.1");
+    assert_eq!(timestamp_form(cut_fraction(t, 0), 3), "2026-11-22T11:30:00-08:00");
+    assert_eq!(timestamp_form(cut_fraction(t, 6), 1), "2026-11-22T19:30:00.123456Z");
 }

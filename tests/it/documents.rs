@@ -115,16 +115,16 @@ fn info(window: &Window, backend: Backend) -> RunInfo {
 /// (the period line's branch); where it does not yet, they are computed here with the real
 /// totals report on the previous period and the document is rendered again with them.
 fn render<F: DocumentFormat + Clone + 'static>(db: &TestDb, format: F, window: &Window, path: &Path) -> Document {
-    render_kinds(db, format, window, path, &ReportKind::ALL)
+    render_kinds(db, format, &ReportKind::ALL, window, path)
 }
 
-/// [`render`] of the sections `kinds`.
+/// [`render`] of the reports `kinds`.
 fn render_kinds<F: DocumentFormat + Clone + 'static>(
     db: &TestDb,
     format: F,
+    kinds: &[ReportKind],
     window: &Window,
     path: &Path,
-    kinds: &[ReportKind],
 ) -> Document {
     let doc = Rc::new(RefCell::new(None));
     let capture = Capture { format: format.clone(), doc: doc.clone() };
@@ -470,7 +470,7 @@ fn html_fits_a_phone_and_a_desktop() {
         tz: rome(),
     };
     // `report all` over a bounded window: latency and moved too.
-    let doc = render_kinds(&db, Html, &window, &page, &ReportKind::bundle(&window));
+    let doc = render_kinds(&db, Html, &ReportKind::bundle(&window), &window, &page);
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains(&long), "the long registration number is on the page");
     assert!(html.contains("data-section=\"moved\"") && html.contains("data-section=\"moved_summary\""));
@@ -541,6 +541,37 @@ fn assert_cell(sheet: &str, at: (usize, usize), got: &Data, cell: &Cell, tz: chr
     assert!(ok, "{sheet} {at:?}: {got:?} is not {cell:?}");
 }
 
+/// Each section of `doc` read back from its sheet of `wb`: the human titles (a time column
+/// naming the run's zone) and every cell. Whether the registration number `=1+1` reached a
+/// sheet as text.
+fn section_sheets_read_back<R: std::io::Read + std::io::Seek>(wb: &mut calamine::Xlsx<R>, doc: &Document) -> bool {
+    let mut saw_formula_text = false;
+    for c in &doc.tables() {
+        let name = &*sheet_name(c.section.kind);
+        let range = wb.worksheet_range(name).unwrap();
+        assert_eq!(range.start(), Some((0, 0)), "{name}");
+        let header: Vec<String> = (0..c.section.columns.len())
+            .map(|j| range.get((0, j)).and_then(|d| d.get_string()).unwrap_or_default().to_string())
+            .collect();
+        // The human titles, as on the HTML page; a time column names the run's zone.
+        let titles: Vec<String> = c.section.columns.iter().map(|c| c.title.replace("(UTC)", "(Europe/Rome)")).collect();
+        assert_eq!(header, titles, "{name} header");
+        assert!(!header.iter().any(|h| h.contains('_') || h.contains("(UTC)")), "{name}: {header:?}");
+        assert_eq!(c.rows.len() as u64, c.total_rows, "{name}: every row fits a sheet");
+        assert_eq!(range.height(), c.rows.len() + 1, "{name} rows");
+        for (i, row) in c.rows.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                let got = range.get((i + 1, j)).unwrap_or(&Data::Empty);
+                assert_cell(name, (i + 1, j), got, v, rome());
+                saw_formula_text |= matches!(v, Cell::Text(Some(t)) if t == "=1+1");
+            }
+        }
+        let formulas = wb.worksheet_formula(name).unwrap();
+        assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "{name} has a formula");
+    }
+    saw_formula_text
+}
+
 #[test]
 fn xlsx_read_back_by_calamine_on_both_backends() {
     on_both(|db| {
@@ -550,32 +581,21 @@ fn xlsx_read_back_by_calamine_on_both_backends() {
         let doc = render(db, Xlsx, &test_window(), &path);
         let mut wb: calamine::Xlsx<_> = open_workbook(&path).unwrap();
         assert_eq!(wb.sheet_names(), ["Summary", "Experts", "Totals", "Orphans", "Duplicates", "Weekly"]);
-        let mut saw_formula_text = false;
-        for c in &doc.tables() {
-            let name = &*sheet_name(c.section.kind);
-            let range = wb.worksheet_range(name).unwrap();
-            assert_eq!(range.start(), Some((0, 0)), "{name}");
-            let header: Vec<String> = (0..c.section.columns.len())
-                .map(|j| range.get((0, j)).and_then(|d| d.get_string()).unwrap_or_default().to_string())
-                .collect();
-            // The human titles, as on the HTML page; a time column names the run's zone.
-            let titles: Vec<String> =
-                c.section.columns.iter().map(|c| c.title.replace("(UTC)", "(Europe/Rome)")).collect();
-            assert_eq!(header, titles, "{name} header");
-            assert!(!header.iter().any(|h| h.contains('_')), "{name}: no machine name in {header:?}");
-            assert_eq!(c.rows.len() as u64, c.total_rows, "{name}: every row fits a sheet");
-            assert_eq!(range.height(), c.rows.len() + 1, "{name} rows");
-            for (i, row) in c.rows.iter().enumerate() {
-                for (j, v) in row.iter().enumerate() {
-                    let got = range.get((i + 1, j)).unwrap_or(&Data::Empty);
-                    assert_cell(name, (i + 1, j), got, v, rome());
-                    saw_formula_text |= matches!(v, Cell::Text(Some(t)) if t == "=1+1");
-                }
-            }
-            let formulas = wb.worksheet_formula(name).unwrap();
-            assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "{name} has a formula");
-        }
+        let saw_formula_text = section_sheets_read_back(&mut wb, &doc);
         assert!(saw_formula_text, "the registration number =1+1 reached a sheet");
+        // What moved conversion: the periods' bounds in the run's zone, under titles naming it.
+        let moved_path = dir.path().join("moved.xlsx");
+        let moved = render_kinds(db, Xlsx, &[ReportKind::Moved], &test_window(), &moved_path);
+        let mut moved_wb: calamine::Xlsx<_> = open_workbook(&moved_path).unwrap();
+        assert_eq!(moved_wb.sheet_names(), ["Summary", "Moved summary", "Moved"]);
+        section_sheets_read_back(&mut moved_wb, &moved);
+        let headline = moved_wb.worksheet_range("Moved summary").unwrap();
+        let header: Vec<&str> = (0..4).map(|j| headline.get((0, j)).unwrap().get_string().unwrap()).collect();
+        let zoned =
+            ["Before: from", "Before: until", "After: from", "After: until"].map(|t| format!("{t} (Europe/Rome)"));
+        assert_eq!(header, zoned);
+        let after_from = headline.get((1, 2)).unwrap().as_datetime().unwrap();
+        assert_eq!(after_from.to_string(), "2026-10-19 00:00:00", "the window starts at midnight in Rome");
 
         // The summary: period, headline numbers now and before.
         let summary = wb.worksheet_range("Summary").unwrap();

@@ -242,6 +242,41 @@ fn man_pages_cover_every_command_and_option() {
     assert!(!stderr.contains("nope") && !stderr.contains("s3cret"), "{stderr}");
 }
 
+/// The codes of the first Markdown table under `heading` of the file `path` (its first
+/// column, after the header and the rule).
+fn exit_codes_in_markdown(path: &str, heading: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join(path)).unwrap();
+    let (_, after) = text.split_once(heading).unwrap_or_else(|| panic!("{path} has no {heading:?}"));
+    let table = after.lines().skip_while(|l| !l.starts_with('|')).take_while(|l| l.starts_with('|'));
+    table.skip(2).map(|l| l.split('|').nth(1).unwrap().trim().to_string()).collect()
+}
+
+/// The codes of the EXIT STATUS section of a man page, in order.
+fn exit_codes_in_man(roff: &str) -> Vec<String> {
+    let text = roff_text(roff);
+    let (_, section) = text.split_once(".SH \"EXIT STATUS\"").expect("an EXIT STATUS section");
+    let section = section.split("\n.SH ").next().unwrap();
+    let lines: Vec<&str> = section.lines().collect();
+    lines.windows(2).filter(|w| w[0] == ".TP").map(|w| w[1].trim().to_string()).collect()
+}
+
+/// The exit codes cannot drift apart: faqlink(1)'s and faqlink-report(1)'s EXIT STATUS list
+/// the codes of docs/CLI.md's table and of the README's, in the same order, and say which one
+/// wins when several apply.
+#[test]
+fn man_exit_status_lists_the_codes_of_the_docs() {
+    let cli_md = exit_codes_in_markdown("docs/CLI.md", "## Exit codes");
+    assert_eq!(cli_md, ["0", "1", "2", "3", "4"]);
+    assert_eq!(exit_codes_in_markdown("README.md", "### Exit codes"), cli_md, "README.md");
+    for page in [&[][..], &["report"][..]] {
+        let out = faqlink().arg("man").args(page).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let roff = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(exit_codes_in_man(&roff), cli_md, "man {page:?}");
+        assert!(roff_text(&roff).contains("When several apply, 4 wins over 3"), "man {page:?}");
+    }
+}
+
 #[test]
 fn version_names_backends_and_bundled_libraries() {
     let out = faqlink().env("DATABASE_URL", "mysql://nope").arg("version").output().unwrap();

@@ -104,19 +104,26 @@ fn trend_weeks_needs_the_weekly_section_and_a_window_with_an_end() {
     }
 }
 
+/// In a 12-week trend over younger data, the weeks before the first feedback are "no data
+/// yet", the week it starts in is "partial", and the rest are complete; none is complete
+/// before the data.
 #[test]
-fn weeks_before_or_around_the_first_feedback_are_partial() {
+fn weeks_before_the_first_feedback_are_no_data_yet_and_its_first_week_partial() {
     // The history starts 10 weeks before 2026-11-26, a Thursday: 2026-09-17, in 2026-W38.
     let db = seeded(Backend::Sqlite);
     let all = json(&db, &["report", "all", "--last-week", "--trend-weeks", "12", "--format", "json"]);
     let weeks = all["weekly"].as_array().unwrap();
-    let flags: Vec<(&str, bool)> =
-        weeks.iter().map(|w| (w["iso_week"].as_str().unwrap(), w["complete"].as_bool().unwrap())).collect();
+    let flags: Vec<(&str, bool, &str)> = weeks
+        .iter()
+        .map(|w| (w["iso_week"].as_str().unwrap(), w["complete"].as_bool().unwrap(), w["status"].as_str().unwrap()))
+        .collect();
     assert_eq!(flags.len(), 12);
-    assert_eq!(flags[0], ("2026-W36", false), "no feedback yet");
-    assert_eq!(flags[2], ("2026-W38", false), "the data starts on its Thursday");
+    assert_eq!(flags[0], ("2026-W36", false, "no data yet"), "no feedback yet");
+    assert_eq!(flags[1], ("2026-W37", false, "no data yet"), "no feedback yet");
+    assert_eq!(weeks[0]["feedback_total"], 0);
+    assert_eq!(flags[2], ("2026-W38", false, "partial"), "the data starts on its Thursday");
     assert!(weeks[2]["feedback_total"].as_i64().unwrap() > 0);
-    assert!(flags[3..].iter().all(|(_, complete)| *complete), "{flags:?}");
+    assert!(flags[3..].iter().all(|(_, complete, status)| *complete && *status == "complete"), "{flags:?}");
     // No change is set against the partial week.
     assert!(weeks[3]["feedback_total_change"].is_null());
     assert!(weeks[4]["feedback_total_change"].is_i64());
