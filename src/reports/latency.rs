@@ -425,7 +425,9 @@ pub(crate) fn pg_statement(
     }
     sql.push(&latency_us_sql(Backend::Postgres, "ef.feedback_timestamp", "fe.created_at")).push(" AS l");
     push_from(&mut sql, window);
-    sql.push(") x");
+    // OFFSET 0 keeps the subquery whole, so each row's latency is computed once, not once
+    // for each of the nine aggregates that read it.
+    sql.push(" OFFSET 0) x");
     if grouped {
         sql.push(" GROUP BY x.week");
     }

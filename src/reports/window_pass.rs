@@ -304,7 +304,8 @@ fn push_latency(sql: &mut Sql, zeros: &str, bounds: Option<&[DateTime<Utc>]>, as
     shared::push_week(sql, bounds);
     sql.push(" AS week, ")
         .push(&latency::pg_latency_us("ef.feedback_timestamp", "ef.created_at"))
-        .push(" AS l FROM j ef WHERE NOT ef.missing AND ef.correct) x");
+        // OFFSET 0: each row's latency computed once, not once per aggregate reading it.
+        .push(" AS l FROM j ef WHERE NOT ef.missing AND ef.correct OFFSET 0) x");
     sql.push(if ask.overall { " GROUP BY GROUPING SETS ((x.week), ())" } else { " GROUP BY x.week" });
 }
 
