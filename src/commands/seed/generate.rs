@@ -196,52 +196,69 @@ impl Generator {
         };
         if correct {
             if !repeat {
-                if recent_queries.len() >= 64 {
-                    let i = rng.gen_range(0..recent_queries.len());
-                    recent_queries[i] = query_id;
-                } else {
-                    recent_queries.push(query_id);
-                }
+                remember(rng, recent_queries, query_id);
             }
             if rng.gen_bool(plan.attempted_share) {
-                row.task_creation_attempted = Some(true);
-                if rng.gen_bool(plan.success_rate) {
-                    row.task_creation_success = Some(true);
-                    let faq_id = format!("faq-{}", hex(rng, 12));
-                    // A deleted FAQ leaves what ON DELETE SET NULL leaves: no FAQ row, no link.
-                    if !rng.gen_bool(plan.deleted_share) {
-                        let created = timestamp.map_or(FAQ_FALLBACK_CREATED, |t| faq_created(t, &row.id, plan.end));
-                        faqs.push(NewFaq {
-                            id: faq_id.clone(),
-                            question: row.query_text.clone(),
-                            answer: row.original_answer.clone(),
-                            category: "generale",
-                            language: "it",
-                            needs_review: false,
-                            hit_count: 0,
-                            version: 1,
-                            created_at: created,
-                            updated_at: created,
-                        });
-                        row.generated_faq_id = Some(faq_id);
-                    }
-                } else {
-                    row.task_creation_success = Some(false);
-                    row.task_creation_error = Some(if rng.gen_bool(0.7) {
-                        "non approvata dal revisore"
-                    } else {
-                        "timeout del workflow Golden Set"
-                    });
-                }
+                workflow(plan, rng, timestamp, &mut row, faqs);
             }
         } else {
-            row.feedback_type = if rng.gen_bool(0.6) { FeedbackType::Incomplete } else { FeedbackType::Incorrect };
-            row.category = Some(FeedbackCategory(corpus::CATEGORIES[rng.gen_range(0..corpus::CATEGORIES.len())]));
-            row.expert_answer =
-                Some(format!("Correzione: {}", row.original_answer.chars().take(200).collect::<String>()));
+            not_correct(rng, &mut row);
         }
         row
     }
+}
+
+/// Keeps `query_id` among the last 64 queries a later `correct` row may repeat.
+fn remember(rng: &mut ChaCha8Rng, recent_queries: &mut Vec<Uuid>, query_id: Uuid) {
+    if recent_queries.len() >= 64 {
+        let i = rng.gen_range(0..recent_queries.len());
+        recent_queries[i] = query_id;
+    } else {
+        recent_queries.push(query_id);
+    }
+}
+
+/// The FAQ workflow ran for a `correct` row: it succeeds (an FAQ, linked unless deleted since,
+/// which leaves what ON DELETE SET NULL leaves: no FAQ row, no link) or fails with a reason.
+fn workflow(
+    plan: &Plan,
+    rng: &mut ChaCha8Rng,
+    timestamp: Option<Timestamp>,
+    row: &mut NewFeedback,
+    faqs: &mut Vec<NewFaq>,
+) {
+    row.task_creation_attempted = Some(true);
+    if rng.gen_bool(plan.success_rate) {
+        row.task_creation_success = Some(true);
+        let faq_id = format!("faq-{}", hex(rng, 12));
+        if !rng.gen_bool(plan.deleted_share) {
+            let created = timestamp.map_or(FAQ_FALLBACK_CREATED, |t| faq_created(t, &row.id, plan.end));
+            faqs.push(NewFaq {
+                id: faq_id.clone(),
+                question: row.query_text.clone(),
+                answer: row.original_answer.clone(),
+                category: "generale",
+                language: "it",
+                needs_review: false,
+                hit_count: 0,
+                version: 1,
+                created_at: created,
+                updated_at: created,
+            });
+            row.generated_faq_id = Some(faq_id);
+        }
+    } else {
+        row.task_creation_success = Some(false);
+        row.task_creation_error =
+            Some(if rng.gen_bool(0.7) { "non approvata dal revisore" } else { "timeout del workflow Golden Set" });
+    }
+}
+
+/// An `incomplete` or `incorrect` row: its category and the expert's correction.
+fn not_correct(rng: &mut ChaCha8Rng, row: &mut NewFeedback) {
+    row.feedback_type = if rng.gen_bool(0.6) { FeedbackType::Incomplete } else { FeedbackType::Incorrect };
+    row.category = Some(FeedbackCategory(corpus::CATEGORIES[rng.gen_range(0..corpus::CATEGORIES.len())]));
+    row.expert_answer = Some(format!("Correzione: {}", row.original_answer.chars().take(200).collect::<String>()));
 }
 
 /// When the FAQ of a feedback given at `feedback` was created: a log-normal delay with a

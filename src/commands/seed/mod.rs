@@ -202,19 +202,9 @@ pub(crate) fn seed_if_empty(db: &mut Database, plan: &Plan) -> Result<Option<See
 }
 
 fn seed_with(db: &mut Database, plan: &Plan, when: WhenNotEmpty) -> Result<Option<Seeded>> {
-    let refuse = |db: &Database, existing: i64| {
-        Error::Refused(format!(
-            "{} already holds {existing} feedback row(s): refusing to mix data sets; pass --append to add to them",
-            db.url
-        ))
-    };
     let existing = feedback_count(db)?;
-    if existing > 0 {
-        match when {
-            WhenNotEmpty::Refuse => return Err(refuse(db, existing)),
-            WhenNotEmpty::Skip => return Ok(None),
-            WhenNotEmpty::Append => {}
-        }
+    if !proceeds(db, when, existing)? {
+        return Ok(None);
     }
     let bulk = existing == 0 && migrations::management(db)? == Management::Embedded;
     let sqlite = db.backend() == Backend::Sqlite;
@@ -231,51 +221,7 @@ fn seed_with(db: &mut Database, plan: &Plan, when: WhenNotEmpty) -> Result<Optio
         }
         return Err(e);
     }
-    let result = (|| {
-        if !sqlite {
-            let lock = format!("SELECT pg_advisory_xact_lock({})", migrations::WRITERS_LOCK);
-            db.batch("waiting for another faqlink writer", &lock)?;
-        }
-        let existing = feedback_count(db)?;
-        if existing > 0 {
-            match when {
-                WhenNotEmpty::Refuse => return Err(refuse(db, existing)),
-                WhenNotEmpty::Skip => return Ok(None),
-                WhenNotEmpty::Append => {}
-            }
-        }
-        // Appending draws from another stream of the generator, so new ids never repeat old ones.
-        let stream = existing.max(0) as u64;
-        // An empty table of faqlink's own is bulk loaded with its indexes and foreign keys set
-        // aside, rebuilt (by sorting, and checked in one pass) in the same transaction.
-        // expert_feedback first: its foreign key to faq_entries must go before faq_entries' key.
-        let mut aside = Vec::new();
-        if bulk {
-            if !sqlite {
-                db.batch("sizing the index build memory", "SET LOCAL maintenance_work_mem = '256MB'")?;
-            }
-            aside.push(load::SetAside::take(db, "expert_feedback")?);
-            if row_count(db, "faq_entries")? == 0 {
-                aside.push(load::SetAside::take(db, "faq_entries")?);
-            }
-        }
-        let done = insert_all(db, plan, stream)?;
-        for set_aside in aside.into_iter().rev() {
-            set_aside.restore(db)?;
-        }
-        if sqlite && bulk {
-            let bad = migrations::fk_violations(db)?;
-            if bad > 0 {
-                return Err(Error::ForeignKeyViolations {
-                    what: "the seed".into(),
-                    url: db.url.redacted(),
-                    count: bad,
-                });
-            }
-        }
-        Ok(Some(done))
-    })();
-    let result = match result {
+    let result = match under_lock(db, plan, when, bulk) {
         Ok(Some(done)) => db.batch("committing the seed", "COMMIT").map(|_| Some(done)),
         Ok(None) => db.batch("ending the seed transaction", "ROLLBACK").map(|_| None),
         Err(e) => {
@@ -287,6 +233,61 @@ fn seed_with(db: &mut Database, plan: &Plan, when: WhenNotEmpty) -> Result<Optio
         load::sqlite_leave(db)?;
     }
     result
+}
+
+/// Whether a seed goes ahead on a database already holding `existing` feedback rows: refused
+/// (an error naming `--append`), skipped (`false`), or appended to.
+fn proceeds(db: &Database, when: WhenNotEmpty, existing: i64) -> Result<bool> {
+    if existing == 0 {
+        return Ok(true);
+    }
+    match when {
+        WhenNotEmpty::Refuse => Err(Error::Refused(format!(
+            "{} already holds {existing} feedback row(s): refusing to mix data sets; pass --append to add to them",
+            db.url
+        ))),
+        WhenNotEmpty::Skip => Ok(false),
+        WhenNotEmpty::Append => Ok(true),
+    }
+}
+
+/// The seed inside its transaction, the write lock held: the rows counted again, then
+/// inserted (an empty table of faqlink's own bulk loaded, its indexes and foreign keys set
+/// aside and rebuilt by sorting, checked in one pass, in the same transaction).
+fn under_lock(db: &mut Database, plan: &Plan, when: WhenNotEmpty, bulk: bool) -> Result<Option<Seeded>> {
+    let sqlite = db.backend() == Backend::Sqlite;
+    if !sqlite {
+        let lock = format!("SELECT pg_advisory_xact_lock({})", migrations::WRITERS_LOCK);
+        db.batch("waiting for another faqlink writer", &lock)?;
+    }
+    let existing = feedback_count(db)?;
+    if !proceeds(db, when, existing)? {
+        return Ok(None);
+    }
+    // Appending draws from another stream of the generator, so new ids never repeat old ones.
+    let stream = existing.max(0) as u64;
+    // expert_feedback first: its foreign key to faq_entries must go before faq_entries' key.
+    let mut aside = Vec::new();
+    if bulk {
+        if !sqlite {
+            db.batch("sizing the index build memory", "SET LOCAL maintenance_work_mem = '256MB'")?;
+        }
+        aside.push(load::SetAside::take(db, "expert_feedback")?);
+        if row_count(db, "faq_entries")? == 0 {
+            aside.push(load::SetAside::take(db, "faq_entries")?);
+        }
+    }
+    let done = insert_all(db, plan, stream)?;
+    for set_aside in aside.into_iter().rev() {
+        set_aside.restore(db)?;
+    }
+    if sqlite && bulk {
+        let bad = migrations::fk_violations(db)?;
+        if bad > 0 {
+            return Err(Error::ForeignKeyViolations { what: "the seed".into(), url: db.url.redacted(), count: bad });
+        }
+    }
+    Ok(Some(done))
 }
 
 /// Feedback rows per batch: the generator thread fills one batch while the previous one is
