@@ -134,31 +134,13 @@ impl Run<'_> {
             match (&job.work, kind) {
                 // Written by the window pass, already.
                 (Work::WindowPass(_), _) => {}
-                (Work::SharedPass, ReportKind::Experts) => {
-                    let rows = shared.as_mut().map(|s| std::mem::take(&mut s.experts)).unwrap_or_default();
-                    emit(sink, &experts::SECTION, rows.iter().map(Row::Expert))?
+                (Work::SharedPass, kind) => {
+                    let counted = shared.as_mut().expect("the shared pass ran");
+                    if let Some(known) = emit_shared(counted, kind, sink)? {
+                        known_orphans = Some(known);
+                    }
                 }
-                (Work::SharedPass, ReportKind::Totals) => {
-                    let row = shared.as_ref().expect("the shared pass ran").totals;
-                    known_orphans = Some(orphans::Branches::counted(row.counters.orphaned_links, row.dangling_links));
-                    emit(sink, &totals::SECTION, std::iter::once(Row::Totals(&row)))?
-                }
-                (Work::SharedPass, _) => {
-                    let rows = shared.as_mut().map(|s| std::mem::take(&mut s.weeks)).unwrap_or_default();
-                    emit(sink, &weekly::SECTION, rows.iter().map(Row::Week))?
-                }
-                (Work::Orphans, _) => {
-                    sink.begin(&orphans::SECTION)?;
-                    let incoming = background.orphans.take().expect("the orphans thread started");
-                    outcome.orphan_rows = incoming.drain(|row| sink.row(Row::Orphan(&row)))?;
-                    sink.end()?;
-                }
-                (Work::Duplicates, _) => {
-                    sink.begin(&duplicates::SECTION)?;
-                    let incoming = background.duplicates.take().expect("the duplicates thread started");
-                    incoming.drain(|row| sink.row(Row::Duplicate(&row)))?;
-                    sink.end()?;
-                }
+                (Work::Orphans | Work::Duplicates, kind) => emit_background(background, kind, sink, outcome)?,
                 (Work::Alone(_) | Work::Split(_), kind) => {
                     let reader = match job.work {
                         Work::Split(_) => self.reader.as_deref_mut(),
@@ -180,6 +162,53 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
+
+/// Writes `kind` from the shared pass's sums (taking them); after totals, the orphans
+/// branches its counts make known.
+fn emit_shared(
+    counted: &mut shared::Shared,
+    kind: ReportKind,
+    sink: &mut dyn Sink,
+) -> Result<Option<orphans::Branches>> {
+    match kind {
+        ReportKind::Experts => {
+            let rows = std::mem::take(&mut counted.experts);
+            emit(sink, &experts::SECTION, rows.iter().map(Row::Expert))?;
+        }
+        ReportKind::Totals => {
+            let row = counted.totals;
+            emit(sink, &totals::SECTION, std::iter::once(Row::Totals(&row)))?;
+            return Ok(Some(orphans::Branches::counted(row.counters.orphaned_links, row.dangling_links)));
+        }
+        _ => {
+            let rows = std::mem::take(&mut counted.weeks);
+            emit(sink, &weekly::SECTION, rows.iter().map(Row::Week))?;
+        }
+    }
+    Ok(None)
+}
+
+/// Writes the orphans or duplicates section as its reader's thread streams it.
+fn emit_background(
+    background: &mut parallel::Background,
+    kind: ReportKind,
+    sink: &mut dyn Sink,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    match kind {
+        ReportKind::Orphans => {
+            sink.begin(&orphans::SECTION)?;
+            let incoming = background.orphans.take().expect("the orphans thread started");
+            outcome.orphan_rows = incoming.drain(|row| sink.row(Row::Orphan(&row)))?;
+        }
+        _ => {
+            sink.begin(&duplicates::SECTION)?;
+            let incoming = background.duplicates.take().expect("the duplicates thread started");
+            incoming.drain(|row| sink.row(Row::Duplicate(&row)))?;
+        }
+    }
+    sink.end()
 }
 
 /// One section computed alone (its scan split with `reader` when given).
