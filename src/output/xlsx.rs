@@ -279,7 +279,6 @@ fn totals_block(
 
 /// The Summary sheet: period, headline numbers with the previous period, the weekly chart.
 fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxError> {
-    let info = &doc.info;
     let mut ws = Worksheet::new();
     ws.set_name("Summary")?;
     ws.set_column_width(0, 26)?;
@@ -287,33 +286,7 @@ fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxEr
     ws.set_column_width(2, 22)?;
     ws.set_column_width(3, 14)?;
     ws.write_string_with_format(0, 0, "Expert feedback → FAQ report", &f.title)?;
-    let mut r = 2u32;
-    let mut line = |ws: &mut Worksheet, label: &str, value: &str| -> std::result::Result<(), XlsxError> {
-        ws.write_string_with_format(r, 0, label, &f.bold)?;
-        ws.write_string(r, 1, value)?;
-        r += 1;
-        Ok(())
-    };
-    line(&mut ws, "Period", &period_words(&info.window))?;
-    if let Some(w) = &info.weekly_window {
-        line(&mut ws, "Weekly trend", &period_words(w))?;
-    }
-    line(&mut ws, "Time zone", info.window.tz.name())?;
-    if let Some(w) = info.iso_week() {
-        line(&mut ws, "ISO week", &w)?;
-    }
-    line(&mut ws, "Backend", info.backend.title())?;
-    line(&mut ws, "faqlink version", info.version)?;
-    let tz = info.window.tz;
-    ws.write_string_with_format(r, 0, format!("Data read at ({})", tz.name()), &f.bold)?;
-    ws.write_datetime_with_format(r, 1, info.generated_at.with_timezone(&tz).naive_local(), &f.datetime)?;
-    r += 1;
-    if let Some((w, _)) = &doc.previous_totals {
-        ws.write_string_with_format(r, 0, "Previous period", &f.bold)?;
-        ws.write_string(r, 1, period_words(w))?;
-        r += 1;
-    }
-    r += 1;
+    let mut r = run_lines(&mut ws, doc, f)? + 1;
     if let Some(t) = &doc.totals {
         r = totals_block(&mut ws, r, t, doc, f)?;
     }
@@ -330,35 +303,72 @@ fn summary(doc: &Document, f: &Formats) -> std::result::Result<Worksheet, XlsxEr
             r += 1;
         }
     }
-    if let Some(c) = doc.table(ReportKind::Weekly).filter(|c| !c.rows.is_empty()) {
-        // Where the Weekly sheet holds the chart's series: the columns of its section.
-        let pos = |name: &str| c.section.columns.iter().position(|col| col.name == name);
-        if let (Some(label), Some(volume), Some(rate)) =
-            (pos("iso_week"), pos("feedback_total"), pos("conversion_rate_pct"))
-        {
-            let (sheet, last) = (&*sheet_name(ReportKind::Weekly), c.rows.len() as u32);
-            let mut bars = Chart::new(ChartType::Column);
-            bars.add_series()
-                .set_name("Feedback")
-                .set_categories((sheet, 1, label as u16, last, label as u16))
-                .set_values((sheet, 1, volume as u16, last, volume as u16));
-            let mut line = Chart::new(ChartType::Line);
-            line.add_series()
-                .set_name("Conversion %")
-                .set_categories((sheet, 1, label as u16, last, label as u16))
-                .set_values((sheet, 1, rate as u16, last, rate as u16))
-                .set_marker(ChartMarker::new().set_type(ChartMarkerType::Circle))
-                .set_secondary_axis(true);
-            bars.combine(&line);
-            bars.title()
-                .set_name("Weekly trend (partial weeks and weeks with no data yet: see the Weekly sheet's Status)");
-            bars.y_axis().set_name("Feedback");
-            bars.y2_axis().set_name("Conversion %");
-            bars.set_width(720).set_height(340);
-            ws.insert_chart(r + 1, 0, &bars)?;
-        }
+    if let Some(chart) = doc.table(ReportKind::Weekly).filter(|c| !c.rows.is_empty()).and_then(|c| trend_chart(&c)) {
+        ws.insert_chart(r + 1, 0, &chart)?;
     }
     Ok(ws)
+}
+
+/// The run's facts, a line each from row 2 (period, zone, backend, version, when the data
+/// was read, the previous period); returns the next free row.
+fn run_lines(ws: &mut Worksheet, doc: &Document, f: &Formats) -> std::result::Result<u32, XlsxError> {
+    let info = &doc.info;
+    let mut r = 2u32;
+    let mut line = |ws: &mut Worksheet, label: &str, value: &str| -> std::result::Result<(), XlsxError> {
+        ws.write_string_with_format(r, 0, label, &f.bold)?;
+        ws.write_string(r, 1, value)?;
+        r += 1;
+        Ok(())
+    };
+    line(ws, "Period", &period_words(&info.window))?;
+    if let Some(w) = &info.weekly_window {
+        line(ws, "Weekly trend", &period_words(w))?;
+    }
+    line(ws, "Time zone", info.window.tz.name())?;
+    if let Some(w) = info.iso_week() {
+        line(ws, "ISO week", &w)?;
+    }
+    line(ws, "Backend", info.backend.title())?;
+    line(ws, "faqlink version", info.version)?;
+    let tz = info.window.tz;
+    ws.write_string_with_format(r, 0, format!("Data read at ({})", tz.name()), &f.bold)?;
+    ws.write_datetime_with_format(r, 1, info.generated_at.with_timezone(&tz).naive_local(), &f.datetime)?;
+    r += 1;
+    if let Some((w, _)) = &doc.previous_totals {
+        ws.write_string_with_format(r, 0, "Previous period", &f.bold)?;
+        ws.write_string(r, 1, period_words(w))?;
+        r += 1;
+    }
+    Ok(r)
+}
+
+/// The weekly trend as Excel draws it from the Weekly sheet's columns: feedback as bars,
+/// conversion as a line on a second axis (`None` when the section lacks a column).
+fn trend_chart(c: &Table) -> Option<Chart> {
+    let pos = |name: &str| c.section.columns.iter().position(|col| col.name == name);
+    let (label, volume, rate) = (pos("iso_week")?, pos("feedback_total")?, pos("conversion_rate_pct")?);
+    let (sheet, last) = (&*sheet_name(ReportKind::Weekly), c.rows.len() as u32);
+    let mut bars = Chart::new(ChartType::Column);
+    bars.add_series().set_name("Feedback").set_categories((sheet, 1, label as u16, last, label as u16)).set_values((
+        sheet,
+        1,
+        volume as u16,
+        last,
+        volume as u16,
+    ));
+    let mut line = Chart::new(ChartType::Line);
+    line.add_series()
+        .set_name("Conversion %")
+        .set_categories((sheet, 1, label as u16, last, label as u16))
+        .set_values((sheet, 1, rate as u16, last, rate as u16))
+        .set_marker(ChartMarker::new().set_type(ChartMarkerType::Circle))
+        .set_secondary_axis(true);
+    bars.combine(&line);
+    bars.title().set_name("Weekly trend (partial weeks and weeks with no data yet: see the Weekly sheet's Status)");
+    bars.y_axis().set_name("Feedback");
+    bars.y2_axis().set_name("Conversion %");
+    bars.set_width(720).set_height(340);
+    Some(bars)
 }
 
 #[cfg(test)]
