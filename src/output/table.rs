@@ -32,7 +32,7 @@ use super::{colour_allowed, Output};
 use crate::error::Result;
 use crate::reports::weekly::WeekStatus;
 use crate::reports::ReportKind;
-use crate::reports::{Cell, Section, Sink};
+use crate::reports::{Cell, Column, Section, Sink};
 
 /// Fewest characters of a shortened id.
 pub(crate) const MIN_ID_PREFIX: usize = 7;
@@ -296,48 +296,11 @@ fn columns(section: &Section, rows: &[Vec<Cell>], ids: &ShortIds, tz: Tz) -> Vec
     let expert = at("expert_id").zip(at("professional_registration_number"));
     let mut out = Vec::new();
     for (i, col) in section.columns.iter().enumerate() {
-        let texts = || rows.iter().map(move |r| r.get(i).map(shown).unwrap_or_default());
         let shown = match col.name {
             "professional_registration_number" if expert.is_some() => continue,
             "complete" | "status" if section.kind == ReportKind::Weekly => continue,
-            "expert_id" if expert.is_some() => {
-                let reg = expert.expect("checked").1;
-                let short: Vec<String> = rows.iter().map(|r| ids.short(&shown(&r[i]))).collect();
-                // The id part never splits; the registration number may wrap.
-                let whole = short.iter().map(|id| id.chars().count()).max().unwrap_or(0);
-                let cells = rows
-                    .iter()
-                    .zip(short)
-                    .map(|(r, id)| match shown(&r[reg]) {
-                        t if t.is_empty() => id,
-                        t => format!("{t} · {id}"),
-                    })
-                    .collect();
-                Shown {
-                    name: col.name,
-                    title: "Expert (reg. no. · id)".into(),
-                    kind: Kind::Text,
-                    right: false,
-                    cells,
-                    optional: false,
-                    whole,
-                }
-            }
-            "feedback_ids" | "faq_ids" => {
-                // A list wraps between its ids, never inside one.
-                let cells: Vec<String> =
-                    texts().map(|t| t.split(';').map(|p| ids.short(p)).collect::<Vec<_>>().join(" ")).collect();
-                let whole = Shown::longest(cells.iter().flat_map(|c| c.split(' ')));
-                Shown {
-                    name: col.name,
-                    title: col.title.into(),
-                    kind: Kind::Text,
-                    right: false,
-                    cells,
-                    optional: false,
-                    whole,
-                }
-            }
+            "expert_id" if expert.is_some() => expert_column(col, rows, i, expert.expect("checked").1, ids),
+            "feedback_ids" | "faq_ids" => id_list_column(col, rows, i, ids),
             "iso_week" if section.kind == ReportKind::Weekly => Shown {
                 name: col.name,
                 title: col.title.into(),
@@ -366,6 +329,41 @@ fn columns(section: &Section, rows: &[Vec<Cell>], ids: &ShortIds, tz: Tz) -> Vec
         out.push(shown);
     }
     out
+}
+
+/// The expert column `i` with the registration number (column `reg`) in front of the short
+/// id: the id part never splits; the registration number may wrap.
+fn expert_column(col: &Column, rows: &[Vec<Cell>], i: usize, reg: usize, ids: &ShortIds) -> Shown {
+    let short: Vec<String> = rows.iter().map(|r| ids.short(&shown(&r[i]))).collect();
+    let whole = short.iter().map(|id| id.chars().count()).max().unwrap_or(0);
+    let cells = rows
+        .iter()
+        .zip(short)
+        .map(|(r, id)| match shown(&r[reg]) {
+            t if t.is_empty() => id,
+            t => format!("{t} · {id}"),
+        })
+        .collect();
+    Shown {
+        name: col.name,
+        title: "Expert (reg. no. · id)".into(),
+        kind: Kind::Text,
+        right: false,
+        cells,
+        optional: false,
+        whole,
+    }
+}
+
+/// A list of ids (column `i`), short, wrapping between its ids, never inside one.
+fn id_list_column(col: &Column, rows: &[Vec<Cell>], i: usize, ids: &ShortIds) -> Shown {
+    let cells: Vec<String> = rows
+        .iter()
+        .map(|r| r.get(i).map(shown).unwrap_or_default())
+        .map(|t| t.split(';').map(|p| ids.short(p)).collect::<Vec<_>>().join(" "))
+        .collect();
+    let whole = Shown::longest(cells.iter().flat_map(|c| c.split(' ')));
+    Shown { name: col.name, title: col.title.into(), kind: Kind::Text, right: false, cells, optional: false, whole }
 }
 
 /// The weekly changes shown beside the values they change (`375 (+12)`), in three columns
