@@ -497,6 +497,13 @@ fn form_of(case: usize) -> Form {
     FORMS[case / RESERVED.len() % FORMS.len()]
 }
 
+/// The scenario of case `case`'s process run: `(case + case / 22 + case / 308) % 9`, so that
+/// every form meets every scenario from every source (all 14 × 9 × 4 triples), the 9
+/// entries of [`SCENARIOS`] about equally often.
+fn scenario_of(case: usize) -> Scenario {
+    SCENARIOS[(case + case / RESERVED.len() + case / (RESERVED.len() * FORMS.len())) % SCENARIOS.len()]
+}
+
 /// The password's twin: every letter, digit and non-ASCII character replaced by another of
 /// its kind, everything else kept, so the connection string has the same structure. A
 /// window of the password that also appears in the twin's output is faqlink's own text (a
@@ -826,7 +833,7 @@ fn generated_passwords_never_leak() {
                     let command = PROPERTY_COMMANDS[case % PROPERTY_COMMANDS.len()];
                     let verbose = case / PROPERTY_COMMANDS.len() % 2 == 1;
                     let from = SOURCES[case / 18 % SOURCES.len()];
-                    let scenario = SCENARIOS[case / 72 % SCENARIOS.len()];
+                    let scenario = scenario_of(case);
                     let form = form_of(case);
                     let server = match (scenario, trust, cluster) {
                         (Scenario::TrustServer, Some(TestDb::Postgres { name }), _) => {
@@ -951,13 +958,18 @@ fn generated_passwords_never_leak() {
     let counts = counts.into_inner().unwrap();
     let pairs: BTreeSet<(char, String)> =
         (0..CASES).map(|case| (RESERVED[case % RESERVED.len()], format!("{:?}", form_of(case)))).collect();
+    let triples: BTreeSet<(usize, String)> = (0..CASES)
+        .map(|case| (case / 18 % SOURCES.len(), format!("{:?} {:?}", form_of(case), scenario_of(case))))
+        .collect();
     eprintln!(
         "secrets property: {CASES} passwords, {in_process} in-process checks, {} of {} (reserved character, form) \
-         pairs in process runs, processes: {counts:?}",
+         pairs and {} (source, form, scenario) triples in process runs, processes: {counts:?}",
         pairs.len(),
-        RESERVED.len() * FORMS.len()
+        RESERVED.len() * FORMS.len(),
+        triples.len()
     );
     assert_eq!(pairs.len(), RESERVED.len() * FORMS.len(), "every form meets every reserved character");
+    assert_eq!(triples.len(), FORMS.len() * 6 * SOURCES.len(), "every form meets every scenario from every source");
     failures.extend(process_failures.into_inner().unwrap());
     assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
     assert_eq!(counts.get("process runs"), Some(&CASES));
