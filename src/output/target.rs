@@ -79,7 +79,7 @@ pub(crate) fn resolve(path: &Path, what: &'static str) -> Result<Resolved> {
                             out.extend(rest.iter().rev());
                             return Ok(Resolved { path: out, descriptor: true });
                         }
-                        let text = fs::read_link(&next).map_err(fail)?;
+                        let text = fs::read_link(&next).map_err(|e| fail(changed_while_resolved(&next, e)))?;
                         links.push((next, text.clone(), rest.len()));
                         push_components(&mut rest, &text);
                     }
@@ -112,6 +112,18 @@ pub(crate) fn resolve(path: &Path, what: &'static str) -> Result<Resolved> {
         }
     }
     Ok(Resolved { path: cur, descriptor: false })
+}
+
+/// A link checked by [`resolve`] that could not be read just after: removed or replaced
+/// meanwhile (another process at work in the folder), said in those words.
+fn changed_while_resolved(link: &Path, e: io::Error) -> io::Error {
+    match e.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::InvalidInput => io::Error::new(
+            e.kind(),
+            format!("{} was removed or replaced while faqlink resolved the path; run again", show(link)),
+        ),
+        _ => e,
+    }
 }
 
 /// Pushes `p`'s components onto the stack `rest`, the first on top.
