@@ -12,7 +12,8 @@
 //! could be split differently by a reader that follows the RFC, by libpq, and by the user who
 //! wrote it. A string faqlink refuses is never quoted, not in part: the message names the
 //! part (the password, the third keyword, …) and the rule. libpq's connection messages are
-//! shown only when every quoted value in them is a value the printed form shows
+//! shown only when every quoted value in them is a value the printed form shows and no part
+//! of them, quoted or not, holds a hidden value or any 4-character window of one
 //! ([`DatabaseUrl::connect_failure`]); otherwise faqlink names the cause class itself.
 
 use std::fmt;
@@ -276,13 +277,13 @@ impl DatabaseUrl {
 
     /// What to print for libpq's connection failure `message`: libpq's message (one line)
     /// when every double-quoted value in it is a value the printed form shows (a host, the
-    /// user, the database, a port, a keyword, an enumerated value), else faqlink's own
-    /// wording of the cause class. The message is checked against the parse, never searched
-    /// for the password.
+    /// user, the database, a port, a keyword, an enumerated value) and no part of it, quoted
+    /// or not, holds a value the printed form hides or any 4-character window of one; else
+    /// faqlink's own wording of the cause class.
     pub fn connect_failure(&self, message: &str) -> String {
         let line = one_line(message);
         match self {
-            DatabaseUrl::Postgres { target, .. } if !target.vouches_for(&line) => format!(
+            DatabaseUrl::Postgres { target, .. } if !target.vouches_for(message) || !target.vouches_for(&line) => format!(
                 "{} (libpq's message is not shown: it quotes something the connection string's printed form does not show)",
                 connect_cause(&line)
             ),
@@ -400,10 +401,29 @@ impl Target {
         out
     }
 
-    /// True when every double-quoted part of libpq's `message` is something the printed form
-    /// shows: a shown value (or one entry of a host or port list), a keyword, or the socket
-    /// path libpq builds from a host or default socket folder and a port.
+    /// True when libpq's `message` may be shown: it echoes no hidden value ([`Target::echoes_hidden`])
+    /// and every double-quoted part of it is something the printed form shows: a shown value
+    /// (or one entry of a host or port list), a keyword, or the socket path libpq builds from
+    /// a host or default socket folder and a port.
     fn vouches_for(&self, message: &str) -> bool {
+        !self.echoes_hidden(message) && self.quotes_only_shown(message)
+    }
+
+    /// True when `message` holds, anywhere and in any letter case, a value the printed form
+    /// hides (`***`): the whole value, or any 4-character window of it.
+    fn echoes_hidden(&self, message: &str) -> bool {
+        let message = message.to_lowercase();
+        self.params.iter().filter(|p| !shown(p.key, &p.value) && !p.value.is_empty()).any(|p| {
+            let value: Vec<char> = p.value.to_lowercase().chars().collect();
+            if value.len() < WINDOW {
+                return message.contains(&String::from_iter(&value));
+            }
+            value.windows(WINDOW).any(|w| message.contains(&String::from_iter(w)))
+        })
+    }
+
+    /// True when every double-quoted part of `message` is something the printed form shows.
+    fn quotes_only_shown(&self, message: &str) -> bool {
         let mut allowed: Vec<String> = LIBPQ_KEYWORDS.iter().map(|k| k.to_string()).collect();
         for p in self.params.iter().filter(|p| shown(p.key, &p.value)) {
             allowed.push(p.value.clone());
@@ -422,6 +442,9 @@ impl Target {
         parts.len() % 2 == 1 && parts.iter().skip(1).step_by(2).all(|q| allowed.iter().any(|a| a == q))
     }
 }
+
+/// The width of the windows of a hidden value that a shown libpq message may not hold.
+const WINDOW: usize = 4;
 
 /// The allow-list: whether `key`'s `value` may be printed. The user, hosts, ports (digits),
 /// the database, integers of numeric keywords and members of libpq's value sets; nothing else.
@@ -739,7 +762,7 @@ fn connect_cause(message: &str) -> &'static str {
         "the server is not accepting connections yet (SQLSTATE 57P03)"
     } else if has(&["ssl", "gssapi"]) {
         "SSL/GSSAPI negotiation failed"
-    } else if has(&["invalid", "unrecognized", "missing", "option", "parameter"]) {
+    } else if has(&["invalid", "unrecognized", "missing", "option", "parameter", "requires a value"]) {
         "libpq or the server rejected a connection parameter (check the port and the other parameters)"
     } else if has(&["server closed the connection", "could not receive data", "could not send data"]) {
         "the server closed the connection"
@@ -1073,13 +1096,15 @@ mod tests {
 
     #[test]
     fn libpq_messages_are_shown_only_when_the_parse_vouches_for_them() {
-        let u = DatabaseUrl::parse(Some("postgres://u:server@127.0.0.1:1/db")).unwrap();
-        // Checked against the parse, not searched for the password: the word stays.
+        let u = DatabaseUrl::parse(Some("postgres://u:Qz9secret@127.0.0.1:1/db")).unwrap();
         let msg = "connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the server running";
         assert_eq!(
             u.connect_failure(msg),
             "connection to server at \"127.0.0.1\", port 1 failed: Connection refused; Is the server running"
         );
+        // A hidden value that is an ordinary word hides any message holding a window of it.
+        let word = DatabaseUrl::parse(Some("postgres://u:server@127.0.0.1:1/db")).unwrap();
+        assert!(word.connect_failure(msg).starts_with("connection refused (is the server running"));
         let db = "connection to server at \"127.0.0.1\", port 1 failed: FATAL:  database \"db\" does not exist";
         assert!(u.connect_failure(db).ends_with("database \"db\" does not exist"), "{}", u.connect_failure(db));
         // A quoted value the parse does not show: faqlink's words for the class.
@@ -1090,6 +1115,24 @@ mod tests {
         let socket = DatabaseUrl::parse(Some("host=/tmp port=5433 password=x")).unwrap();
         let msg = "connection to server on socket \"/tmp/.s.PGSQL.5433\" failed: No such file or directory";
         assert_eq!(socket.connect_failure(msg), msg);
+        // An unquoted echo of any hidden value, whole, in part or in another case, is not shown.
+        for (raw, echo) in [
+            ("host=h options='-c Sec9retXy'", "FATAL:  -c Sec9retXy requires a value"),
+            ("host=h options='-c Sec9retXy'", "FATAL:  invalid option: sec9retxy"),
+            ("host=h application_name=Sec9retXy", "FATAL:  bad name Sec9ret"),
+            ("host=h sslpassword=Sec9retXy", "could not decrypt: 9ret"),
+            ("postgres://h/db?options=-c%20Sec9retXy", "FATAL:  -c Sec9retXy requires a value"),
+            ("postgres://u:Sec9retXy@h/db", "FATAL:  no entry for cXy; ... Sec9 here"),
+            ("host=h password=ab", "FATAL:  got ab"),
+        ] {
+            let u = DatabaseUrl::parse(Some(raw)).unwrap();
+            let shown = u.connect_failure(echo);
+            assert!(shown.contains("libpq's message is not shown") && !shown.contains(echo), "{raw}: {shown}");
+        }
+        let opts = DatabaseUrl::parse(Some("host=h options='-c Sec9retXy'")).unwrap();
+        assert!(opts
+            .connect_failure("FATAL:  -c Sec9retXy requires a value")
+            .starts_with("libpq or the server rejected"));
         // Control characters never reach the terminal.
         let plain = DatabaseUrl::parse(Some("postgres://u@h/db")).unwrap();
         assert_eq!(plain.connect_failure("a\n b\u{1b}[31m"), "a; b\\u{1b}[31m");

@@ -26,7 +26,7 @@ use rustix::fs::{AtFlags, Mode, OFlags, CWD};
 use rustix::io::Errno;
 
 use super::cleanup::{self, CreatedFolders, Kind, Registered};
-use super::target;
+use super::target::{self, Last};
 use crate::error::{quoted, Error, Result};
 
 /// Where bytes go: standard output (spooled), or a temporary file that replaces the target
@@ -110,82 +110,73 @@ impl Output {
     fn file_at(path: &Path, mode_of: Option<&Path>, unnamed: bool) -> Result<Self> {
         let resolved = target::resolve(path, "cannot write")?;
         if resolved.descriptor {
-            // One of this process's descriptors: standard output itself goes through the
-            // spool (written to the descriptor the shell opened, `>>` included); another is
-            // opened again, appending.
-            if target::is_standard_output(&resolved.path) {
-                return Ok(Output::Stdout(None));
-            }
-            let file = fs::OpenOptions::new()
-                .append(true)
-                .custom_flags(OFlags::NOCTTY.bits() as i32)
-                .open(&resolved.path)
-                .map_err(|e| io_error("cannot write", path, e))?;
-            return Ok(Output::Special { file: BufWriter::with_capacity(BUFFER, file), path: path.to_path_buf() });
+            return Output::descriptor(path, &resolved.path);
         }
-        let path = resolved.path.as_path();
-        match fs::metadata(path) {
-            Ok(m) if m.is_dir() => {
-                return Err(io_error("cannot write to", path, io::Error::other("it is a directory")));
-            }
-            Ok(m) if !m.file_type().is_file() => {
-                if target::is_standard_output(path) {
-                    return Ok(Output::Stdout(None));
-                }
-                let file = fs::OpenOptions::new()
-                    .write(true)
-                    .custom_flags(OFlags::NOCTTY.bits() as i32)
-                    .open(path)
-                    .map_err(|e| io_error("cannot write", path, e))?;
-                return Ok(Output::Special { file: BufWriter::with_capacity(BUFFER, file), path: path.to_path_buf() });
-            }
-            _ => {}
+        Output::open_resolved(&resolved.path, mode_of, unnamed)
+    }
+
+    /// One of this process's descriptors, reached by `path` through `/proc/…/fd/N`
+    /// (`proc_path`): standard output itself goes through the spool (written to the
+    /// descriptor the shell opened, `>>` included); another is opened again, appending.
+    fn descriptor(path: &Path, proc_path: &Path) -> Result<Self> {
+        if target::is_standard_output(proc_path) {
+            return Ok(Output::Stdout(None));
         }
+        let file = fs::OpenOptions::new()
+            .append(true)
+            .custom_flags(OFlags::NOCTTY.bits() as i32)
+            .open(proc_path)
+            .map_err(|e| io_error("cannot write", path, e))?;
+        Ok(Output::Special { file: BufWriter::with_capacity(BUFFER, file), path: path.to_path_buf() })
+    }
+
+    /// Opens the resolved `path` without following any link ([`target::open_folder`],
+    /// [`target::open_last`]): a target that is not a regular file is written in place, any
+    /// other gets a temporary file in the opened folder.
+    fn open_resolved(path: &Path, mode_of: Option<&Path>, unnamed: bool) -> Result<Self> {
+        let Some(name) = path.file_name().map(OsString::from) else {
+            return Err(io_error("cannot write to", path, io::Error::other("it is a directory")));
+        };
         let dir_path = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("/"),
         };
-        match fs::metadata(&dir_path) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
-                return Err(io_error(
-                    "cannot write",
-                    path,
-                    io::Error::other(format!("{} is not a folder", quoted(&dir_path.display().to_string()))),
-                ))
+        let dir = target::open_folder(&dir_path).map_err(|e| folder_error(path, &dir_path, e))?;
+        let last = target::open_last(&dir, &name, path).map_err(|e| io_error("cannot write", path, e))?;
+        let regular = matches!(last, Last::Regular);
+        match last {
+            Last::StandardOutput => return Ok(Output::Stdout(None)),
+            Last::Special(file) => {
+                return Ok(Output::Special { file: BufWriter::with_capacity(BUFFER, file), path: path.to_path_buf() })
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                if let Some(on) = first_existing(&dir_path) {
-                    if let Some(fs_name) = target::pseudo_file_system(&on) {
-                        return Err(target::pseudo_file_system_error("cannot write", path, &on, fs_name));
-                    }
-                }
-                return Err(io_error(
-                    "cannot write",
-                    path,
-                    io::Error::new(
-                        io::ErrorKind::NotFound,
-                        format!("the folder {} does not exist", quoted(&dir_path.display().to_string())),
-                    ),
-                ));
-            }
-            Err(e) => return Err(io_error("cannot write", path, e)),
+            Last::Missing | Last::Regular => {}
         }
         if let Some(fs_name) = target::pseudo_file_system(&dir_path) {
             return Err(target::pseudo_file_system_error("cannot write", path, &dir_path, fs_name));
         }
-        let create_error = |e: io::Error| io_error("cannot create a file in", &dir_path, e);
-        // Opened for reading, so that the commit can sync it without opening anything more
-        // (a folder that may not be read is opened as a path only, and synced by its path).
-        let dir = rustix::fs::open(&dir_path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-            .or_else(|_| rustix::fs::open(&dir_path, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()))
-            .map_err(|e| create_error(e.into()))?;
-        let name = path.file_name().unwrap_or(path.as_os_str()).to_os_string();
-        cleanup::remove_stale(&dir_path, &name);
-        let mode_of = mode_of.unwrap_or(path).to_path_buf();
         // A replaced file's attributes are copied at the commit: until then only faqlink's
         // user may read the new one. A new file gets what the kernel gives any new file.
-        let replaces = fs::symlink_metadata(&mode_of).is_ok_and(|m| m.is_file());
+        let replaces = match mode_of {
+            None => regular,
+            Some(other) => fs::symlink_metadata(other).is_ok_and(|m| m.is_file()),
+        };
+        let mode_of = mode_of.unwrap_or(path).to_path_buf();
+        Output::temporary(path, dir, dir_path, name, mode_of, replaces, unnamed)
+    }
+
+    /// Creates the temporary file for `path` in its opened folder `dir`: unnamed when
+    /// `unnamed` is true and the file system has them, else named and registered.
+    fn temporary(
+        path: &Path,
+        dir: OwnedFd,
+        dir_path: PathBuf,
+        name: OsString,
+        mode_of: PathBuf,
+        replaces: bool,
+        unnamed: bool,
+    ) -> Result<Self> {
+        let create_error = |e: io::Error| io_error("cannot create a file in", &dir_path, e);
+        cleanup::remove_stale(&dir_path, &name);
         let mode = Mode::from_raw_mode(if replaces { 0o600 } else { 0o666 });
         let unnamed = if unnamed {
             match rustix::fs::openat(&dir, ".", OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC, mode) {
@@ -425,6 +416,21 @@ impl Write for Output {
     }
 }
 
+/// The error for the folder `dir_path` of the target `path` that could not be opened: a
+/// missing folder is named (or the kernel file system it would be on).
+fn folder_error(path: &Path, dir_path: &Path, e: io::Error) -> Error {
+    if e.kind() != io::ErrorKind::NotFound {
+        return io_error("cannot write", path, e);
+    }
+    if let Some(on) = first_existing(dir_path) {
+        if let Some(fs_name) = target::pseudo_file_system(&on) {
+            return target::pseudo_file_system_error("cannot write", path, &on, fs_name);
+        }
+    }
+    let missing = format!("the folder {} does not exist", quoted(&dir_path.display().to_string()));
+    io_error("cannot write", path, io::Error::new(io::ErrorKind::NotFound, missing))
+}
+
 fn io_error(what: &'static str, path: &Path, source: io::Error) -> Error {
     Error::io(what, path, source)
 }
@@ -475,5 +481,63 @@ mod tests {
         out.commit().unwrap();
         assert_eq!(fs::read_to_string(&target).unwrap(), "newer");
         assert!(temporaries(dir.path()).is_empty());
+    }
+
+    /// A FIFO whose read end is open (non-blocking), so that a write would not block and
+    /// would be seen.
+    fn fifo_with_reader(path: &Path) -> fs::File {
+        rustix::fs::mknodat(CWD, path, rustix::fs::FileType::Fifo, Mode::from_raw_mode(0o600), 0).unwrap();
+        fs::OpenOptions::new().read(true).custom_flags(OFlags::NONBLOCK.bits() as i32).open(path).unwrap()
+    }
+
+    fn unread(reader: &mut fs::File) -> usize {
+        let mut buf = [0u8; 4096];
+        match io::Read::read(reader, &mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn refusal(opened: Result<Output>) -> String {
+        match opened {
+            Ok(_) => panic!("opened"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_link_planted_after_the_check_is_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = fs::canonicalize(dir.path()).unwrap();
+        let mut reader = fifo_with_reader(&d.join("fifo"));
+        fs::create_dir(d.join("sub")).unwrap();
+        fs::create_dir(d.join("elsewhere")).unwrap();
+        let mut elsewhere_reader = fifo_with_reader(&d.join("elsewhere/r.csv"));
+        // The last component: checked while missing, then a link to the FIFO planted.
+        let target = d.join("r.csv");
+        let resolved = target::resolve(&target, "cannot write").unwrap();
+        std::os::unix::fs::symlink(d.join("fifo"), &target).unwrap();
+        for unnamed in [true, false] {
+            let e = refusal(Output::open_resolved(&resolved.path, None, unnamed));
+            assert!(e.contains("became a symbolic link after faqlink checked the path"), "{e}");
+        }
+        // A folder on the way: checked as a folder, then swapped for a link to another one.
+        let deep = target::resolve(&d.join("sub/r.csv"), "cannot write").unwrap();
+        fs::remove_dir(d.join("sub")).unwrap();
+        std::os::unix::fs::symlink(d.join("elsewhere"), d.join("sub")).unwrap();
+        let e = refusal(Output::open_resolved(&deep.path, None, true));
+        assert!(e.contains("sub") && e.contains("became a symbolic link"), "{e}");
+        assert_eq!(unread(&mut reader) + unread(&mut elsewhere_reader), 0, "nothing reached a FIFO");
+        // The FIFO named itself is written in place; a regular file is replaced.
+        let mut out = Output::open_resolved(&d.join("fifo"), None, true).unwrap();
+        assert!(matches!(out, Output::Special { .. }));
+        out.write_all(b"in place").unwrap();
+        out.commit().unwrap();
+        assert_eq!(unread(&mut reader), 8);
+        fs::remove_file(&target).unwrap();
+        fs::write(&target, "old").unwrap();
+        let out = Output::open_resolved(&target, None, true).unwrap();
+        assert!(matches!(out, Output::File(_)));
     }
 }

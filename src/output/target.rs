@@ -10,14 +10,23 @@
 //! - **Open descriptors.** A path that reaches one of the process's open descriptors
 //!   (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`) is that descriptor: it is written in place
 //!   (appending), never replaced by a rename.
+//! - **No check-then-use window.** [`resolve`] checks each link once; [`open_folder`] and
+//!   [`open_last`] then open the result one component at a time relative to the previous
+//!   descriptor with `O_NOFOLLOW`, so a link planted after the check is refused, never
+//!   followed, and whether the target is written in place is decided by an `fstat` of the
+//!   descriptor that is then written, never by a second look at the path.
 //! - **Kernel file systems.** A folder on `proc`, `sysfs`, `cgroup` and the like holds no
 //!   ordinary files: [`pseudo_file_system`] names it, for a message that says so.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
+
+use rustix::fs::{FileType, Mode, OFlags, Stat};
+use rustix::io::Errno;
 
 use crate::error::{quoted, Error, Result};
 
@@ -70,7 +79,7 @@ pub(crate) fn resolve(path: &Path, what: &'static str) -> Result<Resolved> {
                             out.extend(rest.iter().rev());
                             return Ok(Resolved { path: out, descriptor: true });
                         }
-                        let text = fs::read_link(&next).map_err(fail)?;
+                        let text = fs::read_link(&next).map_err(|e| fail(changed_while_resolved(&next, e)))?;
                         links.push((next, text.clone(), rest.len()));
                         push_components(&mut rest, &text);
                     }
@@ -103,6 +112,18 @@ pub(crate) fn resolve(path: &Path, what: &'static str) -> Result<Resolved> {
         }
     }
     Ok(Resolved { path: cur, descriptor: false })
+}
+
+/// A link checked by [`resolve`] that could not be read just after: removed or replaced
+/// meanwhile (another process at work in the folder), said in those words.
+fn changed_while_resolved(link: &Path, e: io::Error) -> io::Error {
+    match e.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::InvalidInput => io::Error::new(
+            e.kind(),
+            format!("{} was removed or replaced while faqlink resolved the path; run again", show(link)),
+        ),
+        _ => e,
+    }
 }
 
 /// Pushes `p`'s components onto the stack `rest`, the first on top.
@@ -143,6 +164,96 @@ fn is_descriptor_folder(folder: &Path) -> bool {
 pub(crate) fn is_standard_output(path: &Path) -> bool {
     let Ok(out) = rustix::fs::fstat(std::io::stdout()) else { return false };
     fs::metadata(path).is_ok_and(|m| m.dev() == out.st_dev && m.ino() == out.st_ino)
+}
+
+/// What the last component of a resolved output path is, as found on a descriptor opened
+/// without following links ([`open_last`]).
+#[derive(Debug)]
+pub(crate) enum Last {
+    /// No such name in the folder: a new file.
+    Missing,
+    /// A regular file: replaced by a rename.
+    Regular,
+    /// The file standard output is open on: written through the spool.
+    StandardOutput,
+    /// Not a regular file (a FIFO, a device), opened for writing: written in place.
+    Special(fs::File),
+}
+
+/// Opens the folder `dir` (absolute, its links resolved by [`resolve`]) one component at a
+/// time, each relative to the previous descriptor and with `O_NOFOLLOW`: a link found on the
+/// way was planted after [`resolve`] checked the path, and is refused. The folder is opened
+/// for reading when permitted (so that it can be synced), else as a path only.
+pub(crate) fn open_folder(dir: &Path) -> io::Result<OwnedFd> {
+    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut fd = rustix::fs::open("/", flags | OFlags::DIRECTORY, Mode::empty())?;
+    let mut at = PathBuf::from("/");
+    for part in dir.components() {
+        let name = match part {
+            Component::Normal(name) => name,
+            Component::ParentDir => OsStr::new(".."),
+            _ => continue,
+        };
+        at.push(part);
+        let next = rustix::fs::openat(&fd, name, flags, Mode::empty())?;
+        match FileType::from_raw_mode(rustix::fs::fstat(&next)?.st_mode) {
+            FileType::Directory => fd = next,
+            FileType::Symlink => return Err(link_appeared(&at)),
+            _ => return Err(io::Error::other(format!("{} is not a folder", show(&at)))),
+        }
+    }
+    let readable = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    Ok(rustix::fs::openat(&fd, ".", readable, Mode::empty()).unwrap_or(fd))
+}
+
+/// Finds what `name` is in the folder `dir` without following a link, from an `fstat` of a
+/// descriptor: a target that is not a regular file is opened for writing here, and kept only
+/// if the opened descriptor is the same file (never a link). `shown` names it in messages.
+pub(crate) fn open_last(dir: &OwnedFd, name: &OsStr, shown: &Path) -> io::Result<Last> {
+    let probe = match rustix::fs::openat(dir, name, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()) {
+        Err(Errno::NOENT) => return Ok(Last::Missing),
+        other => other?,
+    };
+    let seen = rustix::fs::fstat(&probe)?;
+    match FileType::from_raw_mode(seen.st_mode) {
+        FileType::RegularFile => Ok(Last::Regular),
+        FileType::Directory => Err(io::Error::other("it is a directory")),
+        FileType::Symlink => Err(link_appeared(shown)),
+        _ if is_standard_output_stat(&seen) => Ok(Last::StandardOutput),
+        _ => open_in_place(dir, name, &seen, shown).map(Last::Special),
+    }
+}
+
+/// Opens the non-regular file `name` in `dir` for writing (`O_NOFOLLOW`), and checks by an
+/// `fstat` of the new descriptor that it is still the file `seen` described.
+fn open_in_place(dir: &OwnedFd, name: &OsStr, seen: &Stat, shown: &Path) -> io::Result<fs::File> {
+    let flags = OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let fd = match rustix::fs::openat(dir, name, flags, Mode::empty()) {
+        Err(Errno::LOOP) => return Err(link_appeared(shown)),
+        other => other?,
+    };
+    let now = rustix::fs::fstat(&fd)?;
+    if (now.st_dev, now.st_ino) != (seen.st_dev, seen.st_ino) {
+        return Err(io::Error::other(format!("{} was replaced by another file while faqlink opened it", show(shown))));
+    }
+    Ok(fs::File::from(fd))
+}
+
+/// The error for a link found where [`resolve`] had found none: planted while faqlink ran.
+fn link_appeared(at: &Path) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        format!(
+            "{} became a symbolic link after faqlink checked the path (planted while it ran?); faqlink \
+             does not follow it: name the file itself",
+            show(at)
+        ),
+    )
+}
+
+/// True when `st` describes the file standard output is open on.
+fn is_standard_output_stat(st: &Stat) -> bool {
+    rustix::fs::fstat(std::io::stdout()).is_ok_and(|out| (out.st_dev, out.st_ino) == (st.st_dev, st.st_ino))
 }
 
 /// The name of the kernel file system `dir` is on when that holds no ordinary files (`proc`,

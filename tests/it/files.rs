@@ -1035,6 +1035,88 @@ fn links_in_shared_folders_follow_the_kernels_protected_symlinks_rule() {
     assert_eq!(names(&real), Vec::<String>::new());
 }
 
+/// How many runs [`a_link_planted_and_removed_in_a_loop_is_never_followed`] makes.
+const RACE_RUNS: usize = 300;
+
+#[test]
+fn a_link_planted_and_removed_in_a_loop_is_never_followed() {
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    assert!(is_root(), "the suite runs as root (chown of links)");
+    let db = seeded_sqlite();
+    let base = tempfile::tempdir().unwrap();
+    let shared = base.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let fifo = base.path().join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let target = shared.join("r.csv");
+    let (stop, through_fifo, planted) = (&AtomicBool::new(false), &AtomicUsize::new(0), &AtomicUsize::new(0));
+    let (fifo, target) = (&fifo, &target);
+    let mut outcomes = std::collections::BTreeMap::<&str, usize>::new();
+    std::thread::scope(|scope| {
+        // The FIFO's reader (non-blocking, so a writer would never wait): counts every byte.
+        scope.spawn(move || {
+            let mut f = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+                .open(fifo)
+                .unwrap();
+            let mut buf = [0u8; 4096];
+            while !stop.load(Ordering::SeqCst) {
+                match std::io::Read::read(&mut f, &mut buf) {
+                    Ok(n) => through_fifo.fetch_add(n, Ordering::SeqCst),
+                    Err(_) => 0,
+                };
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        });
+        // Another user's link to the FIFO, planted and removed again, over and over. It is
+        // made and given to nobody in a private folder, then renamed into place, so that it
+        // is never the caller's own link (which faqlink may follow) in the shared folder.
+        let stage = base.path().join("stage");
+        std::fs::create_dir(&stage).unwrap();
+        scope.spawn(move || {
+            let link = stage.join("link");
+            while !stop.load(Ordering::SeqCst) {
+                let _ = std::fs::remove_file(&link);
+                std::os::unix::fs::symlink(fifo, &link).unwrap();
+                std::os::unix::fs::lchown(&link, Some(65534), Some(65534)).unwrap();
+                if std::fs::rename(&link, target).is_ok() {
+                    planted.fetch_add(1, Ordering::SeqCst);
+                }
+                std::thread::yield_now();
+                let _ = std::fs::remove_file(target);
+            }
+        });
+        for run in 0..RACE_RUNS {
+            let out = faqlink()
+                .arg("--database-url")
+                .arg(db.url())
+                .args(["report", "totals", "--format", "csv", "--output"])
+                .arg(target)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let outcome = match out.status.code() {
+                Some(0) => "written as a file",
+                Some(1) if stderr.contains("protected_symlinks") => "refused when checked",
+                Some(1) if stderr.contains("became a symbolic link after faqlink checked") => "refused when opened",
+                _ => {
+                    stop.store(true, Ordering::SeqCst);
+                    panic!("run {run}: {:?}: {stderr}", out.status.code())
+                }
+            };
+            *outcomes.entry(outcome).or_default() += 1;
+        }
+        stop.store(true, Ordering::SeqCst);
+    });
+    eprintln!("link race: {RACE_RUNS} runs, {} links planted: {outcomes:?}", planted.load(Ordering::SeqCst));
+    assert_eq!(through_fifo.load(Ordering::SeqCst), 0, "a run wrote through a refused link: {outcomes:?}");
+    assert_eq!(outcomes.values().sum::<usize>(), RACE_RUNS);
+    assert!(temporaries_below(base.path()).is_empty());
+}
+
 #[test]
 fn targets_that_cannot_hold_a_report_get_one_clear_line() {
     let db = seeded_sqlite();
