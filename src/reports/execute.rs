@@ -78,6 +78,7 @@ fn execute_in_snapshot(
         // The jobs on readers start first and run while this connection works.
         let mut background = parallel::Background::start(scope, readers, plan, window);
         outcome.parallel_sections = background.sections();
+        let mut computed = window_pass::Computed::default();
         if let Some(extras) = plan.window_pass() {
             let ask = window_pass::LatencyAsk {
                 sla_seconds: plan.options.sla_seconds,
@@ -87,10 +88,10 @@ fn execute_in_snapshot(
                 Some(before) => moved::before_counts(db, before),
                 None => Ok(Vec::new()),
             };
-            window_pass::run(db, window, now, extras, ask, sink, &mut outcome, before)?;
+            computed = window_pass::run(db, window, now, extras, ask, sink, &mut outcome, before)?;
             outcome.one_pass = true;
         }
-        let run = Run { db: &mut *db, reader, plan, now };
+        let run = Run { db: &mut *db, reader, plan, now, computed };
         run.sections(&mut background, sink, &mut outcome)
     })?;
     if plan.has(&Work::LatencyOverall) {
@@ -111,6 +112,8 @@ struct Run<'a> {
     reader: Option<&'a mut Database>,
     plan: &'a plan::Plan,
     now: DateTime<Utc>,
+    /// What the window pass computed for the sections after its five.
+    computed: window_pass::Computed,
 }
 
 impl Run<'_> {
@@ -132,7 +135,14 @@ impl Run<'_> {
         for &kind in &plan.order {
             let Some(job) = plan.producer(kind) else { continue };
             match (&job.work, kind) {
-                // Written by the window pass, already.
+                (Work::WindowPass(_), ReportKind::Latency) => {
+                    let report = self.computed.latency.take().expect("the window pass computed latency");
+                    emit_latency(sink, report, plan.options.latency_overall, outcome)?;
+                }
+                (Work::WindowPass(_), ReportKind::Moved) => {
+                    emit_moved(sink, self.computed.moved.as_ref().expect("the window pass computed moved"))?;
+                }
+                // Written by the window pass, already (moved's summary: with moved, next).
                 (Work::WindowPass(_), _) => {}
                 (Work::SharedPass, kind) => {
                     let counted = shared.as_mut().expect("the shared pass ran");

@@ -24,7 +24,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::db::{Backend, Database, Param, Sql, Timestamp, TimestampReading};
 use crate::error::Result;
 pub(crate) use execute::explain;
-use execute::{emit, emit_latency, emit_moved, execute};
+use execute::{emit, execute};
 pub use period::Window;
 
 /// The report kinds (`all` expands to every one, in order).

@@ -183,9 +183,9 @@ pub fn plan(backend: Backend, max_readers: usize, request: Request<'_>) -> Resul
     let extras = Extras { latency: rest.contains(&ReportKind::Latency), moved: rest.contains(&ReportKind::Moved) };
     let only_extras = rest.len() == usize::from(extras.latency) + usize::from(extras.moved);
     let readers = if backend == Backend::Postgres && five && only_extras && short && weekly_window.is_none() {
-        // Latency and moved from the same pass; moved's period before after it, on the same
-        // connection (a reader's connection and snapshot cost more than its 20 ms at 10M rows:
-        // docs/PERFORMANCE.md).
+        // Latency and moved from the same pass (each linked row's FAQ looked up once); moved's
+        // period before after it, on the same connection. On readers, at 10M rows, each
+        // section cost more than it hid (docs/PERFORMANCE.md).
         jobs.push(Job { work: Work::WindowPass(extras), on: Connection::Main });
         if let Some(before) = window.previous().filter(|_| extras.moved) {
             jobs.push(Job { work: Work::MovedBefore(before), on: Connection::Main });

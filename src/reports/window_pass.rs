@@ -22,8 +22,8 @@ use diesel::QueryableByName;
 
 use super::counters::{self, Counters};
 use super::duplicates::{self, DuplicateRow};
-use super::latency::{self, Aggregates, PgWeeks};
-use super::moved::{self, AfterCounts, ExpertCounts};
+use super::latency::{self, Aggregates, Latency, PgWeeks};
+use super::moved::{self, AfterCounts, ExpertCounts, Moved};
 use super::orphans::{self, OrphanRow};
 use super::shared::{self, Sums};
 use super::totals::{self, Dangling};
@@ -309,10 +309,20 @@ fn push_latency(sql: &mut Sql, zeros: &str, bounds: Option<&[DateTime<Utc>]>, as
     sql.push(if ask.overall { " GROUP BY GROUPING SETS ((x.week), ())" } else { " GROUP BY x.week" });
 }
 
-/// Runs `report all` over `window` into `sink` (the caller has handed over the previous
-/// period's totals, and commits the sink), with the sections of `extras` after the five;
-/// moved's period before comes from `before` (called once the pass is read, with the run's
-/// connection).
+/// What the pass computed for the sections after the five, for the executor to write in
+/// the plan's order.
+#[derive(Default)]
+pub(crate) struct Computed {
+    /// The latency section.
+    pub latency: Option<Latency>,
+    /// The moved sections.
+    pub moved: Option<Moved>,
+}
+
+/// Runs `report all` over `window`, writing the five sections into `sink` (the caller has
+/// handed over the previous period's totals, and commits the sink), and returns the sections
+/// of `extras`; moved's period before comes from `before` (called once the pass is read,
+/// with the run's connection).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     db: &mut Database,
@@ -323,7 +333,7 @@ pub(crate) fn run(
     sink: &mut dyn Sink,
     outcome: &mut Outcome,
     before: impl FnOnce(&mut Database) -> Result<Vec<ExpertCounts>>,
-) -> Result<()> {
+) -> Result<Computed> {
     let span = weekly::bounds(db, window)?;
     let ask = extras.latency.then_some(latency);
     let sql = statement(db, window, span.as_ref().map(|w| w.bounds.as_slice()), ask);
@@ -342,15 +352,12 @@ pub(crate) fn run(
     state.advance(Part::ALL.len())?;
     outcome.orphan_rows = state.orphan_rows;
     emit(state.sink, &weekly::SECTION, state.weeks.iter().map(super::Row::Week))?;
-    if let Some(rows) = state.latency {
-        super::emit_latency(state.sink, rows.finish(), latency.overall, outcome)?;
-    }
+    let mut computed = Computed { latency: state.latency.map(PgWeeks::finish), moved: None };
     if let Some(after) = state.after {
         let previous = window.previous().expect("moved's window is bounded");
-        let report = moved::decompose(after.join(before(db)?), previous, window.clone());
-        super::emit_moved(state.sink, &report)?;
+        computed.moved = Some(moved::decompose(after.join(before(db)?), previous, window.clone()));
     }
-    Ok(())
+    Ok(computed)
 }
 
 /// Where the stream of parts is, and what it has gathered.
