@@ -24,7 +24,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::db::{Backend, Database, Param, Sql, Timestamp, TimestampReading};
 use crate::error::Result;
 pub(crate) use execute::explain;
-use execute::{emit, execute};
+use execute::{emit, emit_latency, emit_moved, execute};
 pub use period::Window;
 
 /// The report kinds (`all` expands to every one, in order).
@@ -324,6 +324,73 @@ pub fn run_with_options(
         plan::Request { kinds, window, weekly_window, options, previous_totals: sink.wants_previous_totals() };
     let plan = plan::plan(db.backend(), db.parallel.max_readers(), request)?;
     execute(db, &plan, now, sink)
+}
+
+/// A report computed alone: the one place each kind's own computation is called (a new
+/// report adds its arm here, beside its `ReportKind`).
+/// One section computed alone (its scan split with `reader` when given).
+pub(crate) struct Section1<'a> {
+    pub db: &'a mut Database,
+    pub reader: Option<&'a mut Database>,
+    pub plan: &'a plan::Plan,
+    pub now: DateTime<Utc>,
+    pub background: &'a mut parallel::Background,
+}
+
+impl Section1<'_> {
+    pub(crate) fn emit(
+        &mut self,
+        kind: ReportKind,
+        sink: &mut dyn Sink,
+        outcome: &mut Outcome,
+        known_orphans: &mut Option<orphans::Branches>,
+    ) -> Result<()> {
+        let (db, window) = (&mut *self.db, &self.plan.window);
+        match kind {
+            ReportKind::Experts => {
+                let rows = experts::rows(db, self.reader.as_deref_mut(), window)?;
+                emit(sink, &experts::SECTION, rows.iter().map(Row::Expert))
+            }
+            ReportKind::Totals => {
+                let row = if self.background.counts_dangling() {
+                    let background = &mut *self.background;
+                    let mut dangling = || background.wait_dangling();
+                    totals::row_with(db, self.reader.as_deref_mut(), window, Some(&mut dangling))?
+                } else {
+                    totals::row(db, self.reader.as_deref_mut(), window)?
+                };
+                *known_orphans = Some(orphans::Branches::counted(row.counters.orphaned_links, row.dangling_links));
+                emit(sink, &totals::SECTION, std::iter::once(Row::Totals(&row)))
+            }
+            ReportKind::Orphans => {
+                sink.begin(&orphans::SECTION)?;
+                let branches = known_orphans.unwrap_or(orphans::Branches::ALL);
+                outcome.orphan_rows = orphans::stream(db, window, branches, |row| sink.row(Row::Orphan(&row)))?;
+                sink.end()
+            }
+            ReportKind::Duplicates => {
+                sink.begin(&duplicates::SECTION)?;
+                duplicates::stream(db, window, |row| sink.row(Row::Duplicate(&row)))?;
+                sink.end()
+            }
+            ReportKind::Weekly => {
+                let weeks = self.plan.weekly_window.as_ref().unwrap_or(window);
+                let rows = weekly::rows(db, self.reader.as_deref_mut(), weeks, self.now)?;
+                emit(sink, &weekly::SECTION, rows.iter().map(Row::Week))
+            }
+            ReportKind::Latency => {
+                let overall = self.plan.options.latency_overall;
+                let report = latency::compute(db, window, self.plan.options.sla_seconds, overall)?;
+                emit_latency(sink, report, overall, outcome)
+            }
+            // Written with `moved`, which the plan puts right after it.
+            ReportKind::MovedSummary => Ok(()),
+            ReportKind::Moved => {
+                let before = window.previous().expect("the plan checked that the window is bounded");
+                emit_moved(sink, &moved::compute(db, &before, window)?)
+            }
+        }
+    }
 }
 
 /// Appends ` AND <column> >= since AND <column> < until` for the bounds that are set, the
