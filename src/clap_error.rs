@@ -13,61 +13,32 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 /// The one-line message (without the `faqlink: error: ` prefix) for clap's usage error `e`,
 /// raised while parsing `args` (the program name first, as `std::env::args_os` gives them).
 pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
-    let context = |kind: ContextKind| e.get(kind);
-    let text = |kind: ContextKind| match context(kind) {
-        Some(ContextValue::String(s)) => Some(s.clone()),
-        Some(ContextValue::StyledStr(s)) => Some(s.to_string()),
-        _ => None,
-    };
-    let list = |kind: ContextKind| match context(kind) {
-        Some(ContextValue::Strings(v)) => v.clone(),
-        Some(ContextValue::String(s)) => vec![s.clone()],
-        _ => Vec::new(),
-    };
-    let token = |kind: ContextKind| text(kind).unwrap_or_default();
+    let c = Context(e);
     let mut line = match e.kind() {
         ErrorKind::UnknownArgument => {
-            let token = token(ContextKind::InvalidArg);
+            let token = c.token(ContextKind::InvalidArg);
             let mut line = format!("{} is not expected here", position(&token, args));
             if token.starts_with('-') {
                 line.push_str(" (an unknown option)");
             }
-            if let Some(s) = list(ContextKind::SuggestedArg).first() {
+            if let Some(s) = c.list(ContextKind::SuggestedArg).first() {
                 line.push_str(&format!("; a similar option exists: {s}"));
             }
-            line.push_str(&connection_hint(&token));
-            line
+            line + &connection_hint(&token)
         }
         ErrorKind::InvalidSubcommand => {
-            let token = token(ContextKind::InvalidSubcommand);
+            let token = c.token(ContextKind::InvalidSubcommand);
             let mut line = format!("{} is not a command here", position(&token, args));
-            let suggested = list(ContextKind::SuggestedSubcommand);
+            let suggested = c.list(ContextKind::SuggestedSubcommand);
             if !suggested.is_empty() {
                 line.push_str(&format!("; a similar command exists: {}", suggested.join(", ")));
             }
-            line.push_str(&connection_hint(&token));
-            line
+            line + &connection_hint(&token)
         }
-        ErrorKind::InvalidValue => {
-            let token = token(ContextKind::InvalidValue);
-            let arg = token_free(text(ContextKind::InvalidArg));
-            let mut line = if token.is_empty() {
-                format!("{arg} needs a value")
-            } else {
-                format!("{} is not a valid value for {arg}", position(&token, args))
-            };
-            let valid = list(ContextKind::ValidValue);
-            if !valid.is_empty() {
-                line.push_str(&format!("; possible values: {}", valid.join(", ")));
-            }
-            if let Some(s) = list(ContextKind::SuggestedValue).first() {
-                line.push_str(&format!("; a similar value exists: {s}"));
-            }
-            line
-        }
+        ErrorKind::InvalidValue => invalid_value(&c, args),
         ErrorKind::ValueValidation => {
-            let token = token(ContextKind::InvalidValue);
-            let arg = token_free(text(ContextKind::InvalidArg));
+            let token = c.token(ContextKind::InvalidValue);
+            let arg = token_free(c.text(ContextKind::InvalidArg));
             // clap's integer parsers echo the value only when it is an integer, the kind of
             // value asked for; any other value is not quoted.
             let why = match std::error::Error::source(e) {
@@ -77,8 +48,8 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
             format!("{} is not a valid value for {arg}: {why}", position(&token, args))
         }
         ErrorKind::TooManyValues => {
-            let token = token(ContextKind::InvalidValue);
-            let arg = token_free(text(ContextKind::InvalidArg));
+            let token = c.token(ContextKind::InvalidValue);
+            let arg = token_free(c.text(ContextKind::InvalidArg));
             format!("{} is one value too many for {arg}", position(&token, args)) + &connection_hint(&token)
         }
         // These name only faqlink's own options and commands: clap's wording, one line.
@@ -92,6 +63,50 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
         other => format!("the command line is not valid ({other})"),
     };
     line.push_str(" (see --help)");
+    line
+}
+
+/// The context clap attached to an error, read as text.
+struct Context<'e>(&'e clap::Error);
+
+impl Context<'_> {
+    fn text(&self, kind: ContextKind) -> Option<String> {
+        match self.0.get(kind) {
+            Some(ContextValue::String(s)) => Some(s.clone()),
+            Some(ContextValue::StyledStr(s)) => Some(s.to_string()),
+            _ => None,
+        }
+    }
+
+    fn list(&self, kind: ContextKind) -> Vec<String> {
+        match self.0.get(kind) {
+            Some(ContextValue::Strings(v)) => v.clone(),
+            Some(ContextValue::String(s)) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    fn token(&self, kind: ContextKind) -> String {
+        self.text(kind).unwrap_or_default()
+    }
+}
+
+/// A value not among an option's possible values (named by position, never echoed).
+fn invalid_value(c: &Context<'_>, args: &[OsString]) -> String {
+    let token = c.token(ContextKind::InvalidValue);
+    let arg = token_free(c.text(ContextKind::InvalidArg));
+    let mut line = if token.is_empty() {
+        format!("{arg} needs a value")
+    } else {
+        format!("{} is not a valid value for {arg}", position(&token, args))
+    };
+    let valid = c.list(ContextKind::ValidValue);
+    if !valid.is_empty() {
+        line.push_str(&format!("; possible values: {}", valid.join(", ")));
+    }
+    if let Some(s) = c.list(ContextKind::SuggestedValue).first() {
+        line.push_str(&format!("; a similar value exists: {s}"));
+    }
     line
 }
 
