@@ -5,6 +5,8 @@
 use std::io;
 
 use maud::html;
+use plotters::chart::DualCoordChartContext;
+use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -120,69 +122,104 @@ pub(super) fn trend_chart(weeks: &[Week], layout: Layout) -> io::Result<String> 
             .axis_desc_style(("sans-serif", layout.large))
             .draw()
             .map_err(&err)?;
-        let label_every = n.div_ceil(layout.max_labels);
-        let small = TextStyle::from(("sans-serif", layout.small).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
-        let above = TextStyle::from(("sans-serif", layout.small).into_font())
-            .color(&palette::GREY)
-            .pos(Pos::new(HPos::Center, VPos::Bottom));
-        for (i, w) in weeks.iter().enumerate() {
-            let xi = i as f64;
-            let (l, r) = (xi - half, xi + half);
-            let v = w.feedback as f64;
-            match w.status {
-                WeekStatus::Complete => {
-                    chart.draw_series([Rectangle::new([(l, 0.0), (r, v)], palette::SKY.filled())]).map_err(&err)?;
-                }
-                WeekStatus::Partial => {
-                    chart
-                        .draw_series([Rectangle::new([(l, 0.0), (r, v)], palette::SKY.mix(0.3).filled())])
-                        .map_err(&err)?;
-                    let outline = [(l, 0.0), (l, v), (r, v), (r, 0.0)];
-                    chart
-                        .draw_series([DashedPathElement::new(outline, 5, 4, palette::BLUE.stroke_width(2))])
-                        .map_err(&err)?;
-                    if words {
-                        chart
-                            .draw_series([Text::new("partial", (xi, v + ymax * 0.015), above.clone())])
-                            .map_err(&err)?;
-                    }
-                }
-                // Nothing to draw but the words: its zeros measure nothing.
-                WeekStatus::NoDataYet if words => {
-                    chart.draw_series([Text::new("no data", (xi, ymax * 0.015), above.clone())]).map_err(&err)?;
-                    chart.draw_series([Text::new("yet", (xi, ymax * 0.085), above.clone())]).map_err(&err)?;
-                }
-                WeekStatus::NoDataYet => {}
-            }
-            // Counted back from the last week, so the last is labelled and no two crowd.
-            if (n - 1 - i) % label_every == 0 {
-                // The narrow chart names weeks without their year (W47); the table has both.
-                let label = match layout.class {
-                    "narrow" => w.label.split_once('-').map_or(w.label.as_str(), |(_, wk)| wk).to_string(),
-                    _ => w.label.clone(),
-                };
-                chart.draw_series([Text::new(label, (xi, 0.0), small.clone())]).map_err(&err)?;
-            }
-        }
-        let points: Vec<(f64, f64, bool)> = weeks
-            .iter()
-            .enumerate()
-            .filter_map(|(i, w)| w.conversion.map(|p| (i as f64, p.as_f64(), w.complete())))
-            .collect();
-        chart
-            .draw_secondary_series(LineSeries::new(
-                points.iter().map(|&(x, y, _)| (x, y)),
-                palette::VERMILLION.stroke_width(3),
-            ))
-            .map_err(&err)?;
-        for &(x, y, complete) in &points {
-            let style = if complete { palette::VERMILLION.filled() } else { WHITE.filled() };
-            chart.draw_secondary_series([Circle::new((x, y), 6, style)]).map_err(&err)?;
-            chart.draw_secondary_series([Circle::new((x, y), 6, palette::VERMILLION.stroke_width(2))]).map_err(&err)?;
-        }
+        draw_weeks(&mut chart, weeks, layout, Bars { ymax, half, words })?;
+        draw_conversion(&mut chart, weeks)?;
         root.present().map_err(&err)?;
     }
     Ok(label_svg(svg, "Weekly trend: feedback per week and conversion %; the table below has the numbers", layout))
+}
+
+/// Where the trend chart's bars go: the value axis's top, half a bar's width, and whether
+/// there is room for the words under or over a bar.
+#[derive(Clone, Copy)]
+struct Bars {
+    ymax: f64,
+    half: f64,
+    words: bool,
+}
+
+/// The primary coordinates of the trend chart (weeks by feedback).
+type TrendChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Each week's bar (dashed and pale when partial, only words before the data) and, counted
+/// back from the last week so that the last is labelled and no two crowd, its label.
+fn draw_weeks(chart: &mut TrendChart<'_, '_>, weeks: &[Week], layout: Layout, bars: Bars) -> io::Result<()> {
+    let err = draw_err("weekly trend chart");
+    let Bars { ymax, half, words } = bars;
+    let n = weeks.len();
+    let label_every = n.div_ceil(layout.max_labels);
+    let small = TextStyle::from(("sans-serif", layout.small).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    let above = TextStyle::from(("sans-serif", layout.small).into_font())
+        .color(&palette::GREY)
+        .pos(Pos::new(HPos::Center, VPos::Bottom));
+    for (i, w) in weeks.iter().enumerate() {
+        let xi = i as f64;
+        let (l, r) = (xi - half, xi + half);
+        let v = w.feedback as f64;
+        match w.status {
+            WeekStatus::Complete => {
+                chart.draw_series([Rectangle::new([(l, 0.0), (r, v)], palette::SKY.filled())]).map_err(&err)?;
+            }
+            WeekStatus::Partial => {
+                chart
+                    .draw_series([Rectangle::new([(l, 0.0), (r, v)], palette::SKY.mix(0.3).filled())])
+                    .map_err(&err)?;
+                let outline = [(l, 0.0), (l, v), (r, v), (r, 0.0)];
+                chart
+                    .draw_series([DashedPathElement::new(outline, 5, 4, palette::BLUE.stroke_width(2))])
+                    .map_err(&err)?;
+                if words {
+                    chart.draw_series([Text::new("partial", (xi, v + ymax * 0.015), above.clone())]).map_err(&err)?;
+                }
+            }
+            // Nothing to draw but the words: its zeros measure nothing.
+            WeekStatus::NoDataYet if words => {
+                chart.draw_series([Text::new("no data", (xi, ymax * 0.015), above.clone())]).map_err(&err)?;
+                chart.draw_series([Text::new("yet", (xi, ymax * 0.085), above.clone())]).map_err(&err)?;
+            }
+            WeekStatus::NoDataYet => {}
+        }
+        if (n - 1 - i) % label_every == 0 {
+            // The narrow chart names weeks without their year (W47); the table has both.
+            let label = match layout.class {
+                "narrow" => w.label.split_once('-').map_or(w.label.as_str(), |(_, wk)| wk).to_string(),
+                _ => w.label.clone(),
+            };
+            chart.draw_series([Text::new(label, (xi, 0.0), small.clone())]).map_err(&err)?;
+        }
+    }
+    Ok(())
+}
+
+/// The conversion line on the secondary axis, a dot per week: filled when the week is
+/// complete, hollow when not.
+fn draw_conversion(
+    chart: &mut DualCoordChartContext<
+        '_,
+        SVGBackend<'_>,
+        Cartesian2d<RangedCoordf64, RangedCoordf64>,
+        Cartesian2d<RangedCoordf64, RangedCoordf64>,
+    >,
+    weeks: &[Week],
+) -> io::Result<()> {
+    let err = draw_err("weekly trend chart");
+    let points: Vec<(f64, f64, bool)> = weeks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| w.conversion.map(|p| (i as f64, p.as_f64(), w.complete())))
+        .collect();
+    chart
+        .draw_secondary_series(LineSeries::new(
+            points.iter().map(|&(x, y, _)| (x, y)),
+            palette::VERMILLION.stroke_width(3),
+        ))
+        .map_err(&err)?;
+    for &(x, y, complete) in &points {
+        let style = if complete { palette::VERMILLION.filled() } else { WHITE.filled() };
+        chart.draw_secondary_series([Circle::new((x, y), 6, style)]).map_err(&err)?;
+        chart.draw_secondary_series([Circle::new((x, y), 6, palette::VERMILLION.stroke_width(2))]).map_err(&err)?;
+    }
+    Ok(())
 }
 
 /// Gives plotters' SVG an accessible role and name, and the class of its layout.
