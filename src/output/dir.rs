@@ -66,24 +66,7 @@ impl OutputDir {
     /// Starts a new set for `dir`, which is created if missing, with its missing parents. A
     /// folder that holds sub-folders is refused: it is replaced as a whole.
     pub fn create(dir: &Path) -> Result<Self> {
-        let resolved = target::resolve(dir, "cannot write into")?;
-        if resolved.descriptor {
-            return Err(dir_error(dir, io::Error::other("it is not a folder")));
-        }
-        let target = resolved.path;
-        let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
-            return Err(Error::Usage(format!(
-                "--output-dir {}: the root folder cannot be replaced as a set; name a folder inside it",
-                quoted(&dir.display().to_string())
-            )));
-        };
-        let (parent, name) = (parent.to_path_buf(), name.to_os_string());
-        let existing = match fs::metadata(&target) {
-            Ok(m) if m.is_dir() => Some(m),
-            Ok(_) => return Err(dir_error(dir, io::Error::other("it exists and is not a folder"))),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(dir_error(dir, e)),
-        };
+        let (target, parent, name, existing) = located(dir)?;
         let on_disk = if existing.is_some() { target.clone() } else { first_existing(&parent) };
         if let Some(fs_name) = target::pseudo_file_system(&on_disk) {
             return Err(target::pseudo_file_system_error("cannot write into", dir, &on_disk, fs_name));
@@ -113,27 +96,9 @@ impl OutputDir {
         }
         let mut staging = None;
         if let (Some(old), None) = (&existing, one_by_one) {
-            // The new folder takes the old one's owner (where permitted), group, ACLs (access
-            // and default, so its new files get what the old folder's would) and mode.
-            let (new, registered) = make_staging(&parent, &name, 0o700).map_err(|e| dir_error(dir, e))?;
-            let kept = fs::File::open(&new)
-                .and_then(|f| copy_host_attributes(&target, old, &f, &[ACL_ACCESS, ACL_DEFAULT]).map(|()| f))
-                .and_then(|f| f.metadata());
-            match kept {
-                Ok(m) if m.uid() == old.uid() && m.gid() == old.gid() => staging = Some((new, registered)),
-                // Another user's or group's folder that faqlink may not hand over: swapping
-                // it would take the folder from them (and leave their old set where faqlink
-                // cannot remove it). Its files are replaced inside it instead.
-                Ok(_) => {
-                    let _ = fs::remove_dir(&new);
-                    drop(registered);
-                    one_by_one =
-                        Some("belongs to another user or group, which a new folder made by faqlink cannot keep");
-                }
-                Err(e) => {
-                    let _ = fs::remove_dir(&new);
-                    return Err(dir_error(dir, e));
-                }
+            match staging_like(old, &target, &parent, &name).map_err(|e| dir_error(dir, e))? {
+                Ok(made) => staging = Some(made),
+                Err(why) => one_by_one = Some(why),
             }
         }
         let (staging, registered) = match staging {
@@ -196,42 +161,16 @@ impl OutputDir {
                  (an atomic swap needs a folder that is not a mount point, in a writable parent)",
                 quoted(&target.display().to_string())
             );
-            let names: Vec<OsString> = self.names.iter().cloned().collect();
-            let renamed = registered.settle(|| names.iter().try_for_each(|n| fs::rename(new.join(n), target.join(n))));
+            let renamed = registered.settle(|| rename_each(&new, &target, &self.names));
             renamed.map_err(err).map_err(&cleanup_staging)?;
             remove_set_folder(&new, &self.names);
             return cleanup::sync_dir(&target).map_err(err);
         }
         if !target.exists() {
-            // A missing folder: the new set is renamed into place (never over a folder that
-            // appeared meanwhile).
-            let renamed =
-                registered.settle(|| rustix::fs::renameat_with(CWD, &new, CWD, &target, RenameFlags::NOREPLACE));
-            match renamed {
-                Ok(()) => return cleanup::sync_dir(&parent).map_err(err),
-                Err(e) if e == rustix::io::Errno::EXIST || e == rustix::io::Errno::NOTEMPTY => {
-                    return Err(cleanup_staging(err(io::Error::other(
-                        "it was created by someone else during this run; run again",
-                    ))))
-                }
-                Err(e) => return Err(cleanup_staging(err(e.into()))),
-            }
+            rename_into_place(registered, &new, &target).map_err(err).map_err(&cleanup_staging)?;
+            return cleanup::sync_dir(&parent).map_err(err);
         }
-        // Carry the files this run does not write over into the new set.
-        for entry in fs::read_dir(&target).map_err(err).map_err(&cleanup_staging)? {
-            let entry = entry.map_err(err).map_err(&cleanup_staging)?;
-            let name = entry.file_name();
-            if self.names.contains(&name) {
-                continue;
-            }
-            if entry.file_type().map_err(err).map_err(&cleanup_staging)?.is_dir() {
-                return Err(cleanup_staging(err(io::Error::other(format!(
-                    "a folder ({}) appeared in it during this run; --output-dir replaces its folder as a whole",
-                    quoted(&name.to_string_lossy())
-                )))));
-            }
-            fs::hard_link(entry.path(), new.join(&name)).map_err(err).map_err(&cleanup_staging)?;
-        }
+        carry_over(&target, &new, &self.names).map_err(err).map_err(&cleanup_staging)?;
         // Opened before the swap, so that the old set can be listed and removed after it
         // without opening anything more (a run short of descriptors stops here, unswapped).
         let handle = fs::File::open(&new).map_err(err).map_err(&cleanup_staging)?;
@@ -255,15 +194,50 @@ impl OutputDir {
                     quoted(&target.display().to_string()),
                     io::Error::from(e)
                 );
-                for name in &self.names {
-                    fs::rename(new.join(name), target.join(name)).map_err(err).map_err(&cleanup_staging)?;
-                }
+                rename_each(&new, &target, &self.names).map_err(err).map_err(&cleanup_staging)?;
                 remove_set_folder(&new, &self.names);
                 drop(registered);
                 cleanup::sync_dir(&target).map_err(err)
             }
         }
     }
+}
+
+/// Carries the files of `target` this run does not write (`names`) over into the new set
+/// `new`, as hard links; a folder that appeared in `target` meanwhile is an error.
+fn carry_over(target: &Path, new: &Path, names: &HashSet<OsString>) -> io::Result<()> {
+    for entry in fs::read_dir(target)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if names.contains(&name) {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            return Err(io::Error::other(format!(
+                "a folder ({}) appeared in it during this run; --output-dir replaces its folder as a whole",
+                quoted(&name.to_string_lossy())
+            )));
+        }
+        fs::hard_link(entry.path(), new.join(&name))?;
+    }
+    Ok(())
+}
+
+/// A missing folder: the new set `new` is renamed into place as `target`, never over a
+/// folder that appeared meanwhile.
+fn rename_into_place(registered: Registered, new: &Path, target: &Path) -> io::Result<()> {
+    match registered.settle(|| rustix::fs::renameat_with(CWD, new, CWD, target, RenameFlags::NOREPLACE)) {
+        Ok(()) => Ok(()),
+        Err(e) if e == rustix::io::Errno::EXIST || e == rustix::io::Errno::NOTEMPTY => {
+            Err(io::Error::other("it was created by someone else during this run; run again"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Moves each of the set's files (`names`) from `new` into `target`, one by one.
+fn rename_each(new: &Path, target: &Path, names: &HashSet<OsString>) -> io::Result<()> {
+    names.iter().try_for_each(|n| fs::rename(new.join(n), target.join(n)))
 }
 
 /// The nearest existing ancestor of `p` (itself included; `/` at worst).
@@ -380,4 +354,57 @@ fn remove_old_set(handle: fs::File, old: &Path, target: &Path) {
 
 fn dir_error(dir: &Path, source: io::Error) -> Error {
     Error::io("cannot write into", dir, source)
+}
+
+/// Where `--output-dir` `dir` goes: the resolved folder, its parent and name, and the folder
+/// already there (if any); the root folder, a descriptor or a file are refused.
+fn located(dir: &Path) -> Result<(PathBuf, PathBuf, std::ffi::OsString, Option<fs::Metadata>)> {
+    let resolved = target::resolve(dir, "cannot write into")?;
+    if resolved.descriptor {
+        return Err(dir_error(dir, io::Error::other("it is not a folder")));
+    }
+    let target = resolved.path;
+    let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
+        return Err(Error::Usage(format!(
+            "--output-dir {}: the root folder cannot be replaced as a set; name a folder inside it",
+            quoted(&dir.display().to_string())
+        )));
+    };
+    let (parent, name) = (parent.to_path_buf(), name.to_os_string());
+    let existing = match fs::metadata(&target) {
+        Ok(m) if m.is_dir() => Some(m),
+        Ok(_) => return Err(dir_error(dir, io::Error::other("it exists and is not a folder"))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(dir_error(dir, e)),
+    };
+    Ok((target, parent, name, existing))
+}
+
+/// A staging folder beside `target` that takes the old folder's owner (where permitted),
+/// group, ACLs (access and default, so its new files get what the old folder's would) and
+/// mode; or, for another user's or group's folder that faqlink may not hand over (swapping
+/// it would take the folder from them and leave their old set where faqlink cannot remove
+/// it), why its files are replaced inside it instead.
+fn staging_like(
+    old: &fs::Metadata,
+    target: &Path,
+    parent: &Path,
+    name: &std::ffi::OsStr,
+) -> io::Result<std::result::Result<(PathBuf, Registered), &'static str>> {
+    let (new, registered) = make_staging(parent, name, 0o700)?;
+    let kept = fs::File::open(&new)
+        .and_then(|f| copy_host_attributes(target, old, &f, &[ACL_ACCESS, ACL_DEFAULT]).map(|()| f))
+        .and_then(|f| f.metadata());
+    match kept {
+        Ok(m) if m.uid() == old.uid() && m.gid() == old.gid() => Ok(Ok((new, registered))),
+        Ok(_) => {
+            let _ = fs::remove_dir(&new);
+            drop(registered);
+            Ok(Err("belongs to another user or group, which a new folder made by faqlink cannot keep"))
+        }
+        Err(e) => {
+            let _ = fs::remove_dir(&new);
+            Err(e)
+        }
+    }
 }
