@@ -75,9 +75,7 @@ pub(crate) fn resolve(path: &Path, what: &'static str) -> Result<Resolved> {
                         }
                         check_link(&cur, &next, &m).map_err(|e| Error::io(what, path, e))?;
                         if is_descriptor_folder(&cur) {
-                            let mut out = next;
-                            out.extend(rest.iter().rev());
-                            return Ok(Resolved { path: out, descriptor: true });
+                            return Ok(unresolved(next, &rest, true));
                         }
                         let text = fs::read_link(&next).map_err(|e| fail(changed_while_resolved(&next, e)))?;
                         links.push((next, text.clone(), rest.len()));
@@ -86,32 +84,33 @@ pub(crate) fn resolve(path: &Path, what: &'static str) -> Result<Resolved> {
                     Ok(_) => cur = next,
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {
                         if let Some((link, text, _)) = links.last() {
-                            return Err(fail(io::Error::new(
-                                io::ErrorKind::NotFound,
-                                format!(
-                                    "{} is a dangling symbolic link: it points to {}, which does not exist",
-                                    show(link),
-                                    show(text)
-                                ),
-                            )));
+                            return Err(fail(dangling(link, text)));
                         }
-                        let mut out = next;
-                        out.extend(rest.iter().rev());
-                        return Ok(Resolved { path: out, descriptor: false });
+                        return Ok(unresolved(next, &rest, false));
                     }
                     // Not a folder where one is needed, or no permission: the caller's own
                     // checks name it.
-                    Err(_) => {
-                        let mut out = next;
-                        out.extend(rest.iter().rev());
-                        return Ok(Resolved { path: out, descriptor: false });
-                    }
+                    Err(_) => return Ok(unresolved(next, &rest, false)),
                 }
             }
             _ => {}
         }
     }
     Ok(Resolved { path: cur, descriptor: false })
+}
+
+/// `next` with the components not yet resolved (`rest`, last first) after it, as they are.
+fn unresolved(mut next: PathBuf, rest: &[OsString], descriptor: bool) -> Resolved {
+    next.extend(rest.iter().rev());
+    Resolved { path: next, descriptor }
+}
+
+/// The error for a symbolic link whose target does not exist, naming both.
+fn dangling(link: &Path, text: &Path) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("{} is a dangling symbolic link: it points to {}, which does not exist", show(link), show(text)),
+    )
 }
 
 /// A link checked by [`resolve`] that could not be read just after: removed or replaced
