@@ -72,50 +72,54 @@ pub(super) fn parse_url(scheme: &'static str, rest: &str) -> Result<Target> {
         None => (None, rest),
     };
     if let Some(userinfo) = userinfo {
-        let (user, password) = match userinfo.split_once(':') {
-            Some((u, p)) => (u, Some(p)),
-            None => (userinfo, None),
-        };
-        let user = decode(user, "the user name or password", |b| unreserved(b) || sub_delim(b))?;
-        let password = match password {
-            Some(p) => Some(decode(p, "the user name or password", |b| unreserved(b) || sub_delim(b) || b == b':')?),
-            None => None,
-        };
-        if !user.is_empty() {
-            t.set("user", user, false);
-        }
-        if let Some(p) = password.filter(|p| !p.is_empty()) {
-            t.set("password", p, false);
-        }
+        push_userinfo(&mut t, userinfo)?;
     }
     let host_end = after.find(['/', '?']).unwrap_or(after.len());
     let (hostlist, tail) = after.split_at(host_end);
+    push_hosts(&mut t, hostlist)?;
+    let (path, query) = match tail.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (tail, None),
+    };
+    if let Some(db) = path.strip_prefix('/') {
+        let db = decode(db, "the database name", |b| unreserved(b) || sub_delim(b) || matches!(b, b':' | b'/'))?;
+        if !db.is_empty() {
+            t.set("dbname", db, false);
+        }
+    }
+    if let Some(query) = query {
+        push_query(&mut t, query)?;
+    }
+    Ok(t)
+}
+
+/// The URL's `user[:password]` (before the last `@`), percent-decoded.
+fn push_userinfo(t: &mut Target, userinfo: &str) -> Result<()> {
+    let (user, password) = match userinfo.split_once(':') {
+        Some((u, p)) => (u, Some(p)),
+        None => (userinfo, None),
+    };
+    let user = decode(user, "the user name or password", |b| unreserved(b) || sub_delim(b))?;
+    let password = match password {
+        Some(p) => Some(decode(p, "the user name or password", |b| unreserved(b) || sub_delim(b) || b == b':')?),
+        None => None,
+    };
+    if !user.is_empty() {
+        t.set("user", user, false);
+    }
+    if let Some(p) = password.filter(|p| !p.is_empty()) {
+        t.set("password", p, false);
+    }
+    Ok(())
+}
+
+/// The URL's hosts, each with an optional port (`h1:5432,[::1]:5433`), as libpq's
+/// comma-separated `host` and `port`.
+fn push_hosts(t: &mut Target, hostlist: &str) -> Result<()> {
     let mut hosts = Vec::new();
     let mut ports = Vec::new();
     for spec in hostlist.split(',') {
-        let (host, port) = if let Some(inner) = spec.strip_prefix('[') {
-            let Some(close) = inner.find(']') else { return bad("an IPv6 host address in [ ] is not closed") };
-            let port = match &inner[close + 1..] {
-                "" => None,
-                p => Some(p.strip_prefix(':').ok_or_else(|| Error::BadUrl {
-                    reason:
-                        "an IPv6 host address in [ ] is followed by something other than :PORT, `,`, `/` or `?`".into(),
-                })?),
-            };
-            let host = decode(&inner[..close], "an IPv6 host address", |b| {
-                b.is_ascii_alphanumeric() || matches!(b, b':' | b'.' | b'-' | b'_')
-            })?;
-            if host.is_empty() {
-                return bad("an IPv6 host address in [ ] is empty");
-            }
-            (host, port)
-        } else {
-            let (h, p) = match spec.split_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (spec, None),
-            };
-            (decode(h, "a host name", |b| unreserved(b) || (sub_delim(b) && b != b','))?, p)
-        };
+        let (host, port) = host_and_port(spec)?;
         if let Some(p) = port {
             check_ports(p, "a port in the URL")?;
         }
@@ -130,50 +134,67 @@ pub(super) fn parse_url(scheme: &'static str, rest: &str) -> Result<Target> {
     if !port.is_empty() {
         t.set("port", port, false);
     }
-    let (path, query) = match tail.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (tail, None),
+    Ok(())
+}
+
+/// One host of the URL: a name or `[IPv6]`, percent-decoded, and its port text if any.
+fn host_and_port(spec: &str) -> Result<(String, Option<&str>)> {
+    let Some(inner) = spec.strip_prefix('[') else {
+        let (h, p) = match spec.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (spec, None),
+        };
+        return Ok((decode(h, "a host name", |b| unreserved(b) || (sub_delim(b) && b != b','))?, p));
     };
-    if let Some(db) = path.strip_prefix('/') {
-        let db = decode(db, "the database name", |b| unreserved(b) || sub_delim(b) || matches!(b, b':' | b'/'))?;
-        if !db.is_empty() {
-            t.set("dbname", db, false);
-        }
+    let Some(close) = inner.find(']') else { return bad("an IPv6 host address in [ ] is not closed") };
+    let port = match &inner[close + 1..] {
+        "" => None,
+        p => Some(p.strip_prefix(':').ok_or_else(|| Error::BadUrl {
+            reason: "an IPv6 host address in [ ] is followed by something other than :PORT, `,`, `/` or `?`".into(),
+        })?),
+    };
+    let host = decode(&inner[..close], "an IPv6 host address", |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b':' | b'.' | b'-' | b'_')
+    })?;
+    if host.is_empty() {
+        return bad("an IPv6 host address in [ ] is empty");
     }
-    if let Some(query) = query {
-        let segments: Vec<&str> = query.split('&').collect();
-        for (i, segment) in segments.iter().enumerate() {
-            let n = ordinal(i + 1);
-            if segment.is_empty() && i + 1 == segments.len() {
-                break;
-            }
-            let Some((k, v)) = segment.split_once('=') else {
-                return bad(format!("the {n} parameter of the query has no `=`"));
-            };
-            if v.contains('=') {
-                return bad(format!(
-                    "the {n} parameter of the query has more than one `=` (write = in a value as %3D)"
-                ));
-            }
-            let what = format!("the {n} parameter of the query");
-            let allowed = |b: u8| unreserved(b) || sub_delim(b) || matches!(b, b':' | b'/' | b'?');
-            let (k, v) = (decode(k, &what, allowed)?, decode(v, &what, allowed)?);
-            // libpq's special case for JDBC compatibility.
-            let (key, v) = if k == "ssl" && v == "true" {
-                ("sslmode", "require".to_string())
-            } else {
-                match keyword(&k) {
-                    Some(key) => (key, v),
-                    None => return bad(format!("the {n} parameter of the query is not a libpq connection keyword")),
-                }
-            };
-            if key == "port" {
-                check_ports(&v, "the port parameter")?;
-            }
-            t.set(key, v, true);
+    Ok((host, port))
+}
+
+/// The URL's query: `key=value` pairs of libpq keywords (and libpq's `ssl=true`), each
+/// percent-decoded; anything else refused, naming only the parameter's position.
+fn push_query(t: &mut Target, query: &str) -> Result<()> {
+    let segments: Vec<&str> = query.split('&').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        let n = ordinal(i + 1);
+        if segment.is_empty() && i + 1 == segments.len() {
+            break;
         }
+        let Some((k, v)) = segment.split_once('=') else {
+            return bad(format!("the {n} parameter of the query has no `=`"));
+        };
+        if v.contains('=') {
+            return bad(format!("the {n} parameter of the query has more than one `=` (write = in a value as %3D)"));
+        }
+        let what = format!("the {n} parameter of the query");
+        let allowed = |b: u8| unreserved(b) || sub_delim(b) || matches!(b, b':' | b'/' | b'?');
+        let (k, v) = (decode(k, &what, allowed)?, decode(v, &what, allowed)?);
+        // libpq's special case for JDBC compatibility.
+        let (key, v) = if k == "ssl" && v == "true" {
+            ("sslmode", "require".to_string())
+        } else {
+            match keyword(&k) {
+                Some(key) => (key, v),
+                None => return bad(format!("the {n} parameter of the query is not a libpq connection keyword")),
+            }
+        };
+        if key == "port" {
+            check_ports(&v, "the port parameter")?;
+        }
+        t.set(key, v, true);
     }
-    Ok(t)
+    Ok(())
 }
 
 /// A libpq keyword/value string, read as libpq reads it (`conninfo_parse`): `key = value`
