@@ -305,19 +305,19 @@ impl Observer {
 }
 
 impl Sink for Observer {
-    fn begin(&mut self, section: &Section) -> Result<()> {
-        self.inner.begin(section)
+    fn begin(&mut self, section: &Section, by: crate::reports::Protocol) -> Result<()> {
+        self.inner.begin(section, by)
     }
-    fn row(&mut self, row: Row<'_>) -> Result<()> {
+    fn row(&mut self, row: Row<'_>, by: crate::reports::Protocol) -> Result<()> {
         match row {
             Row::Totals(t) => self.observed.totals = Some(*t),
             Row::Expert(e) => self.observed.expert_rates.extend(e.faq_rate_pct().map(Pct::as_f64)),
             _ => {}
         }
-        self.inner.row(row)
+        self.inner.row(row, by)
     }
-    fn end(&mut self) -> Result<()> {
-        self.inner.end()
+    fn end(&mut self, by: crate::reports::Protocol) -> Result<()> {
+        self.inner.end(by)
     }
     fn finish(&mut self) -> Result<()> {
         let results = self.observed.evaluate(&self.expectations);

@@ -95,19 +95,19 @@ struct Tour {
 }
 
 impl Sink for Tour {
-    fn begin(&mut self, section: &Section) -> Result<()> {
-        self.table.begin(section)?;
-        self.files.iter_mut().try_for_each(|(_, s)| s.begin(section))
+    fn begin(&mut self, section: &Section, by: crate::reports::Protocol) -> Result<()> {
+        self.table.begin(section, by)?;
+        self.files.iter_mut().try_for_each(|(_, s)| s.begin(section, by))
     }
 
-    fn row(&mut self, row: crate::reports::Row<'_>) -> Result<()> {
-        self.table.row(row)?;
-        self.files.iter_mut().try_for_each(|(_, s)| s.row(row))
+    fn row(&mut self, row: crate::reports::Row<'_>, by: crate::reports::Protocol) -> Result<()> {
+        self.table.row(row, by)?;
+        self.files.iter_mut().try_for_each(|(_, s)| s.row(row, by))
     }
 
-    fn end(&mut self) -> Result<()> {
-        self.table.end()?;
-        self.files.iter_mut().try_for_each(|(_, s)| s.end())
+    fn end(&mut self, by: crate::reports::Protocol) -> Result<()> {
+        self.table.end(by)?;
+        self.files.iter_mut().try_for_each(|(_, s)| s.end(by))
     }
 
     fn finish(&mut self) -> Result<()> {

@@ -175,14 +175,14 @@ struct KeepBrokenPipe {
 }
 
 impl Sink for KeepBrokenPipe {
-    fn begin(&mut self, section: &Section) -> Result<()> {
-        self.inner.begin(section)
+    fn begin(&mut self, section: &Section, by: crate::reports::Protocol) -> Result<()> {
+        self.inner.begin(section, by)
     }
-    fn row(&mut self, row: crate::reports::Row<'_>) -> Result<()> {
-        self.inner.row(row)
+    fn row(&mut self, row: crate::reports::Row<'_>, by: crate::reports::Protocol) -> Result<()> {
+        self.inner.row(row, by)
     }
-    fn end(&mut self) -> Result<()> {
-        self.inner.end()
+    fn end(&mut self, by: crate::reports::Protocol) -> Result<()> {
+        self.inner.end(by)
     }
     fn finish(&mut self) -> Result<()> {
         match self.inner.finish() {

@@ -100,7 +100,7 @@ impl JsonSink {
 }
 
 impl Sink for JsonSink {
-    fn begin(&mut self, section: &Section) -> Result<()> {
+    fn begin(&mut self, section: &Section, _: crate::reports::Protocol) -> Result<()> {
         let mut prefix = String::new();
         if self.sections == 0 {
             prefix.push_str(&self.header());
@@ -116,7 +116,7 @@ impl Sink for JsonSink {
         Ok(())
     }
 
-    fn row(&mut self, row: crate::reports::Row<'_>) -> Result<()> {
+    fn row(&mut self, row: crate::reports::Row<'_>, _: crate::reports::Protocol) -> Result<()> {
         let cells = &row.cells()[..];
         let section = self.section.expect("inside a section");
         let mut text = String::new();
@@ -128,7 +128,7 @@ impl Sink for JsonSink {
         self.write(text.as_bytes())
     }
 
-    fn end(&mut self) -> Result<()> {
+    fn end(&mut self, _: crate::reports::Protocol) -> Result<()> {
         let section = self.section.take().expect("inside a section");
         if section.single_row {
             if self.rows == 0 {

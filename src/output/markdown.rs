@@ -52,7 +52,7 @@ impl MarkdownSink {
 }
 
 impl Sink for MarkdownSink {
-    fn begin(&mut self, section: &Section) -> Result<()> {
+    fn begin(&mut self, section: &Section, _: crate::reports::Protocol) -> Result<()> {
         let mut text = String::new();
         if self.sections == 0 {
             text.push_str(&self.title());
@@ -71,7 +71,7 @@ impl Sink for MarkdownSink {
         self.write(&text)
     }
 
-    fn row(&mut self, row: crate::reports::Row<'_>) -> Result<()> {
+    fn row(&mut self, row: crate::reports::Row<'_>, _: crate::reports::Protocol) -> Result<()> {
         let cells = &row.cells()[..];
         let mut text = String::from("|");
         for cell in cells {
@@ -87,7 +87,7 @@ impl Sink for MarkdownSink {
         self.write(&text)
     }
 
-    fn end(&mut self) -> Result<()> {
+    fn end(&mut self, _: crate::reports::Protocol) -> Result<()> {
         Ok(())
     }
 

@@ -501,18 +501,18 @@ impl TableSink {
 }
 
 impl Sink for TableSink {
-    fn begin(&mut self, section: &Section) -> Result<()> {
+    fn begin(&mut self, section: &Section, _: crate::reports::Protocol) -> Result<()> {
         self.sections.push((*section, Vec::new()));
         Ok(())
     }
 
-    fn row(&mut self, row: crate::reports::Row<'_>) -> Result<()> {
+    fn row(&mut self, row: crate::reports::Row<'_>, _: crate::reports::Protocol) -> Result<()> {
         let cells = &row.cells()[..];
         self.sections.last_mut().expect("inside a section").1.push(cells.to_vec());
         Ok(())
     }
 
-    fn end(&mut self) -> Result<()> {
+    fn end(&mut self, _: crate::reports::Protocol) -> Result<()> {
         Ok(())
     }
 

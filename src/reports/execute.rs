@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    duplicates, experts, latency, moved, orphans, parallel, plan, shared, totals, values, weekly, window_pass, Outcome,
-    ReportKind, Row, Section, Section1, Sink,
+    duplicates, experts, latency, moved, orphans, parallel, plan, shared, totals, values, weekly, window_pass, Open,
+    Outcome, ReportKind, Row, Section, Section1, Sink,
 };
 use crate::db::Database;
 use crate::error::Result;
@@ -206,19 +206,21 @@ fn emit_background(
     sink: &mut dyn Sink,
     outcome: &mut Outcome,
 ) -> Result<()> {
-    match kind {
+    let open = match kind {
         ReportKind::Orphans => {
-            sink.begin(&orphans::SECTION)?;
+            let mut open = Open::begin(sink, &orphans::SECTION)?;
             let incoming = background.orphans.take().expect("the orphans thread started");
-            outcome.orphan_rows = incoming.drain(|row| sink.row(Row::Orphan(&row)))?;
+            outcome.orphan_rows = incoming.drain(|row| open.row(Row::Orphan(&row)))?;
+            open
         }
         _ => {
-            sink.begin(&duplicates::SECTION)?;
+            let mut open = Open::begin(sink, &duplicates::SECTION)?;
             let incoming = background.duplicates.take().expect("the duplicates thread started");
-            incoming.drain(|row| sink.row(Row::Duplicate(&row)))?;
+            incoming.drain(|row| open.row(Row::Duplicate(&row)))?;
+            open
         }
-    }
-    sink.end()
+    };
+    open.end().map(|_| ())
 }
 
 /// Writes the latency section, keeping the window's overall row when `overall` asked for it.
@@ -240,9 +242,9 @@ pub(super) fn emit_moved(sink: &mut dyn Sink, report: &moved::Moved) -> Result<(
 }
 
 pub(super) fn emit<'r>(sink: &mut dyn Sink, section: &Section, rows: impl Iterator<Item = Row<'r>>) -> Result<()> {
-    sink.begin(section)?;
+    let mut open = Open::begin(sink, section)?;
     for row in rows {
-        sink.row(row)?;
+        open.row(row)?;
     }
-    sink.end()
+    open.end().map(|_| ())
 }

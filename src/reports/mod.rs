@@ -213,13 +213,18 @@ pub struct Section {
 }
 
 /// Receives report rows as they are computed; each output format implements it.
+///
+/// A section's calls come only through [`Open`]: `begin`, `row` and `end` each take a
+/// [`Protocol`] token that only `Open` makes, so no code can write a row outside a section,
+/// begin one inside another or end one twice: the compiler refuses it. A sink that wraps
+/// another hands its token on.
 pub trait Sink {
     /// A section begins.
-    fn begin(&mut self, section: &Section) -> Result<()>;
+    fn begin(&mut self, section: &Section, by: Protocol) -> Result<()>;
     /// One row of the current section.
-    fn row(&mut self, row: Row<'_>) -> Result<()>;
+    fn row(&mut self, row: Row<'_>, by: Protocol) -> Result<()>;
     /// The current section is complete.
-    fn end(&mut self) -> Result<()>;
+    fn end(&mut self, by: Protocol) -> Result<()>;
     /// Every section is done: flush or commit the output.
     fn finish(&mut self) -> Result<()>;
 
@@ -245,6 +250,36 @@ pub trait Sink {
     /// The evaluated expectations (`--expect`, `--warn`), before [`Sink::finish`].
     fn expectations(&mut self, _results: &[crate::expect::Evaluated]) -> Result<()> {
         Ok(())
+    }
+}
+
+/// Proof that a call to [`Sink::begin`], [`Sink::row`] or [`Sink::end`] comes from an
+/// [`Open`] section, which alone can make one.
+#[derive(Debug, Clone, Copy)]
+pub struct Protocol(());
+
+/// A section open in a sink: rows go in, [`Open::end`] closes it and hands the sink back.
+/// While it lives it holds the sink, so no other section can begin.
+pub struct Open<'s> {
+    sink: &'s mut dyn Sink,
+}
+
+impl<'s> Open<'s> {
+    /// Begins `section` in `sink`.
+    pub fn begin(sink: &'s mut dyn Sink, section: &Section) -> Result<Open<'s>> {
+        sink.begin(section, Protocol(()))?;
+        Ok(Open { sink })
+    }
+
+    /// Writes one row of the section.
+    pub fn row(&mut self, row: Row<'_>) -> Result<()> {
+        self.sink.row(row, Protocol(()))
+    }
+
+    /// Ends the section; the sink is free for the next one.
+    pub fn end(self) -> Result<&'s mut dyn Sink> {
+        self.sink.end(Protocol(()))?;
+        Ok(self.sink)
     }
 }
 
@@ -363,15 +398,15 @@ impl Section1<'_> {
                 emit(sink, &totals::SECTION, std::iter::once(Row::Totals(&row)))
             }
             ReportKind::Orphans => {
-                sink.begin(&orphans::SECTION)?;
+                let mut open = Open::begin(sink, &orphans::SECTION)?;
                 let branches = known_orphans.unwrap_or(orphans::Branches::ALL);
-                outcome.orphan_rows = orphans::stream(db, window, branches, |row| sink.row(Row::Orphan(&row)))?;
-                sink.end()
+                outcome.orphan_rows = orphans::stream(db, window, branches, |row| open.row(Row::Orphan(&row)))?;
+                open.end().map(|_| ())
             }
             ReportKind::Duplicates => {
-                sink.begin(&duplicates::SECTION)?;
-                duplicates::stream(db, window, |row| sink.row(Row::Duplicate(&row)))?;
-                sink.end()
+                let mut open = Open::begin(sink, &duplicates::SECTION)?;
+                duplicates::stream(db, window, |row| open.row(Row::Duplicate(&row)))?;
+                open.end().map(|_| ())
             }
             ReportKind::Weekly => {
                 let weeks = self.plan.weekly_window.as_ref().unwrap_or(window);

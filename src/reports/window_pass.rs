@@ -27,7 +27,7 @@ use super::moved::{self, AfterCounts, ExpertCounts, Moved};
 use super::orphans::{self, OrphanRow};
 use super::shared::{self, Sums};
 use super::totals::{self, Dangling};
-use super::{emit, experts, weekly, Outcome, Sink, Window};
+use super::{emit, experts, weekly, Open, Outcome, Sink, Window};
 use crate::db::types::PortableTimestamptz;
 use crate::db::{Database, Sql, Timestamp};
 use crate::error::Result;
@@ -341,7 +341,7 @@ pub(crate) fn run(
     let ask = extras.latency.then_some(latency);
     let sql = statement(db, window, span.as_ref().map(|w| w.bounds.as_slice()), ask);
     let mut state = State {
-        sink,
+        sink: Cursor::Idle(sink),
         next: 0,
         dangling: Dangling { dangling_links: 0, dangling_correct: 0 },
         sums: Some(Sums::new(span.as_ref(), window, now)),
@@ -354,7 +354,7 @@ pub(crate) fn run(
     db.for_each("the report (one pass over the window)", &sql, |row: PassRow| state.row(row))?;
     state.advance(Part::ALL.len())?;
     outcome.orphan_rows = state.orphan_rows;
-    emit(state.sink, &weekly::SECTION, state.weeks.iter().map(super::Row::Week))?;
+    emit(state.sink.idle()?, &weekly::SECTION, state.weeks.iter().map(super::Row::Week))?;
     let mut computed = Computed { latency: state.latency.map(PgWeeks::finish), moved: None };
     if let Some(after) = state.after {
         let previous = window.previous().expect("moved's window is bounded");
@@ -363,9 +363,55 @@ pub(crate) fn run(
     Ok(computed)
 }
 
+/// The sink between the parts: free, or holding the section the current part streams into
+/// (orphans, then duplicates).
+enum Cursor<'a> {
+    Idle(&'a mut dyn Sink),
+    Open(Open<'a>),
+    /// Only while switching between the two.
+    Switching,
+}
+
+impl<'a> Cursor<'a> {
+    /// The open section; rows of a section that is not open are the statement's error.
+    fn open(&mut self) -> Result<&mut Open<'a>> {
+        match self {
+            Cursor::Open(open) => Ok(open),
+            _ => Err(out_of_order()),
+        }
+    }
+
+    /// The sink, no section open.
+    fn idle(&mut self) -> Result<&mut dyn Sink> {
+        match self {
+            Cursor::Idle(sink) => Ok(&mut **sink),
+            _ => Err(out_of_order()),
+        }
+    }
+
+    /// Ends the open section, if any, and begins `section`, if given.
+    fn switch(&mut self, section: Option<&super::Section>) -> Result<()> {
+        let sink = match std::mem::replace(self, Cursor::Switching) {
+            Cursor::Idle(sink) => sink,
+            Cursor::Open(open) => open.end()?,
+            Cursor::Switching => return Err(out_of_order()),
+        };
+        *self = match section {
+            Some(section) => Cursor::Open(Open::begin(sink, section)?),
+            None => Cursor::Idle(sink),
+        };
+        Ok(())
+    }
+}
+
+/// The error for rows that arrive outside their part's order.
+fn out_of_order() -> crate::error::Error {
+    crate::error::Error::Refused("the one-pass statement returned its parts out of order".into())
+}
+
 /// Where the stream of parts is, and what it has gathered.
 struct State<'a> {
-    sink: &'a mut dyn Sink,
+    sink: Cursor<'a>,
     /// The first part whose rows may still come (an index of [`Part::ALL`]).
     next: usize,
     dangling: Dangling,
@@ -391,17 +437,17 @@ impl State<'_> {
                 if let Some(after) = self.after.as_mut() {
                     after.add(&expert, registration.as_ref(), counters.correct_feedback, counters.faqs_generated);
                 }
-                let sums = self.sums.as_mut().expect("groups come before the sections they make");
+                let sums = self.sums.as_mut().ok_or_else(out_of_order)?;
                 sums.add(&expert, has_profile, registration.as_ref(), week, counters);
             }
             Item::Orphan(orphan) => {
                 self.orphan_rows += 1;
-                self.sink.row(super::Row::Orphan(&orphan))?;
+                self.sink.open()?.row(super::Row::Orphan(&orphan))?;
             }
             Item::Link { query_id, feedback_id, faq_id } => {
-                let sink = &mut *self.sink;
+                let open = self.sink.open()?;
                 self.duplicates
-                    .add(query_id, feedback_id, faq_id, &mut |d: DuplicateRow| sink.row(super::Row::Duplicate(&d)))?;
+                    .add(query_id, feedback_id, faq_id, &mut |d: DuplicateRow| open.row(super::Row::Duplicate(&d)))?;
             }
             Item::Latency { week, whole, aggregates } => {
                 let rows = self.latency.as_mut().ok_or_else(|| {
@@ -424,21 +470,19 @@ impl State<'_> {
             match Part::ALL[self.next] {
                 Part::Dangling => {}
                 Part::Groups => {
-                    let done = self.sums.take().expect("the groups are summed once").finish(self.dangling);
-                    emit(self.sink, &experts::SECTION, done.experts.iter().map(super::Row::Expert))?;
-                    emit(self.sink, &totals::SECTION, std::iter::once(super::Row::Totals(&done.totals)))?;
+                    let done = self.sums.take().ok_or_else(out_of_order)?.finish(self.dangling);
+                    let sink = self.sink.idle()?;
+                    emit(sink, &experts::SECTION, done.experts.iter().map(super::Row::Expert))?;
+                    emit(sink, &totals::SECTION, std::iter::once(super::Row::Totals(&done.totals)))?;
                     self.weeks = done.weeks;
-                    self.sink.begin(&orphans::SECTION)?;
+                    self.sink.switch(Some(&orphans::SECTION))?;
                 }
-                Part::Orphans => {
-                    self.sink.end()?;
-                    self.sink.begin(&duplicates::SECTION)?;
-                }
+                Part::Orphans => self.sink.switch(Some(&duplicates::SECTION))?,
                 Part::Duplicates => {
-                    let sink = &mut *self.sink;
+                    let open = self.sink.open()?;
                     std::mem::take(&mut self.duplicates)
-                        .finish(&mut |d: DuplicateRow| sink.row(super::Row::Duplicate(&d)))?;
-                    self.sink.end()?;
+                        .finish(&mut |d: DuplicateRow| open.row(super::Row::Duplicate(&d)))?;
+                    self.sink.switch(None)?;
                 }
                 Part::Latency => {}
             }

@@ -166,14 +166,14 @@ struct Meddler<'a> {
 }
 
 impl Sink for Meddler<'_> {
-    fn begin(&mut self, section: &Section) -> faqlink::Result<()> {
-        self.collected.begin(section)
+    fn begin(&mut self, section: &Section, by: faqlink::reports::Protocol) -> faqlink::Result<()> {
+        self.collected.begin(section, by)
     }
-    fn row(&mut self, row: faqlink::reports::Row<'_>) -> faqlink::Result<()> {
-        self.collected.row(row)
+    fn row(&mut self, row: faqlink::reports::Row<'_>, by: faqlink::reports::Protocol) -> faqlink::Result<()> {
+        self.collected.row(row, by)
     }
-    fn end(&mut self) -> faqlink::Result<()> {
-        self.collected.end()?;
+    fn end(&mut self, by: faqlink::reports::Protocol) -> faqlink::Result<()> {
+        self.collected.end(by)?;
         if !self.done {
             self.done = true;
             // Committed by a second connection while the report is between sections.

@@ -496,11 +496,11 @@ fn cells(sections: &[(Section, Vec<Owned>)]) -> Vec<(Section, Vec<Vec<Cell>>)> {
 /// Runs `sink` over `sections` and reads back the file it committed at `path`.
 fn render(path: &Path, mut sink: impl Sink, sections: &[(Section, Vec<Owned>)]) -> Vec<u8> {
     for (section, rows) in sections {
-        sink.begin(section).unwrap();
+        let mut open = faqlink::reports::Open::begin(&mut sink, section).unwrap();
         for r in rows {
-            sink.row(r.as_row()).unwrap();
+            open.row(r.as_row()).unwrap();
         }
-        sink.end().unwrap();
+        open.end().unwrap();
     }
     sink.finish().unwrap();
     std::fs::read(path).unwrap()
