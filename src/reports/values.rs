@@ -12,7 +12,7 @@ use diesel::sql_types::{BigInt, Binary, Bool, Nullable};
 use diesel::QueryableByName;
 
 use crate::db::types::{self, earliest_instant, latest_instant, TimestampText};
-use crate::db::{Backend, Database, Param, Timestamp, TimestampReading};
+use crate::db::{Backend, Database, Param, Sql, Timestamp, TimestampReading};
 use crate::error::{BadValue, Error, Result};
 
 /// How many row ids [`data_pass`] lists per kind of value.
@@ -179,14 +179,7 @@ pub(crate) fn explain(db: &mut Database, what: &str) -> Result<Option<Error>> {
         return Ok(None);
     }
     for c in &TEXT_COLUMNS {
-        let mut sql = db.sql();
-        sql.push(&format!(
-            "SELECT CAST({key} AS BLOB) AS id, CAST({col} AS BLOB) AS value FROM {table} WHERE {cond}",
-            key = c.key,
-            col = c.column,
-            table = c.table,
-            cond = not_ascii(c.column)
-        ));
+        let sql = non_ascii_values(db, c);
         let mut found = None;
         db.for_each("looking for the value that failed", &sql, |r: KeyValue| {
             if found.is_none() && std::str::from_utf8(&r.value).is_err() {
@@ -375,17 +368,24 @@ fn sqlite_feedback_values(db: &mut Database, tally: &mut Tally) -> Result<()> {
     })
 }
 
+/// SQLite: the rows whose text column `c` holds a byte outside ASCII (the candidates for
+/// invalid UTF-8), as (key, value) blobs.
+fn non_ascii_values(db: &Database, c: &TextColumn) -> Sql {
+    let mut sql = db.sql();
+    sql.push(&format!(
+        "SELECT CAST({key} AS BLOB) AS id, CAST({col} AS BLOB) AS value FROM {table} WHERE {cond}",
+        key = c.key,
+        col = c.column,
+        table = c.table,
+        cond = not_ascii(c.column)
+    ));
+    sql
+}
+
 /// SQLite: the text columns of the other tables the reports read, checked for UTF-8.
 fn sqlite_other_text(db: &mut Database, tally: &mut Tally) -> Result<()> {
     for c in TEXT_COLUMNS.iter().filter(|c| c.table != "expert_feedback") {
-        let mut sql = db.sql();
-        sql.push(&format!(
-            "SELECT CAST({key} AS BLOB) AS id, CAST({col} AS BLOB) AS value FROM {table} WHERE {cond}",
-            key = c.key,
-            col = c.column,
-            table = c.table,
-            cond = not_ascii(c.column)
-        ));
+        let sql = non_ascii_values(db, c);
         let column = format!("{}.{}", c.table, c.column);
         db.for_each("checking the stored text", &sql, |r: KeyValue| {
             if std::str::from_utf8(&r.value).is_err() {
