@@ -205,7 +205,7 @@ pub fn report(args: &ReportArgs) -> Result<ReportConfig> {
     let sla_seconds = crate::reports::latency::parse_sla(&args.sla).map_err(|e| Error::Usage(format!("--sla: {e}")))?;
     let expectations = expectations(args, &kinds, &window)?;
     let latency_overall = expectations.iter().any(|e| e.needs().latency);
-    let options = crate::reports::Options { sla_seconds, latency_overall };
+    let options = crate::reports::Options { sla_seconds, latency_overall, ..Default::default() };
     Ok(ReportConfig {
         options,
         expectations,

@@ -68,7 +68,7 @@ fn explain(config: &ReportConfig, global: &Global) -> Result<()> {
         options: &config.options,
         previous_totals: previous_totals_wanted(config),
     };
-    let plan = reports::plan::plan(db.backend(), db.parallel.max_readers(), request)?;
+    let plan = reports::plan::plan(db.backend(), request)?;
     let text = reports::explain(&mut db, &plan)?;
     let mut out = std::io::stdout().lock();
     std::io::Write::write_all(&mut out, text.as_bytes()).map_err(|source| Error::Io {

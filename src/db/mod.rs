@@ -83,43 +83,13 @@ pub struct Database {
     /// that when a failed run drops the `Database` the connection closes before the
     /// temporary files are removed.
     new_file: Option<NewFile>,
-    /// A SQLite report over the whole history of a table with at least this many rows may
-    /// split its scan over two connections ([`Database::read_snapshot_with_reader`]); tests
-    /// set 0 to take that path on small data.
-    pub split_min_rows: i64,
     /// The report session's statement timeout, if one was set ([`Database::report_session`]):
     /// connections that join this one's snapshot get the same settings.
     statement_timeout: Option<u32>,
-    /// Whether a PostgreSQL report run computes some sections at once on connections of their
-    /// own ([`crate::reports::parallel`]); tests turn it off to compare.
-    pub parallel: Parallel,
     /// How statements built on this connection ([`Database::sql`]) read
     /// `feedback_timestamp`: set by each report run for its snapshot.
     pub timestamps: TimestampReading,
 }
-
-/// When a PostgreSQL report run computes sections at once ([`crate::reports::parallel`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Parallel {
-    /// Whenever a run has a section to compute meanwhile (the rule is
-    /// [`crate::reports::plan::plan`]).
-    Auto,
-    /// Never: one connection, one section after another (tests).
-    Never,
-}
-
-impl Parallel {
-    /// The most readers a run may open besides its own connection.
-    pub fn max_readers(self) -> usize {
-        match self {
-            Parallel::Auto => usize::MAX,
-            Parallel::Never => 0,
-        }
-    }
-}
-
-/// The default [`Database::split_min_rows`]: below it a second thread costs more than it saves.
-pub const SPLIT_MIN_ROWS: i64 = 65_536;
 
 /// Tries of [`Database::finish_writes`], 50 ms apart.
 const FINISH_WRITES_ATTEMPTS: u32 = 20;
@@ -158,9 +128,7 @@ impl Database {
             conn,
             _cancel: cancel,
             new_file: None,
-            split_min_rows: SPLIT_MIN_ROWS,
             statement_timeout: None,
-            parallel: Parallel::Auto,
             timestamps: TimestampReading::Stored,
         })
     }
@@ -184,9 +152,7 @@ impl Database {
             conn: Conn::Sqlite(conn),
             _cancel: None,
             new_file: Some(new),
-            split_min_rows: SPLIT_MIN_ROWS,
             statement_timeout: None,
-            parallel: Parallel::Auto,
             timestamps: TimestampReading::Stored,
         })
     }

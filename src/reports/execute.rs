@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    duplicates, experts, latency, moved, orphans, parallel, plan, shared, totals, values, weekly, window_pass, Open,
-    Outcome, ReportKind, Row, Section, Section1, Sink,
+    duplicates, experts, latency, moved, orphans, parallel, plan, shared, split, totals, values, weekly, window_pass,
+    Open, Outcome, ReportKind, Row, Section, Section1, Sink,
 };
 use crate::db::Database;
 use crate::error::Result;
@@ -153,7 +153,10 @@ impl Run<'_> {
                 (Work::Orphans | Work::Duplicates, kind) => emit_background(background, kind, sink, outcome)?,
                 (Work::Alone(_) | Work::Split(_), kind) => {
                     let reader = match job.work {
-                        Work::Split(_) => self.reader.as_deref_mut(),
+                        Work::Split(_) => self
+                            .reader
+                            .as_deref_mut()
+                            .map(|db| split::Reader { db, min_rows: plan.options.resources.split_min_rows }),
                         _ => None,
                     };
                     let mut section = Section1 { db: &mut *db, reader, plan, now, background: &mut *background };

@@ -290,11 +290,37 @@ pub struct Options {
     pub sla_seconds: i64,
     /// Also compute the latency over the whole window (for `--expect`).
     pub latency_overall: bool,
+    /// The connections the run may use besides its own ([`Resources`]).
+    pub resources: Resources,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { sla_seconds: latency::DEFAULT_SLA_SECONDS, latency_overall: false }
+        Options { sla_seconds: latency::DEFAULT_SLA_SECONDS, latency_overall: false, resources: Resources::default() }
+    }
+}
+
+/// What a run may use besides its own connection: an input of the plan ([`plan::plan`]), as
+/// `pg_dump -j` takes its number of workers. [`Resources::SERIAL`] runs every section on
+/// the run's connection, one after another (the tests compare it with the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resources {
+    /// The most readers the run opens on its snapshot besides its own connection (at most
+    /// [`plan::MAX_READERS`] are used).
+    pub max_readers: usize,
+    /// On SQLite, a section over the whole history of a table with at least this many rows
+    /// splits its scan with a reader ([`split`]).
+    pub split_min_rows: i64,
+}
+
+impl Resources {
+    /// One connection, one section after another.
+    pub const SERIAL: Resources = Resources { max_readers: 0, split_min_rows: i64::MAX };
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Resources { max_readers: plan::MAX_READERS, split_min_rows: split::SPLIT_MIN_ROWS }
     }
 }
 
@@ -357,7 +383,7 @@ pub fn run_with_options(
 ) -> Result<Outcome> {
     let request =
         plan::Request { kinds, window, weekly_window, options, previous_totals: sink.wants_previous_totals() };
-    let plan = plan::plan(db.backend(), db.parallel.max_readers(), request)?;
+    let plan = plan::plan(db.backend(), request)?;
     execute(db, &plan, now, sink)
 }
 
@@ -366,7 +392,7 @@ pub fn run_with_options(
 /// One section computed alone (its scan split with `reader` when given).
 pub(crate) struct Section1<'a> {
     pub db: &'a mut Database,
-    pub reader: Option<&'a mut Database>,
+    pub reader: Option<split::Reader<'a>>,
     pub plan: &'a plan::Plan,
     pub now: DateTime<Utc>,
     pub background: &'a mut parallel::Background,
@@ -383,16 +409,21 @@ impl Section1<'_> {
         let (db, window) = (&mut *self.db, &self.plan.window);
         match kind {
             ReportKind::Experts => {
-                let rows = experts::rows(db, self.reader.as_deref_mut(), window)?;
+                let rows = experts::rows(db, self.reader.as_mut().map(split::Reader::reborrow), window)?;
                 emit(sink, &experts::SECTION, rows.iter().map(Row::Expert))
             }
             ReportKind::Totals => {
                 let row = if self.background.counts_dangling() {
                     let background = &mut *self.background;
                     let mut dangling = || background.wait_dangling();
-                    totals::row_with(db, self.reader.as_deref_mut(), window, Some(&mut dangling))?
+                    totals::row_with(
+                        db,
+                        self.reader.as_mut().map(split::Reader::reborrow),
+                        window,
+                        Some(&mut dangling),
+                    )?
                 } else {
-                    totals::row(db, self.reader.as_deref_mut(), window)?
+                    totals::row(db, self.reader.as_mut().map(split::Reader::reborrow), window)?
                 };
                 *known_orphans = Some(orphans::Branches::counted(row.counters.orphaned_links, row.dangling_links));
                 emit(sink, &totals::SECTION, std::iter::once(Row::Totals(&row)))
@@ -410,7 +441,7 @@ impl Section1<'_> {
             }
             ReportKind::Weekly => {
                 let weeks = self.plan.weekly_window.as_ref().unwrap_or(window);
-                let rows = weekly::rows(db, self.reader.as_deref_mut(), weeks, self.now)?;
+                let rows = weekly::rows(db, self.reader.as_mut().map(split::Reader::reborrow), weeks, self.now)?;
                 emit(sink, &weekly::SECTION, rows.iter().map(Row::Week))
             }
             ReportKind::Latency => {

@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 use chrono::Duration;
 
 use super::window_pass::Extras;
-use super::{latency, moved, Options, ReportKind, Window};
+use super::{latency, moved, Options, ReportKind, Resources, Window};
 use crate::db::{Backend, Database, Sql};
 use crate::error::{Error, Result};
 
@@ -41,7 +41,7 @@ const COUNTED: [ReportKind; 3] = [ReportKind::Experts, ReportKind::Totals, Repor
 
 /// The most readers a run opens besides its own connection (PostgreSQL): a run needs one
 /// connection slot and uses at most three.
-pub(crate) const MAX_READERS: usize = 2;
+pub const MAX_READERS: usize = 2;
 
 /// The sections that may run on a reader of their own (PostgreSQL), those that gain most
 /// first.
@@ -160,10 +160,11 @@ pub struct Request<'a> {
     pub previous_totals: bool,
 }
 
-/// Decides the run of `request` on `backend` with at most `max_readers` connections besides
-/// the run's own. The only place that chooses a path.
-pub fn plan(backend: Backend, max_readers: usize, request: Request<'_>) -> Result<Plan> {
+/// Decides the run of `request` on `backend` with at most `options.resources.max_readers`
+/// connections besides the run's own. The only place that chooses a path.
+pub fn plan(backend: Backend, request: Request<'_>) -> Result<Plan> {
     let Request { kinds, window, weekly_window, options, previous_totals } = request;
+    let max_readers = options.resources.max_readers;
     let weekly_window = weekly_window.filter(|w| *w != window).cloned();
     if kinds.contains(&ReportKind::Moved) && window.previous().is_none() {
         return Err(Error::Usage(
@@ -275,14 +276,16 @@ impl Plan {
         if available >= self.readers {
             return self.clone();
         }
+        let options =
+            Options { resources: Resources { max_readers: available, ..self.options.resources }, ..self.options };
         let request = Request {
             kinds: &self.kinds,
             window: &self.window,
             weekly_window: self.weekly_window.as_ref(),
-            options: &self.options,
+            options: &options,
             previous_totals: self.previous_totals,
         };
-        plan(self.backend, available, request).expect("planned once already")
+        plan(self.backend, request).expect("planned once already")
     }
 
     /// The job that yields `kind`.
@@ -492,7 +495,8 @@ mod tests {
             for max_readers in [usize::MAX, 1, 0] {
                 for window in &windows {
                     for kinds in &subsets {
-                        let Ok(plan) = plan(backend, max_readers, request(kinds, window, &options)) else {
+                        let options = Options { resources: Resources { max_readers, ..options.resources }, ..options };
+                        let Ok(plan) = plan(backend, request(kinds, window, &options)) else {
                             assert!(kinds.contains(&ReportKind::Moved) && !window.is_bounded());
                             continue;
                         };
@@ -520,11 +524,11 @@ mod tests {
     fn report_all_over_a_week_on_postgresql_reads_the_window_once() {
         let options = Options::default();
         let kinds = ReportKind::ALL;
-        let p = plan(Backend::Postgres, usize::MAX, request(&kinds, &week(), &options)).unwrap();
+        let p = plan(Backend::Postgres, request(&kinds, &week(), &options)).unwrap();
         assert_eq!(p.readers, 0);
         assert_eq!(p.jobs, vec![Job { work: Work::WindowPass(Extras::default()), on: Connection::Main }]);
         let bundle = ReportKind::bundle(&week());
-        let p = plan(Backend::Postgres, usize::MAX, request(&bundle, &week(), &options)).unwrap();
+        let p = plan(Backend::Postgres, request(&bundle, &week(), &options)).unwrap();
         assert_eq!(p.readers, 0, "latency and moved from the window pass, moved's period before after it");
         let both = Extras { latency: true, moved: true };
         assert_eq!(
@@ -534,22 +538,22 @@ mod tests {
                 Job { work: Work::MovedBefore(week().previous().unwrap()), on: Connection::Main },
             ]
         );
-        let whole = plan(Backend::Postgres, usize::MAX, request(&kinds, &Window::all(chrono_tz::UTC), &options));
+        let whole = plan(Backend::Postgres, request(&kinds, &Window::all(chrono_tz::UTC), &options));
         let whole = whole.unwrap();
         assert!(whole.has(&Work::SharedPass) && whole.has(&Work::Orphans) && whole.has(&Work::Duplicates));
         assert_eq!(whole.readers, 2);
         assert_eq!(ReportKind::bundle(&Window::all(chrono_tz::UTC)), kinds, "the five over the whole history");
         let with_latency = [&kinds[..], &[ReportKind::Latency]].concat();
-        let whole = plan(Backend::Postgres, usize::MAX, request(&with_latency, &Window::all(chrono_tz::UTC), &options));
+        let whole = plan(Backend::Postgres, request(&with_latency, &Window::all(chrono_tz::UTC), &options));
         let whole = whole.unwrap();
         assert_eq!(whole.readers, MAX_READERS, "at most three connections");
         assert!(
             whole.has(&Work::Orphans) && whole.has(&Work::Duplicates) && whole.has(&Work::Alone(ReportKind::Latency))
         );
         let two = [ReportKind::Totals, ReportKind::Latency];
-        let two = plan(Backend::Postgres, usize::MAX, request(&two, &Window::all(chrono_tz::UTC), &options)).unwrap();
+        let two = plan(Backend::Postgres, request(&two, &Window::all(chrono_tz::UTC), &options)).unwrap();
         assert!(two.has(&Work::Latency), "latency on a reader while totals runs");
-        let sqlite = plan(Backend::Sqlite, usize::MAX, request(&kinds, &Window::all(chrono_tz::UTC), &options));
+        let sqlite = plan(Backend::Sqlite, request(&kinds, &Window::all(chrono_tz::UTC), &options));
         let sqlite = sqlite.unwrap();
         assert_eq!(sqlite.readers, 1);
         assert!(sqlite.has(&Work::Split(ReportKind::Experts)));

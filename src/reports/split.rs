@@ -105,13 +105,33 @@ pub fn split_point(db: &mut Database, min_rows: i64, sample: Sample, what: &str)
     Ok(keys.get(cut).filter(|_| cut > 0).cloned())
 }
 
+/// The default [`super::Resources::split_min_rows`]: below it a second thread costs more
+/// than it saves.
+pub const SPLIT_MIN_ROWS: i64 = 65_536;
+
+/// A SQLite run's second connection on the same snapshot, and the table size from which a
+/// section splits its scan with it ([`super::Resources::split_min_rows`]).
+pub struct Reader<'r> {
+    /// The connection.
+    pub db: &'r mut Database,
+    /// Split only a table of at least this many rows.
+    pub min_rows: i64,
+}
+
+impl Reader<'_> {
+    /// The same reader, borrowed again.
+    pub(crate) fn reborrow(&mut self) -> Reader<'_> {
+        Reader { db: &mut *self.db, min_rows: self.min_rows }
+    }
+}
+
 /// The second connection and the pivot to split by, when the run has a second reader, the
 /// window is unbounded (a window reads its range through the timestamp index, faster on one
-/// connection) and the table holds at least `db.split_min_rows` rows. `what` names the
+/// connection) and the table holds at least the reader's `min_rows` rows. `what` names the
 /// report in errors.
-pub fn plan<'r>(
+pub(crate) fn plan<'r>(
     db: &mut Database,
-    reader: Option<&'r mut Database>,
+    reader: Option<Reader<'r>>,
     window: &Window,
     sample: Sample,
     what: &str,
@@ -120,7 +140,7 @@ pub fn plan<'r>(
     if window.is_bounded() {
         return Ok(None);
     }
-    Ok(split_point(db, db.split_min_rows, sample, what)?.map(|pivot| (reader, pivot)))
+    Ok(split_point(db, reader.min_rows, sample, what)?.map(|pivot| (reader.db, pivot)))
 }
 
 /// Runs `f` for the rows below `pivot` on `db` and, at the same time, for the others on

@@ -310,7 +310,7 @@ pub(crate) fn link_previous(weeks: &mut [WeekRow]) {
 /// each part sorts only its own rows for the GROUP BY) and the parts' weeks added up.
 pub fn rows(
     db: &mut Database,
-    reader: Option<&mut Database>,
+    reader: Option<split::Reader<'_>>,
     window: &Window,
     now: DateTime<Utc>,
 ) -> Result<Vec<WeekRow>> {

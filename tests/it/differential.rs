@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use faqlink::db::{Backend, Database};
 use faqlink::reports::period::local_midnight;
 use faqlink::reports::{self, Cell};
-use faqlink::reports::{ReportKind, Window};
+use faqlink::reports::{ReportKind, Resources, Window};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -36,14 +36,20 @@ pub fn fixed_now() -> DateTime<Utc> {
     "2026-11-25T10:00:00Z".parse().unwrap()
 }
 
-/// faqlink's rows for `report` at [`fixed_now`]; see [`faqlink_rows_at`].
-pub fn faqlink_rows(db: &mut Database, report: &str, window: &Window) -> Rows {
-    faqlink_rows_at(db, report, window, fixed_now())
-}
-
 /// faqlink's rows for `report`, through the same path the command takes (one read-only
 /// snapshot, rows streamed into a sink), cut to the columns the reference SQL has.
 pub fn faqlink_rows_at(db: &mut Database, report: &str, window: &Window, now: DateTime<Utc>) -> Rows {
+    faqlink_rows_with(db, report, window, now, Resources::default())
+}
+
+/// [`faqlink_rows_at`] with the connections the run may use.
+pub fn faqlink_rows_with(
+    db: &mut Database,
+    report: &str,
+    window: &Window,
+    now: DateTime<Utc>,
+    resources: Resources,
+) -> Rows {
     let (kind, width) = match report {
         "experts" => (ReportKind::Experts, 5),
         "totals" => (ReportKind::Totals, 11),
@@ -52,7 +58,12 @@ pub fn faqlink_rows_at(db: &mut Database, report: &str, window: &Window, now: Da
         "weekly" => (ReportKind::Weekly, 11),
         other => panic!("unknown report {other}"),
     };
-    Collect::run_at(db, &[kind], window, now).rows().into_iter().flatten().map(|cells| text(cells, width)).collect()
+    Collect::run_with(db, &[kind], window, now, resources)
+        .rows()
+        .into_iter()
+        .flatten()
+        .map(|cells| text(cells, width))
+        .collect()
 }
 
 /// The reference SQL of `report` with the window and "now" substituted.
@@ -305,12 +316,16 @@ fn every_accepted_timestamp_form_gives_the_same_reports() {
         let reports = |db: &TestDb, split: bool| -> Vec<Vec<Rows>> {
             let mut conn = db.open_read_only();
             // The split path too (a second reader on the same snapshot reads the same way).
-            conn.split_min_rows = if split { 0 } else { faqlink::db::SPLIT_MIN_ROWS };
+            let resources = Resources {
+                split_min_rows: if split { 0 } else { Resources::default().split_min_rows },
+                ..Resources::default()
+            };
             windows
                 .iter()
                 .map(|w| {
-                    let mut rows: Vec<Rows> = REPORTS.iter().map(|r| faqlink_rows_at(&mut conn, r, w, now)).collect();
-                    let all = Collect::run_at(&mut conn, &ReportKind::ALL, w, now).rows();
+                    let mut rows: Vec<Rows> =
+                        REPORTS.iter().map(|r| faqlink_rows_with(&mut conn, r, w, now, resources)).collect();
+                    let all = Collect::run_with(&mut conn, &ReportKind::ALL, w, now, resources).rows();
                     rows.extend(all.into_iter().map(|s| s.into_iter().map(|c| text(c, 11)).collect()));
                     // The reports outside `all`: latency (the FAQ's time against the feedback's),
                     // and what moved, which needs a bounded window.
@@ -318,7 +333,7 @@ fn every_accepted_timestamp_form_gives_the_same_reports() {
                     if w.since.is_some() && w.until.is_some() {
                         later.push(ReportKind::Moved);
                     }
-                    let more = Collect::run_at(&mut conn, &later, w, now).rows();
+                    let more = Collect::run_with(&mut conn, &later, w, now, resources).rows();
                     rows.extend(more.into_iter().map(|s| s.into_iter().map(|c| text(c, 12)).collect()));
                     rows
                 })

@@ -15,7 +15,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use faqlink::db::{migrations, Access, Backend, Database, DatabaseUrl};
 use faqlink::reports::{self, Cell, Section, Sink};
-use faqlink::reports::{ReportKind, Window};
+use faqlink::reports::{Options, ReportKind, Resources, Window};
 
 /// The PostgreSQL server the tests use (no database name).
 pub fn pg_server() -> String {
@@ -419,8 +419,20 @@ impl Collect {
     /// Runs `kinds` on `db` at `now` into a new collector (the path the command takes: one
     /// read-only snapshot, rows streamed into a sink).
     pub fn run_at(db: &mut Database, kinds: &[ReportKind], window: &Window, now: DateTime<Utc>) -> Collect {
+        Collect::run_with(db, kinds, window, now, Resources::default())
+    }
+
+    /// [`Collect::run_at`] with the connections the run may use.
+    pub fn run_with(
+        db: &mut Database,
+        kinds: &[ReportKind],
+        window: &Window,
+        now: DateTime<Utc>,
+        resources: Resources,
+    ) -> Collect {
         let mut sink = Collect::default();
-        reports::run_at(db, kinds, window, now, &mut sink).unwrap();
+        let options = Options { resources, ..Options::default() };
+        reports::run_with_options(db, kinds, window, None, now, &options, &mut sink).unwrap();
         sink
     }
 

@@ -110,7 +110,7 @@ fn normal(row: &[String]) -> Vec<String> {
 fn faqlink_rows(db: &TestDb, window: &Window, sla: i64) -> (Vec<Vec<String>>, Option<reports::latency::LatencyRow>) {
     let mut conn = db.open_read_only();
     let mut sink = Collect::default();
-    let options = Options { sla_seconds: sla, latency_overall: true };
+    let options = Options { sla_seconds: sla, latency_overall: true, ..Options::default() };
     let outcome =
         reports::run_with_options(&mut conn, &[ReportKind::Latency], window, None, fixed_now(), &options, &mut sink)
             .unwrap();

@@ -9,9 +9,9 @@ use chrono_tz::Tz;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use faqlink::db::{Backend, Count, Database, Parallel};
+use faqlink::db::{Backend, Count, Database};
 use faqlink::reports::period::local_midnight;
-use faqlink::reports::{self, plan, Cell, ReportKind, Window};
+use faqlink::reports::{self, plan, Cell, Options, ReportKind, Resources, Window};
 
 use crate::data;
 use crate::differential::{random_now, random_window, reference_rows_at};
@@ -63,16 +63,16 @@ fn readers_adopt_the_exported_snapshot() {
 /// sections ran on their own connection (`usize::MAX`: one pass over the window).
 fn run(
     db: &TestDb,
-    parallel: Parallel,
+    resources: Resources,
     kinds: &[ReportKind],
     window: &Window,
     weekly_window: Option<&Window>,
     now: DateTime<Utc>,
 ) -> (Vec<Vec<Vec<Cell>>>, usize) {
     let mut conn = db.open_read_only();
-    conn.parallel = parallel;
     let mut sink = Collect::default();
-    let outcome = reports::run_with(&mut conn, kinds, window, weekly_window, now, &mut sink).unwrap();
+    let options = Options { resources, ..Options::default() };
+    let outcome = reports::run_with_options(&mut conn, kinds, window, weekly_window, now, &options, &mut sink).unwrap();
     (sink.rows(), if outcome.one_pass { usize::MAX } else { outcome.parallel_sections })
 }
 
@@ -116,17 +116,13 @@ fn parallel_sections_equal_the_serial_run_and_the_sections_alone() {
                     if kinds.len() > ReportKind::ALL.len() && weekly_window.is_some() {
                         continue;
                     }
-                    let (serial, none) = run(&db, Parallel::Never, kinds, window, weekly_window, now);
-                    let (parallel, used) = run(&db, Parallel::Auto, kinds, window, weekly_window, now);
+                    let (serial, none) = run(&db, Resources::SERIAL, kinds, window, weekly_window, now);
+                    let (parallel, used) = run(&db, Resources::default(), kinds, window, weekly_window, now);
                     let background = kinds.iter().filter(|k| matches!(k, ReportKind::Orphans | ReportKind::Duplicates));
                     let options = reports::Options::default();
                     let request =
                         plan::Request { kinds, window, weekly_window, options: &options, previous_totals: false };
-                    if plan::plan(Backend::Postgres, Parallel::Auto.max_readers(), request)
-                        .unwrap()
-                        .window_pass()
-                        .is_some()
-                    {
+                    if plan::plan(Backend::Postgres, request).unwrap().window_pass().is_some() {
                         assert_eq!((none, used), (usize::MAX, usize::MAX), "{kinds:?}, {window:?}");
                         one_pass += 1;
                         bundled += usize::from(kinds.len() > ReportKind::ALL.len());
@@ -143,7 +139,7 @@ fn parallel_sections_equal_the_serial_run_and_the_sections_alone() {
                         .iter()
                         .flat_map(|k| {
                             let w = if *k == ReportKind::Weekly { weekly_window.unwrap_or(window) } else { window };
-                            run(&db, Parallel::Never, &[*k], w, None, now).0
+                            run(&db, Resources::SERIAL, &[*k], w, None, now).0
                         })
                         .collect();
                     assert_eq!(parallel, alone, "{kinds:?} alone, dataset {seed}, window {window:?}");
@@ -151,7 +147,8 @@ fn parallel_sections_equal_the_serial_run_and_the_sections_alone() {
                 }
             }
             // The orphans section against the reference SQL, through the parallel path.
-            let (rows, _) = run(&db, Parallel::Auto, &[ReportKind::Totals, ReportKind::Orphans], window, None, now);
+            let (rows, _) =
+                run(&db, Resources::default(), &[ReportKind::Totals, ReportKind::Orphans], window, None, now);
             let reference = reference_rows_at(&db, "orphans", window, now);
             assert_eq!(rows[1].len(), reference.len(), "orphans rows, dataset {seed}, window {window:?}");
             orphan_rows += rows[1].len();
@@ -176,20 +173,24 @@ fn sections_run_at_once_on_postgres_only_when_one_stays_on_the_run_connection() 
     let (lo, _) = data::span();
     let bounded = Window { since: Some(lo), until: Some(lo + chrono::Duration::days(31)), tz: chrono_tz::UTC };
     let longer = Window { until: Some(lo + chrono::Duration::days(32)), ..bounded.clone() };
-    assert_eq!(run(&db, Parallel::Auto, &ReportKind::ALL, &longer, None, now).1, 2, "more than a month");
-    assert_eq!(run(&db, Parallel::Auto, &ReportKind::ALL, &all, None, now).1, 2);
-    assert_eq!(run(&db, Parallel::Auto, &ReportKind::ALL, &bounded, None, now).1, usize::MAX, "one pass");
+    assert_eq!(run(&db, Resources::default(), &ReportKind::ALL, &longer, None, now).1, 2, "more than a month");
+    assert_eq!(run(&db, Resources::default(), &ReportKind::ALL, &all, None, now).1, 2);
+    assert_eq!(run(&db, Resources::default(), &ReportKind::ALL, &bounded, None, now).1, usize::MAX, "one pass");
     let since = Window { until: None, ..bounded.clone() };
-    assert_eq!(run(&db, Parallel::Auto, &ReportKind::ALL, &since, None, now).1, 2);
+    assert_eq!(run(&db, Resources::default(), &ReportKind::ALL, &since, None, now).1, 2);
     assert_eq!(
-        run(&db, Parallel::Auto, &[ReportKind::Orphans], &all, None, now).1,
+        run(&db, Resources::default(), &[ReportKind::Orphans], &all, None, now).1,
         0,
         "one section: nothing to overlap"
     );
-    assert_eq!(run(&db, Parallel::Auto, &[ReportKind::Experts, ReportKind::Weekly], &all, None, now).1, 0);
+    assert_eq!(run(&db, Resources::default(), &[ReportKind::Experts, ReportKind::Weekly], &all, None, now).1, 0);
     let sqlite = TestDb::migrated(Backend::Sqlite);
     data::load(&sqlite, &data::generate(3));
-    assert_eq!(run(&sqlite, Parallel::Auto, &ReportKind::ALL, &all, None, now).1, 0, "SQLite splits scans instead");
+    assert_eq!(
+        run(&sqlite, Resources::default(), &ReportKind::ALL, &all, None, now).1,
+        0,
+        "SQLite splits scans instead"
+    );
 }
 
 /// A role allowed one connection (or a server out of connection slots): the run does without
@@ -215,8 +216,8 @@ fn a_run_without_spare_connections_computes_every_section_on_its_own() {
     db.exec(&format!("DROP OWNED BY {role}; DROP ROLE {role};"));
     let outcome = outcome.unwrap();
     assert_eq!(outcome.parallel_sections, 0, "no spare connection, no section elsewhere");
-    assert_eq!(sink.rows(), run(&db, Parallel::Never, &ReportKind::ALL, &all, None, now).0);
-    assert_eq!(run(&db, Parallel::Auto, &ReportKind::ALL, &all, None, now).1, 2, "with spare connections");
+    assert_eq!(sink.rows(), run(&db, Resources::SERIAL, &ReportKind::ALL, &all, None, now).0);
+    assert_eq!(run(&db, Resources::default(), &ReportKind::ALL, &all, None, now).1, 2, "with spare connections");
 }
 
 /// On the production schema (none of faqlink's own indexes) PostgreSQL takes other paths
@@ -243,9 +244,9 @@ fn without_faqlinks_indexes_every_report_equals_the_reference_sql() {
                     duplicate_rows += ours.len();
                 }
             }
-            let (all, _) = run(&db, Parallel::Auto, &ReportKind::ALL, &window, None, now);
+            let (all, _) = run(&db, Resources::default(), &ReportKind::ALL, &window, None, now);
             let alone: Vec<Vec<Vec<Cell>>> =
-                ReportKind::ALL.iter().flat_map(|k| run(&db, Parallel::Never, &[*k], &window, None, now).0).collect();
+                ReportKind::ALL.iter().flat_map(|k| run(&db, Resources::SERIAL, &[*k], &window, None, now).0).collect();
             assert_eq!(all, alone, "report all, dataset {seed}, {window:?}");
         }
     }

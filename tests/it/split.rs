@@ -2,13 +2,13 @@
 //! snapshot (or is not used), and the split reports equal the serial ones and the reference
 //! SQL.
 
-use faqlink::db::{Backend, Database, Uuid, SPLIT_MIN_ROWS};
-use faqlink::reports::split::{self, Pivot, Sample};
+use faqlink::db::{Backend, Database, Uuid};
+use faqlink::reports::split::{self, Pivot, Sample, SPLIT_MIN_ROWS};
 use faqlink::reports::{self, experts};
-use faqlink::reports::{ReportKind, Window};
+use faqlink::reports::{Options, ReportKind, Resources, Window};
 
 use crate::data;
-use crate::differential::{faqlink_rows, reference_rows, REPORTS};
+use crate::differential::{faqlink_rows_with, fixed_now, reference_rows, REPORTS};
 use crate::harness::{faqlink, Collect, ExpertRow, TestDb};
 
 fn count_profiles(db: &mut Database) -> i64 {
@@ -79,28 +79,29 @@ fn split_reports_equal_the_serial_ones_and_the_reference_sql() {
         let ds = data::generate(seed);
         data::clear(&db);
         data::load(&db, &ds);
-        let mut serial = db.open_read_only();
-        serial.split_min_rows = i64::MAX;
-        let mut split = db.open_read_only();
-        split.split_min_rows = 0;
-        if split.read_snapshot(|c| split::split_point(c, 0, Sample::All, "a test")).unwrap().is_some() {
+        let (serial, split) = (Resources::SERIAL, Resources { split_min_rows: 0, ..Resources::default() });
+        let mut conn = db.open_read_only();
+        if conn.read_snapshot(|c| split::split_point(c, 0, Sample::All, "a test")).unwrap().is_some() {
             split_datasets += 1;
         }
         for tz in [chrono_tz::UTC, chrono_tz::Asia::Kathmandu] {
             let window = Window::all(tz);
             for report in REPORTS {
-                let ours = faqlink_rows(&mut split, report, &window);
-                assert_eq!(ours, faqlink_rows(&mut serial, report, &window), "{report}, dataset {seed}, {tz}");
+                let ours = faqlink_rows_with(&mut conn, report, &window, fixed_now(), split);
+                let alone = faqlink_rows_with(&mut conn, report, &window, fixed_now(), serial);
+                assert_eq!(ours, alone, "{report}, dataset {seed}, {tz}");
                 if tz == chrono_tz::UTC {
                     assert_eq!(ours, reference_rows(&db, report, &window), "{report}, dataset {seed}");
                 }
             }
-            let all = |conn: &mut Database| {
+            let mut all = |resources: Resources| {
                 let mut sink = Collect::default();
-                reports::run(conn, &ReportKind::ALL, &window, &mut sink).unwrap();
+                let options = Options { resources, ..Options::default() };
+                reports::run_with_options(&mut conn, &ReportKind::ALL, &window, None, fixed_now(), &options, &mut sink)
+                    .unwrap();
                 sink.rows()
             };
-            assert_eq!(all(&mut split), all(&mut serial), "report all, dataset {seed}, {tz}");
+            assert_eq!(all(split), all(serial), "report all, dataset {seed}, {tz}");
         }
     }
     assert!(split_datasets >= 10, "a split point was found on only {split_datasets} datasets");
