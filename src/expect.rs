@@ -319,11 +319,11 @@ impl Sink for Observer {
     fn end(&mut self, by: crate::reports::Protocol) -> Result<()> {
         self.inner.end(by)
     }
-    fn finish(&mut self) -> Result<()> {
+    fn finish(mut self: Box<Self>, by: crate::reports::Complete) -> Result<()> {
         let results = self.observed.evaluate(&self.expectations);
         self.inner.expectations(&results)?;
         *self.results.borrow_mut() = results;
-        self.inner.finish()
+        self.inner.finish(by)
     }
     fn wants_previous_totals(&self) -> bool {
         self.wants_previous || self.inner.wants_previous_totals()

@@ -80,7 +80,8 @@ pub fn run(_args: &DemoArgs, global: &Global) -> Result<()> {
                 ),
             ],
         };
-        reports::run_at(&mut db, &ReportKind::bundle(&window), &window, now, &mut sink)
+        let (_, complete) = reports::run_at(&mut db, &ReportKind::bundle(&window), &window, now, &mut sink)?;
+        Box::new(sink).finish(complete)
     })?;
     eprintln!("\nTry next: faqlink report experts --last-week --format csv --excel --output experts.csv");
     eprintln!("Production: faqlink --database-url postgres://USER@HOST/DB check   (read-only; then `report all`)");
@@ -110,11 +111,11 @@ impl Sink for Tour {
         self.files.iter_mut().try_for_each(|(_, s)| s.end(by))
     }
 
-    fn finish(&mut self) -> Result<()> {
-        self.table.finish()?;
+    fn finish(self: Box<Self>, by: crate::reports::Complete) -> Result<()> {
+        Box::new(self.table).finish(by)?;
         eprintln!();
-        for (path, sink) in &mut self.files {
-            match sink.finish() {
+        for (path, sink) in self.files {
+            match sink.finish(by) {
                 Ok(()) => eprintln!("faqlink demo: wrote {}", path.display()),
                 Err(e) => eprintln!("faqlink demo: warning: {} not written: {e}", path.display()),
             }

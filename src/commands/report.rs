@@ -12,7 +12,7 @@ use crate::config::{self, ReportConfig, Target};
 use crate::db::{Backend, Database, DatabaseUrl};
 use crate::error::{quoted, Error, QueryClass, Result};
 use crate::output::{self, document::RunInfo};
-use crate::reports::{self, Section, Sink};
+use crate::reports;
 
 /// How many times a run is attempted in all when recovery conflicts cancel it.
 pub(crate) const ATTEMPTS: u32 = 4;
@@ -112,19 +112,18 @@ fn attempt(config: &ReportConfig, global: &Global) -> Result<RunOutcome> {
     let info =
         RunInfo::new(config.window.clone(), config.now, db.backend()).with_weekly_window(config.weekly_window.clone());
     let results = crate::expect::Shared::default();
-    let mut inner = output::sink(&config.output(), info)?;
+    let mut sink = output::sink(&config.output(), info)?;
     if !config.expectations.is_empty() {
-        inner = Box::new(crate::expect::Observer::new(inner, config.expectations.clone(), results.clone()));
+        sink = Box::new(crate::expect::Observer::new(sink, config.expectations.clone(), results.clone()));
     }
-    let mut sink = KeepBrokenPipe { inner, broken: None };
-    let outcome = reports::run_with_options(
+    let (outcome, complete) = reports::run_with_options(
         &mut db,
         &config.kinds,
         &config.window,
         config.weekly_window.as_ref(),
         config.now,
         &config.options,
-        &mut sink,
+        &mut *sink,
     )
     .map_err(|e| match e {
         // A hot standby may close a session for a recovery conflict before its message
@@ -135,8 +134,15 @@ fn attempt(config: &ReportConfig, global: &Global) -> Result<RunOutcome> {
         }
         other => other,
     })?;
+    // A broken pipe met when the output is finally copied to standard output is kept, not
+    // returned: `--fail-on-any` still exits 3 when rows were found and the reader of standard
+    // output stopped early.
+    let stdout_error = match sink.finish(complete) {
+        Err(e) if e.is_broken_pipe() => Some(e),
+        other => other.err().map_or(Ok(None), Err)?,
+    };
     let expectations = results.borrow().clone();
-    Ok(RunOutcome { orphan_rows: outcome.orphan_rows, stdout_error: sink.broken, expectations })
+    Ok(RunOutcome { orphan_rows: outcome.orphan_rows, stdout_error, expectations })
 }
 
 /// Runs `attempt` until it succeeds, fails with an error that is not a recovery conflict, or
@@ -164,47 +170,6 @@ fn retry_with_backoff<T>(first: Duration, mut attempt: impl FnMut() -> Result<T>
         }
     }
     unreachable!("the loop returns")
-}
-
-/// Passes everything on, but keeps a broken pipe met when the output is finally copied to
-/// standard output instead of failing the run with it, so that `--fail-on-any` still exits 3
-/// when rows were found and the reader of standard output stopped early.
-struct KeepBrokenPipe {
-    inner: Box<dyn Sink>,
-    broken: Option<Error>,
-}
-
-impl Sink for KeepBrokenPipe {
-    fn begin(&mut self, section: &Section, by: crate::reports::Protocol) -> Result<()> {
-        self.inner.begin(section, by)
-    }
-    fn row(&mut self, row: crate::reports::Row<'_>, by: crate::reports::Protocol) -> Result<()> {
-        self.inner.row(row, by)
-    }
-    fn end(&mut self, by: crate::reports::Protocol) -> Result<()> {
-        self.inner.end(by)
-    }
-    fn finish(&mut self) -> Result<()> {
-        match self.inner.finish() {
-            Err(e) if e.is_broken_pipe() => {
-                self.broken = Some(e);
-                Ok(())
-            }
-            other => other,
-        }
-    }
-    fn wants_previous_totals(&self) -> bool {
-        self.inner.wants_previous_totals()
-    }
-    fn previous_totals(&mut self, window: &reports::Window, row: &crate::reports::totals::TotalsRow) -> Result<()> {
-        self.inner.previous_totals(window, row)
-    }
-    fn latency_overall(&mut self, row: &reports::latency::LatencyRow) -> Result<()> {
-        self.inner.latency_overall(row)
-    }
-    fn expectations(&mut self, results: &[crate::expect::Evaluated]) -> Result<()> {
-        self.inner.expectations(results)
-    }
 }
 
 /// `--output` naming the SQLite database itself or one of its side files (`-wal`, `-shm`,

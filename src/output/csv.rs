@@ -106,8 +106,15 @@ impl Sink for CsvSink {
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<()> {
-        into_output(self.w.take().expect("finish once"))?.commit()
+    fn finish(self: Box<Self>, _: crate::reports::Complete) -> Result<()> {
+        self.commit()
+    }
+}
+
+impl CsvSink {
+    /// Flushes and commits the output (a file of a [`DirSink`]'s set goes into the set).
+    fn commit(mut self) -> Result<()> {
+        into_output(self.w.take().expect("open until committed"))?.commit()
     }
 }
 
@@ -115,7 +122,7 @@ impl Sink for CsvSink {
 /// ([`OutputDir`]): each file is written into the new set as its section ends, and the set
 /// replaces the folder's files only when every report succeeded.
 pub(crate) struct DirSink {
-    dir: Option<OutputDir>,
+    dir: OutputDir,
     options: CsvOptions,
     current: Option<CsvSink>,
 }
@@ -123,14 +130,13 @@ pub(crate) struct DirSink {
 impl DirSink {
     /// A sink writing one file per report into the new set of `dir`.
     pub fn new(dir: OutputDir, options: CsvOptions) -> Self {
-        DirSink { dir: Some(dir), options, current: None }
+        DirSink { dir, options, current: None }
     }
 }
 
 impl Sink for DirSink {
     fn begin(&mut self, section: &Section, by: crate::reports::Protocol) -> Result<()> {
-        let dir = self.dir.as_mut().expect("open until finish");
-        let mut sink = CsvSink::new(dir.file(&format!("{}.csv", section.kind.name()))?, self.options)?;
+        let mut sink = CsvSink::new(self.dir.file(&format!("{}.csv", section.kind.name()))?, self.options)?;
         sink.begin(section, by)?;
         self.current = Some(sink);
         Ok(())
@@ -142,11 +148,11 @@ impl Sink for DirSink {
 
     fn end(&mut self, _: crate::reports::Protocol) -> Result<()> {
         // Into the new set, which stays invisible until finish.
-        self.current.take().expect("inside a section").finish()
+        self.current.take().expect("inside a section").commit()
     }
 
-    fn finish(&mut self) -> Result<()> {
-        self.dir.take().expect("finish once").commit()
+    fn finish(self: Box<Self>, _: crate::reports::Complete) -> Result<()> {
+        self.dir.commit()
     }
 }
 

@@ -339,14 +339,14 @@ pub trait DocumentFormat {
 /// A [`Sink`] that collects a run and renders it with one [`DocumentFormat`] at `finish`.
 pub struct DocumentSink<F: DocumentFormat> {
     format: F,
-    out: Option<Output>,
+    out: Output,
     doc: Document,
 }
 
 impl<F: DocumentFormat> DocumentSink<F> {
     /// A sink rendering `format` into `out` for the run described by `info`.
     pub fn new(format: F, out: Output, info: RunInfo) -> Self {
-        DocumentSink { format, out: Some(out), doc: Document::new(info) }
+        DocumentSink { format, out, doc: Document::new(info) }
     }
 }
 
@@ -366,9 +366,9 @@ impl<F: DocumentFormat> Sink for DocumentSink<F> {
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<()> {
-        let mut out = self.out.take().expect("finish once");
-        self.format.render(&self.doc, &mut out)?;
+    fn finish(self: Box<Self>, _: crate::reports::Complete) -> Result<()> {
+        let DocumentSink { format, mut out, doc } = *self;
+        format.render(&doc, &mut out)?;
         out.commit()
     }
 

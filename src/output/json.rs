@@ -46,7 +46,7 @@ pub(crate) fn window_value(window: &Window) -> Value {
 
 /// JSON to one output.
 pub(crate) struct JsonSink {
-    out: Option<Output>,
+    out: Output,
     info: RunInfo,
     with_previous: bool,
     previous: Option<Value>,
@@ -62,21 +62,11 @@ impl JsonSink {
     /// totals (`previous_period` is then present: null unless the window is bounded on both
     /// sides).
     pub fn new(out: Output, info: RunInfo, with_previous: bool) -> Self {
-        JsonSink {
-            out: Some(out),
-            info,
-            with_previous,
-            previous: None,
-            section: None,
-            rows: 0,
-            sections: 0,
-            expectations: None,
-        }
+        JsonSink { out, info, with_previous, previous: None, section: None, rows: 0, sections: 0, expectations: None }
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        let out = self.out.as_mut().expect("open until finish");
-        out.write_all(bytes).map_err(|e| out.error(e))
+        self.out.write_all(bytes).map_err(|e| self.out.error(e))
     }
 
     /// The envelope's first keys, written before the first section (or at the end of a run
@@ -142,7 +132,7 @@ impl Sink for JsonSink {
         }
     }
 
-    fn finish(&mut self) -> Result<()> {
+    fn finish(mut self: Box<Self>, _: crate::reports::Complete) -> Result<()> {
         if self.sections == 0 {
             let header = self.header();
             self.write(header.as_bytes())?;
@@ -152,7 +142,7 @@ impl Sink for JsonSink {
             self.write(text.as_bytes())?;
         }
         self.write(b"\n}\n")?;
-        self.out.take().expect("finish once").commit()
+        self.out.commit()
     }
 
     fn wants_previous_totals(&self) -> bool {

@@ -19,7 +19,7 @@ use crate::reports::{Cell, Section, Sink};
 
 /// Markdown to one output.
 pub struct MarkdownSink {
-    out: Option<Output>,
+    out: Output,
     info: RunInfo,
     sections: usize,
 }
@@ -27,7 +27,7 @@ pub struct MarkdownSink {
 impl MarkdownSink {
     /// A sink writing to `out` for the run `info`.
     pub fn new(out: Output, info: RunInfo) -> Self {
-        MarkdownSink { out: Some(out), info, sections: 0 }
+        MarkdownSink { out, info, sections: 0 }
     }
 
     /// The run's title: the period, then when and where the data was read.
@@ -46,8 +46,7 @@ impl MarkdownSink {
     }
 
     fn write(&mut self, text: &str) -> Result<()> {
-        let out = self.out.as_mut().expect("open until finish");
-        out.write_all(text.as_bytes()).map_err(|e| out.error(e))
+        self.out.write_all(text.as_bytes()).map_err(|e| self.out.error(e))
     }
 }
 
@@ -91,11 +90,11 @@ impl Sink for MarkdownSink {
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<()> {
+    fn finish(mut self: Box<Self>, _: crate::reports::Complete) -> Result<()> {
         if self.sections == 0 {
             let title = self.title();
             self.write(&title)?;
         }
-        self.out.take().expect("finish once").commit()
+        self.out.commit()
     }
 }

@@ -477,7 +477,7 @@ fn table(columns: &[Shown], widths: Option<Vec<usize>>, width: Option<usize>, st
 
 /// Table output: the run is held until it ends, then rendered at the terminal's width.
 pub(crate) struct TableSink {
-    out: Option<Output>,
+    out: Output,
     info: RunInfo,
     styled: bool,
     width: Option<u16>,
@@ -496,7 +496,7 @@ impl TableSink {
 
     /// A sink rendering at `width` columns (`None`: no wrapping).
     pub(crate) fn with_width(out: Output, info: RunInfo, width: Option<u16>, styled: bool) -> Self {
-        TableSink { out: Some(out), info, styled, width, sections: Vec::new() }
+        TableSink { out, info, styled, width, sections: Vec::new() }
     }
 }
 
@@ -516,9 +516,9 @@ impl Sink for TableSink {
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<()> {
+    fn finish(self: Box<Self>, _: crate::reports::Complete) -> Result<()> {
         let text = render(&self.info, &self.sections, self.width, self.styled);
-        let mut out = self.out.take().expect("finish once");
+        let mut out = self.out;
         out.write_all(text.as_bytes()).map_err(|e| out.error(e))?;
         out.commit()
     }

@@ -6,19 +6,20 @@ use chrono::{DateTime, Utc};
 
 use super::{
     duplicates, experts, latency, moved, orphans, parallel, plan, shared, split, totals, values, weekly, window_pass,
-    Open, Outcome, ReportKind, Row, Section, Section1, Sink,
+    Complete, Open, Outcome, ReportKind, Row, Section, Section1, Sink,
 };
 use crate::db::Database;
 use crate::error::Result;
 
 /// Runs `plan` into `sink`, all in one read-only snapshot (its readers on the same one), and
-/// commits the sink only when every section is complete. Branches on the plan's jobs only.
+/// proves that every section is complete with the [`Complete`] that [`Sink::finish`] needs.
+/// Branches on the plan's jobs only.
 pub(crate) fn execute(
     db: &mut Database,
     plan: &plan::Plan,
     now: DateTime<Utc>,
     sink: &mut dyn Sink,
-) -> Result<Outcome> {
+) -> Result<(Outcome, Complete)> {
     let outcome = db.read_snapshot_with_readers(plan.readers, |db, readers| {
         // One reading of the timestamps for the whole snapshot, on every connection.
         let reading = values::timestamps(db)?;
@@ -37,9 +38,8 @@ pub(crate) fn execute(
             other => other,
         }
     })?;
-    // Only a complete run reaches the output (an atomic file is committed here).
-    sink.finish()?;
-    Ok(outcome)
+    // Only a complete run may reach the output (an atomic file is committed by `finish`).
+    Ok((outcome, Complete(())))
 }
 
 /// `plan`'s SQL and jobs in words ([`plan::Plan::explain`]), read in a snapshot as the run

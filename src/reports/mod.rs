@@ -225,8 +225,10 @@ pub trait Sink {
     fn row(&mut self, row: Row<'_>, by: Protocol) -> Result<()>;
     /// The current section is complete.
     fn end(&mut self, by: Protocol) -> Result<()>;
-    /// Every section is done: flush or commit the output.
-    fn finish(&mut self) -> Result<()>;
+    /// Every section is done: flush or commit the output. It takes the sink, so nothing can
+    /// be written after it nor can it be called twice, and a [`Complete`], which only a run
+    /// whose every section succeeded makes, so a partial run is never committed.
+    fn finish(self: Box<Self>, by: Complete) -> Result<()>;
 
     /// True when this format shows each headline number's change against the previous
     /// period of the same length; the run then calls [`Sink::previous_totals`] (bounded
@@ -251,6 +253,26 @@ pub trait Sink {
     fn expectations(&mut self, _results: &[crate::expect::Evaluated]) -> Result<()> {
         Ok(())
     }
+}
+
+/// Proof that a run wrote every section of its plan, in one snapshot, without an error: the
+/// run functions return one with their [`Outcome`] ([`execute`] alone makes it, or
+/// [`write_sections`] for rows already in memory), and [`Sink::finish`] needs it. Sinks that
+/// wrap others hand it on.
+#[derive(Debug, Clone, Copy)]
+pub struct Complete(());
+
+/// Writes `sections` of rows already in memory into `sink` and finishes it: the way to
+/// render rows that no database run produced.
+pub fn write_sections<'r>(mut sink: Box<dyn Sink>, sections: &[(Section, Vec<Row<'r>>)]) -> Result<()> {
+    for (section, rows) in sections {
+        let mut open = Open::begin(&mut *sink, section)?;
+        for row in rows {
+            open.row(*row)?;
+        }
+        open.end()?;
+    }
+    sink.finish(Complete(()))
 }
 
 /// Proof that a call to [`Sink::begin`], [`Sink::row`] or [`Sink::end`] comes from an
@@ -338,8 +360,14 @@ pub struct Outcome {
 }
 
 /// Produces `kinds` into `sink`, all from one read-only snapshot, with "now" from
-/// [`period::now`] (which honours `$FAQLINK_NOW`).
-pub fn run(db: &mut Database, kinds: &[ReportKind], window: &Window, sink: &mut dyn Sink) -> Result<Outcome> {
+/// [`period::now`] (which honours `$FAQLINK_NOW`). The caller commits the output with the
+/// [`Complete`] returned: `Box::new(sink).finish(complete)`.
+pub fn run(
+    db: &mut Database,
+    kinds: &[ReportKind],
+    window: &Window,
+    sink: &mut dyn Sink,
+) -> Result<(Outcome, Complete)> {
     run_at(db, kinds, window, period::now()?, sink)
 }
 
@@ -353,7 +381,7 @@ pub fn run_at(
     window: &Window,
     now: DateTime<Utc>,
     sink: &mut dyn Sink,
-) -> Result<Outcome> {
+) -> Result<(Outcome, Complete)> {
     run_with(db, kinds, window, None, now, sink)
 }
 
@@ -366,7 +394,7 @@ pub fn run_with(
     weekly_window: Option<&Window>,
     now: DateTime<Utc>,
     sink: &mut dyn Sink,
-) -> Result<Outcome> {
+) -> Result<(Outcome, Complete)> {
     run_with_options(db, kinds, window, weekly_window, now, &Options::default(), sink)
 }
 
@@ -380,7 +408,7 @@ pub fn run_with_options(
     now: DateTime<Utc>,
     options: &Options,
     sink: &mut dyn Sink,
-) -> Result<Outcome> {
+) -> Result<(Outcome, Complete)> {
     let request =
         plan::Request { kinds, window, weekly_window, options, previous_totals: sink.wants_previous_totals() };
     let plan = plan::plan(db.backend(), request)?;

@@ -20,7 +20,7 @@ use faqlink::output::openmetrics::{OpenMetrics, MAX_EXPERTS};
 use faqlink::output::xlsx::{sheet_name, Xlsx};
 use faqlink::output::{plain, Output};
 use faqlink::reports::period::local_midnight;
-use faqlink::reports::{self, Cell, Row};
+use faqlink::reports::{self, Cell, Row, Sink};
 use faqlink::reports::{ReportKind, Window};
 
 use crate::harness::{on_both, TestDb};
@@ -130,7 +130,8 @@ fn render_kinds<F: DocumentFormat + Clone + 'static>(
     let capture = Capture { format: format.clone(), doc: doc.clone() };
     let mut sink = DocumentSink::new(capture, Output::file(path).unwrap(), info(window, db.backend()));
     let mut conn = db.open_read_only();
-    reports::run(&mut conn, kinds, window, &mut sink).unwrap();
+    let (_, complete) = reports::run(&mut conn, kinds, window, &mut sink).unwrap();
+    Box::new(sink).finish(complete).unwrap();
     let mut doc = doc.borrow_mut().take().expect("the format rendered");
     if doc.previous_totals.is_none() && format.wants_previous_totals() {
         if let Some(previous) = previous_period(window) {
@@ -142,7 +143,8 @@ fn render_kinds<F: DocumentFormat + Clone + 'static>(
                 Output::file(&scratch.path().join("x")).unwrap(),
                 info(&previous, db.backend()),
             );
-            reports::run(&mut conn, &[ReportKind::Totals], &previous, &mut sink).unwrap();
+            let (_, complete) = reports::run(&mut conn, &[ReportKind::Totals], &previous, &mut sink).unwrap();
+            Box::new(sink).finish(complete).unwrap();
             let before = before.borrow_mut().take().unwrap();
             doc.previous_totals = Some((previous, before.totals.expect("the previous period's totals")));
             let mut out = Output::file(path).unwrap();
@@ -323,7 +325,8 @@ fn html_renders_any_subset_of_sections() {
         let path = dir.path().join("subset.html");
         let info = info(&test_window(), Backend::Sqlite);
         let mut sink = DocumentSink::new(Html, Output::file(&path).unwrap(), info);
-        reports::run(&mut db.open_read_only(), kinds, &test_window(), &mut sink).unwrap();
+        let (_, complete) = reports::run(&mut db.open_read_only(), kinds, &test_window(), &mut sink).unwrap();
+        Box::new(sink).finish(complete).unwrap();
         let html = std::fs::read_to_string(&path).unwrap();
         assert_self_contained(&html);
         assert!(html.contains("2026-10-19 to 2026-11-24 (whole days) · Europe/Rome"), "the period is on every page");

@@ -184,8 +184,8 @@ impl Sink for Meddler<'_> {
         }
         Ok(())
     }
-    fn finish(&mut self) -> faqlink::Result<()> {
-        self.collected.finish()
+    fn finish(self: Box<Self>, by: faqlink::reports::Complete) -> faqlink::Result<()> {
+        Box::new(self.collected).finish(by)
     }
 }
 

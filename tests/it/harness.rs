@@ -454,7 +454,7 @@ impl Sink for Collect {
     fn end(&mut self, _: faqlink::reports::Protocol) -> faqlink::Result<()> {
         Ok(())
     }
-    fn finish(&mut self) -> faqlink::Result<()> {
+    fn finish(self: Box<Self>, _: faqlink::reports::Complete) -> faqlink::Result<()> {
         Ok(())
     }
     fn wants_previous_totals(&self) -> bool {

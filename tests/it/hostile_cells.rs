@@ -494,15 +494,10 @@ fn cells(sections: &[(Section, Vec<Owned>)]) -> Vec<(Section, Vec<Vec<Cell>>)> {
 }
 
 /// Runs `sink` over `sections` and reads back the file it committed at `path`.
-fn render(path: &Path, mut sink: impl Sink, sections: &[(Section, Vec<Owned>)]) -> Vec<u8> {
-    for (section, rows) in sections {
-        let mut open = faqlink::reports::Open::begin(&mut sink, section).unwrap();
-        for r in rows {
-            open.row(r.as_row()).unwrap();
-        }
-        open.end().unwrap();
-    }
-    sink.finish().unwrap();
+fn render(path: &Path, sink: impl Sink + 'static, sections: &[(Section, Vec<Owned>)]) -> Vec<u8> {
+    let rows: Vec<(Section, Vec<Row<'_>>)> =
+        sections.iter().map(|(s, rows)| (*s, rows.iter().map(Owned::as_row).collect())).collect();
+    faqlink::reports::write_sections(Box::new(sink), &rows).unwrap();
     std::fs::read(path).unwrap()
 }
 

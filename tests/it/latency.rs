@@ -111,7 +111,7 @@ fn faqlink_rows(db: &TestDb, window: &Window, sla: i64) -> (Vec<Vec<String>>, Op
     let mut conn = db.open_read_only();
     let mut sink = Collect::default();
     let options = Options { sla_seconds: sla, latency_overall: true, ..Options::default() };
-    let outcome =
+    let (outcome, _) =
         reports::run_with_options(&mut conn, &[ReportKind::Latency], window, None, fixed_now(), &options, &mut sink)
             .unwrap();
     let rows = sink.rows().remove(0);

@@ -72,7 +72,8 @@ fn run(
     let mut conn = db.open_read_only();
     let mut sink = Collect::default();
     let options = Options { resources, ..Options::default() };
-    let outcome = reports::run_with_options(&mut conn, kinds, window, weekly_window, now, &options, &mut sink).unwrap();
+    let (outcome, _) =
+        reports::run_with_options(&mut conn, kinds, window, weekly_window, now, &options, &mut sink).unwrap();
     (sink.rows(), if outcome.one_pass { usize::MAX } else { outcome.parallel_sections })
 }
 
@@ -214,7 +215,7 @@ fn a_run_without_spare_connections_computes_every_section_on_its_own() {
     let outcome = reports::run_with(&mut limited, &ReportKind::ALL, &all, None, now, &mut sink);
     drop(limited);
     db.exec(&format!("DROP OWNED BY {role}; DROP ROLE {role};"));
-    let outcome = outcome.unwrap();
+    let (outcome, _) = outcome.unwrap();
     assert_eq!(outcome.parallel_sections, 0, "no spare connection, no section elsewhere");
     assert_eq!(sink.rows(), run(&db, Resources::SERIAL, &ReportKind::ALL, &all, None, now).0);
     assert_eq!(run(&db, Resources::default(), &ReportKind::ALL, &all, None, now).1, 2, "with spare connections");
