@@ -5,6 +5,7 @@ pub mod cancel;
 pub mod catalog;
 pub mod migrations;
 pub mod schema;
+pub(crate) mod seed;
 mod snapshot;
 mod sql;
 mod sqlite_file;

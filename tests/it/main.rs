@@ -16,6 +16,7 @@ mod harness;
 mod hostile_cells;
 mod html_json;
 mod latency;
+mod layers;
 mod migrate;
 mod moved;
 mod ops;

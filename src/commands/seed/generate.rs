@@ -2,28 +2,13 @@
 //! stream, in time order, in batches.
 
 use chrono::{DateTime, Duration, Utc};
-use diesel::Insertable;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::{corpus, Plan};
-use crate::db::schema::{expert_feedback, faq_entries};
+use crate::db::seed::{Batch, NewExpert, NewFaq, NewFeedback};
 use crate::db::types::FeedbackCategory;
 use crate::db::{FeedbackType, Timestamp, Uuid};
-
-/// One expert: a user and its profile.
-pub(super) struct NewExpert {
-    /// `expert_profiles.id`.
-    pub(super) id: Uuid,
-    /// `"user".email`.
-    pub(super) email: String,
-    /// `professional_registration_number` (NULL for about one expert in five).
-    pub(super) registration: Option<String>,
-    /// `organization`.
-    pub(super) organization: String,
-    /// `trust_score`.
-    pub(super) trust: f64,
-}
 
 /// The next expert of the stream (the draws keep their order, so ids stay as they were).
 pub(super) fn expert(rng: &mut ChaCha8Rng) -> NewExpert {
@@ -57,56 +42,6 @@ fn hex(rng: &mut ChaCha8Rng, bytes: usize) -> String {
         s.push(char::from(HEX[usize::from(byte & 0x0f)]));
     }
     s
-}
-
-/// One generated batch: the FAQs first, then the feedback rows that may link to them.
-pub(super) struct Batch {
-    /// The FAQs published by this batch's rows.
-    pub(super) faqs: Vec<NewFaq>,
-    /// The feedback rows.
-    pub(super) feedback: Vec<NewFeedback>,
-}
-
-/// A published FAQ, as the Golden Set workflow writes it.
-#[derive(Insertable)]
-#[diesel(table_name = faq_entries, treat_none_as_default_value = false)]
-pub(super) struct NewFaq {
-    id: String,
-    question: String,
-    answer: String,
-    category: &'static str,
-    language: &'static str,
-    needs_review: bool,
-    hit_count: i32,
-    version: i32,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-}
-
-/// One feedback row; `None` is written as NULL.
-#[derive(Insertable)]
-#[diesel(table_name = expert_feedback, treat_none_as_default_value = false)]
-pub(super) struct NewFeedback {
-    id: Uuid,
-    query_id: Uuid,
-    expert_id: Uuid,
-    feedback_type: FeedbackType,
-    category: Option<FeedbackCategory>,
-    query_text: String,
-    original_answer: String,
-    expert_answer: Option<String>,
-    confidence_score: Option<f64>,
-    time_spent_seconds: i32,
-    complexity_rating: Option<i32>,
-    feedback_timestamp: Option<Timestamp>,
-    action_taken: Option<&'static str>,
-    improvement_applied: Option<bool>,
-    created_at: Option<Timestamp>,
-    updated_at: Option<Timestamp>,
-    task_creation_attempted: Option<bool>,
-    task_creation_success: Option<bool>,
-    task_creation_error: Option<&'static str>,
-    generated_faq_id: Option<String>,
 }
 
 /// The deterministic row generator: an iterator of batches driven by one RNG stream.

@@ -4,13 +4,13 @@
 //! PostgreSQL, prepared multi-row `INSERT`s on SQLite), all inside one transaction: memory
 //! stays flat and a failed seed leaves nothing behind.
 //!
-//! In three parts: this module checks the options ([`plan`]) and runs the transaction;
-//! [`generate`] makes the rows (with the Italian text of [`corpus`]); [`load`] writes them,
-//! per backend, with the indexes set aside for a bulk load.
+//! In three parts: this module checks the options ([`plan`]) and decides what is written
+//! and when; [`generate`] makes the rows (with the Italian text of [`corpus`]);
+//! [`crate::db::seed`] holds every statement: it writes them, per backend, with the indexes
+//! set aside for a bulk load, inside the seed's transaction.
 
 mod corpus;
 mod generate;
-mod load;
 
 use std::io::IsTerminal;
 
@@ -22,9 +22,11 @@ use rand_chacha::ChaCha8Rng;
 use crate::cli::SeedArgs;
 use crate::commands::Global;
 use crate::db::migrations::{self, Management};
-use crate::db::{Backend, Count, Database};
+use crate::db::seed as load;
+use crate::db::{Backend, Database};
 use crate::error::{Error, Result};
-use generate::{Batch, Generator};
+use generate::Generator;
+use load::{feedback_count, row_count, Batch};
 
 /// A checked seed plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,19 +167,6 @@ pub fn prepare(db: &mut Database, allow_external: bool) -> Result<()> {
     }
 }
 
-/// Rows of feedback already present.
-pub(crate) fn feedback_count(db: &mut Database) -> Result<i64> {
-    row_count(db, "expert_feedback")
-}
-
-/// Rows in one of faqlink's own tables (`table` is a constant, never user input).
-fn row_count(db: &mut Database, table: &'static str) -> Result<i64> {
-    let mut sql = db.sql();
-    sql.push(&format!("SELECT COUNT(*) AS n FROM {table}"));
-    let rows: Vec<Count> = db.load(&format!("counting {table}"), &sql)?;
-    Ok(rows.first().map_or(0, |r| r.n))
-}
-
 /// What [`seed_with`] does when the database already holds feedback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum WhenNotEmpty {
@@ -214,7 +203,7 @@ fn seed_with(db: &mut Database, plan: &Plan, when: WhenNotEmpty) -> Result<Optio
     // The write lock is taken when the transaction starts (SQLite: BEGIN IMMEDIATE, waiting up
     // to the busy timeout; PostgreSQL: the writers' advisory lock), and the rows are counted
     // again under it: of two seeds at once, the second sees the first one's rows.
-    let begun = db.batch("starting the seed transaction", if sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" });
+    let begun = load::begin(db);
     if let Err(e) = begun {
         if sqlite && bulk {
             let _ = load::sqlite_leave(db);
@@ -222,10 +211,10 @@ fn seed_with(db: &mut Database, plan: &Plan, when: WhenNotEmpty) -> Result<Optio
         return Err(e);
     }
     let result = match under_lock(db, plan, when, bulk) {
-        Ok(Some(done)) => db.batch("committing the seed", "COMMIT").map(|_| Some(done)),
-        Ok(None) => db.batch("ending the seed transaction", "ROLLBACK").map(|_| None),
+        Ok(Some(done)) => load::commit(db).map(|_| Some(done)),
+        Ok(None) => load::rollback(db, "ending the seed transaction").map(|_| None),
         Err(e) => {
-            let _ = db.batch("rolling back the seed", "ROLLBACK");
+            let _ = load::rollback(db, "rolling back the seed");
             Err(e)
         }
     };
@@ -256,10 +245,7 @@ fn proceeds(db: &Database, when: WhenNotEmpty, existing: i64) -> Result<bool> {
 /// aside and rebuilt by sorting, checked in one pass, in the same transaction).
 fn under_lock(db: &mut Database, plan: &Plan, when: WhenNotEmpty, bulk: bool) -> Result<Option<Seeded>> {
     let sqlite = db.backend() == Backend::Sqlite;
-    if !sqlite {
-        let lock = format!("SELECT pg_advisory_xact_lock({})", migrations::WRITERS_LOCK);
-        db.batch("waiting for another faqlink writer", &lock)?;
-    }
+    load::lock_writers(db, bulk)?;
     let existing = feedback_count(db)?;
     if !proceeds(db, when, existing)? {
         return Ok(None);
@@ -269,9 +255,6 @@ fn under_lock(db: &mut Database, plan: &Plan, when: WhenNotEmpty, bulk: bool) ->
     // expert_feedback first: its foreign key to faq_entries must go before faq_entries' key.
     let mut aside = Vec::new();
     if bulk {
-        if !sqlite {
-            db.batch("sizing the index build memory", "SET LOCAL maintenance_work_mem = '256MB'")?;
-        }
         aside.push(load::SetAside::take(db, "expert_feedback")?);
         if row_count(db, "faq_entries")? == 0 {
             aside.push(load::SetAside::take(db, "faq_entries")?);
@@ -306,7 +289,7 @@ const BATCHES_AHEAD: usize = 1;
 fn insert_all(db: &mut Database, plan: &Plan, stream: u64) -> Result<Seeded> {
     let mut rng = ChaCha8Rng::seed_from_u64(plan.seed);
     rng.set_stream(stream);
-    let experts: Vec<generate::NewExpert> = (0..plan.experts).map(|_| generate::expert(&mut rng)).collect();
+    let experts: Vec<load::NewExpert> = (0..plan.experts).map(|_| generate::expert(&mut rng)).collect();
     load::insert_experts(db, &experts)?;
     let experts: Vec<_> = experts.into_iter().map(|e| e.id).collect();
     let mut done = Seeded { experts: experts.len() as u64, ..Seeded::default() };
