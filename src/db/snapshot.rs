@@ -69,10 +69,37 @@ impl Database {
         Ok(value)
     }
 
-    /// Opens up to `n` PostgreSQL connections on this transaction's snapshot (exported here;
-    /// this transaction must have run no query yet). A connection that cannot be opened, or
-    /// cannot adopt the snapshot, is done without; a failure to export is an error.
-    fn snapshot_readers(&mut self, n: usize) -> Result<Vec<Database>> {
+    /// Runs `job` on a new PostgreSQL connection that adopts this transaction's snapshot,
+    /// opened in a thread of `scope` while this connection goes on working (unlike
+    /// [`Database::read_snapshot_with_readers`], whose readers are open before the run starts,
+    /// the connection's setup overlaps the run's own statements). The handle gives `None` when
+    /// the connection could not be opened or could not adopt the snapshot (or on SQLite,
+    /// where nothing is spawned): the caller then runs `job` itself, with the same result.
+    /// The reader reads timestamps as `reading` says, like the run's connection.
+    pub(crate) fn spawn_on_snapshot<'scope, T: Send + 'scope>(
+        &mut self,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        reading: TimestampReading,
+        job: impl FnOnce(&mut Database) -> Result<T> + Send + 'scope,
+    ) -> Result<Option<std::thread::ScopedJoinHandle<'scope, Option<Result<T>>>>> {
+        if self.backend() != Backend::Postgres {
+            return Ok(None);
+        }
+        let adopt = self.export_snapshot()?;
+        let (url, timeout) = (self.url.clone(), self.statement_timeout);
+        Ok(Some(scope.spawn(move || {
+            let mut db = Database::open_for_reports(&url, timeout).ok()?;
+            db.batch("adopting the read snapshot", &adopt).ok()?;
+            db.timestamps = reading;
+            let result = job(&mut db);
+            let _ = db.batch("ending a joined reader's transaction", "ROLLBACK");
+            Some(result)
+        })))
+    }
+
+    /// Exports this PostgreSQL transaction's snapshot; returns the statements that make
+    /// another connection adopt it.
+    fn export_snapshot(&mut self) -> Result<String> {
         #[derive(QueryableByName)]
         struct Exported {
             #[diesel(sql_type = Text)]
@@ -80,12 +107,19 @@ impl Database {
         }
         let sql = self.sql().push("SELECT pg_export_snapshot() AS id").clone();
         let rows: Vec<Exported> = self.load("exporting the read snapshot", &sql)?;
-        let Some(id) = rows.into_iter().next().map(|r| r.id) else { return Ok(Vec::new()) };
+        let id = rows.into_iter().next().map(|r| r.id).unwrap_or_default();
         // The id is PostgreSQL's own (hex digits and dashes); it is quoted all the same.
-        let adopt = format!(
+        Ok(format!(
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '{}'",
             id.replace('\'', "''")
-        );
+        ))
+    }
+
+    /// Opens up to `n` PostgreSQL connections on this transaction's snapshot (exported here;
+    /// this transaction must have run no query yet). A connection that cannot be opened, or
+    /// cannot adopt the snapshot, is done without; a failure to export is an error.
+    fn snapshot_readers(&mut self, n: usize) -> Result<Vec<Database>> {
+        let adopt = self.export_snapshot()?;
         // Connections are opened at once, each in its own thread (a connection's setup is a
         // few round trips, mostly waiting).
         let (url, timeout) = (&self.url, self.statement_timeout);

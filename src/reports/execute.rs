@@ -84,9 +84,22 @@ fn execute_in_snapshot(
                 sla_seconds: plan.options.sla_seconds,
                 overall: plan.options.latency_overall,
             };
-            let before = |db: &mut Database| match plan.moved_before() {
-                Some(before) => moved::before_counts(db, before),
-                None => Ok(Vec::new()),
+            // Moved's period before: on a connection opened now, while the pass runs, when
+            // the plan says so; on this one, after the pass, otherwise or if it failed to open.
+            let overlapped = match plan.moved_before() {
+                Some((before, plan::Connection::Overlapped)) => {
+                    let reading = db.timestamps;
+                    db.spawn_on_snapshot(scope, reading, move |r| moved::before_counts(r, before))?
+                }
+                _ => None,
+            };
+            let before = |db: &mut Database| {
+                let from_reader = overlapped.and_then(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                match (from_reader, plan.moved_before()) {
+                    (Some(counted), _) => counted,
+                    (None, Some((before, _))) => moved::before_counts(db, before),
+                    (None, None) => Ok(Vec::new()),
+                }
             };
             computed = window_pass::run(db, window, now, extras, ask, sink, &mut outcome, before)?;
             outcome.one_pass = true;

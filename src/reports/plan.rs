@@ -55,6 +55,10 @@ pub enum Connection {
     Main,
     /// Reader `n` (0-based), on the same snapshot.
     Reader(usize),
+    /// A connection opened on the run's snapshot while the run's connection works (its
+    /// setup overlaps the run's statements; PostgreSQL). If it cannot be opened, the job
+    /// runs on the run's connection instead.
+    Overlapped,
 }
 
 /// What a job does.
@@ -185,11 +189,12 @@ pub fn plan(backend: Backend, request: Request<'_>) -> Result<Plan> {
     let only_extras = rest.len() == usize::from(extras.latency) + usize::from(extras.moved);
     let readers = if backend == Backend::Postgres && five && only_extras && short && weekly_window.is_none() {
         // Latency and moved from the same pass (each linked row's FAQ looked up once); moved's
-        // period before after it, on the same connection. On readers, at 10M rows, each
-        // section cost more than it hid (docs/PERFORMANCE.md).
+        // period before on a connection opened while the pass runs (on readers opened before
+        // the run, at 10M rows, each section cost more than it hid: docs/PERFORMANCE.md).
         jobs.push(Job { work: Work::WindowPass(extras), on: Connection::Main });
         if let Some(before) = window.previous().filter(|_| extras.moved) {
-            jobs.push(Job { work: Work::MovedBefore(before), on: Connection::Main });
+            let on = if max_readers > 0 { Connection::Overlapped } else { Connection::Main };
+            jobs.push(Job { work: Work::MovedBefore(before), on });
         }
         0
     } else {
@@ -293,10 +298,11 @@ impl Plan {
         self.jobs.iter().find(|j| j.yields().contains(&kind))
     }
 
-    /// Moved's period before, when a job counts it for the window pass.
-    pub(crate) fn moved_before(&self) -> Option<&Window> {
+    /// Moved's period before and where it is counted, when a job counts it for the window
+    /// pass.
+    pub(crate) fn moved_before(&self) -> Option<(&Window, Connection)> {
         self.jobs.iter().find_map(|j| match &j.work {
-            Work::MovedBefore(before) => Some(before),
+            Work::MovedBefore(before) => Some((before, j.on)),
             _ => None,
         })
     }
@@ -325,12 +331,17 @@ impl Plan {
         };
         let names: Vec<&str> = self.order.iter().map(|k| k.name()).collect();
         let _ = writeln!(out, "plan: {} job(s) on {backend}, in one read-only snapshot", self.jobs.len());
-        let _ = writeln!(out, "connections: the run's own and {} reader(s) on its snapshot", self.readers);
+        let overlapped = match self.jobs.iter().any(|j| j.on == Connection::Overlapped) {
+            true => ", and one opened on it while the run's connection works",
+            false => "",
+        };
+        let _ = writeln!(out, "connections: the run's own and {} reader(s) on its snapshot{overlapped}", self.readers);
         let _ = writeln!(out, "sections, in output order: {}", names.join(", "));
         for (i, job) in self.jobs.iter().enumerate() {
             let on = match job.on {
                 Connection::Main => "the run's connection".to_string(),
                 Connection::Reader(n) => format!("reader {}", n + 1),
+                Connection::Overlapped => "the connection opened while the run's works".to_string(),
             };
             let yields: Vec<&str> = job.yields().iter().map(|k| k.name()).collect();
             let yields = if yields.is_empty() { String::new() } else { format!(" -> {}", yields.join(", ")) };
