@@ -199,7 +199,7 @@ pub fn plan(backend: Backend, request: Request<'_>) -> Result<Plan> {
         0
     } else {
         match backend {
-            Backend::Sqlite => sqlite_jobs(kinds, window, max_readers, &mut jobs),
+            Backend::Sqlite => sqlite_jobs(kinds, window, weekly_window.as_ref(), max_readers, &mut jobs),
             Backend::Postgres => postgres_jobs(kinds, max_readers, weekly_window.is_none(), &mut jobs),
         }
     };
@@ -227,14 +227,24 @@ pub fn plan(backend: Backend, request: Request<'_>) -> Result<Plan> {
     })
 }
 
-/// SQLite: over the whole history, the counted sections split their scan with one reader.
-fn sqlite_jobs(kinds: &[ReportKind], window: &Window, max_readers: usize, jobs: &mut Vec<Job>) -> usize {
-    let split = max_readers > 0 && !window.is_bounded() && kinds.iter().any(|k| COUNTED.contains(k));
+/// SQLite: a counted section over the whole history (weekly: over its own window) splits its
+/// scan with one reader.
+fn sqlite_jobs(
+    kinds: &[ReportKind],
+    window: &Window,
+    weekly_window: Option<&Window>,
+    max_readers: usize,
+    jobs: &mut Vec<Job>,
+) -> usize {
+    let splits = |k: ReportKind| {
+        let own = if k == ReportKind::Weekly { weekly_window.unwrap_or(window) } else { window };
+        max_readers > 0 && COUNTED.contains(&k) && !own.is_bounded()
+    };
     for &k in kinds {
-        let work = if split && COUNTED.contains(&k) { Work::Split(k) } else { Work::Alone(k) };
+        let work = if splits(k) { Work::Split(k) } else { Work::Alone(k) };
         jobs.push(Job { work, on: Connection::Main });
     }
-    usize::from(split)
+    usize::from(kinds.iter().any(|&k| splits(k)))
 }
 
 /// PostgreSQL: the last orphans and duplicates sections on readers of their own, as long as
@@ -540,15 +550,20 @@ mod tests {
         assert_eq!(p.jobs, vec![Job { work: Work::WindowPass(Extras::default()), on: Connection::Main }]);
         let bundle = ReportKind::bundle(&week());
         let p = plan(Backend::Postgres, request(&bundle, &week(), &options)).unwrap();
-        assert_eq!(p.readers, 0, "latency and moved from the window pass, moved's period before after it");
+        assert_eq!(p.readers, 0, "latency and moved from the window pass");
         let both = Extras { latency: true, moved: true };
-        assert_eq!(
-            p.jobs,
+        let jobs = |before_on| {
             vec![
                 Job { work: Work::WindowPass(both), on: Connection::Main },
-                Job { work: Work::MovedBefore(week().previous().unwrap()), on: Connection::Main },
+                Job { work: Work::MovedBefore(week().previous().unwrap()), on: before_on },
             ]
-        );
+        };
+        // Moved's period before on a connection opened while the pass runs; with no spare
+        // connection, after the pass on the run's own.
+        assert_eq!(p.jobs, jobs(Connection::Overlapped));
+        let serial = Options { resources: Resources::SERIAL, ..options };
+        let p = plan(Backend::Postgres, request(&bundle, &week(), &serial)).unwrap();
+        assert_eq!(p.jobs, jobs(Connection::Main));
         let whole = plan(Backend::Postgres, request(&kinds, &Window::all(chrono_tz::UTC), &options));
         let whole = whole.unwrap();
         assert!(whole.has(&Work::SharedPass) && whole.has(&Work::Orphans) && whole.has(&Work::Duplicates));

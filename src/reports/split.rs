@@ -4,7 +4,6 @@
 use diesel::sql_types::Text;
 use diesel::QueryableByName;
 
-use super::Window;
 use crate::db::types::PortableUuid;
 use crate::db::{Count, Database, Param, Sql, Uuid};
 use crate::error::Result;
@@ -125,21 +124,17 @@ impl Reader<'_> {
     }
 }
 
-/// The second connection and the pivot to split by, when the run has a second reader, the
-/// window is unbounded (a window reads its range through the timestamp index, faster on one
-/// connection) and the table holds at least the reader's `min_rows` rows. `what` names the
-/// report in errors.
+/// The second connection and the pivot to split by, when the run has a second reader (the
+/// plan gives one only to a section over the whole history: a window reads its range through
+/// the timestamp index, faster on one connection) and the table holds at least the reader's
+/// `min_rows` rows. `what` names the report in errors.
 pub(crate) fn plan<'r>(
     db: &mut Database,
     reader: Option<Reader<'r>>,
-    window: &Window,
     sample: Sample,
     what: &str,
 ) -> Result<Option<(&'r mut Database, Pivot)>> {
     let Some(reader) = reader else { return Ok(None) };
-    if window.is_bounded() {
-        return Ok(None);
-    }
     Ok(split_point(db, reader.min_rows, sample, what)?.map(|pivot| (reader.db, pivot)))
 }
 

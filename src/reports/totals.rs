@@ -113,7 +113,7 @@ pub(crate) fn row_with(
         let counters = part_counters(db, window, None)?;
         return Ok(TotalsRow::new(counters, dangling_from()?));
     }
-    if let Some((reader, pivot)) = split::plan(db, reader, window, Sample::All, "the totals report")? {
+    if let Some((reader, pivot)) = split::plan(db, reader, Sample::All, "the totals report")? {
         let (lower, upper) = split::both(db, reader, &pivot, |db, part| {
             let counted = part_counters(db, window, Some(part))?;
             let dangling = match part {

@@ -317,7 +317,7 @@ pub fn rows(
     let Some(weeks) = bounds(db, window)? else {
         return Ok(Vec::new());
     };
-    let mut rows = match split::plan(db, reader, window, Sample::All, "the weekly report")? {
+    let mut rows = match split::plan(db, reader, Sample::All, "the weekly report")? {
         Some((reader, pivot)) => {
             let (mut lower, upper) =
                 split::both(db, reader, &pivot, |db, part| count_weeks(db, window, &weeks, now, Some(part)))?;
