@@ -305,10 +305,10 @@ impl Observer {
 }
 
 impl Sink for Observer {
-    fn begin(&mut self, section: &Section, by: crate::reports::Protocol) -> Result<()> {
+    fn begin(&mut self, section: &Section, by: crate::reports::Protocol<'_>) -> Result<()> {
         self.inner.begin(section, by)
     }
-    fn row(&mut self, row: Row<'_>, by: crate::reports::Protocol) -> Result<()> {
+    fn row(&mut self, row: Row<'_>, by: crate::reports::Protocol<'_>) -> Result<()> {
         match row {
             Row::Totals(t) => self.observed.totals = Some(*t),
             Row::Expert(e) => self.observed.expert_rates.extend(e.faq_rate_pct().map(Pct::as_f64)),
@@ -316,7 +316,7 @@ impl Sink for Observer {
         }
         self.inner.row(row, by)
     }
-    fn end(&mut self, by: crate::reports::Protocol) -> Result<()> {
+    fn end(&mut self, by: crate::reports::Protocol<'_>) -> Result<()> {
         self.inner.end(by)
     }
     fn finish(mut self: Box<Self>, by: crate::reports::Complete) -> Result<()> {

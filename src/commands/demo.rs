@@ -96,17 +96,17 @@ struct Tour {
 }
 
 impl Sink for Tour {
-    fn begin(&mut self, section: &Section, by: crate::reports::Protocol) -> Result<()> {
+    fn begin(&mut self, section: &Section, by: crate::reports::Protocol<'_>) -> Result<()> {
         self.table.begin(section, by)?;
         self.files.iter_mut().try_for_each(|(_, s)| s.begin(section, by))
     }
 
-    fn row(&mut self, row: crate::reports::Row<'_>, by: crate::reports::Protocol) -> Result<()> {
+    fn row(&mut self, row: crate::reports::Row<'_>, by: crate::reports::Protocol<'_>) -> Result<()> {
         self.table.row(row, by)?;
         self.files.iter_mut().try_for_each(|(_, s)| s.row(row, by))
     }
 
-    fn end(&mut self, by: crate::reports::Protocol) -> Result<()> {
+    fn end(&mut self, by: crate::reports::Protocol<'_>) -> Result<()> {
         self.table.end(by)?;
         self.files.iter_mut().try_for_each(|(_, s)| s.end(by))
     }

@@ -76,7 +76,7 @@ impl CsvSink {
 }
 
 impl Sink for CsvSink {
-    fn begin(&mut self, section: &Section, _: crate::reports::Protocol) -> Result<()> {
+    fn begin(&mut self, section: &Section, _: crate::reports::Protocol<'_>) -> Result<()> {
         if self.sections > 0 || self.named {
             // Sections are separated by an empty line; named ones start with their name.
             let mut raw = String::new();
@@ -95,14 +95,14 @@ impl Sink for CsvSink {
         w.write_record(section.columns.iter().map(|c| c.name)).map_err(|e| csv_error(w, e))
     }
 
-    fn row(&mut self, row: crate::reports::Row<'_>, _: crate::reports::Protocol) -> Result<()> {
+    fn row(&mut self, row: crate::reports::Row<'_>, _: crate::reports::Protocol<'_>) -> Result<()> {
         let cells = &row.cells()[..];
         let w = self.w.as_mut().expect("open until finish");
         let options = self.options;
         w.write_record(cells.iter().map(|c| field(c, &options))).map_err(|e| csv_error(w, e))
     }
 
-    fn end(&mut self, _: crate::reports::Protocol) -> Result<()> {
+    fn end(&mut self, _: crate::reports::Protocol<'_>) -> Result<()> {
         Ok(())
     }
 
@@ -135,18 +135,18 @@ impl DirSink {
 }
 
 impl Sink for DirSink {
-    fn begin(&mut self, section: &Section, by: crate::reports::Protocol) -> Result<()> {
+    fn begin(&mut self, section: &Section, by: crate::reports::Protocol<'_>) -> Result<()> {
         let mut sink = CsvSink::new(self.dir.file(&format!("{}.csv", section.kind.name()))?, self.options)?;
         sink.begin(section, by)?;
         self.current = Some(sink);
         Ok(())
     }
 
-    fn row(&mut self, row: crate::reports::Row<'_>, by: crate::reports::Protocol) -> Result<()> {
+    fn row(&mut self, row: crate::reports::Row<'_>, by: crate::reports::Protocol<'_>) -> Result<()> {
         self.current.as_mut().expect("inside a section").row(row, by)
     }
 
-    fn end(&mut self, _: crate::reports::Protocol) -> Result<()> {
+    fn end(&mut self, _: crate::reports::Protocol<'_>) -> Result<()> {
         // Into the new set, which stays invisible until finish.
         self.current.take().expect("inside a section").commit()
     }

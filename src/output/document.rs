@@ -351,18 +351,18 @@ impl<F: DocumentFormat> DocumentSink<F> {
 }
 
 impl<F: DocumentFormat> Sink for DocumentSink<F> {
-    fn begin(&mut self, section: &Section, _: crate::reports::Protocol) -> Result<()> {
+    fn begin(&mut self, section: &Section, _: crate::reports::Protocol<'_>) -> Result<()> {
         self.doc.begin(section);
         Ok(())
     }
 
-    fn row(&mut self, row: Row<'_>, _: crate::reports::Protocol) -> Result<()> {
+    fn row(&mut self, row: Row<'_>, _: crate::reports::Protocol<'_>) -> Result<()> {
         let limit = self.format.row_limit(row.kind());
         self.doc.place(row, limit);
         Ok(())
     }
 
-    fn end(&mut self, _: crate::reports::Protocol) -> Result<()> {
+    fn end(&mut self, _: crate::reports::Protocol<'_>) -> Result<()> {
         Ok(())
     }
 

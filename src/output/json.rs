@@ -50,7 +50,6 @@ pub(crate) struct JsonSink {
     info: RunInfo,
     with_previous: bool,
     previous: Option<Value>,
-    section: Option<Section>,
     rows: usize,
     sections: usize,
     /// The `expectations` array, written last (runs with `--expect`).
@@ -62,7 +61,7 @@ impl JsonSink {
     /// totals (`previous_period` is then present: null unless the window is bounded on both
     /// sides).
     pub fn new(out: Output, info: RunInfo, with_previous: bool) -> Self {
-        JsonSink { out, info, with_previous, previous: None, section: None, rows: 0, sections: 0, expectations: None }
+        JsonSink { out, info, with_previous, previous: None, rows: 0, sections: 0, expectations: None }
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
@@ -90,7 +89,7 @@ impl JsonSink {
 }
 
 impl Sink for JsonSink {
-    fn begin(&mut self, section: &Section, _: crate::reports::Protocol) -> Result<()> {
+    fn begin(&mut self, section: &Section, _: crate::reports::Protocol<'_>) -> Result<()> {
         let mut prefix = String::new();
         if self.sections == 0 {
             prefix.push_str(&self.header());
@@ -100,27 +99,25 @@ impl Sink for JsonSink {
             prefix.push('[');
         }
         self.write(prefix.as_bytes())?;
-        self.section = Some(*section);
         self.rows = 0;
         self.sections += 1;
         Ok(())
     }
 
-    fn row(&mut self, row: crate::reports::Row<'_>, _: crate::reports::Protocol) -> Result<()> {
+    fn row(&mut self, row: crate::reports::Row<'_>, by: crate::reports::Protocol<'_>) -> Result<()> {
         let cells = &row.cells()[..];
-        let section = self.section.expect("inside a section");
+        let section = by.section();
         let mut text = String::new();
         if !section.single_row {
             text.push_str(if self.rows == 0 { "\n  " } else { ",\n  " });
         }
-        text.push_str(&serde_json::to_string(&object(&section, cells)).expect("plain values serialise"));
+        text.push_str(&serde_json::to_string(&object(section, cells)).expect("plain values serialise"));
         self.rows += 1;
         self.write(text.as_bytes())
     }
 
-    fn end(&mut self, _: crate::reports::Protocol) -> Result<()> {
-        let section = self.section.take().expect("inside a section");
-        if section.single_row {
+    fn end(&mut self, by: crate::reports::Protocol<'_>) -> Result<()> {
+        if by.section().single_row {
             if self.rows == 0 {
                 self.write(b"null")?;
             }

@@ -51,7 +51,7 @@ impl MarkdownSink {
 }
 
 impl Sink for MarkdownSink {
-    fn begin(&mut self, section: &Section, _: crate::reports::Protocol) -> Result<()> {
+    fn begin(&mut self, section: &Section, _: crate::reports::Protocol<'_>) -> Result<()> {
         let mut text = String::new();
         if self.sections == 0 {
             text.push_str(&self.title());
@@ -70,7 +70,7 @@ impl Sink for MarkdownSink {
         self.write(&text)
     }
 
-    fn row(&mut self, row: crate::reports::Row<'_>, _: crate::reports::Protocol) -> Result<()> {
+    fn row(&mut self, row: crate::reports::Row<'_>, _: crate::reports::Protocol<'_>) -> Result<()> {
         let cells = &row.cells()[..];
         let mut text = String::from("|");
         for cell in cells {
@@ -86,7 +86,7 @@ impl Sink for MarkdownSink {
         self.write(&text)
     }
 
-    fn end(&mut self, _: crate::reports::Protocol) -> Result<()> {
+    fn end(&mut self, _: crate::reports::Protocol<'_>) -> Result<()> {
         Ok(())
     }
 

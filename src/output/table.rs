@@ -482,6 +482,8 @@ pub(crate) struct TableSink {
     styled: bool,
     width: Option<u16>,
     sections: Vec<Rows>,
+    /// The rows of the open section, moved into `sections` when it ends.
+    current: Vec<Vec<Cell>>,
 }
 
 impl TableSink {
@@ -496,23 +498,22 @@ impl TableSink {
 
     /// A sink rendering at `width` columns (`None`: no wrapping).
     pub(crate) fn with_width(out: Output, info: RunInfo, width: Option<u16>, styled: bool) -> Self {
-        TableSink { out, info, styled, width, sections: Vec::new() }
+        TableSink { out, info, styled, width, sections: Vec::new(), current: Vec::new() }
     }
 }
 
 impl Sink for TableSink {
-    fn begin(&mut self, section: &Section, _: crate::reports::Protocol) -> Result<()> {
-        self.sections.push((*section, Vec::new()));
+    fn begin(&mut self, _: &Section, _: crate::reports::Protocol<'_>) -> Result<()> {
         Ok(())
     }
 
-    fn row(&mut self, row: crate::reports::Row<'_>, _: crate::reports::Protocol) -> Result<()> {
-        let cells = &row.cells()[..];
-        self.sections.last_mut().expect("inside a section").1.push(cells.to_vec());
+    fn row(&mut self, row: crate::reports::Row<'_>, _: crate::reports::Protocol<'_>) -> Result<()> {
+        self.current.push(row.cells());
         Ok(())
     }
 
-    fn end(&mut self, _: crate::reports::Protocol) -> Result<()> {
+    fn end(&mut self, by: crate::reports::Protocol<'_>) -> Result<()> {
+        self.sections.push((*by.section(), std::mem::take(&mut self.current)));
         Ok(())
     }
 

@@ -220,11 +220,11 @@ pub struct Section {
 /// another hands its token on.
 pub trait Sink {
     /// A section begins.
-    fn begin(&mut self, section: &Section, by: Protocol) -> Result<()>;
+    fn begin(&mut self, section: &Section, by: Protocol<'_>) -> Result<()>;
     /// One row of the current section.
-    fn row(&mut self, row: Row<'_>, by: Protocol) -> Result<()>;
+    fn row(&mut self, row: Row<'_>, by: Protocol<'_>) -> Result<()>;
     /// The current section is complete.
-    fn end(&mut self, by: Protocol) -> Result<()>;
+    fn end(&mut self, by: Protocol<'_>) -> Result<()>;
     /// Every section is done: flush or commit the output. It takes the sink, so nothing can
     /// be written after it nor can it be called twice, and a [`Complete`], which only a run
     /// whose every section succeeded makes, so a partial run is never committed.
@@ -276,31 +276,40 @@ pub fn write_sections<'r>(mut sink: Box<dyn Sink>, sections: &[(Section, Vec<Row
 }
 
 /// Proof that a call to [`Sink::begin`], [`Sink::row`] or [`Sink::end`] comes from an
-/// [`Open`] section, which alone can make one.
+/// [`Open`] section, which alone can make one; it names that section, so a sink needs no
+/// state of its own to know which section a row or an end belongs to.
 #[derive(Debug, Clone, Copy)]
-pub struct Protocol(());
+pub struct Protocol<'a>(&'a Section);
+
+impl Protocol<'_> {
+    /// The open section.
+    pub fn section(&self) -> &Section {
+        self.0
+    }
+}
 
 /// A section open in a sink: rows go in, [`Open::end`] closes it and hands the sink back.
 /// While it lives it holds the sink, so no other section can begin.
 pub struct Open<'s> {
     sink: &'s mut dyn Sink,
+    section: Section,
 }
 
 impl<'s> Open<'s> {
     /// Begins `section` in `sink`.
     pub fn begin(sink: &'s mut dyn Sink, section: &Section) -> Result<Open<'s>> {
-        sink.begin(section, Protocol(()))?;
-        Ok(Open { sink })
+        sink.begin(section, Protocol(section))?;
+        Ok(Open { sink, section: *section })
     }
 
     /// Writes one row of the section.
     pub fn row(&mut self, row: Row<'_>) -> Result<()> {
-        self.sink.row(row, Protocol(()))
+        self.sink.row(row, Protocol(&self.section))
     }
 
     /// Ends the section; the sink is free for the next one.
     pub fn end(self) -> Result<&'s mut dyn Sink> {
-        self.sink.end(Protocol(()))?;
+        self.sink.end(Protocol(&self.section))?;
         Ok(self.sink)
     }
 }

@@ -166,13 +166,13 @@ struct Meddler<'a> {
 }
 
 impl Sink for Meddler<'_> {
-    fn begin(&mut self, section: &Section, by: faqlink::reports::Protocol) -> faqlink::Result<()> {
+    fn begin(&mut self, section: &Section, by: faqlink::reports::Protocol<'_>) -> faqlink::Result<()> {
         self.collected.begin(section, by)
     }
-    fn row(&mut self, row: faqlink::reports::Row<'_>, by: faqlink::reports::Protocol) -> faqlink::Result<()> {
+    fn row(&mut self, row: faqlink::reports::Row<'_>, by: faqlink::reports::Protocol<'_>) -> faqlink::Result<()> {
         self.collected.row(row, by)
     }
-    fn end(&mut self, by: faqlink::reports::Protocol) -> faqlink::Result<()> {
+    fn end(&mut self, by: faqlink::reports::Protocol<'_>) -> faqlink::Result<()> {
         self.collected.end(by)?;
         if !self.done {
             self.done = true;

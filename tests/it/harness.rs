@@ -443,15 +443,15 @@ impl Collect {
 }
 
 impl Sink for Collect {
-    fn begin(&mut self, section: &Section, _: faqlink::reports::Protocol) -> faqlink::Result<()> {
+    fn begin(&mut self, section: &Section, _: faqlink::reports::Protocol<'_>) -> faqlink::Result<()> {
         self.sections.push((*section, Vec::new()));
         Ok(())
     }
-    fn row(&mut self, row: faqlink::reports::Row<'_>, _: faqlink::reports::Protocol) -> faqlink::Result<()> {
+    fn row(&mut self, row: faqlink::reports::Row<'_>, _: faqlink::reports::Protocol<'_>) -> faqlink::Result<()> {
         self.sections.last_mut().expect("a section began").1.push(row.cells());
         Ok(())
     }
-    fn end(&mut self, _: faqlink::reports::Protocol) -> faqlink::Result<()> {
+    fn end(&mut self, _: faqlink::reports::Protocol<'_>) -> faqlink::Result<()> {
         Ok(())
     }
     fn finish(self: Box<Self>, _: faqlink::reports::Complete) -> faqlink::Result<()> {
