@@ -80,28 +80,7 @@ fn execute_in_snapshot(
         outcome.parallel_sections = background.sections();
         let mut computed = window_pass::Computed::default();
         if let Some(extras) = plan.window_pass() {
-            let ask = window_pass::LatencyAsk {
-                sla_seconds: plan.options.sla_seconds,
-                overall: plan.options.latency_overall,
-            };
-            // Moved's period before: on a connection opened now, while the pass runs, when
-            // the plan says so; on this one, after the pass, otherwise or if it failed to open.
-            let overlapped = match plan.moved_before() {
-                Some((before, plan::Connection::Overlapped)) => {
-                    let reading = db.timestamps;
-                    db.spawn_on_snapshot(scope, reading, move |r| moved::before_counts(r, before))?
-                }
-                _ => None,
-            };
-            let before = |db: &mut Database| {
-                let from_reader = overlapped.and_then(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-                match (from_reader, plan.moved_before()) {
-                    (Some(counted), _) => counted,
-                    (None, Some((before, _))) => moved::before_counts(db, before),
-                    (None, None) => Ok(Vec::new()),
-                }
-            };
-            computed = window_pass::run(db, window, now, extras, ask, sink, &mut outcome, before)?;
+            computed = run_window_pass(db, scope, plan, extras, now, sink, &mut outcome)?;
             outcome.one_pass = true;
         }
         let run = Run { db: &mut *db, reader, plan, now, computed };
@@ -116,6 +95,37 @@ fn execute_in_snapshot(
         }
     }
     Ok(outcome)
+}
+
+/// The window pass ([`plan::Work::WindowPass`]), with moved's period before on a connection
+/// opened now, while the pass runs, when the plan says so; on this one, after the pass,
+/// otherwise or when that connection could not be opened.
+fn run_window_pass<'scope>(
+    db: &mut Database,
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    plan: &'scope plan::Plan,
+    extras: window_pass::Extras,
+    now: DateTime<Utc>,
+    sink: &mut dyn Sink,
+    outcome: &mut Outcome,
+) -> Result<window_pass::Computed> {
+    let ask = window_pass::LatencyAsk { sla_seconds: plan.options.sla_seconds, overall: plan.options.latency_overall };
+    let overlapped = match plan.moved_before() {
+        Some((before, plan::Connection::Overlapped)) => {
+            let reading = db.timestamps;
+            db.spawn_on_snapshot(scope, reading, move |r| moved::before_counts(r, before))?
+        }
+        _ => None,
+    };
+    let before = |db: &mut Database| {
+        let from_reader = overlapped.and_then(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        match (from_reader, plan.moved_before()) {
+            (Some(counted), _) => counted,
+            (None, Some((before, _))) => moved::before_counts(db, before),
+            (None, None) => Ok(Vec::new()),
+        }
+    };
+    window_pass::run(db, &plan.window, now, extras, ask, sink, outcome, before)
 }
 
 /// The sections of a run on its connection (and the SQLite second reader), in the plan's
