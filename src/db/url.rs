@@ -472,27 +472,11 @@ fn unknown_scheme(scheme: &str) -> String {
                 file:PATH or a plain file path (write ./NAME for a file whose name has a colon)";
     if NAMED_SCHEMES.contains(&scheme) {
         format!("unknown scheme `{scheme}`; {help}")
-    } else if ["postgres", "postgresql"].iter().any(|p| edit_distance(scheme, p) <= 2) {
+    } else if ["postgres", "postgresql"].iter().any(|p| strsim::levenshtein(scheme, p) <= 2) {
         format!("its scheme is not postgres or postgresql (a typo?); {help}")
     } else {
         format!("an unknown scheme (not shown); {help}")
     }
-}
-
-/// Levenshtein distance (for near-miss schemes).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for j in 0..b.len() {
-            let next = (row[j + 1] + 1).min(row[j] + 1).min(prev + usize::from(ca != b[j]));
-            prev = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
 }
 
 /// libpq's keyword for `name`, in any case.

@@ -10,25 +10,9 @@ fn metric_names() -> Vec<&'static str> {
     totals::SECTION.columns.iter().map(|c| c.name).chain(LATENCY_METRICS).collect()
 }
 
-/// Levenshtein distance (small strings).
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for j in 0..b.len() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != b[j])).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 /// The known name nearest to `word`.
 fn nearest<'a>(word: &str, known: &[&'a str]) -> &'a str {
-    known.iter().copied().min_by_key(|k| distance(word, k)).unwrap_or("")
+    known.iter().copied().min_by_key(|k| strsim::levenshtein(word, k)).unwrap_or("")
 }
 
 #[derive(Debug, Clone, PartialEq)]
