@@ -397,7 +397,16 @@ impl Plan {
                     overall: self.options.latency_overall,
                 };
                 let ask = extras.latency.then_some(ask);
-                vec![("the sections", super::window_pass::statement(db, window, Some(&bounds), ask))]
+                let planner = |text: &str| {
+                    let mut sql = db.sql();
+                    sql.push(text);
+                    sql
+                };
+                vec![
+                    ("the planner, for the pass", planner(super::window_pass::PLANNER)),
+                    ("the sections", super::window_pass::statement(db, window, Some(&bounds), ask)),
+                    ("the planner, after the pass", planner(super::window_pass::PLANNER_RESET)),
+                ]
             }
             Work::MovedBefore(before) => {
                 let (b0, b1) = (before.since.expect("bounded"), before.until.expect("bounded"));

@@ -203,9 +203,24 @@ pub(crate) fn statement(
     sql
 }
 
+/// The planner settings the pass runs under (`SET LOCAL`, inside the run's snapshot), and
+/// what restores them after it. With hash and merge joins off, each linked FAQ is looked up
+/// by one key probe whatever the planner would estimate: it once hashed the whole of
+/// `faq_entries` instead (at 1M rows, a sequential scan of 339,000 FAQs for a week's 3,227
+/// links: 255 ms instead of 42 ms). The pass's other joins are a handful of expert profiles.
+pub(crate) const PLANNER: &str = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off";
+/// Undoes [`PLANNER`] for the rest of the snapshot's statements.
+pub(crate) const PLANNER_RESET: &str = "RESET enable_hashjoin; RESET enable_mergejoin";
+
 /// The rows the parts read: `w`, the window's rows, read once; `d`, those whose link names
 /// no faq_entries row; with `lookup` (latency), `j`, the linked rows and their FAQ, looked
 /// up once for `d` and for latency.
+///
+/// `j` (or `d`) reads the window's linked rows from `expert_feedback` itself, not from `w`:
+/// a CTE's rows can only be read by the process that made them, while a table's can be
+/// shared among PostgreSQL's parallel workers, which then probe the FAQs side by side (at
+/// 10M rows, a week's 32,757 probes: 175 ms in one process, 115 ms in two; the window's
+/// index range is read twice, 17 ms). The two reads are of the same snapshot.
 fn push_rows(sql: &mut Sql, window: &Window, lookup: bool) {
     sql.push(
         "WITH w AS MATERIALIZED (SELECT ef.id, ef.expert_id, ef.query_id, ef.feedback_type, \
@@ -215,29 +230,30 @@ fn push_rows(sql: &mut Sql, window: &Window, lookup: bool) {
     super::push_window(sql, "ef.feedback_timestamp", window);
     sql.push(match lookup {
         false => {
-            "), d AS MATERIALIZED (SELECT w.id, w.expert_id, w.feedback_type, w.generated_faq_id, w.feedback_timestamp \
-              FROM w WHERE w.generated_faq_id IS NOT NULL \
-                AND NOT EXISTS (SELECT 1 FROM faq_entries fe WHERE fe.id = w.generated_faq_id)) "
+            "), d AS MATERIALIZED (SELECT ef.id, ef.expert_id, ef.feedback_type, ef.generated_faq_id, ef.feedback_timestamp \
+              FROM expert_feedback ef WHERE ef.generated_faq_id IS NOT NULL \
+                AND NOT EXISTS (SELECT 1 FROM faq_entries fe WHERE fe.id = ef.generated_faq_id)"
         }
         // j is kept narrow: what latency reads, and a dangling row's details only when the
-        // FAQ is missing (a handful of rows at most). The FAQs are looked up in id order, so
-        // consecutive lookups read neighbouring pages of the key's index (10M rows: 15 ms
-        // less of the pass), one key probe each: the LATERAL ... LIMIT 1 keeps the planner
-        // from hashing the whole of faq_entries instead (seen at 1M rows: a sequential scan
-        // of 339,000 FAQs for a week's 3,227 links, 255 ms instead of 42 ms).
+        // FAQ is missing (a handful of rows at most).
         true => {
-            "), j AS MATERIALIZED (SELECT w.feedback_timestamp, w.feedback_type = 'correct' AS correct, \
+            "), j AS MATERIALIZED (SELECT ef.feedback_timestamp, ef.feedback_type = 'correct' AS correct, \
                     fe.created_at AS created_at, fe.id IS NULL AS missing, \
-                    CASE WHEN fe.id IS NULL THEN w.id END AS id, CASE WHEN fe.id IS NULL THEN w.expert_id END AS expert_id, \
-                    CASE WHEN fe.id IS NULL THEN w.feedback_type END AS feedback_type, \
-                    CASE WHEN fe.id IS NULL THEN w.generated_faq_id END AS generated_faq_id \
-              FROM (SELECT * FROM w WHERE w.generated_faq_id IS NOT NULL ORDER BY w.generated_faq_id) w \
-              LEFT JOIN LATERAL (SELECT f.id, f.created_at FROM faq_entries f \
-                WHERE f.id = w.generated_faq_id LIMIT 1) fe ON TRUE), \
-            d AS MATERIALIZED (SELECT j.id, j.expert_id, j.feedback_type, j.generated_faq_id, j.feedback_timestamp \
-              FROM j WHERE j.missing) "
+                    CASE WHEN fe.id IS NULL THEN ef.id END AS id, CASE WHEN fe.id IS NULL THEN ef.expert_id END AS expert_id, \
+                    CASE WHEN fe.id IS NULL THEN ef.feedback_type END AS feedback_type, \
+                    CASE WHEN fe.id IS NULL THEN ef.generated_faq_id END AS generated_faq_id \
+              FROM expert_feedback ef LEFT JOIN faq_entries fe ON fe.id = ef.generated_faq_id \
+              WHERE ef.generated_faq_id IS NOT NULL"
         }
     });
+    super::push_window(sql, "ef.feedback_timestamp", window);
+    if lookup {
+        sql.push(
+            "), d AS MATERIALIZED (SELECT j.id, j.expert_id, j.feedback_type, j.generated_faq_id, j.feedback_timestamp \
+              FROM j WHERE j.missing",
+        );
+    }
+    sql.push(") ");
 }
 
 /// The first parts: the dangling-link counts (one row, which names the columns), then the
@@ -354,7 +370,9 @@ pub(crate) fn run(
         latency: extras.latency.then(|| PgWeeks::new(span.as_ref(), window)),
         after: extras.moved.then(AfterCounts::default),
     };
+    db.batch("setting the one-pass statement's planner", PLANNER)?;
     db.for_each("the report (one pass over the window)", &sql, |row: PassRow| state.row(row))?;
+    db.batch("restoring the planner after the one-pass statement", PLANNER_RESET)?;
     state.advance(Part::ALL.len())?;
     outcome.orphan_rows = state.orphan_rows;
     emit(state.sink.idle()?, &weekly::SECTION, state.weeks.iter().map(super::Row::Week))?;

@@ -170,15 +170,51 @@ fn the_latency_statement_explain_shows_runs_in_the_client_with_its_typed_paramet
 /// The window pass looks each linked FAQ up by its key, whatever the planner would estimate:
 /// on a table of FAQs far larger than a week's links it once hashed the whole table (a
 /// sequential scan of 339,000 FAQs for 3,227 links at 1M rows). Here, with 3,000 rows, the
-/// planner's own choice is also a scan of `faq_entries`: the pass must not take it.
+/// planner's own choice is also a scan of `faq_entries`: under the settings the run sends
+/// before the pass (printed by `--explain`), it must not take it.
 #[test]
 fn the_window_pass_looks_each_faq_up_by_its_key() {
     let Some(db) = TestDb::pg_migrated_or_skip() else { return };
     db.seed(3000);
     db.exec("ANALYZE");
     let plan = explain(&db, &["all", "--last-week"]);
+    let settings = statement(&db, &plan, "the planner, for the pass");
     let pass = statement(&db, &plan, "the sections");
-    let shown = db.cli_csv(&format!("EXPLAIN {pass}"));
+    let shown = db.cli_csv(&format!("{settings}; EXPLAIN {pass}"));
     assert!(shown.contains("Index Scan using faq_entries_pkey on faq_entries"), "{shown}");
     assert!(!shown.contains("Seq Scan on faq_entries"), "{shown}");
+    let unset = db.cli_csv(&format!("EXPLAIN {pass}"));
+    assert!(unset.contains("Seq Scan on faq_entries"), "without the settings the planner scans: {unset}");
+    assert!(statement(&db, &plan, "the planner, after the pass").starts_with("RESET"), "{plan}");
+}
+
+/// The window pass's FAQ lookups can run in PostgreSQL's parallel workers: they read the
+/// window's linked rows from the table, not from the pass's CTE of the window (a CTE's rows
+/// can be read only by the process that made them). Parallel costs set to zero make the
+/// planner use workers at this size; at 10M rows it does so by itself
+/// (docs/PERFORMANCE.md).
+#[test]
+fn the_window_pass_lookups_can_run_in_parallel_workers() {
+    let Some(db) = TestDb::pg_migrated_or_skip() else { return };
+    db.seed(3000);
+    db.exec("ANALYZE");
+    let args = ["all", "--last-week"];
+    let plan = explain(&db, &args);
+    let settings = statement(&db, &plan, "the planner, for the pass");
+    let pass = statement(&db, &plan, "the sections");
+    let shown = db.cli_csv(&format!(
+        "SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_index_scan_size = 0; \
+         SET min_parallel_table_scan_size = 0; {settings}; EXPLAIN {pass}"
+    ));
+    // The probe of faq_entries sits under a Gather, beside a parallel scan of the window.
+    let lines: Vec<&str> = shown.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start_matches([' ', '"']).len();
+    let under = |at: usize| -> Vec<&str> {
+        lines[at + 1..].iter().take_while(|l| indent(l) > indent(lines[at])).copied().collect()
+    };
+    let probing = (0..lines.len()).filter(|&i| lines[i].contains("Gather")).map(under).any(|below| {
+        below.iter().any(|l| l.contains("faq_entries_pkey"))
+            && below.iter().any(|l| l.contains("Parallel") && l.contains("expert_feedback"))
+    });
+    assert!(probing, "{args:?}: {shown}");
 }
